@@ -1,0 +1,125 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import { projectPath } from '../paths.js';
+import { isMap, isScalar, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import type { ManifestError, ManifestFile, ManifestObject } from './model.js';
+
+const MANIFEST_FILE = /\.(ya?ml|json)$/i;
+
+/**
+ * Loads what `kubectl apply -f PATH` would apply: the file, or every YAML/JSON file directly in
+ * the folder (sorted, not recursive, as kubectl does without -R), every document of each.
+ * A path that does not exist, unreadable files and broken documents come back as errors with
+ * file:line:column; nothing is skipped silently.
+ */
+export async function loadManifests(root: string, path: string): Promise<ManifestFile[]> {
+  const absolute = isAbsolute(path) ? path : resolve(root, path);
+  const display = projectPath(root, absolute);
+  let info;
+  try {
+    info = await stat(absolute);
+  } catch {
+    return [failed(display, 'missing', `${display} does not exist.`)];
+  }
+  if (!info.isDirectory()) return [await loadManifestFile(root, absolute)];
+  const entries = (await readdir(absolute, { withFileTypes: true }))
+    .filter((e) => e.isFile() && MANIFEST_FILE.test(e.name))
+    .map((e) => e.name)
+    .sort();
+  if (entries.length === 0) return [failed(display, 'missing', `${display} holds no .yaml, .yml or .json file.`)];
+  return Promise.all(entries.map((name) => loadManifestFile(root, join(absolute, name))));
+}
+
+async function loadManifestFile(root: string, absolute: string): Promise<ManifestFile> {
+  const display = projectPath(root, absolute);
+  let text: string;
+  try {
+    text = await readFile(absolute, 'utf8');
+  } catch (e) {
+    return failed(display, 'unreadable', `${display} cannot be read: ${(e as Error).message}`);
+  }
+  return parseManifestText(text, display);
+}
+
+/** Parses the text of one manifest file. `file` is the name used in errors and objects. */
+export function parseManifestText(text: string, file: string): ManifestFile {
+  const lineCounter = new LineCounter();
+  const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false });
+  const objects: ManifestObject[] = [];
+  const errors: ManifestError[] = [];
+  const at = (offset: number): { line: number; column: number } => {
+    const pos = lineCounter.linePos(offset);
+    return { line: pos.line, column: pos.col };
+  };
+  if (!Array.isArray(documents)) return { file, objects, errors };
+  for (const doc of documents) {
+    if (doc.errors.length > 0) {
+      for (const e of doc.errors) {
+        errors.push({ kind: 'syntax', file, ...at(e.pos[0]), message: firstLine(e.message) });
+      }
+      continue;
+    }
+    // An empty document, as between two `---` or after a trailing one.
+    if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) continue;
+    collectObjects(doc, doc.contents, file, at, objects, errors);
+  }
+  return { file, objects, errors };
+}
+
+type At = (offset: number) => { line: number; column: number };
+
+function collectObjects(
+  doc: Document.Parsed,
+  node: Node,
+  file: string,
+  at: At,
+  objects: ManifestObject[],
+  errors: ManifestError[],
+): void {
+  const start = at(node.range?.[0] ?? 0);
+  const invalid = (message: string): void => {
+    errors.push({ kind: 'invalid', file, ...start, message });
+  };
+  if (!isMap(node)) {
+    invalid('A manifest document must be a mapping with apiVersion, kind and metadata.');
+    return;
+  }
+  const body = node.toJS(doc) as Record<string, unknown>;
+  const kind = body['kind'];
+  const apiVersion = body['apiVersion'];
+  if (typeof kind !== 'string' || kind === '') {
+    invalid('This document has no kind.');
+    return;
+  }
+  if (kind.endsWith('List') && Array.isArray(body['items'])) {
+    const items = node.get('items', true);
+    if (items && 'items' in items && Array.isArray(items.items)) {
+      for (const item of items.items as Node[]) collectObjects(doc, item, file, at, objects, errors);
+    }
+    return;
+  }
+  if (typeof apiVersion !== 'string' || apiVersion === '') {
+    invalid(`This ${kind} has no apiVersion.`);
+    return;
+  }
+  const metadata = body['metadata'];
+  const name = isRecord(metadata) ? metadata['name'] : undefined;
+  if (typeof name !== 'string' || name === '') {
+    invalid(`This ${kind} has no metadata.name.`);
+    return;
+  }
+  const namespace = isRecord(metadata) && typeof metadata['namespace'] === 'string' ? metadata['namespace'] : undefined;
+  objects.push({ apiVersion, kind, name, namespace, file, ...start, body });
+}
+
+function failed(file: string, kind: ManifestError['kind'], message: string): ManifestFile {
+  return { file, objects: [], errors: [{ kind, file, line: 1, column: 1, message }] };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+}

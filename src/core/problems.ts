@@ -1,0 +1,95 @@
+import { access } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import { loadManifests } from './manifests/loadManifests.js';
+import type { ManifestFile } from './manifests/model.js';
+import type { Runbook, Step } from './runbook/model.js';
+
+/** Something wrong in the plan or in a manifest it names, at a place in a file. */
+export interface Problem {
+  /** Relative to the project root with forward slashes, or absolute when outside it. */
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  /** How many characters the problem covers (at least 1). */
+  readonly length: number;
+  readonly severity: 'error' | 'warning';
+  readonly message: string;
+}
+
+/** The manifest files an apply step would apply, in the order the plan names them. */
+export async function stepManifests(root: string, step: Step): Promise<ManifestFile[]> {
+  const files: ManifestFile[] = [];
+  for (const command of step.commands) {
+    if (command.kind !== 'apply') continue;
+    for (const path of command.paths) files.push(...(await loadManifests(root, path.value)));
+  }
+  return files;
+}
+
+/**
+ * Checks what the plan names against the project: every manifest path and script exists, every
+ * manifest parses into objects. Problems in the plan point at the word in the plan; problems in
+ * a manifest point into the manifest.
+ */
+export async function collectProblems(root: string, planFile: string, runbook: Runbook): Promise<Problem[]> {
+  const problems: Problem[] = runbook.warnings.map((w) => ({
+    file: planFile,
+    line: w.line,
+    column: w.column,
+    length: 1,
+    severity: 'warning' as const,
+    message: w.message,
+  }));
+  const seenManifestErrors = new Set<string>();
+  for (const scenario of runbook.scenarios) {
+    for (const step of scenario.steps) {
+      for (const command of step.commands) {
+        if (command.kind === 'apply') {
+          for (const path of command.paths) {
+            for (const file of await loadManifests(root, path.value)) {
+              for (const error of file.errors) {
+                if (error.kind === 'missing') {
+                  problems.push({
+                    file: planFile,
+                    line: command.line,
+                    column: path.column,
+                    length: path.value.length,
+                    severity: 'error',
+                    message: `Step ${step.number} of "${scenario.title}": ${error.message}`,
+                  });
+                  continue;
+                }
+                const key = `${error.file}:${error.line}:${error.column}:${error.message}`;
+                if (seenManifestErrors.has(key)) continue;
+                seenManifestErrors.add(key);
+                problems.push({ ...error, length: 1, severity: 'error' });
+              }
+            }
+          }
+        } else if (command.kind === 'script') {
+          const script = command.path.value;
+          if (!(await exists(isAbsolute(script) ? script : resolve(root, script)))) {
+            problems.push({
+              file: planFile,
+              line: command.line,
+              column: command.path.column,
+              length: script.length,
+              severity: 'error',
+              message: `Step ${step.number} of "${scenario.title}": the script ${script} does not exist.`,
+            });
+          }
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

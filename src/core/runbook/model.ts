@@ -1,0 +1,133 @@
+/** The typed model of a DR plan: what the parser produces and everything else reads. */
+
+/** A position in a file: 1-based line, 1-based column. */
+export interface SourcePosition {
+  readonly line: number;
+  readonly column: number;
+}
+
+export interface Runbook {
+  /** The plan's title (its first heading), if it has one. */
+  readonly title: string | undefined;
+  /** Recovery point objective in milliseconds, if the plan states one. */
+  readonly rpoMs: number | undefined;
+  /** Recovery time objective in milliseconds, if the plan states one. */
+  readonly rtoMs: number | undefined;
+  readonly scenarios: readonly Scenario[];
+  /** Things the parser noticed that a person should fix (no RPO, a step with no text, ...). */
+  readonly warnings: readonly PlanWarning[];
+}
+
+export interface PlanWarning extends SourcePosition {
+  readonly message: string;
+}
+
+export type ScenarioKind = 'recovery' | 'drill';
+
+export interface Scenario {
+  /** Stable, unique within the plan, derived from the title ("complete-cluster-failure"). */
+  readonly id: string;
+  readonly title: string;
+  readonly kind: ScenarioKind;
+  /** 1-based line of the scenario's heading. */
+  readonly line: number;
+  readonly steps: readonly Step[];
+}
+
+export interface Step {
+  /** The number the plan gives the step (1, 2, ...). */
+  readonly number: number;
+  readonly text: string;
+  /** 1-based line of the list item. */
+  readonly line: number;
+  readonly commands: readonly Command[];
+  /** What the step mainly does, for its icon and for how it runs. */
+  readonly kind: StepKind;
+}
+
+export type StepKind =
+  | 'manual'
+  | 'apply'
+  | 'rollback'
+  | 'logs'
+  | 'namespaceCreate'
+  | 'namespaceDelete'
+  | 'script'
+  | 'other';
+
+/** One word of a command line, with where it stands. */
+export interface Word {
+  readonly value: string;
+  readonly column: number;
+}
+
+interface CommandBase {
+  /** The command line as written. */
+  readonly text: string;
+  readonly line: number;
+  /** 1-based column where the command starts on its line. */
+  readonly column: number;
+}
+
+export interface ApplyCommand extends CommandBase {
+  readonly kind: 'apply';
+  /** Each file or folder given with -f, relative to the project root as written. */
+  readonly paths: readonly Word[];
+  readonly namespace: string | undefined;
+}
+
+export interface RollbackCommand extends CommandBase {
+  readonly kind: 'rollback';
+  readonly resource: string;
+  readonly name: string;
+  readonly namespace: string | undefined;
+  readonly toRevision: number | undefined;
+}
+
+export interface LogsCommand extends CommandBase {
+  readonly kind: 'logs';
+  /** `deployment`, `statefulset`, `pod`, ... or `selector` for -l. */
+  readonly resource: string;
+  /** The object's name, or the label selector. */
+  readonly name: string;
+  readonly namespace: string | undefined;
+  readonly container: string | undefined;
+  readonly follow: boolean;
+}
+
+export interface NamespaceCommand extends CommandBase {
+  readonly kind: 'namespaceCreate' | 'namespaceDelete';
+  readonly namespace: string;
+}
+
+export interface ScriptArgument extends Word {
+  /** A value the person must supply, such as `/path/to/offsite/backup.sql`. */
+  readonly placeholder: boolean;
+}
+
+export interface ScriptCommand extends CommandBase {
+  readonly kind: 'script';
+  /** The script's path as written (`./scripts/backup/dr-restore.sh`). */
+  readonly path: Word;
+  readonly args: readonly ScriptArgument[];
+}
+
+export interface CdCommand extends CommandBase {
+  readonly kind: 'cd';
+  readonly target: string;
+  /** True when the target stands for the project's own folder (`/path/to/project`, `.`). */
+  readonly projectRoot: boolean;
+}
+
+export interface OtherCommand extends CommandBase {
+  readonly kind: 'other';
+}
+
+export type Command =
+  | ApplyCommand
+  | RollbackCommand
+  | LogsCommand
+  | NamespaceCommand
+  | ScriptCommand
+  | CdCommand
+  | OtherCommand;

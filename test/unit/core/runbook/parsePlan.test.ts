@@ -1,0 +1,198 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { parsePlan } from '../../../../src/core/runbook/parsePlan.js';
+import type { Command } from '../../../../src/core/runbook/model.js';
+
+const ourPlan = readFileSync(new URL('../../../../DR-PLAN.md', import.meta.url), 'utf8');
+
+describe('parsePlan on our DR-PLAN.md', () => {
+  const plan = parsePlan(ourPlan);
+
+  it('reads the RPO and RTO as durations', () => {
+    assert.equal(plan.rpoMs, 3_600_000);
+    assert.equal(plan.rtoMs, 4 * 3_600_000);
+    assert.deepEqual(plan.warnings, []);
+  });
+
+  it('finds the three recovery scenarios and the drill, with their step counts', () => {
+    assert.deepEqual(
+      plan.scenarios.map((s) => [s.id, s.title, s.kind, s.steps.length]),
+      [
+        ['database-failure', 'Database failure', 'recovery', 3],
+        ['complete-cluster-failure', 'Complete cluster failure', 'recovery', 9],
+        ['application-deployment-failure', 'Application deployment failure', 'recovery', 3],
+        ['quarterly-dr-drill', 'Quarterly DR drill', 'drill', 7],
+      ],
+    );
+  });
+
+  it('keeps each step number, text and source line', () => {
+    const cluster = plan.scenarios[1]!;
+    const lines = ourPlan.split('\n');
+    for (const step of cluster.steps) {
+      assert.match(lines[step.line - 1]!, new RegExp(`^${step.number}\\. `));
+    }
+    assert.deepEqual(
+      cluster.steps.map((s) => s.number),
+      [1, 2, 3, 4, 5, 6, 7, 8, 9],
+    );
+    assert.equal(cluster.steps[2]!.text, 'Recreate the persistent volumes and the backup volume claim');
+  });
+
+  it('classifies the commands of the cluster-failure scenario', () => {
+    const steps = plan.scenarios[1]!.steps;
+    assert.deepEqual(
+      steps.map((s) => s.kind),
+      ['manual', 'apply', 'apply', 'apply', 'script', 'apply', 'apply', 'apply', 'manual'],
+    );
+    const paths = steps.flatMap((s) => s.commands.flatMap((c) => (c.kind === 'apply' ? c.paths.map((p) => p.value) : [])));
+    assert.deepEqual(paths, [
+      'k8s/core/namespace.yaml',
+      'k8s/monitoring/',
+      'k8s/storage/persistent-volumes.yaml',
+      'k8s/maintenance/backup-pvc.yaml',
+      'k8s/security/secrets.yaml',
+      'k8s/database/postgres.yaml',
+      'k8s/networking/db-alias-service.yaml',
+      'k8s/cache/redis.yaml',
+      'k8s/core/flask-api.yaml',
+      'k8s/networking/ingress.yaml',
+    ]);
+    const restore = steps[4]!.commands[0]!;
+    assert.equal(restore.kind, 'script');
+    if (restore.kind === 'script') {
+      assert.equal(restore.path.value, './scripts/backup/dr-restore.sh');
+      assert.deepEqual(restore.args.map((a) => [a.value, a.placeholder]), [['/path/to/offsite/backup.sql', true]]);
+    }
+  });
+
+  it('classifies rollback, logs, cd and namespace commands', () => {
+    const [db, , app, drill] = plan.scenarios;
+    const kinds = (cs: readonly Command[]) => cs.map((c) => c.kind);
+    assert.deepEqual(kinds(db!.steps[2]!.commands), ['cd', 'script']);
+    const cd = db!.steps[2]!.commands[0]!;
+    assert.ok(cd.kind === 'cd' && cd.projectRoot);
+    const rollback = app!.steps[1]!.commands[0]!;
+    assert.deepEqual(rollback.kind === 'rollback' && [rollback.resource, rollback.name, rollback.namespace], [
+      'deployment',
+      'flask-api',
+      'endpoint-stats',
+    ]);
+    const logs = app!.steps[2]!.commands[0]!;
+    assert.deepEqual(logs.kind === 'logs' && [logs.resource, logs.name, logs.namespace, logs.follow], [
+      'deployment',
+      'flask-api',
+      'endpoint-stats',
+      false,
+    ]);
+    assert.deepEqual(
+      drill!.steps.map((s) => s.kind),
+      ['manual', 'namespaceCreate', 'manual', 'manual', 'manual', 'manual', 'namespaceDelete'],
+    );
+    const del = drill!.steps[6]!.commands[0]!;
+    assert.ok(del.kind === 'namespaceDelete' && del.namespace === 'endpoint-stats-dr-test');
+  });
+
+  it('gives every command its line and the column of its paths', () => {
+    const lines = ourPlan.split('\n');
+    for (const scenario of plan.scenarios) {
+      for (const step of scenario.steps) {
+        for (const command of step.commands) {
+          assert.equal(lines[command.line - 1]!.slice(command.column - 1), command.text);
+          if (command.kind === 'apply') {
+            for (const p of command.paths) assert.equal(lines[command.line - 1]!.slice(p.column - 1, p.column - 1 + p.value.length), p.value);
+          }
+        }
+      }
+    }
+  });
+});
+
+describe('parsePlan on other teams’ plans', () => {
+  it('reads a plan with other titles, heading levels and units, and no hard-coded names', () => {
+    const plan = parsePlan(
+      [
+        '# Payments DR',
+        '',
+        '**RPO**: 15 minutes · **RTO**: 2h',
+        '',
+        '## Region outage',
+        '',
+        '1) Fail over DNS',
+        '2) Apply the standby stack:',
+        '',
+        '    ```bash',
+        '    kubectl --context standby apply -f deploy/ -n payments',
+        '    kubectl apply \\',
+        '      --filename=deploy/extra.yaml',
+        '    ```',
+        '',
+        '## Bad release',
+        '1. Roll back to a chosen revision',
+        '   ~~~',
+        '   kubectl -n payments rollout undo deploy/api --to-revision=3',
+        '   kubectl logs -f -l app=api -c web -n payments',
+        '   bash scripts/verify.sh <environment> --quick',
+        '   helm list',
+        '   ~~~',
+      ].join('\n'),
+    );
+    assert.equal(plan.title, 'Payments DR');
+    assert.equal(plan.rpoMs, 15 * 60_000);
+    assert.equal(plan.rtoMs, 2 * 3_600_000);
+    assert.deepEqual(
+      plan.scenarios.map((s) => [s.id, s.steps.length, s.kind]),
+      [
+        ['region-outage', 2, 'recovery'],
+        ['bad-release', 1, 'recovery'],
+      ],
+    );
+    const apply = plan.scenarios[0]!.steps[1]!;
+    assert.equal(apply.text, 'Apply the standby stack');
+    assert.deepEqual(
+      apply.commands.map((c) => (c.kind === 'apply' ? [c.paths.map((p) => p.value), c.namespace, c.line] : c.kind)),
+      [
+        [['deploy/'], 'payments', 11],
+        [['deploy/extra.yaml'], undefined, 12],
+      ],
+    );
+    const [undo, logs, script, other] = plan.scenarios[1]!.steps[0]!.commands;
+    assert.ok(undo?.kind === 'rollback' && undo.toRevision === 3 && undo.name === 'api' && undo.namespace === 'payments');
+    assert.ok(logs?.kind === 'logs' && logs.resource === 'selector' && logs.name === 'app=api' && logs.container === 'web' && logs.follow);
+    assert.ok(script?.kind === 'script' && script.path.value === 'scripts/verify.sh');
+    assert.deepEqual(script.kind === 'script' && script.args.map((a) => a.placeholder), [true, false]);
+    assert.equal(other?.kind, 'other');
+    assert.equal(plan.scenarios[1]!.steps[0]!.kind, 'script');
+  });
+
+  it('warns when the plan states no RPO or RTO, or leaves a code block open', () => {
+    const plan = parsePlan('# Plan\n\n## Outage\n1. Do something\n   ```\n   kubectl get pods\n');
+    assert.equal(plan.rpoMs, undefined);
+    assert.equal(plan.rtoMs, undefined);
+    assert.deepEqual(
+      plan.warnings.map((w) => [w.line, w.message]),
+      [
+        [5, 'This code block is never closed.'],
+        [1, 'The plan states no RPO (for example "RPO: 1 hour").'],
+        [1, 'The plan states no RTO (for example "RTO: 4 hours").'],
+      ],
+    );
+  });
+
+  it('gives scenarios with the same title distinct ids, and ignores sections with no steps', () => {
+    const plan = parsePlan('## Notes\nJust prose.\n## Outage\n1. a\n## Outage\n1. b\n- a bullet is not a step\n');
+    assert.deepEqual(
+      plan.scenarios.map((s) => [s.id, s.steps.map((x) => x.text)]),
+      [
+        ['outage', ['a']],
+        ['outage-2', ['b']],
+      ],
+    );
+  });
+
+  it('returns an empty model for an empty file', () => {
+    const plan = parsePlan('');
+    assert.deepEqual(plan.scenarios, []);
+    assert.equal(plan.title, undefined);
+  });
+});
