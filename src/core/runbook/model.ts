@@ -37,7 +37,10 @@ export interface Scenario {
 export interface Step {
   /** The number the plan gives the step (1, 2, ...). */
   readonly number: number;
+  /** The step's whole text, as one line. */
   readonly text: string;
+  /** Its first sentence: what the tree shows ("Bring up the database"). */
+  readonly title: string;
   /** 1-based line of the list item. */
   readonly line: number;
   readonly commands: readonly Command[];

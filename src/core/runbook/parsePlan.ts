@@ -141,7 +141,13 @@ function toStep(draft: StepDraft, warnings: PlanWarning[]): Step {
   if (pending) commands.push(classifyCommand(pending.text, pending.line, pending.column));
   const text = draft.text.replace(/:\s*$/, '');
   if (text === '') warnings.push({ line: draft.line, column: 1, message: `Step ${draft.number} has no text.` });
-  return { number: draft.number, text, line: draft.line, commands, kind: stepKind(commands) };
+  return { number: draft.number, text, title: firstSentence(text), line: draft.line, commands, kind: stepKind(commands) };
+}
+
+/** Up to the first full stop or colon that ends a sentence, without it. */
+function firstSentence(text: string): string {
+  const end = /[.:;](\s|$)/.exec(text);
+  return (end ? text.slice(0, end.index) : text).trim();
 }
 
 /** The first duration in a section whose heading names the objective, or on a line that does. */

@@ -113,7 +113,7 @@ export function planRow(node: PlanNode): PlanRow {
       const commands = step.commands.map((c) => c.text).join('\n');
       return {
         id: `step:${node.scenario.id}:${step.number}:${step.line}`,
-        label: `${step.number}. ${step.text}`,
+        label: `${step.number}. ${step.title}`,
         description: STEP_KIND_WORDS[step.kind],
         tooltip: commands ? `${step.text}\n\n${commands}` : `${step.text}\n\nA manual step: tick it when done.`,
         icon: STEP_ICONS[step.kind],

@@ -37,6 +37,8 @@ describe('parsePlan on our DR-PLAN.md', () => {
       [1, 2, 3, 4, 5, 6, 7, 8, 9],
     );
     assert.equal(cluster.steps[2]!.text, 'Recreate the persistent volumes and the backup volume claim');
+    assert.equal(cluster.steps[3]!.title, 'Bring up the database');
+    assert.match(cluster.steps[3]!.text, /^Bring up the database\. The secrets file is a template: .* nothing is applied while one is missing\.$/);
   });
 
   it('classifies the commands of the cluster-failure scenario', () => {

@@ -1,0 +1,45 @@
+// Bundles the extension (and the in-host test suites) with esbuild.
+//   node scripts/dev/build.mjs              development build with source maps
+//   node scripts/dev/build.mjs --production minified, no source maps (for the .vsix)
+//   node scripts/dev/build.mjs --watch
+import { build, context } from 'esbuild';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+
+/** @type {import('esbuild').BuildOptions} */
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  // `vscode` is provided by the host; pg-native is an optional peer of pg that we never load.
+  external: ['vscode', 'pg-native'],
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+  // import.meta.url is not defined in CommonJS: give bundled ESM packages the file's own URL.
+  define: { 'import.meta.url': 'importMetaUrl' },
+  banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
+};
+
+const extension = { ...common, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', outExtension: { '.js': '.cjs' } };
+
+const integrationDir = 'test/integration';
+const suites = Object.fromEntries(
+  readdirSync(integrationDir)
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => [f.replace(/\.ts$/, ''), join(integrationDir, f)]),
+);
+// Mocha stays external: the suite index requires it from node_modules inside the extension host.
+const tests = { ...common, entryPoints: suites, outdir: 'dist-test/integration', outExtension: { '.js': '.cjs' }, external: [...common.external, 'mocha'] };
+
+const targets = production ? [extension] : [extension, tests];
+if (watch) {
+  for (const options of targets) await (await context(options)).watch();
+  console.log('esbuild: watching for changes');
+} else {
+  await Promise.all(targets.map((options) => build(options)));
+}

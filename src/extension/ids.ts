@@ -1,0 +1,20 @@
+/** Every id the extension contributes. A unit test checks these against package.json both ways. */
+export const Commands = {
+  refresh: 'drRunbook.refresh',
+  openPlan: 'drRunbook.openPlan',
+  revealStep: 'drRunbook.revealStep',
+  openManifest: 'drRunbook.openManifest',
+  showLog: 'drRunbook.showLog',
+} as const;
+
+export const Views = {
+  container: 'drRunbook',
+  plan: 'drRunbook.plan',
+} as const;
+
+export const Settings = {
+  section: 'drRunbook',
+  planPath: 'drRunbook.planPath',
+} as const;
+
+export const DIAGNOSTIC_SOURCE = 'DR Runbook';

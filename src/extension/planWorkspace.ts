@@ -1,0 +1,144 @@
+import * as vscode from 'vscode';
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join, sep } from 'node:path';
+import { projectPath } from '../core/paths.js';
+import { collectProblems, type Problem } from '../core/problems.js';
+import { parsePlan } from '../core/runbook/parsePlan.js';
+import type { Runbook } from '../core/runbook/model.js';
+import { readConfig } from './config.js';
+import { DIAGNOSTIC_SOURCE } from './ids.js';
+
+export type PlanState =
+  | { readonly kind: 'loading' }
+  | { readonly kind: 'missing'; readonly message: string }
+  | {
+      readonly kind: 'loaded';
+      /** The project root: the workspace folder the plan belongs to. Paths in the plan are relative to it. */
+      readonly root: string;
+      readonly planFile: string;
+      readonly runbook: Runbook;
+    };
+
+/**
+ * Finds the plan, parses it, keeps it current as the plan or the manifests change, and puts
+ * what is wrong with them into the Problems panel.
+ */
+export class PlanWorkspace implements vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+  private readonly diagnostics = vscode.languages.createDiagnosticCollection('drRunbook');
+  private readonly disposables: vscode.Disposable[] = [this.changed, this.diagnostics];
+  private watchers: vscode.Disposable[] = [];
+  private generation = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private current: PlanState = { kind: 'loading' };
+
+  constructor(private readonly log: vscode.LogOutputChannel) {
+    this.disposables.push(
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.scheduleReload()),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('drRunbook.planPath')) this.scheduleReload();
+      }),
+      vscode.workspace.onDidSaveTextDocument((doc) => {
+        if (this.current.kind === 'loaded' && this.isWatched(doc.uri.fsPath)) this.scheduleReload();
+      }),
+    );
+  }
+
+  get state(): PlanState {
+    return this.current;
+  }
+
+  /** Reloads shortly, once, however many changes arrive meanwhile. */
+  scheduleReload(delayMs = 150): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.reload();
+    }, delayMs);
+  }
+
+  async reload(): Promise<void> {
+    const generation = ++this.generation;
+    const next = await this.load();
+    if (generation !== this.generation) return; // a newer reload is under way
+    const rootChanged = this.current.kind !== 'loaded' || next.kind !== 'loaded' || this.current.root !== next.root;
+    this.current = next;
+    if (rootChanged) this.watch(next);
+    void vscode.commands.executeCommand('setContext', 'drRunbook.planLoaded', next.kind === 'loaded');
+    this.changed.fire();
+    if (next.kind === 'loaded') {
+      const problems = await collectProblems(next.root, projectPath(next.root, next.planFile), next.runbook);
+      if (generation === this.generation) this.showProblems(next.root, problems);
+    } else {
+      this.diagnostics.clear();
+    }
+  }
+
+  private async load(): Promise<PlanState> {
+    const { planPath } = readConfig();
+    const folders = vscode.workspace.workspaceFolders ?? [];
+    const candidates = isAbsolute(planPath)
+      ? [{ root: folders.find((f) => planPath.startsWith(f.uri.fsPath + sep))?.uri.fsPath ?? join(planPath, '..'), file: planPath }]
+      : folders.map((f) => ({ root: f.uri.fsPath, file: join(f.uri.fsPath, planPath) }));
+    for (const { root, file } of candidates) {
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch {
+        continue;
+      }
+      const runbook = parsePlan(text);
+      this.log.info(`Loaded ${file}: ${runbook.scenarios.length} scenarios.`);
+      return { kind: 'loaded', root, planFile: file, runbook };
+    }
+    const message =
+      folders.length === 0
+        ? 'Open the folder that holds your DR plan.'
+        : `No DR plan at ${planPath} in this workspace. Set drRunbook.planPath to your plan's path.`;
+    this.log.warn(message);
+    return { kind: 'missing', message };
+  }
+
+  private isWatched(path: string): boolean {
+    if (this.current.kind !== 'loaded') return false;
+    const rel = projectPath(this.current.root, path);
+    return path === this.current.planFile || rel.startsWith('k8s/') || rel.startsWith('scripts/');
+  }
+
+  private watch(state: PlanState): void {
+    for (const w of this.watchers) w.dispose();
+    this.watchers = [];
+    if (state.kind !== 'loaded') return;
+    const patterns = [projectPath(state.root, state.planFile), 'k8s/**', 'scripts/**'];
+    for (const pattern of patterns) {
+      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(state.root, pattern));
+      const reload = (): void => this.scheduleReload();
+      this.watchers.push(watcher, watcher.onDidChange(reload), watcher.onDidCreate(reload), watcher.onDidDelete(reload));
+    }
+  }
+
+  private showProblems(root: string, problems: readonly Problem[]): void {
+    const byFile = new Map<string, vscode.Diagnostic[]>();
+    for (const p of problems) {
+      const start = new vscode.Position(Math.max(0, p.line - 1), Math.max(0, p.column - 1));
+      const range = new vscode.Range(start, start.translate(0, Math.max(1, p.length)));
+      const diagnostic = new vscode.Diagnostic(
+        range,
+        p.message,
+        p.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning,
+      );
+      diagnostic.source = DIAGNOSTIC_SOURCE;
+      const file = isAbsolute(p.file) ? p.file : join(root, p.file);
+      byFile.set(file, [...(byFile.get(file) ?? []), diagnostic]);
+    }
+    this.diagnostics.clear();
+    for (const [file, diagnostics] of byFile) this.diagnostics.set(vscode.Uri.file(file), diagnostics);
+    if (problems.length) this.log.warn(`${problems.length} problem(s) in the plan or its manifests; see the Problems panel.`);
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    for (const d of [...this.watchers, ...this.disposables]) d.dispose();
+  }
+}

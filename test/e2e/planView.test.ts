@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { normalise, openWorkbench, type Workbench } from './workbench.js';
+
+describe('the DR Runbook view, like a person uses it', () => {
+  let workbench: Workbench;
+  before(async () => {
+    workbench = await openWorkbench();
+  });
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed') await workbench?.screenshot(`failed-${this.currentTest.title.slice(0, 40).replace(/\W+/g, '-')}.png`);
+  });
+  after(async () => {
+    await workbench?.close();
+  });
+
+  it('opens from the activity bar, lists the four scenarios and expands one into its steps', async () => {
+    const { page } = workbench;
+    const entry = page.locator('.activitybar [aria-label^="DR Runbook"]').first();
+    await entry.waitFor({ timeout: 120_000 });
+    await entry.click();
+    const rows = page.locator('.pane-body .monaco-list-row');
+    await rows.filter({ hasText: 'Quarterly DR drill' }).waitFor({ timeout: 60_000 });
+    const labels = async (): Promise<string[]> =>
+      (await rows.locator('.label-name').allInnerTexts()).map((t) => normalise(t).replace(/\s+/g, ' ').trim());
+    const scenarios = await labels();
+    assert.deepEqual(scenarios, ['Database failure', 'Complete cluster failure', 'Application deployment failure', 'Quarterly DR drill']);
+
+    await rows.filter({ hasText: 'Complete cluster failure' }).first().click();
+    await rows.filter({ hasText: '9. Change the DNS records' }).waitFor({ timeout: 30_000 });
+    const texts = await labels();
+    for (const step of ['1. Stand up a new Kubernetes cluster', '4. Bring up the database', '5. Load the data from the offsite backup']) {
+      assert.ok(
+        texts.some((t) => t.startsWith(step)),
+        `no row starts with "${step}": ${texts.join(' | ')}`,
+      );
+    }
+    await workbench.screenshot('plan-view.png');
+  });
+});

@@ -1,0 +1,60 @@
+// A real workbench for end-to-end checks: code-server with the built extension installed the
+// way a user installs it, a throw-away workspace, and a Chromium page on it.
+import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchBrowser, makeTempDir, prepareWorkspace, RESULTS, ROOT, startCodeServer, type CodeServer } from '../harness/codeServer.js';
+
+export interface Workbench {
+  readonly page: Page;
+  readonly workspace: string;
+  screenshot(name: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function openWorkbench(): Promise<Workbench> {
+  const workspace = prepareWorkspace();
+  const extensionsDir = makeTempDir('extensions-');
+  const packageJson = (await import(join(ROOT, 'package.json'), { with: { type: 'json' } })) as {
+    default: { publisher: string; name: string; version: string };
+  };
+  const { publisher, name, version } = packageJson.default;
+  symlinkSync(ROOT, join(extensionsDir, `${publisher}.${name}-${version}`));
+  let server: CodeServer | undefined;
+  let browser: BrowserContext | undefined;
+  try {
+    server = await startCodeServer({ extensionsDir });
+    browser = await launchBrowser();
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
+    await page.waitForSelector('.monaco-workbench .part.activitybar', { timeout: 120_000 });
+    const shots = join(RESULTS, 'e2e');
+    mkdirSync(shots, { recursive: true });
+    const s = server;
+    const b = browser;
+    return {
+      page,
+      workspace,
+      async screenshot(file) {
+        const path = join(shots, file);
+        await page.screenshot({ path });
+        return path;
+      },
+      async close() {
+        await b.close().catch(() => undefined);
+        await s.stop();
+        rmSync(workspace, { recursive: true, force: true });
+        rmSync(extensionsDir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await browser?.close().catch(() => undefined);
+    await server?.stop();
+    throw error;
+  }
+}
+
+/** Text as the workbench shows it: Monaco renders spaces as U+00A0. */
+export function normalise(text: string): string {
+  return text.replace(/\u00a0/g, ' ');
+}

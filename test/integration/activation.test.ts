@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { Commands, Views } from '../../src/extension/ids.js';
+import { activeExtension } from './support.js';
+
+describe('activation and contributions', () => {
+  it('activates in a workspace that holds DR-PLAN.md', async () => {
+    const extension = await activeExtension();
+    assert.equal(extension.isActive, true);
+  });
+
+  it('registers exactly the commands package.json declares, and no other drRunbook command', async () => {
+    const extension = await activeExtension();
+    const declared = (extension.packageJSON.contributes.commands as { command: string }[]).map((c) => c.command).sort();
+    const registered = (await vscode.commands.getCommands(true)).filter((c) => c.startsWith('drRunbook.') && !c.startsWith(`${Views.plan}.`));
+    assert.deepEqual([...new Set(registered)].sort(), declared);
+    assert.deepEqual(Object.values(Commands).sort(), declared);
+  });
+
+  it('declares the view ids that the extension uses, both ways', async () => {
+    const extension = await activeExtension();
+    const contributes = extension.packageJSON.contributes as {
+      viewsContainers: { activitybar: { id: string }[] };
+      views: Record<string, { id: string }[]>;
+    };
+    assert.deepEqual(contributes.viewsContainers.activitybar.map((c) => c.id), [Views.container]);
+    assert.deepEqual(Object.keys(contributes.views), [Views.container]);
+    assert.deepEqual(contributes.views[Views.container]!.map((v) => v.id), [Views.plan]);
+    // The workbench created the view: its focus command exists and runs.
+    await vscode.commands.executeCommand(`${Views.plan}.focus`);
+  });
+});

@@ -1,0 +1,21 @@
+// The extensionTestsPath module: VS Code's extension host loads it and awaits run().
+// It runs every bundled *.test.cjs beside it with mocha and reports the counts on one line
+// that the harness reads (the host's console is all that reaches it).
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Mocha from 'mocha';
+
+export async function run(): Promise<void> {
+  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec', forbidOnly: true });
+  for (const file of readdirSync(__dirname).filter((f) => f.endsWith('.test.cjs')).sort()) {
+    mocha.addFile(join(__dirname, file));
+  }
+  await new Promise<void>((resolve, reject) => {
+    const runner = mocha.run((failures) => {
+      const { passes = 0, failures: failed = 0, pending = 0 } = runner.stats ?? {};
+      console.log(`DR-RUNBOOK-RESULT ${JSON.stringify({ passed: passes, failed, skipped: pending })}`);
+      if (failures > 0) reject(new Error(`${failures} integration test(s) failed`));
+      else resolve();
+    });
+  });
+}

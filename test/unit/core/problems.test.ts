@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { collectProblems } from '../../../src/core/problems.js';
+import { parsePlan } from '../../../src/core/runbook/parsePlan.js';
+
+const PLAN = [
+  '# Plan', // 1
+  'RPO: 1 hour. RTO: 4 hours.', // 2
+  '## Outage', // 3
+  '1. Apply', // 4
+  '   ```', // 5
+  '   kubectl apply -f k8s/good.yaml', // 6
+  '   kubectl apply -f k8s/typo.yaml', // 7
+  '   kubectl apply -f k8s/broken.yaml', // 8
+  '   ```', // 9
+  '2. Restore', // 10
+  '   ```', // 11
+  '   ./scripts/backup/missing.sh /path/to/backup.sql', // 12
+  '   ```', // 13
+].join('\n');
+
+describe('collectProblems', () => {
+  let root: string;
+  before(() => {
+    root = mkdtempSync(join(tmpdir(), 'dr-problems-'));
+    mkdirSync(join(root, 'k8s'));
+    writeFileSync(join(root, 'k8s/good.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: good}\n');
+    writeFileSync(join(root, 'k8s/broken.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels: {a: [b}\n');
+  });
+  after(() => rmSync(root, { recursive: true, force: true }));
+
+  it('puts a typo in a manifest path on its word in the plan, and broken YAML on its line in the manifest', async () => {
+    const problems = await collectProblems(root, 'DR-PLAN.md', parsePlan(PLAN));
+    const typo = problems.find((p) => p.message.includes('typo.yaml'));
+    assert.deepEqual(typo && [typo.file, typo.line, typo.column, typo.length, typo.severity], ['DR-PLAN.md', 7, 21, 'k8s/typo.yaml'.length, 'error']);
+    assert.equal(typo!.message, 'Step 1 of "Outage": k8s/typo.yaml does not exist.');
+    const yaml = problems.filter((p) => p.file === 'k8s/broken.yaml');
+    assert.ok(yaml.length >= 1);
+    assert.equal(yaml[0]!.line, 5);
+    assert.equal(yaml[0]!.severity, 'error');
+  });
+
+  it('reports a script the plan names that does not exist', async () => {
+    const problems = await collectProblems(root, 'DR-PLAN.md', parsePlan(PLAN));
+    const script = problems.find((p) => p.message.includes('missing.sh'));
+    assert.deepEqual(script && [script.line, script.column], [12, 4]);
+    assert.equal(problems.filter((p) => p.file !== 'k8s/broken.yaml').length, 2);
+  });
+
+  it('passes plan warnings on as warnings', async () => {
+    const problems = await collectProblems(root, 'DR-PLAN.md', parsePlan('## Outage\n1. Do it\n'));
+    assert.deepEqual(
+      problems.map((p) => [p.severity, p.line]),
+      [
+        ['warning', 1],
+        ['warning', 1],
+      ],
+    );
+  });
+});
