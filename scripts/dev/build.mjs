@@ -25,7 +25,12 @@ const common = {
   banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
 };
 
-const extension = { ...common, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', outExtension: { '.js': '.cjs' } };
+const extension = {
+  ...common,
+  entryPoints: { extension: 'src/extension/extension.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+};
 
 const integrationDir = 'test/integration';
 const suites = Object.fromEntries(
@@ -34,7 +39,13 @@ const suites = Object.fromEntries(
     .map((f) => [f.replace(/\.ts$/, ''), join(integrationDir, f)]),
 );
 // Mocha stays external: the suite index requires it from node_modules inside the extension host.
-const tests = { ...common, entryPoints: suites, outdir: 'dist-test/integration', outExtension: { '.js': '.cjs' }, external: [...common.external, 'mocha'] };
+const tests = {
+  ...common,
+  entryPoints: suites,
+  outdir: 'dist-test/integration',
+  outExtension: { '.js': '.cjs' },
+  external: [...common.external, 'mocha'],
+};
 
 const targets = production ? [extension] : [extension, tests];
 if (watch) {

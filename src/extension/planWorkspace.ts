@@ -79,7 +79,12 @@ export class PlanWorkspace implements vscode.Disposable {
     const { planPath } = readConfig();
     const folders = vscode.workspace.workspaceFolders ?? [];
     const candidates = isAbsolute(planPath)
-      ? [{ root: folders.find((f) => planPath.startsWith(f.uri.fsPath + sep))?.uri.fsPath ?? join(planPath, '..'), file: planPath }]
+      ? [
+          {
+            root: folders.find((f) => planPath.startsWith(f.uri.fsPath + sep))?.uri.fsPath ?? join(planPath, '..'),
+            file: planPath,
+          },
+        ]
       : folders.map((f) => ({ root: f.uri.fsPath, file: join(f.uri.fsPath, planPath) }));
     for (const { root, file } of candidates) {
       let text: string;

@@ -7,7 +7,8 @@ describe('the DR Runbook view, like a person uses it', () => {
     workbench = await openWorkbench();
   });
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed') await workbench?.screenshot(`failed-${this.currentTest.title.slice(0, 40).replace(/\W+/g, '-')}.png`);
+    if (this.currentTest?.state === 'failed')
+      await workbench?.screenshot(`failed-${this.currentTest.title.slice(0, 40).replace(/\W+/g, '-')}.png`);
   });
   after(async () => {
     await workbench?.close();
@@ -23,12 +24,21 @@ describe('the DR Runbook view, like a person uses it', () => {
     const labels = async (): Promise<string[]> =>
       (await rows.locator('.label-name').allInnerTexts()).map((t) => normalise(t).replace(/\s+/g, ' ').trim());
     const scenarios = await labels();
-    assert.deepEqual(scenarios, ['Database failure', 'Complete cluster failure', 'Application deployment failure', 'Quarterly DR drill']);
+    assert.deepEqual(scenarios, [
+      'Database failure',
+      'Complete cluster failure',
+      'Application deployment failure',
+      'Quarterly DR drill',
+    ]);
 
     await rows.filter({ hasText: 'Complete cluster failure' }).first().click();
     await rows.filter({ hasText: '9. Change the DNS records' }).waitFor({ timeout: 30_000 });
     const texts = await labels();
-    for (const step of ['1. Stand up a new Kubernetes cluster', '4. Bring up the database', '5. Load the data from the offsite backup']) {
+    for (const step of [
+      '1. Stand up a new Kubernetes cluster',
+      '4. Bring up the database',
+      '5. Load the data from the offsite backup',
+    ]) {
       assert.ok(
         texts.some((t) => t.startsWith(step)),
         `no row starts with "${step}": ${texts.join(' | ')}`,

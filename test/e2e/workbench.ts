@@ -3,7 +3,15 @@
 import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { launchBrowser, makeTempDir, prepareWorkspace, RESULTS, ROOT, startCodeServer, type CodeServer } from '../harness/codeServer.js';
+import {
+  launchBrowser,
+  makeTempDir,
+  prepareWorkspace,
+  RESULTS,
+  ROOT,
+  startCodeServer,
+  type CodeServer,
+} from '../harness/codeServer.js';
 
 export interface Workbench {
   readonly page: Page;

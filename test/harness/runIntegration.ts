@@ -22,7 +22,9 @@ async function main(): Promise<number> {
       const line = format(...(args ?? []));
       const result = /^DR-RUNBOOK-RESULT (.*)$/.exec(line);
       if (result) summary = JSON.parse(result[1]!) as typeof summary;
-      else if (!/^(Ignoring fetching|Updating additional builtin|\[AccountPolicyGate\]|Creation of workbench contribution)/.test(line)) {
+      else if (
+        !/^(Ignoring fetching|Updating additional builtin|\[AccountPolicyGate\]|Creation of workbench contribution)/.test(line)
+      ) {
         console.log(line);
       }
     });
@@ -33,7 +35,9 @@ async function main(): Promise<number> {
       ['extensionTestsPath', remote(join(ROOT, 'dist-test/integration/index.cjs'))],
       ['skipWelcome', 'true'],
     ];
-    await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`);
+    await page.goto(
+      `${server.url}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`,
+    );
     const code = await Promise.race([exitCode, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), TIMEOUT_MS))]);
     if (code === 'timeout') {
       console.error(`integration: no result from the extension host within ${TIMEOUT_MS / 1000} s`);

@@ -3,6 +3,18 @@ import * as vscode from 'vscode';
 import { Commands, Views } from '../../src/extension/ids.js';
 import { activeExtension } from './support.js';
 
+interface Manifest {
+  contributes: {
+    commands: { command: string }[];
+    viewsContainers: { activitybar: { id: string }[] };
+    views: Record<string, { id: string }[]>;
+  };
+}
+
+function manifest(extension: vscode.Extension<unknown>): Manifest {
+  return extension.packageJSON as Manifest;
+}
+
 describe('activation and contributions', () => {
   it('activates in a workspace that holds DR-PLAN.md', async () => {
     const extension = await activeExtension();
@@ -11,21 +23,28 @@ describe('activation and contributions', () => {
 
   it('registers exactly the commands package.json declares, and no other drRunbook command', async () => {
     const extension = await activeExtension();
-    const declared = (extension.packageJSON.contributes.commands as { command: string }[]).map((c) => c.command).sort();
-    const registered = (await vscode.commands.getCommands(true)).filter((c) => c.startsWith('drRunbook.') && !c.startsWith(`${Views.plan}.`));
+    const declared = manifest(extension)
+      .contributes.commands.map((c) => c.command)
+      .sort();
+    const registered = (await vscode.commands.getCommands(true)).filter(
+      (c) => c.startsWith('drRunbook.') && !c.startsWith(`${Views.plan}.`),
+    );
     assert.deepEqual([...new Set(registered)].sort(), declared);
     assert.deepEqual(Object.values(Commands).sort(), declared);
   });
 
   it('declares the view ids that the extension uses, both ways', async () => {
     const extension = await activeExtension();
-    const contributes = extension.packageJSON.contributes as {
-      viewsContainers: { activitybar: { id: string }[] };
-      views: Record<string, { id: string }[]>;
-    };
-    assert.deepEqual(contributes.viewsContainers.activitybar.map((c) => c.id), [Views.container]);
+    const { contributes } = manifest(extension);
+    assert.deepEqual(
+      contributes.viewsContainers.activitybar.map((c) => c.id),
+      [Views.container],
+    );
     assert.deepEqual(Object.keys(contributes.views), [Views.container]);
-    assert.deepEqual(contributes.views[Views.container]!.map((v) => v.id), [Views.plan]);
+    assert.deepEqual(
+      contributes.views[Views.container]!.map((v) => v.id),
+      [Views.plan],
+    );
     // The workbench created the view: its focus command exists and runs.
     await vscode.commands.executeCommand(`${Views.plan}.focus`);
   });

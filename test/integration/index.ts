@@ -7,7 +7,9 @@ import Mocha from 'mocha';
 
 export async function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec', forbidOnly: true });
-  for (const file of readdirSync(__dirname).filter((f) => f.endsWith('.test.cjs')).sort()) {
+  for (const file of readdirSync(__dirname)
+    .filter((f) => f.endsWith('.test.cjs'))
+    .sort()) {
     mocha.addFile(join(__dirname, file));
   }
   await new Promise<void>((resolve, reject) => {

@@ -5,7 +5,10 @@ import { activeExtension, eventually, workspaceRoot } from './support.js';
 
 async function labels(nodes: PlanNode[]): Promise<string[]> {
   const { tree } = (await activeExtension()).exports;
-  return nodes.map((n) => String(tree.getTreeItem(n).label));
+  return nodes.map((n) => {
+    const label = tree.getTreeItem(n).label;
+    return typeof label === 'string' ? label : (label?.label ?? '');
+  });
 }
 
 describe('the DR Runbook tree', () => {
@@ -32,7 +35,11 @@ describe('the DR Runbook tree', () => {
     const [, cluster] = await tree.getChildren();
     const step4 = (await tree.getChildren(cluster))[3]!;
     const files = await tree.getChildren(step4);
-    assert.deepEqual(await labels(files), ['k8s/security/secrets.yaml', 'k8s/database/postgres.yaml', 'k8s/networking/db-alias-service.yaml']);
+    assert.deepEqual(await labels(files), [
+      'k8s/security/secrets.yaml',
+      'k8s/database/postgres.yaml',
+      'k8s/networking/db-alias-service.yaml',
+    ]);
     const aliasObjects = await labels(await tree.getChildren(files[2]));
     assert.ok(aliasObjects.includes('Service db'), `objects: ${aliasObjects.join(', ')}`);
     assert.equal(tree.getParent(files[2]!)?.type, 'step');
@@ -44,7 +51,7 @@ describe('the DR Runbook tree', () => {
     const rollback = (await tree.getChildren(app))[1]!;
     const item = tree.getTreeItem(rollback);
     assert.ok(item.command);
-    await vscode.commands.executeCommand(item.command.command, ...(item.command.arguments ?? []));
+    await vscode.commands.executeCommand(item.command.command, ...((item.command.arguments ?? []) as unknown[]));
     const editor = await eventually('the plan editor', () => vscode.window.activeTextEditor);
     assert.equal(editor.document.uri.fsPath, vscode.Uri.joinPath(workspaceRoot(), 'DR-PLAN.md').fsPath);
     assert.match(editor.document.lineAt(editor.selection.active.line).text, /^2\. Go back to the last revision/);
@@ -58,7 +65,7 @@ describe('the DR Runbook tree', () => {
     const objects = await tree.getChildren(apiFile);
     const deployment = objects.find((o) => o.type === 'object' && o.object.kind === 'Deployment')!;
     const item = tree.getTreeItem(deployment);
-    await vscode.commands.executeCommand(item.command!.command, ...(item.command!.arguments ?? []));
+    await vscode.commands.executeCommand(item.command!.command, ...((item.command!.arguments ?? []) as unknown[]));
     const editor = await eventually('the manifest editor', () =>
       vscode.window.activeTextEditor?.document.uri.fsPath.endsWith('flask-api.yaml') ? vscode.window.activeTextEditor : undefined,
     );

@@ -63,6 +63,8 @@ describe('problems in the plan and its manifests', () => {
         );
       },
     );
-    await eventually('the YAML problem to go away', () => (vscode.languages.getDiagnostics(manifest).length === 0 ? true : undefined));
+    await eventually('the YAML problem to go away', () =>
+      vscode.languages.getDiagnostics(manifest).length === 0 ? true : undefined,
+    );
   });
 });

@@ -17,7 +17,11 @@ export function workspaceRoot(): vscode.Uri {
 }
 
 /** Polls `probe` until it returns a value, or fails after `timeoutMs` with `what`. */
-export async function eventually<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

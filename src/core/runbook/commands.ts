@@ -209,7 +209,15 @@ function isProjectRoot(target: string): boolean {
 /** The step's kind: what matters most among its commands (a script outranks the `cd` before it). */
 export function stepKind(commands: readonly Command[]): StepKind {
   if (commands.length === 0) return 'manual';
-  const rank: Exclude<StepKind, 'manual'>[] = ['script', 'rollback', 'namespaceDelete', 'namespaceCreate', 'apply', 'logs', 'other'];
+  const rank: Exclude<StepKind, 'manual'>[] = [
+    'script',
+    'rollback',
+    'namespaceDelete',
+    'namespaceCreate',
+    'apply',
+    'logs',
+    'other',
+  ];
   const kinds = new Set(commands.map((c) => c.kind));
   for (const kind of rank) if (kinds.has(kind)) return kind;
   return 'other';

@@ -48,15 +48,7 @@ export interface Step {
   readonly kind: StepKind;
 }
 
-export type StepKind =
-  | 'manual'
-  | 'apply'
-  | 'rollback'
-  | 'logs'
-  | 'namespaceCreate'
-  | 'namespaceDelete'
-  | 'script'
-  | 'other';
+export type StepKind = 'manual' | 'apply' | 'rollback' | 'logs' | 'namespaceCreate' | 'namespaceDelete' | 'script' | 'other';
 
 /** One word of a command line, with where it stands. */
 export interface Word {
@@ -126,11 +118,4 @@ export interface OtherCommand extends CommandBase {
   readonly kind: 'other';
 }
 
-export type Command =
-  | ApplyCommand
-  | RollbackCommand
-  | LogsCommand
-  | NamespaceCommand
-  | ScriptCommand
-  | CdCommand
-  | OtherCommand;
+export type Command = ApplyCommand | RollbackCommand | LogsCommand | NamespaceCommand | ScriptCommand | CdCommand | OtherCommand;

@@ -17,12 +17,10 @@ export type PlanNode =
       readonly object: ManifestObject;
     };
 
-/** Where clicking a row takes the user: a file (relative to the project root, or the plan) and a line. */
-export interface RowTarget {
-  readonly file: string | 'plan';
-  readonly line: number;
-  readonly column: number;
-}
+/** Where clicking a row takes the user: a line of the plan, or of a file relative to the project root. */
+export type RowTarget =
+  | { readonly in: 'plan'; readonly line: number; readonly column: number }
+  | { readonly in: 'file'; readonly file: string; readonly line: number; readonly column: number };
 
 export interface PlanRow {
   /** Stable across refreshes, unique in the tree. */
@@ -105,7 +103,7 @@ export function planRow(node: PlanNode): PlanRow {
         icon: s.kind === 'drill' ? 'beaker' : 'shield',
         contextValue: `scenario.${s.kind}`,
         collapsible: s.steps.length > 0,
-        target: { file: 'plan', line: s.line, column: 1 },
+        target: { in: 'plan', line: s.line, column: 1 },
       };
     }
     case 'step': {
@@ -119,7 +117,7 @@ export function planRow(node: PlanNode): PlanRow {
         icon: STEP_ICONS[step.kind],
         contextValue: `step.${step.kind}`,
         collapsible: step.kind === 'apply',
-        target: { file: 'plan', line: step.line, column: 1 },
+        target: { in: 'plan', line: step.line, column: 1 },
       };
     }
     case 'file': {
@@ -134,7 +132,7 @@ export function planRow(node: PlanNode): PlanRow {
         icon: broken ? 'warning' : 'file-code',
         contextValue: broken ? 'file.broken' : 'file',
         collapsible: file.objects.length > 0,
-        target: { file: file.file, line: file.errors[0]?.line ?? 1, column: file.errors[0]?.column ?? 1 },
+        target: { in: 'file', file: file.file, line: file.errors[0]?.line ?? 1, column: file.errors[0]?.column ?? 1 },
       };
     }
     case 'object': {
@@ -147,7 +145,7 @@ export function planRow(node: PlanNode): PlanRow {
         icon: objectIcon(object.kind),
         contextValue: `object.${object.kind.toLowerCase()}`,
         collapsible: false,
-        target: { file: object.file, line: object.line, column: object.column },
+        target: { in: 'file', file: object.file, line: object.line, column: object.column },
       };
     }
   }

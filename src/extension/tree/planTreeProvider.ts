@@ -29,7 +29,7 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
     if (node.type !== 'scenario') {
       const target = row.target;
       item.command =
-        target.file === 'plan'
+        target.in === 'plan'
           ? { command: Commands.revealStep, title: 'Show in Plan', arguments: [target.line] }
           : { command: Commands.openManifest, title: 'Open Manifest', arguments: [target.file, target.line, target.column] };
     }

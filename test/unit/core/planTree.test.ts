@@ -5,10 +5,14 @@ import { childNodes, parentNode, planRow, scenarioNodes } from '../../../src/cor
 import { parsePlan } from '../../../src/core/runbook/parsePlan.js';
 
 const plan = parsePlan(readFileSync(new URL('../../../DR-PLAN.md', import.meta.url), 'utf8'));
-const files = async () => [
-  parseManifestText('apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: flask-api, namespace: endpoint-stats}\n', 'k8s/core/flask-api.yaml'),
-  parseManifestText('kind: [\n', 'k8s/bad.yaml'),
-];
+const files = () =>
+  Promise.resolve([
+    parseManifestText(
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: flask-api, namespace: endpoint-stats}\n',
+      'k8s/core/flask-api.yaml',
+    ),
+    parseManifestText('kind: [\n', 'k8s/bad.yaml'),
+  ]);
 
 describe('planTree', () => {
   it('shows scenarios with their step counts, drills with their own icon', () => {
@@ -32,10 +36,20 @@ describe('planTree', () => {
     assert.equal(rows[3]!.label, '4. Bring up the database');
     assert.deepEqual(
       rows.map((r) => r.icon),
-      ['checklist', 'cloud-upload', 'cloud-upload', 'cloud-upload', 'terminal', 'cloud-upload', 'cloud-upload', 'cloud-upload', 'checklist'],
+      [
+        'checklist',
+        'cloud-upload',
+        'cloud-upload',
+        'cloud-upload',
+        'terminal',
+        'cloud-upload',
+        'cloud-upload',
+        'cloud-upload',
+        'checklist',
+      ],
     );
     assert.equal(rows[4]!.contextValue, 'step.script');
-    assert.deepEqual(rows[3]!.target, { file: 'plan', line: plan.scenarios[1]!.steps[3]!.line, column: 1 });
+    assert.deepEqual(rows[3]!.target, { in: 'plan', line: plan.scenarios[1]!.steps[3]!.line, column: 1 });
     assert.equal(rows[0]!.collapsible, false);
     assert.equal(rows[1]!.collapsible, true);
   });
@@ -49,7 +63,10 @@ describe('planTree', () => {
     assert.deepEqual([bad!.icon, bad!.contextValue, bad!.collapsible], ['warning', 'file.broken', false]);
     const [object] = await childNodes(fileNodes[0]!, files);
     const row = planRow(object!);
-    assert.deepEqual([row.label, row.description, row.target], ['Deployment flask-api', 'endpoint-stats', { file: 'k8s/core/flask-api.yaml', line: 1, column: 1 }]);
+    assert.deepEqual(
+      [row.label, row.description, row.target],
+      ['Deployment flask-api', 'endpoint-stats', { in: 'file', file: 'k8s/core/flask-api.yaml', line: 1, column: 1 }],
+    );
     assert.deepEqual(planRow(parentNode(object!)!).id, planRow(fileNodes[0]!).id);
     assert.deepEqual(planRow(parentNode(parentNode(object!)!)!).id, planRow(step).id);
   });

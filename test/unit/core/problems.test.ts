@@ -34,7 +34,13 @@ describe('collectProblems', () => {
   it('puts a typo in a manifest path on its word in the plan, and broken YAML on its line in the manifest', async () => {
     const problems = await collectProblems(root, 'DR-PLAN.md', parsePlan(PLAN));
     const typo = problems.find((p) => p.message.includes('typo.yaml'));
-    assert.deepEqual(typo && [typo.file, typo.line, typo.column, typo.length, typo.severity], ['DR-PLAN.md', 7, 21, 'k8s/typo.yaml'.length, 'error']);
+    assert.deepEqual(typo && [typo.file, typo.line, typo.column, typo.length, typo.severity], [
+      'DR-PLAN.md',
+      7,
+      21,
+      'k8s/typo.yaml'.length,
+      'error',
+    ]);
     assert.equal(typo!.message, 'Step 1 of "Outage": k8s/typo.yaml does not exist.');
     const yaml = problems.filter((p) => p.file === 'k8s/broken.yaml');
     assert.ok(yaml.length >= 1);

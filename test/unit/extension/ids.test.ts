@@ -22,9 +22,19 @@ describe('ids.ts and package.json', () => {
   });
 
   it('declare the same views and view container, both ways', () => {
-    assert.deepEqual(manifest.contributes.viewsContainers.activitybar.map((c) => c.id), [Views.container]);
-    const views = Object.values(manifest.contributes.views).flat().map((v) => v.id);
-    assert.deepEqual(views.sort(), Object.values(Views).filter((v) => v !== Views.container).sort());
+    assert.deepEqual(
+      manifest.contributes.viewsContainers.activitybar.map((c) => c.id),
+      [Views.container],
+    );
+    const views = Object.values(manifest.contributes.views)
+      .flat()
+      .map((v) => v.id);
+    assert.deepEqual(
+      views.sort(),
+      Object.values(Views)
+        .filter((v) => v !== Views.container)
+        .sort(),
+    );
   });
 
   it('menus name only declared commands', () => {
@@ -36,7 +46,12 @@ describe('ids.ts and package.json', () => {
 
   it('declare the same settings, both ways', () => {
     const declared = manifest.contributes.configuration.flatMap((c) => Object.keys(c.properties)).sort();
-    assert.deepEqual(declared, Object.values(Settings).filter((s) => s !== Settings.section).sort());
+    assert.deepEqual(
+      declared,
+      Object.values(Settings)
+        .filter((s) => s !== Settings.section)
+        .sort(),
+    );
   });
 
   it('use the drRunbook prefix for every id', () => {

@@ -135,8 +135,14 @@ describe('loadManifests', () => {
 
   it('reports a path that does not exist, and a folder with no manifest', async () => {
     const [missing] = await loadManifests(root, 'k8s/typo.yaml');
-    assert.deepEqual(missing!.errors.map((e) => [e.kind, e.message]), [['missing', 'k8s/typo.yaml does not exist.']]);
+    assert.deepEqual(
+      missing!.errors.map((e) => [e.kind, e.message]),
+      [['missing', 'k8s/typo.yaml does not exist.']],
+    );
     const [empty] = await loadManifests(root, 'k8s/empty');
-    assert.deepEqual(empty!.errors.map((e) => e.kind), ['missing']);
+    assert.deepEqual(
+      empty!.errors.map((e) => e.kind),
+      ['missing'],
+    );
   });
 });

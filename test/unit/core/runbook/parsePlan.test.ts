@@ -38,7 +38,10 @@ describe('parsePlan on our DR-PLAN.md', () => {
     );
     assert.equal(cluster.steps[2]!.text, 'Recreate the persistent volumes and the backup volume claim');
     assert.equal(cluster.steps[3]!.title, 'Bring up the database');
-    assert.match(cluster.steps[3]!.text, /^Bring up the database\. The secrets file is a template: .* nothing is applied while one is missing\.$/);
+    assert.match(
+      cluster.steps[3]!.text,
+      /^Bring up the database\. The secrets file is a template: .* nothing is applied while one is missing\.$/,
+    );
   });
 
   it('classifies the commands of the cluster-failure scenario', () => {
@@ -64,7 +67,10 @@ describe('parsePlan on our DR-PLAN.md', () => {
     assert.equal(restore.kind, 'script');
     if (restore.kind === 'script') {
       assert.equal(restore.path.value, './scripts/backup/dr-restore.sh');
-      assert.deepEqual(restore.args.map((a) => [a.value, a.placeholder]), [['/path/to/offsite/backup.sql', true]]);
+      assert.deepEqual(
+        restore.args.map((a) => [a.value, a.placeholder]),
+        [['/path/to/offsite/backup.sql', true]],
+      );
     }
   });
 
@@ -102,7 +108,8 @@ describe('parsePlan on our DR-PLAN.md', () => {
         for (const command of step.commands) {
           assert.equal(lines[command.line - 1]!.slice(command.column - 1), command.text);
           if (command.kind === 'apply') {
-            for (const p of command.paths) assert.equal(lines[command.line - 1]!.slice(p.column - 1, p.column - 1 + p.value.length), p.value);
+            for (const p of command.paths)
+              assert.equal(lines[command.line - 1]!.slice(p.column - 1, p.column - 1 + p.value.length), p.value);
           }
         }
       }
@@ -160,7 +167,9 @@ describe('parsePlan on other teams’ plans', () => {
     );
     const [undo, logs, script, other] = plan.scenarios[1]!.steps[0]!.commands;
     assert.ok(undo?.kind === 'rollback' && undo.toRevision === 3 && undo.name === 'api' && undo.namespace === 'payments');
-    assert.ok(logs?.kind === 'logs' && logs.resource === 'selector' && logs.name === 'app=api' && logs.container === 'web' && logs.follow);
+    assert.ok(
+      logs?.kind === 'logs' && logs.resource === 'selector' && logs.name === 'app=api' && logs.container === 'web' && logs.follow,
+    );
     assert.ok(script?.kind === 'script' && script.path.value === 'scripts/verify.sh');
     assert.deepEqual(script.kind === 'script' && script.args.map((a) => a.placeholder), [true, false]);
     assert.equal(other?.kind, 'other');

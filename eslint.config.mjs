@@ -1,0 +1,68 @@
+// Lint: typescript-eslint's type-checked rules everywhere, plus the layering rules that keep
+// src/core free of VS Code and of the client libraries (STYLE.md §1).
+import eslint from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const clientLibraries = ['@kubernetes/client-node', 'pg', 'pg-*', 'execa'];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'dist-test/**', 'node_modules/**', '.cache/**', 'test-results/**', '.vscode-test/**', '*.vsix'] },
+  eslint.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    files: ['**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+  },
+  {
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.object.name=/^(describe|it|suite|test|context)$/][callee.property.name='only']",
+          message: 'A focused test (.only) would make CI run only that test.',
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'vscode', message: 'src/core never imports vscode: put this in src/extension.' }],
+          patterns: [
+            {
+              group: clientLibraries,
+              message: 'src/core never imports a client library: put this in src/adapters behind a port.',
+            },
+            { group: ['**/extension/**', '**/adapters/**'], message: 'src/core depends on nothing outside itself.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/adapters/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'vscode', message: 'src/adapters never imports vscode: put this in src/extension.' }],
+          patterns: [{ group: ['**/extension/**'], message: 'adapters do not depend on the extension.' }],
+        },
+      ],
+    },
+  },
+  {
+    files: ['**/*.mjs', '**/*.js', '**/*.cjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      globals: { console: 'readonly', process: 'readonly', URL: 'readonly', require: 'readonly', __dirname: 'readonly' },
+    },
+  },
+);

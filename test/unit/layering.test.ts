@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ESLint } from 'eslint';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Lints a throw-away file at `path` (inside the project, so the real config and type info apply). */
+async function lintProbe(path: string, source: string): Promise<string[]> {
+  const file = `${root}${path}`;
+  writeFileSync(file, source);
+  try {
+    const [result] = await new ESLint({ cwd: root }).lintFiles([file]);
+    return result!.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
+describe('layering, enforced by lint', function () {
+  this.timeout(120_000);
+
+  it('fails when src/core imports vscode or a client library', async () => {
+    const messages = await lintProbe(
+      'src/core/layeringProbe.ts',
+      [
+        "import * as vscode from 'vscode';",
+        "import { KubeConfig } from '@kubernetes/client-node';",
+        "import { Client } from 'pg';",
+        "import { execa } from 'execa';",
+        'export const probe = [vscode, KubeConfig, Client, execa];',
+        '',
+      ].join('\n'),
+    );
+    assert.equal(messages.length, 4, messages.join('\n'));
+    assert.match(messages[0]!, /src\/core never imports vscode/);
+    assert.match(messages[1]!, /never imports a client library/);
+  });
+
+  it('fails when src/adapters imports vscode', async () => {
+    const messages = await lintProbe(
+      'src/adapters/layeringProbe.ts',
+      "import * as vscode from 'vscode';\nexport const probe = vscode;\n",
+    );
+    assert.equal(messages.length, 1);
+  });
+
+  it('lets src/extension import vscode', async () => {
+    assert.deepEqual(
+      await lintProbe('src/extension/layeringProbe.ts', "import * as vscode from 'vscode';\nexport const probe = vscode;\n"),
+      [],
+    );
+  });
+});
