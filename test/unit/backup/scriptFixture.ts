@@ -1,0 +1,106 @@
+// Helpers for the tests of scripts/backup/*: run the scripts against a real server, build
+// databases, and read them back.
+import { execa, type ResultPromise } from 'execa';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import pg from 'pg';
+import type { PostgresServer } from '../../support/postgres.ts';
+
+export const scriptsDir = resolve(import.meta.dirname, '../../../scripts/backup');
+
+export interface ScriptRun {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  all: string;
+}
+
+/** Every output of every script run, so one test can check that no secret was ever printed. */
+export const allOutput: string[] = [];
+
+/** process.env without PG* variables (so nothing from the caller's shell leaks into a run). */
+export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PG') && !k.startsWith('DR_')) env[k] = v;
+  return { ...env, ...extra };
+}
+
+export function scriptEnv(server: PostgresServer, database: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return cleanEnv({ ...server.env, PGDATABASE: database, ...extra });
+}
+
+export async function runScript(script: string, args: string[], env: NodeJS.ProcessEnv): Promise<ScriptRun> {
+  const r = await execa('bash', [join(scriptsDir, script), ...args], { env, extendEnv: false, reject: false, all: true, stdin: 'ignore' });
+  const run = { exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr, all: r.all };
+  allOutput.push(run.all);
+  return run;
+}
+
+/** Starts a script detached in its own process group, so the test can kill the whole group. */
+export function startScript(script: string, args: string[], env: NodeJS.ProcessEnv): ResultPromise<{ env: NodeJS.ProcessEnv; extendEnv: false; reject: false; all: true; detached: true; stdin: 'ignore' }> {
+  return execa('bash', [join(scriptsDir, script), ...args], { env, extendEnv: false, reject: false, all: true, detached: true, stdin: 'ignore' });
+}
+
+export function tempDir(prefix: string): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export async function query<R extends pg.QueryResultRow = Record<string, unknown>>(server: PostgresServer, database: string, text: string, values: unknown[] = []): Promise<R[]> {
+  const client = new pg.Client(server.clientConfig(database));
+  await client.connect();
+  try {
+    return (await client.query<R>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+export async function databases(server: PostgresServer): Promise<string[]> {
+  const rows = await query<{ datname: string }>(server, 'postgres', 'SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY 1');
+  return rows.map((r) => r.datname);
+}
+
+export async function dropDatabasesLike(server: PostgresServer, prefix: string): Promise<void> {
+  for (const name of await databases(server)) {
+    if (name.startsWith(prefix)) await query(server, 'postgres', `DROP DATABASE "${name}" WITH (FORCE)`);
+  }
+}
+
+/** Creates `database` with the application schema and `rows` generated requests. */
+export async function createSeededDatabase(server: PostgresServer, database: string, rows: number): Promise<void> {
+  await query(server, 'postgres', `DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+  await query(server, 'postgres', `CREATE DATABASE "${database}"`);
+  const r = await runScript('seed.sh', ['--rows', String(rows), '--days', '3'], scriptEnv(server, database));
+  if (r.exitCode !== 0) throw new Error(`seed.sh failed: ${r.all}`);
+}
+
+export interface Snapshot {
+  /** schema.table -> row count */
+  counts: Record<string, number>;
+  /** schema.table -> md5 of all rows (as text, sorted) */
+  checksums: Record<string, string>;
+}
+
+/** Row counts and content checksums of every user table of `database`. */
+export async function snapshot(server: PostgresServer, database: string): Promise<Snapshot> {
+  const tables = await query<{ name: string }>(
+    server,
+    database,
+    `SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' ORDER BY 1`,
+  );
+  const result: Snapshot = { counts: {}, checksums: {} };
+  for (const { name } of tables) {
+    const [row] = await query<{ n: string; md5: string | null }>(server, database, `SELECT count(*) AS n, md5(string_agg(t::text, E'\\n' ORDER BY t::text)) AS md5 FROM ${name} t`);
+    result.counts[name] = Number(row!.n);
+    result.checksums[name] = row!.md5 ?? '';
+  }
+  return result;
+}
+
+/** The lines of `output` that start with `prefix`. */
+export function linesStartingWith(output: string, prefix: string): string[] {
+  return output.split('\n').filter((l) => l.startsWith(prefix));
+}
