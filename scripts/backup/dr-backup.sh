@@ -102,9 +102,14 @@ server_version=$("${psql_q[@]}" -c 'SHOW server_version' 2>&1) ||
   die "$EX_CONNECT" "cannot connect to database '$database': ${server_version//$'\n'/ }"
 pg_dump_version=$(pg_dump --version)
 
-mkdir -p -- "$dir" 2>/dev/null || die "$EX_DIR" "cannot create backup directory $dir"
-probe="$dir/.dr-backup-write-test.$$"
-{ : >"$probe" && rm -f -- "$probe"; } 2>/dev/null || die "$EX_DIR" "backup directory $dir is not writable"
+if ((dry_run)); then
+  [[ -d $dir || ! -e $dir ]] || die "$EX_DIR" "backup directory $dir is not a directory"
+  [[ ! -d $dir || -w $dir ]] || die "$EX_DIR" "backup directory $dir is not writable"
+else
+  mkdir -p -- "$dir" 2>/dev/null || die "$EX_DIR" "cannot create backup directory $dir"
+  probe="$dir/.dr-backup-write-test.$$"
+  { : >"$probe" && rm -f -- "$probe"; } 2>/dev/null || die "$EX_DIR" "backup directory $dir is not writable"
+fi
 
 rpo_table="" rpo_col=""
 if [[ -n $rpo_column ]]; then

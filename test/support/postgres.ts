@@ -27,7 +27,18 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -142,12 +153,17 @@ function serverIdentity(): Identity {
   }
   const id = (flag: string): number => {
     const r = spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error('running as root needs the "postgres" system user (Debian package "postgresql" creates it)');
+    if (r.status !== 0)
+      throw new Error('running as root needs the "postgres" system user (Debian package "postgresql" creates it)');
     return Number(r.stdout.trim());
   };
   const pgUid = id('-u');
   const pgGid = id('-g');
-  return { uid: pgUid, gid: pgGid, prefix: ['setpriv', `--reuid=${pgUid}`, `--regid=${pgGid}`, '--clear-groups', ...pdeath, '--'] };
+  return {
+    uid: pgUid,
+    gid: pgGid,
+    prefix: ['setpriv', `--reuid=${pgUid}`, `--regid=${pgGid}`, '--clear-groups', ...pdeath, '--'],
+  };
 }
 
 function run(identity: Identity, cmd: string, args: string[], cwd: string): void {
@@ -208,7 +224,24 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     const pwFile = join(baseDir, 'initdb.pw');
     writeFileSync(pwFile, `${password}\n`, { mode: 0o600 });
     chownSync(pwFile, identity.uid, identity.gid);
-    run(identity, join(binDir, 'initdb'), ['-D', dataDir, '-U', user, `--pwfile=${pwFile}`, '--auth-host=scram-sha-256', '--auth-local=trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync'], baseDir);
+    run(
+      identity,
+      join(binDir, 'initdb'),
+      [
+        '-D',
+        dataDir,
+        '-U',
+        user,
+        `--pwfile=${pwFile}`,
+        '--auth-host=scram-sha-256',
+        '--auth-local=trust',
+        '-E',
+        'UTF8',
+        '--locale=C.UTF-8',
+        '--no-sync',
+      ],
+      baseDir,
+    );
     rmSync(pwFile, { force: true });
     run(identity, 'mkdir', ['-m', '0700', socketDir], baseDir);
   } catch (error) {
@@ -223,22 +256,43 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   for (let attempt = 0; attempt < 4; attempt++) {
     const port = await freeLoopbackPort();
     const logFd = openSync(logFile, 'a');
-    const argv = [...identity.prefix, join(binDir, 'postgres'), '-D', dataDir, '-c', 'listen_addresses=127.0.0.1', '-c', `port=${port}`, '-c', `unix_socket_directories=${socketDir}`, ...settingArgs(settings)];
+    const argv = [
+      ...identity.prefix,
+      join(binDir, 'postgres'),
+      '-D',
+      dataDir,
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      `port=${port}`,
+      '-c',
+      `unix_socket_directories=${socketDir}`,
+      ...settingArgs(settings),
+    ];
     const child = spawn(argv[0]!, argv.slice(1), { cwd: baseDir, env: serverEnv(), stdio: ['ignore', logFd, logFd] });
     closeSync(logFd);
     const entry = { child, baseDir };
     running.add(entry);
     let exited = false;
-    const exitedPromise = new Promise<void>((resolve) => child.once('exit', () => {
-      exited = true;
-      running.delete(entry);
-      resolve();
-    }));
+    const exitedPromise = new Promise<void>((resolve) =>
+      child.once('exit', () => {
+        exited = true;
+        running.delete(entry);
+        resolve();
+      }),
+    );
 
     const deadline = Date.now() + timeout;
     let ready = false;
     while (!exited && Date.now() < deadline) {
-      const client = new pg.Client({ host: '127.0.0.1', port, user, password, database: 'postgres', connectionTimeoutMillis: 2000 });
+      const client = new pg.Client({
+        host: '127.0.0.1',
+        port,
+        user,
+        password,
+        database: 'postgres',
+        connectionTimeoutMillis: 2000,
+      });
       try {
         await client.connect();
         await client.query('select 1');
@@ -252,7 +306,20 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     }
     if (ready) {
       writeFileSync(passFile, `127.0.0.1:${port}:*:${user}:${password.replace(/[:\\]/g, '\\$&')}\n`, { mode: 0o600 });
-      return makeServer({ child, exitedPromise, isExited: () => exited, port, user, password, baseDir, dataDir, socketDir, binDir, logFile, passFile });
+      return makeServer({
+        child,
+        exitedPromise,
+        isExited: () => exited,
+        port,
+        user,
+        password,
+        baseDir,
+        dataDir,
+        socketDir,
+        binDir,
+        logFile,
+        passFile,
+      });
     }
     lastError = readLog(logFile);
     if (!exited) {

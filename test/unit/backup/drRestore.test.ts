@@ -96,25 +96,37 @@ describe('dr-restore.sh against a real PostgreSQL server', function () {
       await query(server, DB, "INSERT INTO schema_migrations (version) VALUES ('after-backup')");
       await query(server, DB, 'DELETE FROM requests WHERE id % 7 = 0');
       const changed = await snapshot(server, DB);
-      const [newest] = await query<{ ts: string }>(server, DB, `SELECT to_char(max(requested_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS ts FROM requests`);
+      const [newest] = await query<{ ts: string }>(
+        server,
+        DB,
+        `SELECT to_char(max(requested_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS ts FROM requests`,
+      );
 
       const r = await restore([goodBackup]);
       assert.equal(r.exitCode, 0, r.all);
 
       assert.deepEqual((await snapshot(server, DB)).counts, atBackup.counts);
       assert.deepEqual((await snapshot(server, DB)).checksums, atBackup.checksums);
-      assert.deepEqual(linesStartingWith(r.stdout, 'RPO-EVIDENCE'), [`RPO-EVIDENCE newest_row=${newest!.ts} rows=${atBackup.counts['public.requests']}`]);
+      assert.deepEqual(linesStartingWith(r.stdout, 'RPO-EVIDENCE'), [
+        `RPO-EVIDENCE newest_row=${newest!.ts} rows=${atBackup.counts['public.requests']}`,
+      ]);
       assert.match(r.stdout, /^RPO-EVIDENCE newest_row=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ rows=\d+$/m);
-      for (const [table, n] of Object.entries(atBackup.counts)) assert.ok(r.stdout.includes(`TABLE ${table} rows=${n}\n`), `no TABLE line for ${table}`);
+      for (const [table, n] of Object.entries(atBackup.counts))
+        assert.ok(r.stdout.includes(`TABLE ${table} rows=${n}\n`), `no TABLE line for ${table}`);
       assert.match(r.stdout, /^BACKUP file=\S+ format=custom size=\d+ checksum=verified$/m);
 
       const ok = linesStartingWith(r.stdout, 'RESTORE-OK');
       assert.equal(ok.length, 1);
-      const previous = /^RESTORE-OK database=endpoint_stats previous=(endpoint_stats_pre_restore_\d{8}T\d{6}Z)$/.exec(ok[0]!)?.[1];
+      const previous = /^RESTORE-OK database=endpoint_stats previous=(endpoint_stats_pre_restore_\d{8}T\d{6}Z)$/.exec(
+        ok[0]!,
+      )?.[1];
       assert.ok(previous, ok[0]);
       assert.ok(r.stdout.trimEnd().endsWith(ok[0]!), 'RESTORE-OK is the last line');
       assert.deepEqual(await snapshot(server, previous), changed, 'the previous database is kept as it was');
-      assert.deepEqual((await databases(server)).filter((d) => d.includes('_restore_')), [previous]);
+      assert.deepEqual(
+        (await databases(server)).filter((d) => d.includes('_restore_')),
+        [previous],
+      );
     });
 
     it('restores twice in a row, keeping both earlier databases', async () => {
@@ -129,7 +141,10 @@ describe('dr-restore.sh against a real PostgreSQL server', function () {
       assert.equal(kept.length, 2, `expected two new kept databases, got ${kept.join(', ')}`);
       const [secondPrevious] = kept.filter((d) => second.stdout.includes(`previous=${d}`));
       assert.ok(secondPrevious, 'the second restore names the database it kept');
-      assert.equal((await query(server, secondPrevious, "SELECT 1 FROM schema_migrations WHERE version = 'between-restores'")).length, 1);
+      assert.equal(
+        (await query(server, secondPrevious, "SELECT 1 FROM schema_migrations WHERE version = 'between-restores'")).length,
+        1,
+      );
       assert.deepEqual((await snapshot(server, DB)).checksums, atBackup.checksums);
     });
 
@@ -155,7 +170,10 @@ describe('dr-restore.sh against a real PostgreSQL server', function () {
       const r = await restore(['--dry-run', goodBackup]);
       assert.equal(r.exitCode, 0, r.all);
       assert.match(r.stdout, /^DRY-RUN would restore .* into a new database endpoint_stats_restore_\d{8}T\d{6}Z$/m);
-      assert.match(r.stdout, /^DRY-RUN would end the sessions connected to endpoint_stats, rename endpoint_stats to endpoint_stats_pre_restore_/m);
+      assert.match(
+        r.stdout,
+        /^DRY-RUN would end the sessions connected to endpoint_stats, rename endpoint_stats to endpoint_stats_pre_restore_/m,
+      );
       assert.doesNotMatch(r.stdout, /RESTORE-OK/);
       await check();
     });
@@ -367,8 +385,10 @@ describe('dr-restore.sh against a real PostgreSQL server', function () {
     it('--help documents the usage, the output lines and every exit code', async () => {
       const r = await restore(['--help']);
       assert.equal(r.exitCode, 0);
-      for (const text of ['Usage: dr-restore.sh', 'RPO-EVIDENCE newest_row=', 'RESTORE-OK database=', '--dry-run', '--target']) assert.ok(r.stdout.includes(text), text);
-      for (let code = 0; code <= 12; code++) assert.match(r.stdout, new RegExp(`^ +${code}  \\S`, 'm'), `exit code ${code} documented`);
+      for (const text of ['Usage: dr-restore.sh', 'RPO-EVIDENCE newest_row=', 'RESTORE-OK database=', '--dry-run', '--target'])
+        assert.ok(r.stdout.includes(text), text);
+      for (let code = 0; code <= 12; code++)
+        assert.match(r.stdout, new RegExp(`^ +${code}  \\S`, 'm'), `exit code ${code} documented`);
     });
   });
 
@@ -392,7 +412,11 @@ describe('dr-restore.sh against a real PostgreSQL server', function () {
       const deadline = Date.now() + 60_000;
       let busy = false;
       while (!busy && Date.now() < deadline) {
-        const rows = await query(server, 'postgres', "SELECT 1 FROM pg_stat_activity WHERE datname LIKE 'stats\\_big\\_restore\\_%' AND state = 'active' AND query LIKE 'COPY%'");
+        const rows = await query(
+          server,
+          'postgres',
+          "SELECT 1 FROM pg_stat_activity WHERE datname LIKE 'stats\\_big\\_restore\\_%' AND state = 'active' AND query LIKE 'COPY%'",
+        );
         busy = rows.length > 0;
         if (!busy) await new Promise((r) => setTimeout(r, 20));
       }
@@ -411,7 +435,10 @@ describe('dr-restore.sh against a real PostgreSQL server', function () {
       assert.match(next.stdout, /^RESTORE-OK database=stats_big previous=stats_big_pre_restore_/m);
       const previous = /previous=(\S+)/.exec(next.stdout)![1]!;
       assert.deepEqual(await snapshot(server, previous), live, 'the kept database is the live one from before');
-      assert.deepEqual((await databases(server)).filter((d) => d.startsWith('stats_big_restore_')), []);
+      assert.deepEqual(
+        (await databases(server)).filter((d) => d.startsWith('stats_big_restore_')),
+        [],
+      );
     });
   });
 
@@ -449,17 +476,36 @@ esac
     });
 
     const kubeEnv = () =>
-      cleanEnv({ PATH: `${bin}:${process.env.PATH ?? ''}`, FAKE_KUBECTL_LOG: kubectlLog, FAKE_POD_SOCKET: server.socketDir, FAKE_POD_PORT: String(server.port) });
+      cleanEnv({
+        PATH: `${bin}:${process.env.PATH ?? ''}`,
+        FAKE_KUBECTL_LOG: kubectlLog,
+        FAKE_POD_SOCKET: server.socketDir,
+        FAKE_POD_PORT: String(server.port),
+      });
 
     it('restores the newest backup found in the pod, with kubectl exec and no local connection', async () => {
       writeFileSync(kubectlLog, '');
-      const r = await runScript('dr-restore.sh', ['--target', 'kubernetes', '--context', 'kind-dr', '--backup-dir', backupDir], kubeEnv());
+      const r = await runScript(
+        'dr-restore.sh',
+        ['--target', 'kubernetes', '--context', 'kind-dr', '--backup-dir', backupDir],
+        kubeEnv(),
+      );
       assert.equal(r.exitCode, 0, r.all);
       assert.match(r.stdout, /^RESTORE-OK database=endpoint_stats previous=endpoint_stats_pre_restore_/m);
       assert.deepEqual((await snapshot(server, DB)).checksums, atBackup.checksums);
       const calls = readFileSync(kubectlLog, 'utf8').trim().split('\n');
-      assert.ok(calls.some((c) => c.startsWith('--context kind-dr -n endpoint-stats get pods -l app.kubernetes.io/name=postgres')), calls[0]);
-      assert.ok(calls.some((c) => /^--context kind-dr -n endpoint-stats exec -i postgres-0 -c postgres -- pg_restore -U postgres -d endpoint_stats_restore_\S+ -j 2 --exit-on-error -- \S+\.dump$/.test(c)), 'parallel pg_restore in the pod');
+      assert.ok(
+        calls.some((c) => c.startsWith('--context kind-dr -n endpoint-stats get pods -l app.kubernetes.io/name=postgres')),
+        calls[0],
+      );
+      assert.ok(
+        calls.some((c) =>
+          /^--context kind-dr -n endpoint-stats exec -i postgres-0 -c postgres -- pg_restore -U postgres -d endpoint_stats_restore_\S+ -j 2 --exit-on-error -- \S+\.dump$/.test(
+            c,
+          ),
+        ),
+        'parallel pg_restore in the pod',
+      );
       assert.ok(calls.every((c) => c.startsWith('--context kind-dr -n endpoint-stats ')));
     });
 
@@ -472,7 +518,10 @@ esac
       assert.match(r.stdout, /streamed into pod postgres-0/);
       assert.deepEqual((await snapshot(server, DB)).checksums, atBackup.checksums);
       const calls = readFileSync(kubectlLog, 'utf8');
-      assert.match(calls, /^-n endpoint-stats exec -i postgres-0 -c postgres -- pg_restore -U postgres -d endpoint_stats_restore_\S+ --exit-on-error$/m);
+      assert.match(
+        calls,
+        /^-n endpoint-stats exec -i postgres-0 -c postgres -- pg_restore -U postgres -d endpoint_stats_restore_\S+ --exit-on-error$/m,
+      );
       assert.doesNotMatch(calls, /get pods/);
     });
   });
@@ -496,7 +545,10 @@ esac
       assert.ok(psSamples.length > 20, 'the process list was sampled');
       for (const out of allOutput) assert.ok(!out.includes(SECRET), `the password appears in:\n${out}`);
       for (const ps of psSamples) assert.ok(!ps.includes(SECRET), 'the password appears in the process list');
-      assert.ok(psSamples.some((ps) => ps.includes('pg_restore')), 'the samples caught a restore running');
+      assert.ok(
+        psSamples.some((ps) => ps.includes('pg_restore')),
+        'the samples caught a restore running',
+      );
       psSamples = [];
     });
   });

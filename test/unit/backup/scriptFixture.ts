@@ -31,15 +31,32 @@ export function scriptEnv(server: PostgresServer, database: string, extra: NodeJ
 }
 
 export async function runScript(script: string, args: string[], env: NodeJS.ProcessEnv): Promise<ScriptRun> {
-  const r = await execa('bash', [join(scriptsDir, script), ...args], { env, extendEnv: false, reject: false, all: true, stdin: 'ignore' });
+  const r = await execa('bash', [join(scriptsDir, script), ...args], {
+    env,
+    extendEnv: false,
+    reject: false,
+    all: true,
+    stdin: 'ignore',
+  });
   const run = { exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr, all: r.all };
   allOutput.push(run.all);
   return run;
 }
 
 /** Starts a script detached in its own process group, so the test can kill the whole group. */
-export function startScript(script: string, args: string[], env: NodeJS.ProcessEnv): ResultPromise<{ env: NodeJS.ProcessEnv; extendEnv: false; reject: false; all: true; detached: true; stdin: 'ignore' }> {
-  return execa('bash', [join(scriptsDir, script), ...args], { env, extendEnv: false, reject: false, all: true, detached: true, stdin: 'ignore' });
+export function startScript(
+  script: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): ResultPromise<{ env: NodeJS.ProcessEnv; extendEnv: false; reject: false; all: true; detached: true; stdin: 'ignore' }> {
+  return execa('bash', [join(scriptsDir, script), ...args], {
+    env,
+    extendEnv: false,
+    reject: false,
+    all: true,
+    detached: true,
+    stdin: 'ignore',
+  });
 }
 
 export function tempDir(prefix: string): { path: string; remove(): void } {
@@ -47,7 +64,12 @@ export function tempDir(prefix: string): { path: string; remove(): void } {
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-export async function query<R extends pg.QueryResultRow = Record<string, unknown>>(server: PostgresServer, database: string, text: string, values: unknown[] = []): Promise<R[]> {
+export async function query<R extends pg.QueryResultRow = Record<string, unknown>>(
+  server: PostgresServer,
+  database: string,
+  text: string,
+  values: unknown[] = [],
+): Promise<R[]> {
   const client = new pg.Client(server.clientConfig(database));
   await client.connect();
   try {
@@ -58,7 +80,11 @@ export async function query<R extends pg.QueryResultRow = Record<string, unknown
 }
 
 export async function databases(server: PostgresServer): Promise<string[]> {
-  const rows = await query<{ datname: string }>(server, 'postgres', 'SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY 1');
+  const rows = await query<{ datname: string }>(
+    server,
+    'postgres',
+    'SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY 1',
+  );
   return rows.map((r) => r.datname);
 }
 
@@ -93,7 +119,11 @@ export async function snapshot(server: PostgresServer, database: string): Promis
   );
   const result: Snapshot = { counts: {}, checksums: {} };
   for (const { name } of tables) {
-    const [row] = await query<{ n: string; md5: string | null }>(server, database, `SELECT count(*) AS n, md5(string_agg(t::text, E'\\n' ORDER BY t::text)) AS md5 FROM ${name} t`);
+    const [row] = await query<{ n: string; md5: string | null }>(
+      server,
+      database,
+      `SELECT count(*) AS n, md5(string_agg(t::text, E'\\n' ORDER BY t::text)) AS md5 FROM ${name} t`,
+    );
     result.counts[name] = Number(row!.n);
     result.checksums[name] = row!.md5 ?? '';
   }
