@@ -7,6 +7,7 @@ import pg from 'pg';
 import { startPostgres, type PostgresServer } from '../../support/postgres.ts';
 import {
   allOutput,
+  commandLines,
   cleanEnv,
   createSeededDatabase,
   databases,
@@ -74,7 +75,7 @@ describe('dr-restore.sh against a real PostgreSQL server', function () {
     server = await startPostgres({ password: SECRET });
     // Sample the process list all along: the password must never appear on a command line.
     psTimer = setInterval(() => {
-      void execa('ps', ['-eo', 'args'], { reject: false }).then((r) => psSamples.push(r.stdout));
+      psSamples.push(commandLines());
     }, 50);
     await createSeededDatabase(server, DB, 5000);
     const r = await runScript('dr-backup.sh', ['--dir', backupDir, '--keep', '10'], env());

@@ -1,7 +1,7 @@
 // Helpers for the tests of scripts/backup/*: run the scripts against a real server, build
 // databases, and read them back.
 import { execa, type ResultPromise } from 'execa';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
@@ -133,4 +133,18 @@ export async function snapshot(server: PostgresServer, database: string): Promis
 /** The lines of `output` that start with `prefix`. */
 export function linesStartingWith(output: string, prefix: string): string[] {
   return output.split('\n').filter((l) => l.startsWith(prefix));
+}
+
+/** The command line of every process on this machine, one per line (what `ps -eo args` shows). */
+export function commandLines(): string {
+  const lines: string[] = [];
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      lines.push(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim());
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return lines.join('\n');
 }
