@@ -1,0 +1,293 @@
+import { Writable } from 'node:stream';
+import { KubeConfig, KubernetesObjectApi, Log, PatchStrategy, Watch, type KubernetesObject } from '@kubernetes/client-node';
+import type { ClusterError, KubeObject, ObjectRef } from '../../core/cluster/model.js';
+import type { ClusterPort, ListQuery, LogQuery, ObjectList, PatchType, WatchEvent } from '../../core/cluster/port.js';
+import { err, ok, type Result } from '../../core/result.js';
+import { toClusterError } from './errors.js';
+
+export const FIELD_MANAGER = 'dr-runbook';
+
+export interface ConnectOptions {
+  /** A kubeconfig file; by default the one kubectl uses ($KUBECONFIG, then ~/.kube/config). */
+  readonly kubeconfigPath?: string;
+  /** A context of the kubeconfig; by default its current context. */
+  readonly context?: string;
+  /** The namespace to work in; by default the context's, else `default`. */
+  readonly namespace?: string;
+}
+
+/** Loads the kubeconfig the way kubectl finds it and picks the context. */
+export function loadKubeConfig(options: ConnectOptions = {}): Result<KubeConfig, ClusterError> {
+  const kc = new KubeConfig();
+  const where = options.kubeconfigPath ?? (process.env['KUBECONFIG'] ? `$KUBECONFIG (${process.env['KUBECONFIG']})` : '~/.kube/config');
+  try {
+    if (options.kubeconfigPath) kc.loadFromFile(options.kubeconfigPath);
+    else kc.loadFromDefault();
+  } catch (e) {
+    return err(configError(`The kubeconfig ${where} cannot be read: ${(e as Error).message}`, options.context ?? ''));
+  }
+  if (options.context) {
+    if (!kc.getContextObject(options.context)) {
+      const known = kc.getContexts().map((c) => c.name);
+      return err(configError(`The kubeconfig ${where} has no context "${options.context}" (it has: ${known.join(', ') || 'none'}).`, options.context));
+    }
+    kc.setCurrentContext(options.context);
+  }
+  if (!kc.getCurrentCluster()) {
+    return err(configError(`The kubeconfig ${where} names no cluster for context "${kc.getCurrentContext()}".`, kc.getCurrentContext()));
+  }
+  return ok(kc);
+}
+
+function configError(message: string, context: string): ClusterError {
+  return { kind: 'unreachable', context, message, hint: 'Point KUBECONFIG at the kubeconfig of the cluster to recover, or choose another context.' };
+}
+
+/** Connects to the cluster of a kubeconfig context. Nothing is sent until the first call. */
+export function connectCluster(options: ConnectOptions = {}): Result<ClusterPort, ClusterError> {
+  const loaded = loadKubeConfig(options);
+  if (!loaded.ok) return loaded;
+  return ok(new KubeClusterClient(loaded.value, options.namespace));
+}
+
+const PATCH_TYPES: Record<PatchType, PatchStrategy> = {
+  merge: PatchStrategy.MergePatch,
+  strategic: PatchStrategy.StrategicMergePatch,
+  json: PatchStrategy.JsonPatch,
+};
+
+/** ClusterPort over @kubernetes/client-node. */
+export class KubeClusterClient implements ClusterPort {
+  readonly context: string;
+  readonly namespace: string;
+  readonly server: string;
+  private readonly objects: KubernetesObjectApi;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    namespace?: string,
+  ) {
+    this.context = kc.getCurrentContext();
+    this.namespace = namespace ?? kc.getContextObject(this.context)?.namespace ?? 'default';
+    this.server = kc.getCurrentCluster()?.server ?? '';
+    this.objects = KubernetesObjectApi.makeApiClient(kc);
+  }
+
+  private fail(error: unknown, action: string, object?: ObjectRef): { ok: false; error: ClusterError } {
+    return err(toClusterError(error, { context: this.context, server: this.server, action, ...(object ? { object } : {}) }));
+  }
+
+  async apply(object: KubeObject, options: { dryRun: boolean; force: boolean }): Promise<Result<KubeObject, ClusterError>> {
+    try {
+      const applied = await this.objects.patch(
+        object as KubernetesObject,
+        undefined,
+        options.dryRun ? 'All' : undefined,
+        FIELD_MANAGER,
+        options.force,
+        PatchStrategy.ServerSideApply,
+      );
+      return ok(applied as KubeObject);
+    } catch (e) {
+      return this.fail(e, options.dryRun ? 'dry-run apply' : 'apply', refOf(object));
+    }
+  }
+
+  async read(ref: ObjectRef): Promise<Result<KubeObject | undefined, ClusterError>> {
+    try {
+      return ok((await this.objects.read(header(ref))) as KubeObject);
+    } catch (e) {
+      const error = toClusterError(e, { context: this.context, server: this.server, action: 'read', object: ref });
+      return error.kind === 'notFound' && !error.missing?.kind.startsWith('namespace') ? ok(undefined) : err(error);
+    }
+  }
+
+  async list(query: ListQuery): Promise<Result<ObjectList, ClusterError>> {
+    try {
+      const items: KubeObject[] = [];
+      let token: string | undefined;
+      let resourceVersion = '';
+      do {
+        const page = await this.objects.list(
+          query.apiVersion,
+          query.kind,
+          query.namespace,
+          undefined,
+          undefined,
+          undefined,
+          query.fieldSelector,
+          query.labelSelector,
+          500,
+          token,
+        );
+        items.push(...(page.items as KubeObject[]));
+        token = page.metadata?._continue || undefined;
+        resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
+      } while (token);
+      return ok({ items, resourceVersion });
+    } catch (e) {
+      return this.fail(e, 'list', { apiVersion: query.apiVersion, kind: query.kind, name: '', namespace: query.namespace });
+    }
+  }
+
+  async create(object: KubeObject, options: { dryRun: boolean }): Promise<Result<KubeObject, ClusterError>> {
+    try {
+      return ok((await this.objects.create(object as KubernetesObject, undefined, options.dryRun ? 'All' : undefined, FIELD_MANAGER)) as KubeObject);
+    } catch (e) {
+      return this.fail(e, 'create', refOf(object));
+    }
+  }
+
+  async patch(ref: ObjectRef, patch: unknown, type: PatchType): Promise<Result<KubeObject, ClusterError>> {
+    try {
+      // client-node reads the target's URL from the body it sends: a merge patch carries the
+      // target's identity (same values, so the patch means the same), and a JSON patch array
+      // carries it as properties that JSON.stringify leaves out.
+      const target = (
+        Array.isArray(patch) ? Object.assign([...(patch as unknown[])], header(ref)) : withIdentity(patch as KubeObject, ref)
+      ) as KubernetesObject;
+      return ok((await this.objects.patch(target, undefined, undefined, FIELD_MANAGER, undefined, PATCH_TYPES[type])) as KubeObject);
+    } catch (e) {
+      return this.fail(e, 'patch', ref);
+    }
+  }
+
+  async remove(ref: ObjectRef, options: { dryRun: boolean }): Promise<Result<boolean, ClusterError>> {
+    try {
+      await this.objects.delete(header(ref), undefined, options.dryRun ? 'All' : undefined, undefined, undefined, 'Background');
+      return ok(true);
+    } catch (e) {
+      const error = toClusterError(e, { context: this.context, server: this.server, action: 'delete', object: ref });
+      return error.kind === 'notFound' ? ok(false) : err(error);
+    }
+  }
+
+  async watch(query: ListQuery & { resourceVersion: string }, onEvent: (event: WatchEvent) => void, signal: AbortSignal): Promise<Result<void, ClusterError>> {
+    const path = await this.collectionPath(query);
+    if (!path.ok) return path;
+    return new Promise((resolve) => {
+      let controller: AbortController | undefined;
+      let settled = false;
+      const finish = (result: Result<void, ClusterError>): void => {
+        if (settled) return;
+        settled = true;
+        signal.removeEventListener('abort', onAbort);
+        resolve(result);
+      };
+      const onAbort = (): void => {
+        controller?.abort();
+        finish(ok(undefined));
+      };
+      if (signal.aborted) return finish(ok(undefined));
+      signal.addEventListener('abort', onAbort);
+      const params: Record<string, string | boolean> = { allowWatchBookmarks: true, resourceVersion: query.resourceVersion };
+      if (query.labelSelector) params['labelSelector'] = query.labelSelector;
+      if (query.fieldSelector) params['fieldSelector'] = query.fieldSelector;
+      new Watch(this.kc)
+        .watch(
+          path.value,
+          params,
+          (type, object) => {
+            if (type === 'ERROR') {
+              const status = object as { code?: number; message?: string };
+              finish(err({ kind: status.code === 410 ? 'notFound' : 'server', status: status.code ?? 500, context: this.context, message: `The watch of ${query.kind} ended: ${status.message ?? 'error'}`, hint: 'It is restarted from a fresh list.' }));
+              controller?.abort();
+              return;
+            }
+            onEvent({ type: type as WatchEvent['type'], object: object as KubeObject });
+          },
+          (error: unknown) => {
+            if (signal.aborted) return finish(ok(undefined));
+            finish(error ? this.fail(error, 'watch', { apiVersion: query.apiVersion, kind: query.kind, name: '', namespace: query.namespace }) : ok(undefined));
+          },
+        )
+        .then(
+          (c) => {
+            controller = c;
+            if (signal.aborted) c.abort();
+          },
+          (error: unknown) => finish(this.fail(error, 'watch', { apiVersion: query.apiVersion, kind: query.kind, name: '', namespace: query.namespace })),
+        );
+    });
+  }
+
+  async logs(query: LogQuery, onText: (text: string) => void | Promise<void>, signal: AbortSignal): Promise<Result<void, ClusterError>> {
+    const ref: ObjectRef = { apiVersion: 'v1', kind: 'Pod', name: query.pod, namespace: query.namespace };
+    if (signal.aborted) return ok(undefined);
+    return new Promise((resolve) => {
+      let settled = false;
+      let controller: AbortController | undefined;
+      const finish = (result: Result<void, ClusterError>): void => {
+        if (settled) return;
+        settled = true;
+        signal.removeEventListener('abort', onAbort);
+        resolve(result);
+      };
+      const onAbort = (): void => {
+        controller?.abort();
+        finish(ok(undefined));
+      };
+      signal.addEventListener('abort', onAbort);
+      const decoder = new TextDecoder();
+      // A Writable whose callback waits for the consumer: a slow consumer slows the stream down
+      // (TCP back-pressure) instead of growing a buffer.
+      const sink = new Writable({
+        highWaterMark: 64 * 1024,
+        write(chunk: Buffer, _encoding, callback) {
+          const text = decoder.decode(chunk, { stream: true });
+          Promise.resolve(text ? onText(text) : undefined).then(() => callback(), callback);
+        },
+        final(callback) {
+          callback();
+          finish(ok(undefined));
+        },
+      });
+      sink.on('error', (e) => finish(this.fail(e, 'read the logs of', ref)));
+      sink.on('close', () => finish(ok(undefined)));
+      new Log(this.kc)
+        .log(query.namespace, query.pod, query.container, sink, {
+          follow: query.follow,
+          timestamps: query.timestamps,
+          ...(query.sinceTime ? { sinceTime: query.sinceTime } : {}),
+          ...(query.tailLines !== undefined ? { tailLines: query.tailLines } : {}),
+        })
+        .then(
+          (c) => {
+            controller = c;
+            if (signal.aborted) c.abort();
+          },
+          (e: unknown) => finish(signal.aborted ? ok(undefined) : this.fail(e, 'read the logs of', ref)),
+        );
+    });
+  }
+
+  /** `/api/v1/namespaces/NS/pods` for a list query, through the same discovery client-node uses. */
+  private async collectionPath(query: ListQuery): Promise<Result<string, ClusterError>> {
+    const ref: ObjectRef = { apiVersion: query.apiVersion, kind: query.kind, name: '', namespace: query.namespace };
+    try {
+      const resource = await (this.objects as unknown as { resource(a: string, k: string): Promise<{ name: string; namespaced: boolean } | undefined> }).resource(
+        query.apiVersion,
+        query.kind,
+      );
+      if (!resource) return this.fail(new Error('Unrecognized API version and kind'), 'watch', ref);
+      const prefix = query.apiVersion.includes('/') ? `/apis/${query.apiVersion}` : `/api/${query.apiVersion}`;
+      const ns = resource.namespaced && query.namespace ? `/namespaces/${encodeURIComponent(query.namespace)}` : '';
+      return ok(`${prefix}${ns}/${resource.name}`);
+    } catch (e) {
+      return this.fail(e, 'watch', ref);
+    }
+  }
+}
+
+function header(ref: ObjectRef): KubernetesObject & { metadata: { name: string } } {
+  return { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) } };
+}
+
+function withIdentity(patch: KubeObject, ref: ObjectRef): KubeObject {
+  const { metadata } = header(ref);
+  return { ...patch, apiVersion: ref.apiVersion, kind: ref.kind, metadata: { ...patch.metadata, ...(metadata as unknown as Record<string, unknown>) } };
+}
+
+function refOf(object: KubeObject): ObjectRef {
+  return { apiVersion: object.apiVersion ?? '', kind: object.kind ?? '', name: object.metadata?.name ?? '', namespace: object.metadata?.namespace };
+}
