@@ -1,0 +1,190 @@
+/** Namespace termination, garbage collection by ownerReferences, PV/PVC binding and protection, and Endpoints for Services. */
+import type { KubeObject, ResourceType } from '../types.ts';
+import { matchesSelectorObject, newUid, parseQuantity } from '../util.ts';
+import type { ControllerContext } from './context.ts';
+
+const terminating = new Set<string>();
+
+export function reconcileNamespace(ctx: ControllerContext, ns: KubeObject): void {
+  if (!ns.metadata.deletionTimestamp) return;
+  const name = String(ns.metadata.name);
+  if (terminating.has(name)) return;
+  terminating.add(name);
+  const step = (first: boolean): void => {
+    const cur = ctx.get('Namespace', undefined, name);
+    if (!cur || cur.metadata.uid !== ns.metadata.uid) {
+      terminating.delete(name);
+      return;
+    }
+    let remaining = 0;
+    for (const rt of ctx.registry.allTypes().filter((r) => r.namespaced)) {
+      for (const o of ctx.registry.store.list(rt, name)) {
+        remaining++;
+        if (rt.kind === 'Event') {
+          ctx.registry.forceRemove(rt, o);
+          continue;
+        }
+        if (!o.metadata.deletionTimestamp) ctx.delete(rt.kind, o, rt.kind === 'Pod' ? 0 : undefined);
+        else if ((o.metadata.finalizers ?? []).length > 0 && !first) {
+          ctx.update(rt.kind, o, (x) => {
+            x.metadata.finalizers = [];
+          });
+        }
+      }
+    }
+    if (remaining > 0) {
+      ctx.after(50, () => step(false));
+      return;
+    }
+    terminating.delete(name);
+    ctx.update('Namespace', cur, (x) => {
+      x.spec = { ...x.spec, finalizers: [] };
+    }, 'finalize');
+    const left = ctx.get('Namespace', undefined, name);
+    if (left && left.metadata.uid === ns.metadata.uid) ctx.remove('Namespace', left);
+  };
+  ctx.after(ctx.options.namespaceFinalizeDelayMs, () => step(true));
+}
+
+/** Background garbage collection: dependents of a removed owner are deleted. */
+export function collectDependents(ctx: ControllerContext, ownerRt: ResourceType, owner: KubeObject): void {
+  const uid = owner.metadata.uid;
+  for (const rt of ctx.registry.allTypes()) {
+    if (!rt.namespaced && ownerRt.namespaced) continue;
+    for (const o of ctx.registry.store.list(rt, ownerRt.namespaced ? owner.metadata.namespace : undefined)) {
+      if (o.metadata.deletionTimestamp) continue;
+      if (((o.metadata.ownerReferences ?? []) as KubeObject[]).some((r) => r.uid === uid)) ctx.delete(rt.kind, o);
+    }
+  }
+  const fg = owner.metadata.finalizers as string[] | undefined;
+  if (fg?.includes('foregroundDeletion')) ctx.enqueue(owner.kind, owner.metadata.namespace, owner.metadata.name);
+}
+
+/** Foreground deletion: the owner keeps `foregroundDeletion` until its dependents are gone. */
+export function reconcileForeground(ctx: ControllerContext, rt: ResourceType, obj: KubeObject): void {
+  if (!obj.metadata.deletionTimestamp || !(obj.metadata.finalizers ?? []).includes('foregroundDeletion')) return;
+  collectDependents(ctx, rt, { ...obj, metadata: { ...obj.metadata, finalizers: [] } });
+  const uid = obj.metadata.uid;
+  const left = ctx.registry.allTypes().some((t) => ctx.registry.store.list(t, obj.metadata.namespace).some((o) => ((o.metadata.ownerReferences ?? []) as KubeObject[]).some((r) => r.uid === uid)));
+  if (left) {
+    ctx.after(50, () => ctx.enqueue(rt.kind, obj.metadata.namespace, obj.metadata.name));
+    return;
+  }
+  ctx.update(rt.kind, obj, (o) => {
+    o.metadata.finalizers = (o.metadata.finalizers as string[]).filter((f) => f !== 'foregroundDeletion');
+  });
+}
+
+function claimInUse(ctx: ControllerContext, pvc: KubeObject): boolean {
+  return ctx.list('Pod', pvc.metadata.namespace).some((p) => ((p.spec?.volumes ?? []) as KubeObject[]).some((v) => v.persistentVolumeClaim?.claimName === pvc.metadata.name));
+}
+
+export function reconcileClaim(ctx: ControllerContext, pvc: KubeObject): void {
+  if (pvc.metadata.deletionTimestamp) {
+    if (!claimInUse(ctx, pvc)) {
+      ctx.update('PersistentVolumeClaim', pvc, (o) => {
+        o.metadata.finalizers = ((o.metadata.finalizers ?? []) as string[]).filter((f) => f !== 'kubernetes.io/pvc-protection');
+      });
+    }
+    return;
+  }
+  if (pvc.spec?.volumeName || pvc.status?.phase === 'Bound') return;
+  const want = parseQuantity(pvc.spec?.resources?.requests?.storage);
+  const cls = String(pvc.spec?.storageClassName ?? '');
+  const modes = (pvc.spec?.accessModes ?? []) as string[];
+  let pv = ctx.list('PersistentVolume').find((v) =>
+    !v.spec?.claimRef && !v.metadata.deletionTimestamp && String(v.spec?.storageClassName ?? '') === cls &&
+    parseQuantity(v.spec?.capacity?.storage) >= want && modes.every((m) => ((v.spec?.accessModes ?? []) as string[]).includes(m)));
+  if (!pv && ctx.options.dynamicProvisioning) {
+    pv = ctx.create('PersistentVolume', {
+      apiVersion: 'v1', kind: 'PersistentVolume',
+      metadata: { name: `pvc-${String(pvc.metadata.uid ?? newUid())}`, annotations: { 'pv.kubernetes.io/provisioned-by': 'dr-runbook.sandbox/hostpath' } },
+      spec: {
+        capacity: { storage: pvc.spec.resources.requests.storage }, accessModes: modes,
+        hostPath: { path: `/var/lib/dr-runbook-sandbox/${String(pvc.metadata.namespace)}/${String(pvc.metadata.name)}`, type: 'DirectoryOrCreate' },
+        persistentVolumeReclaimPolicy: 'Delete', ...(cls ? { storageClassName: cls } : {}),
+      },
+    }, 'persistentvolume-controller');
+  }
+  if (!pv) return;
+  const boundPv = ctx.update('PersistentVolume', pv, (o) => {
+    o.metadata.annotations = { ...o.metadata.annotations, 'pv.kubernetes.io/bound-by-controller': 'yes' };
+    o.spec.claimRef = { kind: 'PersistentVolumeClaim', namespace: pvc.metadata.namespace, name: pvc.metadata.name, uid: pvc.metadata.uid, apiVersion: 'v1', resourceVersion: pvc.metadata.resourceVersion };
+  });
+  if (!boundPv) return;
+  ctx.update('PersistentVolume', boundPv, (o) => {
+    o.status = { phase: 'Bound' };
+  }, 'status');
+  const claim = ctx.update('PersistentVolumeClaim', pvc, (o) => {
+    o.metadata.annotations = { ...o.metadata.annotations, 'pv.kubernetes.io/bind-completed': 'yes', 'pv.kubernetes.io/bound-by-controller': 'yes' };
+    o.spec.volumeName = pv.metadata.name;
+  });
+  if (!claim) return;
+  ctx.update('PersistentVolumeClaim', claim, (o) => {
+    o.status = { phase: 'Bound', accessModes: boundPv.spec.accessModes, capacity: boundPv.spec.capacity };
+  }, 'status');
+}
+
+export function reconcileVolume(ctx: ControllerContext, pv: KubeObject): void {
+  if (pv.metadata.deletionTimestamp) {
+    if (pv.status?.phase !== 'Bound') {
+      ctx.update('PersistentVolume', pv, (o) => {
+        o.metadata.finalizers = ((o.metadata.finalizers ?? []) as string[]).filter((f) => f !== 'kubernetes.io/pv-protection');
+      });
+    }
+    return;
+  }
+  const ref = pv.spec?.claimRef;
+  if (!ref && pv.status?.phase === 'Pending') {
+    ctx.update('PersistentVolume', pv, (o) => {
+      o.status = { phase: 'Available' };
+    }, 'status');
+    for (const c of ctx.list('PersistentVolumeClaim')) if (c.status?.phase === 'Pending') ctx.enqueue('PersistentVolumeClaim', c.metadata.namespace, c.metadata.name);
+    return;
+  }
+  if (ref && pv.status?.phase === 'Bound') {
+    const claim = ctx.get('PersistentVolumeClaim', ref.namespace, ref.name);
+    if (!claim || claim.metadata.uid !== ref.uid) {
+      if (pv.spec.persistentVolumeReclaimPolicy === 'Delete') ctx.delete('PersistentVolume', pv);
+      else ctx.update('PersistentVolume', pv, (o) => {
+        o.status = { phase: 'Released' };
+      }, 'status');
+    }
+  }
+}
+
+function resolvePort(port: KubeObject, pods: KubeObject[]): number {
+  const target = port.targetPort ?? port.port;
+  if (typeof target === 'number') return target;
+  for (const p of pods) {
+    for (const c of (p.spec?.containers ?? []) as KubeObject[]) {
+      const hit = ((c.ports ?? []) as KubeObject[]).find((cp) => cp.name === target);
+      if (hit) return Number(hit.containerPort);
+    }
+  }
+  return Number(port.port);
+}
+
+export function reconcileEndpoints(ctx: ControllerContext, svc: KubeObject): void {
+  if (!svc.spec?.selector || svc.metadata.deletionTimestamp) return;
+  const ns = svc.metadata.namespace;
+  const pods = ctx.list('Pod', ns).filter((p) => !p.metadata.deletionTimestamp && p.status?.podIP && matchesSelectorObject(p.metadata.labels, { matchLabels: svc.spec.selector }));
+  const isReady = (p: KubeObject): boolean => ((p.status?.conditions ?? []) as KubeObject[]).some((c) => c.type === 'Ready' && c.status === 'True');
+  const addr = (p: KubeObject): KubeObject => ({
+    ip: p.status.podIP, ...(p.spec?.hostname ? { hostname: p.spec.hostname } : {}), nodeName: p.spec.nodeName,
+    targetRef: { kind: 'Pod', namespace: ns, name: p.metadata.name, uid: p.metadata.uid },
+  });
+  const ready = pods.filter(isReady).map(addr);
+  const notReady = pods.filter((p) => !isReady(p)).map(addr);
+  const ports = ((svc.spec.ports ?? []) as KubeObject[]).map((p) => ({ ...(p.name ? { name: p.name } : {}), port: resolvePort(p, pods), protocol: p.protocol ?? 'TCP' }));
+  const subsets = ready.length + notReady.length > 0 ? [{ ...(ready.length ? { addresses: ready } : {}), ...(notReady.length ? { notReadyAddresses: notReady } : {}), ports }] : undefined;
+  const existing = ctx.get('Endpoints', ns, svc.metadata.name);
+  if (!existing) {
+    ctx.create('Endpoints', { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: svc.metadata.name, namespace: ns, ...(svc.metadata.labels ? { labels: svc.metadata.labels } : {}) }, ...(subsets ? { subsets } : {}) }, 'endpoint-controller');
+    return;
+  }
+  ctx.update('Endpoints', existing, (o) => {
+    if (subsets) o.subsets = subsets;
+    else delete o.subsets;
+  }, undefined, 'endpoint-controller');
+}

@@ -1,0 +1,220 @@
+/**
+ * The deployment and replicaset controllers: template-hash ReplicaSets with revision annotations,
+ * rolling replacement, history limited by revisionHistoryLimit, rollback by template match, and
+ * the status (observedGeneration, replica counts, Available/Progressing conditions) that
+ * `kubectl rollout status` reads.
+ */
+import type { KubeObject } from '../types.ts';
+import { clone, deepEqual, nowTime, randomSuffix, safeHash } from '../util.ts';
+import type { ControllerContext } from './context.ts';
+
+const REV = 'deployment.kubernetes.io/revision';
+const HASH = 'pod-template-hash';
+
+function revisionOf(o: KubeObject): number {
+  return Number(o.metadata.annotations?.[REV] ?? 0);
+}
+
+function templateWithoutHash(t: KubeObject): KubeObject {
+  const c = clone(t ?? {});
+  if (c.metadata?.labels) {
+    delete c.metadata.labels[HASH];
+  }
+  return c;
+}
+
+function scaled(value: unknown, total: number, roundUp: boolean): number {
+  if (typeof value === 'number') return value;
+  const m = String(value ?? '0').match(/^(\d+)%$/);
+  if (!m) return Number(value) || 0;
+  const v = (total * Number(m[1])) / 100;
+  return roundUp ? Math.ceil(v) : Math.floor(v);
+}
+
+function setCondition(conds: KubeObject[], type: string, status: string, reason: string, message: string, now: string, progressed: boolean): KubeObject[] {
+  const old = conds.find((c) => c.type === type);
+  const same = old && old.status === status && old.reason === reason && old.message === message;
+  const next: KubeObject = {
+    type, status,
+    lastUpdateTime: same && !progressed ? old.lastUpdateTime : now,
+    lastTransitionTime: old && old.status === status ? old.lastTransitionTime : now,
+    reason, message,
+  };
+  return [...conds.filter((c) => c.type !== type), next];
+}
+
+export function reconcileDeployment(ctx: ControllerContext, d: KubeObject): void {
+  if (d.metadata.deletionTimestamp || d.spec?.paused) return;
+  const desired = Number(d.spec.replicas ?? 1);
+  const owned = ctx.owned('ReplicaSet', d);
+  const template = templateWithoutHash(d.spec.template);
+  let newRs = owned.find((rs) => deepEqual(templateWithoutHash(rs.spec.template), template));
+  const maxRev = owned.reduce((m, rs) => Math.max(m, revisionOf(rs)), 0);
+  let created = false;
+  const maxSurge = d.spec.strategy?.type === 'Recreate' ? 0 : scaled(d.spec.strategy?.rollingUpdate?.maxSurge ?? '25%', desired, true);
+  const maxUnavailable = d.spec.strategy?.type === 'Recreate' ? desired : scaled(d.spec.strategy?.rollingUpdate?.maxUnavailable ?? '25%', desired, false);
+  const annotations = { 'deployment.kubernetes.io/desired-replicas': String(desired), 'deployment.kubernetes.io/max-replicas': String(desired + maxSurge) };
+  if (!newRs) {
+    const hash = safeHash(JSON.stringify(template) + String(d.status?.collisionCount ?? ''));
+    const tpl = clone(d.spec.template);
+    tpl.metadata = { ...tpl.metadata, labels: { ...(tpl.metadata?.labels ?? {}), [HASH]: hash } };
+    const rs: KubeObject = {
+      apiVersion: 'apps/v1', kind: 'ReplicaSet',
+      metadata: {
+        name: `${d.metadata.name}-${hash}`, namespace: d.metadata.namespace,
+        labels: { ...(d.spec.template?.metadata?.labels ?? {}), [HASH]: hash },
+        annotations: { ...annotations, [REV]: String(maxRev + 1) },
+        ownerReferences: [ctx.ownerRef(d)],
+      },
+      spec: {
+        replicas: 0,
+        ...(d.spec.minReadySeconds ? { minReadySeconds: d.spec.minReadySeconds } : {}),
+        selector: { ...clone(d.spec.selector), matchLabels: { ...(d.spec.selector?.matchLabels ?? {}), [HASH]: hash } },
+        template: tpl,
+      },
+    };
+    newRs = ctx.create('ReplicaSet', rs);
+    if (!newRs) return;
+    created = true;
+  } else if (revisionOf(newRs) < maxRev) {
+    const oldRev = revisionOf(newRs);
+    newRs = ctx.update('ReplicaSet', newRs, (o) => {
+      const hist = o.metadata.annotations?.['deployment.kubernetes.io/revision-history'];
+      o.metadata.annotations = { ...o.metadata.annotations, [REV]: String(maxRev + 1), 'deployment.kubernetes.io/revision-history': hist ? `${hist},${oldRev}` : String(oldRev) };
+    }) ?? newRs;
+  }
+  const olds = owned.filter((rs) => rs.metadata.uid !== newRs!.metadata.uid);
+  const oldActive = olds.reduce((n, rs) => n + Number(rs.spec.replicas ?? 0), 0);
+  const newAvailable = Number(newRs.status?.availableReplicas ?? 0);
+  // New ReplicaSet: up to the surge allowance; old ones: down as the new one becomes available.
+  const newTarget = d.spec.strategy?.type === 'Recreate' && oldActive > 0 ? 0 : desired;
+  if (Number(newRs.spec.replicas) !== newTarget || !deepEqual(pick(newRs.metadata.annotations, annotations), annotations)) {
+    const from = Number(newRs.spec.replicas);
+    newRs = ctx.update('ReplicaSet', newRs, (o) => {
+      o.spec.replicas = newTarget;
+      o.metadata.annotations = { ...o.metadata.annotations, ...annotations };
+    }) ?? newRs;
+    if (from !== newTarget) ctx.event(d, 'Normal', 'ScalingReplicaSet', `Scaled ${newTarget > from ? 'up' : 'down'} replica set ${newRs.metadata.name} to ${newTarget}${from > 0 ? ` from ${from}` : ''}`, 'deployment-controller');
+  }
+  // Old ReplicaSets keep only what the new one cannot serve yet, so availability never drops.
+  let allowedOld = d.spec.strategy?.type === 'Recreate' ? 0 : Math.max(0, desired - newAvailable);
+  const byRevDesc = [...olds].sort((a, b) => revisionOf(b) - revisionOf(a));
+  for (const rs of byRevDesc) {
+    const cur = Number(rs.spec.replicas ?? 0);
+    const target = Math.min(cur, allowedOld);
+    allowedOld -= target;
+    if (target !== cur) {
+      ctx.update('ReplicaSet', rs, (o) => {
+        o.spec.replicas = target;
+      });
+      ctx.event(d, 'Normal', 'ScalingReplicaSet', `Scaled down replica set ${rs.metadata.name} to ${target} from ${cur}`, 'deployment-controller');
+    }
+  }
+  const limit = Number(d.spec.revisionHistoryLimit ?? 10);
+  const idle = olds.filter((rs) => Number(rs.spec.replicas ?? 0) === 0 && Number(rs.status?.replicas ?? 0) === 0).sort((a, b) => revisionOf(a) - revisionOf(b));
+  for (const rs of idle.slice(0, Math.max(0, idle.length - limit))) ctx.delete('ReplicaSet', rs);
+  writeDeploymentStatus(ctx, d, newRs, created, maxUnavailable);
+}
+
+function pick(m: Record<string, string> | undefined, keys: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(keys)) if (m?.[k] !== undefined) out[k] = m[k];
+  return out;
+}
+
+function writeDeploymentStatus(ctx: ControllerContext, d: KubeObject, newRs: KubeObject, created: boolean, maxUnavailable: number): void {
+  const all = ctx.owned('ReplicaSet', d);
+  const desired = Number(d.spec.replicas ?? 1);
+  const sum = (f: (rs: KubeObject) => number): number => all.reduce((n, rs) => n + f(rs), 0);
+  const replicas = sum((rs) => Number(rs.status?.replicas ?? 0));
+  const updated = Number(all.find((rs) => rs.metadata.uid === newRs.metadata.uid)?.status?.replicas ?? 0);
+  const ready = sum((rs) => Number(rs.status?.readyReplicas ?? 0));
+  const available = sum((rs) => Number(rs.status?.availableReplicas ?? 0));
+  const specTotal = sum((rs) => Number(rs.spec?.replicas ?? 0));
+  const unavailable = Math.max(0, specTotal - available);
+  const rsName = newRs.metadata.name;
+  const now = nowTime();
+  ctx.update('Deployment', d, (o) => {
+    o.metadata.annotations = { ...o.metadata.annotations, [REV]: String(revisionOf(newRs)) };
+    const prev = (o.status ?? {}) as KubeObject;
+    const progressed = prev.updatedReplicas !== updated || prev.availableReplicas !== available || prev.readyReplicas !== ready;
+    let conds = (prev.conditions ?? []) as KubeObject[];
+    conds = available >= desired - maxUnavailable
+      ? setCondition(conds, 'Available', 'True', 'MinimumReplicasAvailable', 'Deployment has minimum availability.', now, false)
+      : setCondition(conds, 'Available', 'False', 'MinimumReplicasUnavailable', 'Deployment does not have minimum availability.', now, false);
+    const complete = updated === desired && replicas === desired && available === desired;
+    const progressing = conds.find((c) => c.type === 'Progressing');
+    const deadline = Number(o.spec.progressDeadlineSeconds ?? 600) * 1000;
+    if (complete) conds = setCondition(conds, 'Progressing', 'True', 'NewReplicaSetAvailable', `ReplicaSet "${rsName}" has successfully progressed.`, now, progressed);
+    else if (created || !progressing) conds = setCondition(conds, 'Progressing', 'True', 'NewReplicaSetCreated', `Created new replica set "${rsName}"`, now, true);
+    else if (!progressed && progressing.reason !== 'NewReplicaSetAvailable' && Date.now() - Date.parse(progressing.lastUpdateTime) > deadline) {
+      conds = setCondition(conds, 'Progressing', 'False', 'ProgressDeadlineExceeded', `ReplicaSet "${rsName}" has timed out progressing.`, now, false);
+    } else if (progressing.reason !== 'ProgressDeadlineExceeded' || progressed) {
+      conds = setCondition(conds, 'Progressing', 'True', 'ReplicaSetUpdated', `ReplicaSet "${rsName}" is progressing.`, now, progressed);
+    }
+    const order = ['Available', 'Progressing'];
+    conds.sort((a, b) => order.indexOf(a.type) - order.indexOf(b.type));
+    const status: KubeObject = { observedGeneration: o.metadata.generation };
+    if (replicas) status.replicas = replicas;
+    if (updated) status.updatedReplicas = updated;
+    if (ready) status.readyReplicas = ready;
+    if (available) status.availableReplicas = available;
+    if (unavailable) status.unavailableReplicas = unavailable;
+    status.conditions = conds;
+    if (prev.collisionCount !== undefined) status.collisionCount = prev.collisionCount;
+    o.status = status;
+  }, 'status');
+  if (!complete(d, desired, updated, replicas, available)) {
+    ctx.after(Math.min(1000, Number(d.spec.progressDeadlineSeconds ?? 600) * 1000 + 50), () => ctx.enqueue('Deployment', d.metadata.namespace, d.metadata.name));
+  }
+}
+
+function complete(_d: KubeObject, desired: number, updated: number, replicas: number, available: number): boolean {
+  return updated === desired && replicas === desired && available === desired;
+}
+
+function podReady(p: KubeObject): boolean {
+  return ((p.status?.conditions ?? []) as KubeObject[]).some((c) => c.type === 'Ready' && c.status === 'True');
+}
+
+export function reconcileReplicaSet(ctx: ControllerContext, rs: KubeObject): void {
+  if (rs.metadata.deletionTimestamp) return;
+  const pods = ctx.owned('Pod', rs).filter((p) => !p.metadata.deletionTimestamp);
+  const want = Number(rs.spec.replicas ?? 1);
+  if (pods.length < want) {
+    for (let i = pods.length; i < want; i++) {
+      const tpl = clone(rs.spec.template ?? {});
+      const generateName = `${rs.metadata.name}-`;
+      const pod: KubeObject = {
+        apiVersion: 'v1', kind: 'Pod',
+        metadata: {
+          name: `${generateName}${randomSuffix()}`, generateName, namespace: rs.metadata.namespace,
+          labels: tpl.metadata?.labels ?? {}, ...(tpl.metadata?.annotations ? { annotations: tpl.metadata.annotations } : {}),
+          ownerReferences: [ctx.ownerRef(rs)],
+        },
+        spec: tpl.spec,
+      };
+      const made = ctx.create('Pod', pod);
+      if (made) {
+        pods.push(made);
+        ctx.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${made.metadata.name}`, 'replicaset-controller');
+      }
+    }
+  } else if (pods.length > want) {
+    const victims = [...pods].sort((a, b) => Number(podReady(a)) - Number(podReady(b)) || (a.metadata.creationTimestamp < b.metadata.creationTimestamp ? 1 : -1));
+    for (const p of victims.slice(0, pods.length - want)) {
+      ctx.delete('Pod', p);
+      ctx.event(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`, 'replicaset-controller');
+    }
+  }
+  const active = ctx.owned('Pod', rs).filter((p) => !p.metadata.deletionTimestamp);
+  const ready = active.filter(podReady).length;
+  ctx.update('ReplicaSet', rs, (o) => {
+    const status: KubeObject = { replicas: active.length };
+    if (active.length) status.fullyLabeledReplicas = active.length;
+    if (ready) status.readyReplicas = ready;
+    if (ready) status.availableReplicas = ready;
+    status.observedGeneration = o.metadata.generation;
+    o.status = status;
+  }, 'status');
+}
