@@ -15,7 +15,8 @@ export function kubeconfigYaml(server: string, options: KubeconfigOptions): stri
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name, cluster: { server } }],
+    // client-node 2.x refuses plain http unless TLS verification is declared off (there is no TLS).
+    clusters: [{ name, cluster: { server, ...(server.startsWith('http://') ? { 'insecure-skip-tls-verify': true } : {}) } }],
     users: [{ name, user: { token: options.token } }],
     contexts: [{ name, context: { cluster: name, user: name, ...(options.namespace ? { namespace: options.namespace } : {}) } }],
     'current-context': name,

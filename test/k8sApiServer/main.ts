@@ -21,12 +21,16 @@ async function main(): Promise<void> {
       kubeconfig: { type: 'string', default: 'dr-runbook-sandbox.kubeconfig' },
       namespace: { type: 'string' },
       'pod-ready-delay-ms': { type: 'string', default: '500' },
+      'require-token': { type: 'boolean', default: false },
     },
   });
   const server = await startK8sApiServer({
     port: Number(values.port),
     podReadyDelayMs: Number(values['pod-ready-delay-ms']),
     namespaceFinalizeDelayMs: 2000,
+    // kubectl never sends a bearer token over plain http, so the sandbox serves tokenless requests as admin
+    // unless --require-token is given.
+    anonymousIsAdmin: !values['require-token'],
   });
   if (values.state) {
     const docs = parseAllDocuments(await readFile(values.state, 'utf8'))

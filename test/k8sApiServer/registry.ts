@@ -57,6 +57,27 @@ function specOf(obj: KubeObject): KubeObject {
   return rest;
 }
 
+/** The ServiceAccount admission plugin: mounts the API access token volume into every container. */
+function admitServiceAccount(pod: KubeObject): void {
+  const spec = (pod.spec ??= {}) as KubeObject;
+  if (spec.automountServiceAccountToken === false) return;
+  const name = `kube-api-access-${randomSuffix()}`;
+  spec.volumes = [...((spec.volumes ?? []) as KubeObject[]), {
+    name,
+    projected: {
+      sources: [
+        { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+        { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+        { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+      ],
+      defaultMode: 420,
+    },
+  }];
+  for (const c of (spec.containers ?? []) as KubeObject[]) {
+    c.volumeMounts = [...((c.volumeMounts ?? []) as KubeObject[]), { name, readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }];
+  }
+}
+
 /** Whether an update removed the last finalizer of an object that is being deleted. */
 function finalized(old: KubeObject, next: KubeObject): boolean {
   if (!next.metadata.deletionTimestamp) return false;
@@ -131,6 +152,7 @@ export class Registry {
     this.validateApiVersion(rt, obj);
     this.admitNamespace(rt, obj.metadata.namespace, String(obj.metadata.name ?? ''));
     delete obj.metadata.managedFields;
+    if (rt.kind === 'Pod') admitServiceAccount(obj);
     this.finishNew(rt, obj);
     this.validate(rt, obj, undefined);
     if (this.store.get(rt, obj.metadata.namespace, obj.metadata.name)) throw alreadyExists(rt, obj.metadata.name);

@@ -92,7 +92,8 @@ export function reconcileClaim(ctx: ControllerContext, pvc: KubeObject): void {
   const want = parseQuantity(pvc.spec?.resources?.requests?.storage);
   const cls = String(pvc.spec?.storageClassName ?? '');
   const modes = (pvc.spec?.accessModes ?? []) as string[];
-  let pv = ctx.list('PersistentVolume').find((v) =>
+  const bySize = [...ctx.list('PersistentVolume')].sort((a, b) => parseQuantity(a.spec?.capacity?.storage) - parseQuantity(b.spec?.capacity?.storage));
+  let pv = bySize.find((v) =>
     !v.spec?.claimRef && !v.metadata.deletionTimestamp && String(v.spec?.storageClassName ?? '') === cls &&
     parseQuantity(v.spec?.capacity?.storage) >= want && modes.every((m) => ((v.spec?.accessModes ?? []) as string[]).includes(m)));
   if (!pv && ctx.options.dynamicProvisioning) {

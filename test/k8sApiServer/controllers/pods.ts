@@ -94,7 +94,7 @@ function startPod(ctx: ControllerContext, pod: KubeObject): void {
         conditions: [cond('Initialized', 'True', now), cond('Ready', 'False', now, { reason: 'ContainersNotReady', message: `containers with unready status: [${containers.map((c) => c.name).join(' ')}]` }), cond('ContainersReady', 'False', now, { reason: 'ContainersNotReady', message: `containers with unready status: [${containers.map((c) => c.name).join(' ')}]` }), cond('PodScheduled', 'True', now)],
         hostIP: '127.0.0.1', podIP: ip, podIPs: [{ ip }], startTime: now,
         containerStatuses: containers.map((c) => ({
-          name: c.name, state: { waiting: { reason: b.waitingReason, message: `Back-off pulling image "${String(c.image)}"` } }, lastState: {}, ready: false, restartCount: 0, image: c.image, imageID: '', started: false,
+          name: c.name, state: { waiting: { reason: b.waitingReason, message: `Back-off pulling image "${String(c.image)}"` } }, lastState: {}, ready: false, restartCount: 0, image: c.image, imageID: '',
         })),
         qosClass: 'BestEffort',
       };
@@ -111,7 +111,7 @@ function startPod(ctx: ControllerContext, pod: KubeObject): void {
       conditions: [cond('Initialized', 'True', now), cond('Ready', r, now, notReady), cond('ContainersReady', r, now, notReady), cond('PodScheduled', 'True', now)],
       hostIP: '127.0.0.1', podIP: ip, podIPs: [{ ip }], startTime: now,
       containerStatuses: containers.map((c) => ({
-        name: c.name, state: { running: { startedAt: now } }, lastState: {}, ready, restartCount: 0, image: c.image, imageID: '', started: true,
+        name: c.name, state: { running: { startedAt: now } }, lastState: {}, ready, restartCount: 0, image: c.image, imageID: '',
       })),
       qosClass: 'BestEffort',
     };
@@ -130,7 +130,7 @@ function startPod(ctx: ControllerContext, pod: KubeObject): void {
         o.status.conditions = [cond('Initialized', 'True', now, { reason: 'PodCompleted' }), cond('Ready', 'False', end, { reason: 'PodCompleted' }), cond('ContainersReady', 'False', end, { reason: 'PodCompleted' }), cond('PodScheduled', 'True', now)];
         o.status.containerStatuses = containers.map((c) => ({
           name: c.name, state: { terminated: { exitCode: code, reason: code === 0 ? 'Completed' : 'Error', startedAt: now, finishedAt: end } },
-          lastState: {}, ready: false, restartCount: 0, image: c.image, imageID: '', started: false,
+          lastState: {}, ready: false, restartCount: 0, image: c.image, imageID: '',
         }));
       }, 'status', 'kubelet');
       for (const c of containers) ctx.logs.endContainer(cur.metadata.namespace, cur.metadata.name, c.name);
