@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { KubeConfig, KubernetesObjectApi, Log, PatchStrategy, Watch, type KubernetesObject } from '@kubernetes/client-node';
+import { AppsV1Api, KubeConfig, KubernetesObjectApi, Log, PatchStrategy, setHeaderOptions, Watch, type KubernetesObject } from '@kubernetes/client-node';
 import type { ClusterError, KubeObject, ObjectRef } from '../../core/cluster/model.js';
 import type { ClusterPort, ListQuery, LogQuery, ObjectList, PatchType, WatchEvent } from '../../core/cluster/port.js';
 import { err, ok, type Result } from '../../core/result.js';
@@ -120,7 +120,8 @@ export class KubeClusterClient implements ClusterPort {
           500,
           token,
         );
-        items.push(...(page.items as KubeObject[]));
+        // List items come without apiVersion and kind; give them theirs, as kubectl does.
+        for (const item of page.items as KubeObject[]) items.push({ ...item, apiVersion: query.apiVersion, kind: query.kind });
         token = page.metadata?._continue || undefined;
         resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
       } while (token);
@@ -140,12 +141,23 @@ export class KubeClusterClient implements ClusterPort {
 
   async patch(ref: ObjectRef, patch: unknown, type: PatchType): Promise<Result<KubeObject, ClusterError>> {
     try {
+      if (type === 'json') {
+        // The generic object client serializes the body as the object's kind, which turns a JSON
+        // patch (an array) into an object: send it through the typed client instead, as kubectl
+        // does for `rollout undo`.
+        if (ref.kind !== 'Deployment' || !ref.namespace) {
+          return this.fail(new Error('JSON patches are sent for namespaced Deployments only'), 'patch', ref);
+        }
+        const apps = this.kc.makeApiClient(AppsV1Api);
+        const patched = await apps.patchNamespacedDeployment(
+          { name: ref.name, namespace: ref.namespace, body: patch, fieldManager: FIELD_MANAGER },
+          setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+        );
+        return ok({ ...(patched as unknown as KubeObject), apiVersion: ref.apiVersion, kind: ref.kind });
+      }
       // client-node reads the target's URL from the body it sends: a merge patch carries the
-      // target's identity (same values, so the patch means the same), and a JSON patch array
-      // carries it as properties that JSON.stringify leaves out.
-      const target = (
-        Array.isArray(patch) ? Object.assign([...(patch as unknown[])], header(ref)) : withIdentity(patch as KubeObject, ref)
-      ) as KubernetesObject;
+      // target's identity (the same values, so the patch means the same).
+      const target = withIdentity(patch as KubeObject, ref) as KubernetesObject;
       return ok((await this.objects.patch(target, undefined, undefined, FIELD_MANAGER, undefined, PATCH_TYPES[type])) as KubeObject);
     } catch (e) {
       return this.fail(e, 'patch', ref);

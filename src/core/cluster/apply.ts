@@ -95,11 +95,7 @@ export async function applyObjects(cluster: ClusterPort, items: readonly ApplyIt
       const result = await cluster.apply(item.body, { dryRun: false, force });
       if (!result.ok) return { item, error: result.error };
       const previous = before.ok ? before.value : undefined;
-      const action: ApplyAction = !previous
-        ? 'created'
-        : previous.metadata?.resourceVersion === result.value.metadata?.resourceVersion
-          ? 'unchanged'
-          : 'configured';
+      const action: ApplyAction = !previous ? 'created' : sameDesiredState(previous, result.value) ? 'unchanged' : 'configured';
       options.onProgress?.({ phase: 'apply', item, action });
       return { item, action, object: result.value };
     });
@@ -111,6 +107,20 @@ export async function applyObjects(cluster: ClusterPort, items: readonly ApplyIt
     if (failures.length) return err({ stage: 'apply', failures, applied });
   }
   return ok(applied);
+}
+
+/**
+ * Whether an apply left the object as it was. The resourceVersion alone cannot say: a controller
+ * may write the status between our read and our apply. Everything but status and the
+ * bookkeeping metadata is compared.
+ */
+function sameDesiredState(before: KubeObject, after: KubeObject): boolean {
+  const strip = (o: KubeObject): string => {
+    const { status: _status, metadata, ...rest } = o;
+    const { resourceVersion: _rv, managedFields: _mf, ...meta } = metadata ?? {};
+    return JSON.stringify({ ...rest, metadata: meta });
+  };
+  return before.metadata?.resourceVersion === after.metadata?.resourceVersion || strip(before) === strip(after);
 }
 
 function isMissingNamespace(error: ClusterError, namespace: string): boolean {

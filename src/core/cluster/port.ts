@@ -11,6 +11,7 @@ export interface ListQuery {
 }
 
 export interface ObjectList {
+  /** Each with its apiVersion and kind set. */
   readonly items: KubeObject[];
   /** The list's resourceVersion: where a watch picks up. */
   readonly resourceVersion: string;

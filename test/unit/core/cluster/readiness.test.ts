@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { applyItems, applyObjects } from '../../../../src/core/cluster/apply.js';
+import { judgeReadiness } from '../../../../src/core/cluster/readinessRules.js';
+import { waitForReady, type ReadinessEvent } from '../../../../src/core/cluster/readiness.js';
+import { parseManifestText } from '../../../../src/core/manifests/loadManifests.js';
+import { startTestCluster, type TestCluster } from '../../../support/testCluster.js';
+
+const NS = 'ready-test';
+const STACK = `
+apiVersion: v1
+kind: Namespace
+metadata: {name: ${NS}}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data}
+spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  replicas: 1
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec: {containers: [{name: db, image: postgres:15.6}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec: {containers: [{name: api, image: IMAGE}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api}
+spec: {selector: {app: api}, ports: [{port: 80}]}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: migrate}
+spec:
+  template:
+    spec: {restartPolicy: Never, containers: [{name: migrate, image: migrate:1.0}]}
+`;
+
+function items(image = 'api:1.0') {
+  return applyItems(parseManifestText(STACK.replace('IMAGE', image), 'k8s/stack.yaml').objects, NS);
+}
+
+describe('readiness rules', () => {
+  it('judge a Deployment the way kubectl rollout status does', () => {
+    const d = (status: object, generation = 2) => ({ kind: 'Deployment', metadata: { name: 'api', generation }, spec: { replicas: 2 }, status });
+    assert.equal(judgeReadiness(d({ observedGeneration: 1 })).reason, 'waiting for the deployment spec update to be observed');
+    assert.equal(judgeReadiness(d({ observedGeneration: 2, updatedReplicas: 1, replicas: 2 })).reason, '1 out of 2 new replicas have been updated');
+    assert.equal(judgeReadiness(d({ observedGeneration: 2, updatedReplicas: 2, replicas: 3 })).reason, '1 old replicas are pending termination');
+    assert.equal(judgeReadiness(d({ observedGeneration: 2, updatedReplicas: 2, replicas: 2, availableReplicas: 1 })).reason, '1 of 2 updated replicas are available');
+    assert.equal(judgeReadiness(d({ observedGeneration: 2, updatedReplicas: 2, replicas: 2, availableReplicas: 2 })).state, 'ready');
+    assert.equal(judgeReadiness(d({ observedGeneration: 2, conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }] })).state, 'failed');
+  });
+
+  it('judge claims, namespaces, jobs and pods', () => {
+    assert.equal(judgeReadiness({ kind: 'PersistentVolumeClaim', status: { phase: 'Pending' } }).state, 'waiting');
+    assert.equal(judgeReadiness({ kind: 'PersistentVolumeClaim', status: { phase: 'Bound' } }).state, 'ready');
+    assert.equal(judgeReadiness({ kind: 'Namespace', status: { phase: 'Terminating' } }).state, 'waiting');
+    assert.equal(judgeReadiness({ kind: 'Job', status: { conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded' }] } }).state, 'failed');
+    assert.equal(
+      judgeReadiness({ kind: 'Pod', status: { phase: 'Pending', containerStatuses: [{ name: 'api', state: { waiting: { reason: 'ImagePullBackOff' } } }] } }).reason,
+      'container api: ImagePullBackOff',
+    );
+    assert.equal(judgeReadiness({ kind: 'ConfigMap' }).state, 'ready');
+  });
+});
+
+describe('waitForReady (watches against the test server)', () => {
+  let t: TestCluster;
+  beforeEach(async () => {
+    t = await startTestCluster();
+  });
+  afterEach(async () => {
+    await t.stop();
+  });
+
+  it('waits for every object of a step by its kind’s rule, reporting progress', async () => {
+    const applied = await applyObjects(t.cluster, items());
+    assert.ok(applied.ok);
+    const events: ReadinessEvent[] = [];
+    const result = await waitForReady(
+      t.cluster,
+      items().map((i) => i.ref),
+      { timeoutMs: 20_000, onProgress: (e) => events.push(e) },
+    );
+    assert.ok(result.ok, result.ok ? '' : JSON.stringify(result.error));
+    assert.deepEqual(
+      result.value.map((e) => [e.ref.kind, e.state]),
+      [
+        ['Namespace', 'ready'],
+        ['PersistentVolumeClaim', 'ready'],
+        ['StatefulSet', 'ready'],
+        ['Deployment', 'ready'],
+        ['Service', 'ready'],
+        ['Job', 'ready'],
+      ],
+    );
+    assert.ok(events.some((e) => e.ref.kind === 'Deployment' && e.state === 'waiting'), 'progress showed the deployment waiting first');
+    assert.equal(t.server.get('apps/v1', 'Deployment', NS, 'api')?.status?.readyReplicas, 2);
+  });
+
+  it('reports a deployment whose pods never become ready when the time runs out', async () => {
+    t.server.setImageBehaviour('api:broken', { neverReady: true });
+    assert.ok((await applyObjects(t.cluster, items('api:broken'))).ok);
+    const deployment = items().find((i) => i.ref.kind === 'Deployment')!.ref;
+    const result = await waitForReady(t.cluster, [deployment], { timeoutMs: 1_000 });
+    assert.ok(!result.ok && result.error.kind === 'timeout');
+    assert.match(result.error.kind === 'timeout' ? result.error.pending[0]!.reason : '', /of 2 updated replicas are available/);
+  });
+
+  it('stops at once when cancelled mid-wait', async () => {
+    t.server.setImageBehaviour('api:slow', { neverReady: true });
+    assert.ok((await applyObjects(t.cluster, items('api:slow'))).ok);
+    const controller = new AbortController();
+    const started = Date.now();
+    setTimeout(() => controller.abort(), 200);
+    const result = await waitForReady(t.cluster, items().map((i) => i.ref), { timeoutMs: 60_000, signal: controller.signal });
+    assert.ok(!result.ok && result.error.kind === 'cancelled');
+    assert.ok(Date.now() - started < 5_000, 'cancellation took too long');
+    assert.ok(result.error.kind === 'cancelled' && result.error.pending.some((e) => e.ref.kind === 'Deployment'));
+  });
+
+  it('keeps waiting across a dropped watch stream', async () => {
+    t.server.setImageBehaviour('api:late', { readyDelayMs: 800 });
+    assert.ok((await applyObjects(t.cluster, items('api:late'))).ok);
+    t.server.faults.dropStreams({ kind: 'watch', path: /deployments/, after: 1, times: 2 });
+    const deployment = items().find((i) => i.ref.kind === 'Deployment')!.ref;
+    const result = await waitForReady(t.cluster, [deployment], { timeoutMs: 15_000 });
+    assert.ok(result.ok, result.ok ? '' : JSON.stringify(result.error));
+  });
+
+  it('fails fast on a pod stuck pulling its image', async () => {
+    t.server.setImageBehaviour('api:typo', { waitingReason: 'ImagePullBackOff' });
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'lonely', namespace: 'default' }, spec: { containers: [{ name: 'api', image: 'api:typo' }] } };
+    assert.ok((await t.cluster.apply(pod, { dryRun: false, force: false })).ok);
+    const result = await waitForReady(t.cluster, [{ apiVersion: 'v1', kind: 'Pod', name: 'lonely', namespace: 'default' }], { timeoutMs: 10_000 });
+    assert.ok(!result.ok && result.error.kind === 'failed');
+  });
+});
