@@ -36,7 +36,7 @@ describe('the DR Runbook view, like a person uses it', () => {
     const texts = await labels();
     for (const step of [
       '1. Stand up a new Kubernetes cluster',
-      '4. Bring up the database',
+      '4. Bring up the database and its hourly backup',
       '5. Load the data from the offsite backup',
     ]) {
       assert.ok(

@@ -33,7 +33,7 @@ describe('planTree', () => {
     const [, cluster] = scenarioNodes(plan);
     const steps = await childNodes(cluster!, files);
     const rows = steps.map(planRow);
-    assert.equal(rows[3]!.label, '4. Bring up the database');
+    assert.equal(rows[3]!.label, '4. Bring up the database and its hourly backup');
     assert.deepEqual(
       rows.map((r) => r.icon),
       [

@@ -37,10 +37,10 @@ describe('parsePlan on our DR-PLAN.md', () => {
       [1, 2, 3, 4, 5, 6, 7, 8, 9],
     );
     assert.equal(cluster.steps[2]!.text, 'Recreate the persistent volumes and the backup volume claim');
-    assert.equal(cluster.steps[3]!.title, 'Bring up the database');
+    assert.equal(cluster.steps[3]!.title, 'Bring up the database and its hourly backup');
     assert.match(
       cluster.steps[3]!.text,
-      /^Bring up the database\. The secrets file is a template: .* nothing is applied while one is missing\.$/,
+      /^Bring up the database and its hourly backup\. The secrets file is a template: .* nothing is applied while one is missing\.$/,
     );
   });
 
@@ -59,6 +59,7 @@ describe('parsePlan on our DR-PLAN.md', () => {
       'k8s/security/secrets.yaml',
       'k8s/database/postgres.yaml',
       'k8s/networking/db-alias-service.yaml',
+      'k8s/maintenance/backup-cronjob.yaml',
       'k8s/cache/redis.yaml',
       'k8s/core/flask-api.yaml',
       'k8s/networking/ingress.yaml',
