@@ -24,6 +24,7 @@ export interface HttpContext extends RouteContext {
   serverAddress: () => string;
 }
 
+const NOSNIFF = { 'X-Content-Type-Options': 'nosniff' };
 const PUBLIC_PATHS = new Set(['/version', '/healthz', '/livez', '/readyz']);
 
 interface Parsed {
@@ -98,7 +99,7 @@ function verbOf(method: string, r: NonNullable<Parsed['resource']>): string {
 
 function forbiddenFor(user: string, method: string, path: string, r: Parsed['resource']): ApiError {
   if (!r) {
-    return new ApiError(403, 'Forbidden', `forbidden: User ${JSON.stringify(user)} cannot ${method.toLowerCase()} path ${JSON.stringify(path)}`, {});
+    return new ApiError(403, 'Forbidden', `forbidden: User ${JSON.stringify(user)} cannot ${method.toLowerCase()} path ${JSON.stringify(path)}`, {}, { headers: NOSNIFF });
   }
   const verb = verbOf(method, r);
   const res = r.subresource ? `${r.rt.plural}/${r.subresource}` : r.rt.plural;
@@ -108,7 +109,7 @@ function forbiddenFor(user: string, method: string, path: string, r: Parsed['res
   if (r.name) details.name = r.name;
   if (r.rt.group !== '') details.group = r.rt.group;
   details.kind = r.rt.plural;
-  return new ApiError(403, 'Forbidden', `${who}: User ${JSON.stringify(user)} cannot ${verb} resource ${JSON.stringify(res)} in API group ${JSON.stringify(r.rt.group)} ${scope}`, details);
+  return new ApiError(403, 'Forbidden', `${who}: User ${JSON.stringify(user)} cannot ${verb} resource ${JSON.stringify(res)} in API group ${JSON.stringify(r.rt.group)} ${scope}`, details, { headers: NOSNIFF });
 }
 
 function authenticate(ctx: HttpContext, req: IncomingMessage): TokenUser | undefined | 'anonymous' {

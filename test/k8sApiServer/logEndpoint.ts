@@ -45,6 +45,7 @@ function containerNames(pod: KubeObject): string[] {
 
 /** Serves a pod log request. */
 export function serveLog(ctx: RouteContext, r: ResourceRequest, res: ServerResponse, rc: ResponseContext): void {
+  rc.pf = false;
   const q = r.query;
   const podName = r.name!;
   const sinceTimeText = q.get('sinceTime');

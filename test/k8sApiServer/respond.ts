@@ -44,7 +44,7 @@ export function writeBody(res: ServerResponse, status: number, body: string): vo
 export function sendObject(res: ServerResponse, ctx: ResponseContext, status: number, obj: KubeObject, rep: Representation = 'json'): void {
   if (rep === 'yaml') {
     baseHeaders(res, ctx, 'application/yaml');
-    writeBody(res, status, stringify(obj, { version: '1.1', sortMapEntries: true, lineWidth: 0 }));
+    writeBody(res, status, stringify(obj, { version: '1.1', sortMapEntries: true, lineWidth: 0, indentSeq: false }));
     return;
   }
   baseHeaders(res, ctx, 'application/json');
@@ -62,7 +62,6 @@ export function sendError(res: ServerResponse, ctx: ResponseContext, err: ApiErr
     writeBody(res, err.code, err.message);
     return;
   }
-  if (err.code === 403) res.setHeader('X-Content-Type-Options', 'nosniff');
   sendObject(res, ctx, err.code, err.toStatus());
 }
 

@@ -49,6 +49,8 @@ export interface K8sApiServerOptions {
   jobPodRunMs?: number;
   /** Create a PersistentVolume for a claim no existing volume matches (default true). */
   dynamicProvisioning?: boolean;
+  /** Delay before the PV controller binds a new claim (default 30 ms). */
+  pvBindDelayMs?: number;
   /** Watch events kept per resource type for replay; older resourceVersions get 410 Expired (default 1000). */
   watchHistoryLimit?: number;
   /** Interval of BOOKMARK events for watches with allowWatchBookmarks (default 1000 ms). */
@@ -90,6 +92,7 @@ export class K8sApiServer {
       namespaceFinalizeDelayMs: options.namespaceFinalizeDelayMs ?? 300,
       jobPodRunMs: options.jobPodRunMs ?? 200,
       dynamicProvisioning: options.dynamicProvisioning ?? true,
+      pvBindDelayMs: options.pvBindDelayMs ?? 30,
       nodeName: options.nodeName ?? 'node-0',
     });
     this.ctx.behaviourFor = (pod) => this.behaviourFor(pod);

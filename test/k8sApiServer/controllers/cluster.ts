@@ -4,6 +4,7 @@ import { matchesSelectorObject, newUid, parseQuantity } from '../util.ts';
 import type { ControllerContext } from './context.ts';
 
 const terminating = new Set<string>();
+const bindWaited = new Set<string>();
 
 export function reconcileNamespace(ctx: ControllerContext, ns: KubeObject): void {
   if (!ns.metadata.deletionTimestamp) return;
@@ -89,6 +90,13 @@ export function reconcileClaim(ctx: ControllerContext, pvc: KubeObject): void {
     return;
   }
   if (pvc.spec?.volumeName || pvc.status?.phase === 'Bound') return;
+  // The PV controller binds on its next sync, not inline with the claim's creation.
+  const uid = String(pvc.metadata.uid);
+  if (!bindWaited.has(uid)) {
+    bindWaited.add(uid);
+    ctx.after(ctx.options.pvBindDelayMs, () => ctx.enqueue('PersistentVolumeClaim', pvc.metadata.namespace, pvc.metadata.name));
+    return;
+  }
   const want = parseQuantity(pvc.spec?.resources?.requests?.storage);
   const cls = String(pvc.spec?.storageClassName ?? '');
   const modes = (pvc.spec?.accessModes ?? []) as string[];

@@ -24,6 +24,7 @@ export interface ControllerOptions {
   namespaceFinalizeDelayMs: number;
   jobPodRunMs: number;
   dynamicProvisioning: boolean;
+  pvBindDelayMs: number;
   nodeName: string;
 }
 

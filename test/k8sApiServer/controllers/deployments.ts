@@ -31,12 +31,12 @@ function scaled(value: unknown, total: number, roundUp: boolean): number {
   return roundUp ? Math.ceil(v) : Math.floor(v);
 }
 
+/** Like the deployment controller: an unchanged status and reason keeps the condition as is; otherwise it moves to the end. */
 function setCondition(conds: KubeObject[], type: string, status: string, reason: string, message: string, now: string, progressed: boolean): KubeObject[] {
   const old = conds.find((c) => c.type === type);
-  const same = old && old.status === status && old.reason === reason && old.message === message;
+  if (old && old.status === status && old.reason === reason && !progressed) return conds;
   const next: KubeObject = {
-    type, status,
-    lastUpdateTime: same && !progressed ? old.lastUpdateTime : now,
+    type, status, lastUpdateTime: now,
     lastTransitionTime: old && old.status === status ? old.lastTransitionTime : now,
     reason, message,
   };
@@ -51,6 +51,7 @@ export function reconcileDeployment(ctx: ControllerContext, d: KubeObject): void
   let newRs = owned.find((rs) => deepEqual(templateWithoutHash(rs.spec.template), template));
   const maxRev = owned.reduce((m, rs) => Math.max(m, revisionOf(rs)), 0);
   let created = false;
+  let found = false;
   const maxSurge = d.spec.strategy?.type === 'Recreate' ? 0 : scaled(d.spec.strategy?.rollingUpdate?.maxSurge ?? '25%', desired, true);
   const maxUnavailable = d.spec.strategy?.type === 'Recreate' ? desired : scaled(d.spec.strategy?.rollingUpdate?.maxUnavailable ?? '25%', desired, false);
   const annotations = { 'deployment.kubernetes.io/desired-replicas': String(desired), 'deployment.kubernetes.io/max-replicas': String(desired + maxSurge) };
@@ -77,12 +78,14 @@ export function reconcileDeployment(ctx: ControllerContext, d: KubeObject): void
     if (!newRs) return;
     created = true;
   } else if (revisionOf(newRs) < maxRev) {
+    found = true;
     const oldRev = revisionOf(newRs);
     newRs = ctx.update('ReplicaSet', newRs, (o) => {
       const hist = o.metadata.annotations?.['deployment.kubernetes.io/revision-history'];
       o.metadata.annotations = { ...o.metadata.annotations, [REV]: String(maxRev + 1), 'deployment.kubernetes.io/revision-history': hist ? `${hist},${oldRev}` : String(oldRev) };
     }) ?? newRs;
   }
+  const scaling = !created && !found && newRs.metadata.annotations?.['deployment.kubernetes.io/desired-replicas'] !== String(desired);
   const olds = owned.filter((rs) => rs.metadata.uid !== newRs!.metadata.uid);
   const oldActive = olds.reduce((n, rs) => n + Number(rs.spec.replicas ?? 0), 0);
   const newAvailable = Number(newRs.status?.availableReplicas ?? 0);
@@ -113,7 +116,7 @@ export function reconcileDeployment(ctx: ControllerContext, d: KubeObject): void
   const limit = Number(d.spec.revisionHistoryLimit ?? 10);
   const idle = olds.filter((rs) => Number(rs.spec.replicas ?? 0) === 0 && Number(rs.status?.replicas ?? 0) === 0).sort((a, b) => revisionOf(a) - revisionOf(b));
   for (const rs of idle.slice(0, Math.max(0, idle.length - limit))) ctx.delete('ReplicaSet', rs);
-  writeDeploymentStatus(ctx, d, newRs, created, maxUnavailable);
+  writeDeploymentStatus(ctx, d, newRs, { created, found, scaling }, maxUnavailable);
 }
 
 function pick(m: Record<string, string> | undefined, keys: Record<string, string>): Record<string, string> {
@@ -122,7 +125,14 @@ function pick(m: Record<string, string> | undefined, keys: Record<string, string
   return out;
 }
 
-function writeDeploymentStatus(ctx: ControllerContext, d: KubeObject, newRs: KubeObject, created: boolean, maxUnavailable: number): void {
+interface SyncFacts {
+  created: boolean;
+  found: boolean;
+  scaling: boolean;
+}
+
+function writeDeploymentStatus(ctx: ControllerContext, d: KubeObject, newRs: KubeObject, facts: SyncFacts, maxUnavailable: number): void {
+  const { created, found, scaling } = facts;
   const all = ctx.owned('ReplicaSet', d);
   const desired = Number(d.spec.replicas ?? 1);
   const sum = (f: (rs: KubeObject) => number): number => all.reduce((n, rs) => n + f(rs), 0);
@@ -137,7 +147,7 @@ function writeDeploymentStatus(ctx: ControllerContext, d: KubeObject, newRs: Kub
   ctx.update('Deployment', d, (o) => {
     o.metadata.annotations = { ...o.metadata.annotations, [REV]: String(revisionOf(newRs)) };
     const prev = (o.status ?? {}) as KubeObject;
-    const progressed = prev.updatedReplicas !== updated || prev.availableReplicas !== available || prev.readyReplicas !== ready;
+    const progressed = updated > Number(prev.updatedReplicas ?? 0) || ready > Number(prev.readyReplicas ?? 0) || available > Number(prev.availableReplicas ?? 0);
     let conds = (prev.conditions ?? []) as KubeObject[];
     conds = available >= desired - maxUnavailable
       ? setCondition(conds, 'Available', 'True', 'MinimumReplicasAvailable', 'Deployment has minimum availability.', now, false)
@@ -145,15 +155,16 @@ function writeDeploymentStatus(ctx: ControllerContext, d: KubeObject, newRs: Kub
     const complete = updated === desired && replicas === desired && available === desired;
     const progressing = conds.find((c) => c.type === 'Progressing');
     const deadline = Number(o.spec.progressDeadlineSeconds ?? 600) * 1000;
-    if (complete) conds = setCondition(conds, 'Progressing', 'True', 'NewReplicaSetAvailable', `ReplicaSet "${rsName}" has successfully progressed.`, now, progressed);
-    else if (created || !progressing) conds = setCondition(conds, 'Progressing', 'True', 'NewReplicaSetCreated', `Created new replica set "${rsName}"`, now, true);
-    else if (!progressed && progressing.reason !== 'NewReplicaSetAvailable' && Date.now() - Date.parse(progressing.lastUpdateTime) > deadline) {
-      conds = setCondition(conds, 'Progressing', 'False', 'ProgressDeadlineExceeded', `ReplicaSet "${rsName}" has timed out progressing.`, now, false);
-    } else if (progressing.reason !== 'ProgressDeadlineExceeded' || progressed) {
-      conds = setCondition(conds, 'Progressing', 'True', 'ReplicaSetUpdated', `ReplicaSet "${rsName}" is progressing.`, now, progressed);
+    // A pure scale only recalculates availability; a rollout also moves Progressing (as syncRolloutStatus does).
+    if (created) conds = setCondition(conds, 'Progressing', 'True', 'NewReplicaSetCreated', `Created new replica set "${rsName}"`, now, true);
+    else if (found) conds = setCondition(conds, 'Progressing', 'True', 'FoundNewReplicaSet', `Found new replica set "${rsName}"`, now, true);
+    if (!scaling && !created) {
+      if (complete) conds = setCondition(conds, 'Progressing', 'True', 'NewReplicaSetAvailable', `ReplicaSet "${rsName}" has successfully progressed.`, now, false);
+      else if (progressed) conds = setCondition(conds, 'Progressing', 'True', 'ReplicaSetUpdated', `ReplicaSet "${rsName}" is progressing.`, now, true);
+      else if (progressing && progressing.status === 'True' && Date.now() - Date.parse(progressing.lastUpdateTime) > deadline) {
+        conds = setCondition(conds, 'Progressing', 'False', 'ProgressDeadlineExceeded', `ReplicaSet "${rsName}" has timed out progressing.`, now, false);
+      }
     }
-    const order = ['Available', 'Progressing'];
-    conds.sort((a, b) => order.indexOf(a.type) - order.indexOf(b.type));
     const status: KubeObject = { observedGeneration: o.metadata.generation };
     if (replicas) status.replicas = replicas;
     if (updated) status.updatedReplicas = updated;

@@ -131,7 +131,13 @@ export function normalize(v: Json, key = ''): Json {
   if (Array.isArray(v)) {
     if (VOLATILE_LISTS.has(key)) return '<set>';
     let items = v;
-    if (key === 'managedFields') items = v.filter((e: Json) => !CONTROLLER_MANAGERS.has(e?.manager));
+    if (key === 'managedFields') {
+      // Entries are ordered by time (seconds), which ties differently on a fast test server: compare them as a set.
+      const rank = (e: Json): string => `${e.operation}/${e.manager}/${e.subresource ?? ''}`;
+      items = v.filter((e: Json) => !CONTROLLER_MANAGERS.has(e?.manager)).sort((a: Json, b: Json) => (rank(a) < rank(b) ? -1 : 1));
+    }
+    // The order of status conditions follows the order of their last transitions, a timing artifact: compare by type.
+    if (key === 'conditions') items = [...v].sort((a: Json, b: Json) => (String(a?.type) < String(b?.type) ? -1 : 1));
     return items.map((x) => normalize(x, key === 'managedFields' ? 'managedFieldsEntry' : ''));
   }
   if (v !== null && typeof v === 'object') {
