@@ -98,7 +98,7 @@ export class KubeClusterClient implements ClusterPort {
       return ok((await this.objects.read(header(ref))) as KubeObject);
     } catch (e) {
       const error = toClusterError(e, { context: this.context, server: this.server, action: 'read', object: ref });
-      return error.kind === 'notFound' && !error.missing?.kind.startsWith('namespace') ? ok(undefined) : err(error);
+      return error.kind === 'notFound' ? ok(undefined) : err(error);
     }
   }
 
@@ -209,7 +209,9 @@ export class KubeClusterClient implements ClusterPort {
             onEvent({ type: type as WatchEvent['type'], object: object as KubeObject });
           },
           (error: unknown) => {
-            if (signal.aborted) return finish(ok(undefined));
+            // An aborted watch, or client-node's inactivity timeout: the watch simply ended.
+            const name = (error as { name?: string } | null)?.name;
+            if (signal.aborted || name === 'AbortError' || name === 'TimeoutError') return finish(ok(undefined));
             finish(error ? this.fail(error, 'watch', { apiVersion: query.apiVersion, kind: query.kind, name: '', namespace: query.namespace }) : ok(undefined));
           },
         )
@@ -255,6 +257,14 @@ export class KubeClusterClient implements ClusterPort {
         },
       });
       sink.on('error', (e) => finish(this.fail(e, 'read the logs of', ref)));
+      // client-node pipes the response into the sink without listening for the response's
+      // errors: an aborted or cut stream would be an uncaught exception. Listen for it here.
+      sink.on('pipe', (source: NodeJS.ReadableStream) => {
+        source.on('error', (e: Error) => {
+          sink.end();
+          finish(signal.aborted || e.name === 'AbortError' ? ok(undefined) : this.fail(e, 'read the logs of', ref));
+        });
+      });
       sink.on('close', () => finish(ok(undefined)));
       new Log(this.kc)
         .log(query.namespace, query.pod, query.container, sink, {
