@@ -175,7 +175,13 @@ export class FaultInjector {
   /** Closes the connection abruptly, mid-stream (no terminating chunk). */
   cut(stream: ActiveStream): void {
     this.streams.delete(stream);
-    stream.res.socket?.destroy();
-    stream.res.destroy();
+    const socket = stream.res.socket;
+    if (!socket) {
+      stream.res.destroy();
+      return;
+    }
+    // Flush what was written, then close the connection without the terminating chunk.
+    socket.end();
+    setTimeout(() => socket.destroy(), 200).unref();
   }
 }
