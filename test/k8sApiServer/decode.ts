@@ -1,3 +1,4 @@
+ 
 /** Decoding request bodies (JSON, YAML) with the apiserver's error texts. */
 import { parseDocument } from 'yaml';
 import { badRequest } from './status.ts';

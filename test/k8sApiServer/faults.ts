@@ -1,3 +1,4 @@
+ 
 /**
  * Fault injection on request: added latency, error answers (5xx, 429, ...) for matching requests,
  * dropped watch and log streams, and forced conflicts.
@@ -97,8 +98,8 @@ export class FaultInjector {
     const d = { after: 0, times: Infinity, ...drop };
     if (d.after === 0) {
       for (const s of [...this.streams]) {
-        if (s.kind === d.kind && pathMatches(d.path, s.path) && d.times! > 0) {
-          d.times!--;
+        if (s.kind === d.kind && pathMatches(d.path, s.path) && d.times > 0) {
+          d.times--;
           this.cut(s);
         }
       }

@@ -1,3 +1,4 @@
+ 
 /** kubeconfig files that point kubectl and @kubernetes/client-node at a test server. */
 import { stringify } from 'yaml';
 

@@ -1,3 +1,4 @@
+ 
 /**
  * Container logs: a bounded ring buffer per container, log generators, and the pods/log endpoint
  * (plain, follow, timestamps, tailLines, sinceTime, sinceSeconds, limitBytes, previous). Followers

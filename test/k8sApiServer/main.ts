@@ -1,3 +1,4 @@
+ 
 /**
  * Runs the Kubernetes API test server from the command line (the sandbox):
  *

@@ -1,3 +1,4 @@
+ 
 /**
  * A minimal OpenAPI v3 surface: enough for kubectl to see that PATCH and POST accept
  * `fieldValidation`, so it leaves validation to the server instead of downloading schemas.

@@ -1,3 +1,4 @@
+ 
 /**
  * The resource types the test server serves, and the discovery documents built from them
  * (shapes and values as a v1.26 kube-apiserver answers /api, /api/v1, /apis, /apis/<g>/<v>).

@@ -1,3 +1,4 @@
+ 
 /** Writing responses the way the apiserver (Go net/http) frames them: headers, Content-Length vs chunked, JSON or YAML. */
 import type { ServerResponse } from 'node:http';
 import { stringify } from 'yaml';

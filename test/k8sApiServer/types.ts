@@ -1,7 +1,8 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- objects of every Kubernetes kind are handled as untyped JSON here, as the apiserver handles them */
 /** Shared types of the Kubernetes API test server. */
 
 /** A Kubernetes object as JSON (apiVersion, kind, metadata, spec, status, ...). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 export type KubeObject = Record<string, any>;
 
 /** One served resource type (a row of an APIResourceList), plus what the server needs to route it. */

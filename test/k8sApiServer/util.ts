@@ -1,3 +1,4 @@
+ 
 /** Small helpers: cloning, equality, time stamps, ids, label and field selectors. */
 import { randomUUID } from 'node:crypto';
 import type { KubeObject } from './types.ts';
@@ -192,14 +193,14 @@ export function valueAtDotted(obj: KubeObject, path: string): unknown {
 export function matchesFields(obj: KubeObject, reqs: FieldRequirement[]): boolean {
   return reqs.every((r) => {
     const v = valueAtDotted(obj, r.path);
-    const s = v === undefined || v === null ? '' : String(v);
+    const s = typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
     return r.negate ? s !== r.value : s === r.value;
   });
 }
 
 /** Parses a Kubernetes quantity (`5Gi`, `500Mi`, `1G`, `100m`) into a number of base units. */
 export function parseQuantity(q: unknown): number {
-  const s = String(q ?? '0');
+  const s = typeof q === 'string' || typeof q === 'number' ? String(q) : '0';
   const m = s.match(/^([0-9.]+)([a-zA-Z]*)$/);
   if (!m) return 0;
   const n = Number(m[1]);

@@ -1,3 +1,4 @@
+ 
 /**
  * The watch endpoint: newline-delimited JSON events over a chunked response, resourceVersion
  * semantics (synthetic ADDED for a fresh watch, replay from the watch cache, 410 Expired as an

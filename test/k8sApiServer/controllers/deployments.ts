@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument -- objects of every Kubernetes kind are handled as untyped JSON here, as the apiserver handles them */
 /**
  * The deployment and replicaset controllers: template-hash ReplicaSets with revision annotations,
  * rolling replacement, history limited by revisionHistoryLimit, rollback by template match, and
@@ -25,7 +26,7 @@ function templateWithoutHash(t: KubeObject): KubeObject {
 
 function scaled(value: unknown, total: number, roundUp: boolean): number {
   if (typeof value === 'number') return value;
-  const m = String(value ?? '0').match(/^(\d+)%$/);
+  const m = (typeof value === 'string' ? value : '0').match(/^(\d+)%$/);
   if (!m) return Number(value) || 0;
   const v = (total * Number(m[1])) / 100;
   return roundUp ? Math.ceil(v) : Math.floor(v);

@@ -1,10 +1,11 @@
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-explicit-any -- objects of every Kubernetes kind are handled as untyped JSON here, as the apiserver handles them */
 /** Loading the recorded kube-apiserver exchanges and replaying them against the test server, with shape normalization. */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 export type Json = any;
 
 export interface Fixture {
