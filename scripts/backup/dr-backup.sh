@@ -217,7 +217,12 @@ close_snapshot_session
 toc_entries=$(pg_restore --list "$partial_dump" 2>&1) || die "$EX_VERIFY" "the new archive is not readable: $toc_entries"
 table_data_entries=$(grep -c ' TABLE DATA ' <<<"$toc_entries" || true)
 
-sha=$(sha256sum -- "$partial_dump")
+# openssl uses the CPU's SHA instructions (several times faster); sha256sum otherwise.
+if command -v openssl >/dev/null 2>&1; then
+  sha=$(openssl dgst -sha256 -r -- "$partial_dump")
+else
+  sha=$(sha256sum -- "$partial_dump")
+fi
 sha=${sha%% *}
 size=$(stat -c %s -- "$partial_dump")
 finished_epoch=$(date -u +%s)

@@ -173,13 +173,13 @@ if [[ $target == kubernetes ]]; then
   fi
   in_db=("${kube[@]}" exec -i "$pod" -c "$container" --)
   psql_base=(psql -X -q -A -t -v ON_ERROR_STOP=1 -U "$db_user")
-  pg_restore_user=(-U "$db_user")
+  pg_user=(-U "$db_user")
   backup_dir=${backup_dir:-/backups}
   jobs=${jobs:-2}
 else
   in_db=()
   psql_base=(psql -X -q -A -t -v ON_ERROR_STOP=1)
-  pg_restore_user=()
+  pg_user=()
   backup_dir=${backup_dir:-${DR_BACKUP_DIR:-./backups}}
   if [[ -z $jobs ]]; then
     jobs=$(nproc 2>/dev/null || echo 2)
@@ -205,18 +205,11 @@ at_backup() {
   fi
 }
 
-# --- connect -------------------------------------------------------------------------------
-conn_out=$(sql postgres <<'SQL' 2>&1
-SELECT rolsuper OR rolcreatedb FROM pg_roles WHERE rolname = current_user;
-SQL
-) || die "$EX_CONNECT" "cannot connect to the PostgreSQL server: $(oneline "$conn_out")"
-[[ $conn_out == t ]] || die "$EX_CONNECT" "the database user may not create databases (needs CREATEDB or superuser)"
-
-# --- find and verify the backup --------------------------------------------------------------
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/dr-restore.XXXXXX")
 fresh=""       # the database being restored into, while it may need dropping
 swapped=0
-LOCK_PID=""
+session_fd_in=""
+session_pid=""
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
   local code=$?
@@ -224,16 +217,15 @@ cleanup() {
   if [[ -n $fresh && $swapped -eq 0 ]]; then
     if ((keep_failed)); then
       warn "kept the half-restored database $fresh (--keep-failed); drop it when done"
-    else
-      sql postgres -v fresh="$fresh" >/dev/null 2>&1 <<'SQL' || warn "could not drop $fresh; the next restore drops it"
-DROP DATABASE IF EXISTS :"fresh" WITH (FORCE);
-SQL
+    elif ! session "DROP DATABASE IF EXISTS \"$fresh\" WITH (FORCE);" 2>/dev/null; then
+      # The session is gone (an interrupt reaches it too): drop through a new connection.
+      "${in_db[@]}" "${psql_base[@]}" -d postgres -c "DROP DATABASE IF EXISTS \"$fresh\" WITH (FORCE)" >/dev/null 2>&1 ||
+        warn "could not drop $fresh; the next restore drops it"
     fi
   fi
-  if [[ -n $LOCK_PID ]]; then
-    local fd=${LOCK[1]-}
-    [[ -z $fd ]] || exec {fd}>&-
-    wait "$LOCK_PID" 2>/dev/null || true
+  if [[ -n $session_fd_in ]]; then
+    exec {session_fd_in}>&- 2>/dev/null || true
+    wait "$session_pid" 2>/dev/null || true
   fi
   rm -rf -- "$tmp"
   exit "$code"
@@ -241,6 +233,60 @@ SQL
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# --- the maintenance session ---------------------------------------------------------------
+# One psql session on the "postgres" database does all the work outside the restored database:
+# it holds the advisory lock that allows one restore of a database at a time (released when
+# the session ends, however this script ends), checks privileges, drops leftovers, creates the
+# fresh database and swaps it in. Its errors come back as text: it does not stop on them.
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+fresh_name="${database}_restore_${stamp}"
+kept_name="${database}_pre_restore_${stamp}"
+coproc PGM { "${in_db[@]}" psql -X -q -A -t -F $'\t' "${pg_user[@]}" -d postgres \
+  -v db="$database" -v pattern="^${database}_restore_[0-9]{8}T[0-9]{6}Z\$" 2>&1; }
+session_fd_in=${PGM[1]}
+session_fd_out=${PGM[0]}
+session_pid=$PGM_PID
+# session SQL [timeout] : runs SQL (one statement, or psql commands) in the maintenance session;
+# the output lines are in REPLY_LINES; fails when the last statement failed or the session ended.
+session() {
+  local line
+  REPLY_LINES=()
+  SESSION_ERROR=""
+  # SIGPIPE ignored for this one write: if the session has ended, the write fails instead of
+  # killing the script (no child process is started meanwhile to inherit the setting).
+  local sent=0
+  trap '' PIPE
+  { [[ -n $session_fd_in ]] && printf '%s\n' "$1" '\echo __DR_END__ :ERROR' >&"$session_fd_in"; } 2>/dev/null || sent=$?
+  trap - PIPE
+  if ((sent != 0)); then
+    SESSION_ERROR=lost
+    return 1
+  fi
+  while IFS= read -r -t "${2:-600}" line <&"$session_fd_out"; do
+    if [[ $line == "__DR_END__ "* ]]; then
+      SESSION_ERROR=${line#__DR_END__ }
+      [[ $SESSION_ERROR == false ]]
+      return
+    fi
+    REPLY_LINES+=("$line")
+  done
+  SESSION_ERROR=lost
+  return 1
+}
+session_text() { oneline "$(printf '%s\n' "${REPLY_LINES[@]}")"; }
+
+session "SELECT rolsuper OR rolcreatedb FROM pg_roles WHERE rolname = current_user;" 60 ||
+  die "$EX_CONNECT" "cannot connect to the PostgreSQL server: $(session_text)"
+[[ ${REPLY_LINES[0]-} == t ]] || die "$EX_CONNECT" "the database user may not create databases (needs CREATEDB or superuser)"
+
+if ((dry_run == 0)); then
+  session "SELECT pg_try_advisory_lock(hashtext('dr-restore'), hashtext(:'db'));" 60 ||
+    die "$EX_CONNECT" "could not take the restore lock: $(session_text)"
+  [[ ${REPLY_LINES[0]-} == t ]] || die "$EX_LOCKED" "another restore of database $database is running; nothing was changed"
+fi
+
+# --- find and verify the backup --------------------------------------------------------------
 
 backup_where=local   # local | pod
 format=""            # custom | plain | plain-gzip
@@ -267,7 +313,10 @@ verify() {
   if at_backup test -f "$file.sha256"; then
     expected_sha=$(at_backup cat -- "$file.sha256" | awk 'NR == 1 { print tolower($1) }')
     [[ $expected_sha =~ ^[0-9a-f]{64}$ ]] || { VERIFY_ERROR="checksum file $file.sha256 is malformed"; return "$EX_CHECKSUM"; }
-    actual_sha=$(at_backup sha256sum -- "$file" | awk '{ print $1 }')
+    # openssl uses the CPU's SHA instructions (several times faster); sha256sum otherwise.
+    # shellcheck disable=SC2016 # expanded by sh, here or in the pod
+    actual_sha=$(at_backup sh -c 'if command -v openssl >/dev/null 2>&1; then openssl dgst -sha256 -r -- "$1"; else sha256sum -- "$1"; fi' sha256 "$file" |
+      awk '{ print tolower($1) }')
     [[ $actual_sha == "$expected_sha" ]] ||
       { VERIFY_ERROR="$file does not match its checksum file $file.sha256 (sha256 $actual_sha, expected $expected_sha): it is corrupt or truncated"; return "$EX_CHECKSUM"; }
     checksum=verified
@@ -385,21 +434,27 @@ fi
 echo "BACKUP file=$chosen format=$format size=$BACKUP_SIZE checksum=$checksum"
 
 # --- plan ----------------------------------------------------------------------------------
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
-fresh_name="${database}_restore_${stamp}"
-kept_name="${database}_pre_restore_${stamp}"
-
-live_info=$(sql postgres -F $'\t' -v db="$database" 2>&1 <<'SQL'
-SELECT pg_get_userbyid(datdba), pg_encoding_to_char(encoding), datcollate, datctype
-FROM pg_database WHERE datname = :'db';
-SQL
-) || die "$EX_CONNECT" "cannot read the database list: $(oneline "$live_info")"
-live_exists=0
-owner="" encoding="" collate="" ctype=""
-if [[ -n $live_info ]]; then
-  live_exists=1
-  IFS=$'\t' read -r owner encoding collate ctype <<<"$live_info"
-fi
+while true; do
+  session "SELECT 'live', datname FROM pg_database WHERE datname = :'db'
+           UNION ALL SELECT 'leftover', datname FROM pg_database WHERE datname ~ :'pattern'
+           UNION ALL SELECT 'taken', datname FROM pg_database WHERE datname IN ('$fresh_name', '$kept_name');" ||
+    die "$EX_CONNECT" "cannot read the database list: $(session_text)"
+  live_exists=0
+  leftovers=()
+  taken=0
+  for line in "${REPLY_LINES[@]}"; do
+    case "${line%%$'\t'*}" in
+      live) live_exists=1 ;;
+      leftover) leftovers+=("${line#*$'\t'}") ;;
+      taken) taken=1 ;;
+    esac
+  done
+  ((taken)) || break
+  sleep 1
+  stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  fresh_name="${database}_restore_${stamp}"
+  kept_name="${database}_pre_restore_${stamp}"
+done
 
 restore_mode="pg_restore -j $jobs"
 [[ $format == custom ]] || restore_mode="psql in one transaction"
@@ -407,6 +462,7 @@ if [[ $format == custom && $backup_where == local && $target == kubernetes ]]; t
   restore_mode="pg_restore streamed into pod $pod (one job: a stream cannot be read in parallel)"
 fi
 if ((dry_run)); then
+  for old in "${leftovers[@]}"; do echo "DRY-RUN would drop $old, left by an interrupted restore"; done
   echo "DRY-RUN would restore $chosen ($format, $restore_mode) into a new database $fresh_name"
   echo "DRY-RUN would check tables [${expect_tables:-none}], count every table's rows${meta_counts:+ (checked against the backup metadata)} and report the newest ${rpo_column:-row}"
   if ((live_exists)); then
@@ -418,50 +474,21 @@ if ((dry_run)); then
   exit "$EX_OK"
 fi
 
-# --- one restore at a time -----------------------------------------------------------------
-# A session holds an advisory lock for as long as this script runs; it ends (and releases the
-# lock) when the script exits, however it exits.
-coproc LOCK { "${in_db[@]}" "${psql_base[@]}" -d postgres 2>&1; }
-printf '%s\n' "SELECT pg_try_advisory_lock(hashtext('dr-restore'), hashtext('$database'));" >&"${LOCK[1]}"
-lock_reply=""
-IFS= read -r -t 60 lock_reply <&"${LOCK[0]}" || true
-case "$lock_reply" in
-  t) ;;
-  f) die "$EX_LOCKED" "another restore of database $database is running; nothing was changed" ;;
-  *) die "$EX_CONNECT" "could not take the restore lock: $(oneline "$lock_reply")" ;;
-esac
-
+# --- restore into a fresh database ---------------------------------------------------------
 # Databases left by a restore that was killed: nobody else can be using them (we hold the lock).
-leftovers=$(sql postgres -v pattern="^${database}_restore_[0-9]{8}T[0-9]{6}Z\$" <<'SQL'
-SELECT datname FROM pg_database WHERE datname ~ :'pattern' ORDER BY 1;
-SQL
-)
-while IFS= read -r old; do
-  [[ -n $old ]] || continue
+for old in "${leftovers[@]}"; do
   log "dropping $old, left by an interrupted restore"
-  sql postgres -v old="$old" >/dev/null <<'SQL' || warn "could not drop $old"
-DROP DATABASE IF EXISTS :"old" WITH (FORCE);
-SQL
-done <<<"$leftovers"
-
-while sql postgres -v a="$fresh_name" -v b="$kept_name" <<<"SELECT 1 FROM pg_database WHERE datname IN (:'a', :'b');" | grep -q 1; do
-  sleep 1
-  stamp=$(date -u +%Y%m%dT%H%M%SZ)
-  fresh_name="${database}_restore_${stamp}"
-  kept_name="${database}_pre_restore_${stamp}"
+  session "DROP DATABASE IF EXISTS \"$old\" WITH (FORCE);" || warn "could not drop $old: $(session_text)"
 done
 
-# --- restore into a fresh database ---------------------------------------------------------
 started=$SECONDS
-create_opts=(-v fresh="$fresh_name")
-create_sql='CREATE DATABASE :"fresh" TEMPLATE template0'
-if ((live_exists)); then
-  create_opts+=(-v owner="$owner" -v enc="$encoding" -v coll="$collate" -v ctype="$ctype")
-  create_sql+=" OWNER :\"owner\" ENCODING :'enc' LC_COLLATE :'coll' LC_CTYPE :'ctype'"
-fi
 fresh=$fresh_name
-create_out=$(sql postgres "${create_opts[@]}" <<<"$create_sql;" 2>&1) ||
-  die "$EX_RESTORE" "cannot create the database $fresh_name: $(oneline "$create_out"); the live database was not touched"
+# Same owner, encoding and collation as the live database, when there is one.
+session "SELECT CASE WHEN d.datname IS NULL THEN format('CREATE DATABASE %I TEMPLATE template0', '$fresh_name')
+                ELSE format('CREATE DATABASE %I TEMPLATE template0 OWNER %I ENCODING %L LC_COLLATE %L LC_CTYPE %L',
+                            '$fresh_name', pg_get_userbyid(d.datdba), pg_encoding_to_char(d.encoding), d.datcollate, d.datctype) END
+         FROM (SELECT 1) AS one LEFT JOIN pg_database AS d ON d.datname = :'db' \gexec" ||
+  die "$EX_RESTORE" "cannot create the database $fresh_name: $(session_text); the live database was not touched"
 log "restoring $chosen into $fresh_name ($restore_mode)"
 
 restore_err="$tmp/restore.err"
@@ -470,10 +497,10 @@ owner_opt=()
 ((no_owner == 0)) || owner_opt=(--no-owner)
 case "$format:$backup_where:$target" in
   custom:pod:* | custom:local:local)
-    at_backup pg_restore "${pg_restore_user[@]}" -d "$fresh_name" -j "$jobs" --exit-on-error "${owner_opt[@]}" -- "$chosen" 2>"$restore_err" || rc=$?
+    at_backup pg_restore "${pg_user[@]}" -d "$fresh_name" -j "$jobs" --exit-on-error "${owner_opt[@]}" -- "$chosen" 2>"$restore_err" || rc=$?
     ;;
   custom:local:kubernetes)
-    "${in_db[@]}" pg_restore "${pg_restore_user[@]}" -d "$fresh_name" --exit-on-error "${owner_opt[@]}" <"$chosen" 2>"$restore_err" || rc=$?
+    "${in_db[@]}" pg_restore "${pg_user[@]}" -d "$fresh_name" --exit-on-error "${owner_opt[@]}" <"$chosen" 2>"$restore_err" || rc=$?
     ;;
   plain:pod:*)
     at_backup "${psql_base[@]}" --single-transaction -d "$fresh_name" -f "$chosen" >/dev/null 2>"$restore_err" || rc=$?
@@ -497,27 +524,41 @@ fi
 log "restored into $fresh_name in $((SECONDS - started))s"
 
 # --- sanity checks -------------------------------------------------------------------------
-failures=()
-for t in "${expected[@]}"; do
-  present=$(sql "$fresh_name" -v t="$t" <<<"SELECT to_regclass(:'t') IS NOT NULL;") ||
-    die "$EX_SANITY" "cannot query $fresh_name"
-  [[ $present == t ]] || failures+=("table $t is missing")
-done
-
-counts=$(sql "$fresh_name" -F $'\t' 2>&1 <<'SQL'
-SELECT format('SELECT %L, count(*) FROM %I.%I', n.nspname || '.' || c.relname, n.nspname, c.relname)
+# One session on the restored database: expected tables, exact row counts, invalid indexes,
+# the newest row of the RPO column; then ANALYZE, so the application gets good plans at once.
+checks=$(
+  sql "$fresh_name" -F $'\t' -v expected="$expect_tables" -v rpo_table="$rpo_table" 2>&1 <<SQL
+SELECT 'missing', t FROM unnest(string_to_array(:'expected', ',')) AS t WHERE to_regclass(t) IS NULL;
+SELECT format('SELECT %L, %L, count(*) FROM %I.%I', 'rows', n.nspname || '.' || c.relname, n.nspname, c.relname)
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
   AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp%'
 ORDER BY n.nspname, c.relname \gexec
+SELECT 'invalid', indexrelid::regclass::text FROM pg_index WHERE NOT indisvalid;
+SELECT :'rpo_table' <> '' AND to_regclass(:'rpo_table') IS NOT NULL AS rpo_present \gset
+\if :rpo_present
+SELECT 'rpo', n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass(:'rpo_table');
+SELECT 'newest', coalesce(to_char(max(${rpo_col:-ctid}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'none') FROM ${rpo_table:-pg_class};
+\endif
+ANALYZE;
 SQL
-) || die "$EX_SANITY" "counting rows in $fresh_name failed: $(oneline "$counts")"
+) || die "$EX_SANITY" "checking $fresh_name failed: $(oneline "$checks"); the live database was not touched"
+
+failures=()
 declare -A restored_rows=()
-while IFS=$'\t' read -r table rows; do
-  [[ -n $table ]] || continue
-  restored_rows[$table]=$rows
-  echo "TABLE $table rows=$rows"
-done <<<"$counts"
+rpo_qualified="" newest=""
+while IFS=$'\t' read -r tag a b; do
+  case "$tag" in
+    missing) failures+=("table $a is missing") ;;
+    rows)
+      restored_rows[$a]=$b
+      echo "TABLE $a rows=$b"
+      ;;
+    invalid) failures+=("index $a is invalid") ;;
+    rpo) rpo_qualified=$a ;;
+    newest) newest=$a ;;
+  esac
+done <<<"$checks"
 for entry in "${meta_counts[@]}"; do
   table=${entry%%$'\t'*}
   rows=${entry##*$'\t'}
@@ -527,87 +568,83 @@ for entry in "${meta_counts[@]}"; do
     failures+=("table $table has ${restored_rows[$table]} rows, the backup recorded $rows")
   fi
 done
-
-invalid=$(sql "$fresh_name" <<<"SELECT string_agg(indexrelid::regclass::text, ', ') FROM pg_index WHERE NOT indisvalid;")
-[[ -z $invalid ]] || failures+=("invalid indexes: $invalid")
-
 rpo_line=""
 if [[ -n $rpo_table ]]; then
-  rpo_out=$(sql "$fresh_name" -F ' ' -v t="$rpo_table" 2>&1 <<SQL
-SELECT to_regclass(:'t') IS NOT NULL AS present \gset
-\if :present
-SELECT 'newest_row=' || coalesce(to_char(max($rpo_col) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'none'), 'rows=' || count(*) FROM $rpo_table;
-\else
-SELECT 'absent';
-\endif
-SQL
-  ) || die "$EX_SANITY" "reading $rpo_column in $fresh_name failed: $(oneline "$rpo_out")"
-  if [[ $rpo_out == absent ]]; then
+  if [[ -z $rpo_qualified ]]; then
     failures+=("table $rpo_table of the RPO column is missing")
   else
-    rpo_line="RPO-EVIDENCE $rpo_out"
-    [[ $rpo_out != newest_row=none* ]] || warn "$rpo_table is empty: no RPO evidence"
+    rpo_line="RPO-EVIDENCE newest_row=$newest rows=${restored_rows[$rpo_qualified]:-0}"
+    [[ $newest != none ]] || warn "$rpo_table is empty: no RPO evidence"
   fi
 fi
-
 if ((${#failures[@]} > 0)); then
   for f in "${failures[@]}"; do printf 'dr-restore: check failed: %s\n' "$f" >&2; done
   die "$EX_SANITY" "the restored database failed its checks (${#failures[@]} problems); the live database was not touched"
 fi
 [[ -z $rpo_line ]] || echo "$rpo_line"
-
-analyze_out=$(sql "$fresh_name" <<<"ANALYZE;" 2>&1) || die "$EX_SANITY" "ANALYZE of $fresh_name failed: $(oneline "$analyze_out")"
 log "checks passed and statistics gathered"
 
 # --- swap ----------------------------------------------------------------------------------
-# Database-level settings and privileges are not in a pg_dump archive: carry them over.
-if ((live_exists)); then
-  carry=$(sql postgres -v db="$database" -v fresh="$fresh_name" 2>&1 <<'SQL'
-SELECT format('ALTER DATABASE %I SET %I TO %s;', :'fresh', name,
-              CASE WHEN name IN ('search_path', 'temp_tablespaces', 'local_preload_libraries', 'session_preload_libraries')
-                   THEN value ELSE quote_literal(value) END)
-FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase, unnest(s.setconfig) AS cfg,
-     LATERAL (SELECT split_part(cfg, '=', 1) AS name, substr(cfg, strpos(cfg, '=') + 1) AS value) AS kv
-WHERE d.datname = :'db' AND s.setrole = 0
-UNION ALL
-SELECT format('GRANT %s ON DATABASE %I TO %s;', a.privilege_type, :'fresh',
-              CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END)
-FROM pg_database d, aclexplode(d.datacl) AS a
-WHERE d.datname = :'db' AND a.grantee <> d.datdba;
-SQL
-  ) || die "$EX_SWAP" "cannot read the settings of $database: $(oneline "$carry")"
-  if [[ -n $carry ]]; then
-    carry_out=$(sql postgres <<<"$carry" 2>&1) || warn "could not copy database settings or privileges: $(oneline "$carry_out")"
-  fi
-fi
-
+# One statement, so one transaction: carry over the database-level settings and privileges a
+# pg_dump archive does not hold, end the other sessions on both databases, then rename the
+# live database to the kept name and the restored one to the live name. Renaming locks the
+# database, so no new session can slip in before the commit.
+session "SELECT set_config('dr.fresh', '$fresh_name', false), set_config('dr.kept', '$kept_name', false), set_config('dr.db', :'db', false);" >/dev/null ||
+  die "$EX_SWAP" "could not prepare the swap: $(session_text); the live database $database was not touched"
 swap_sql=$(
   cat <<'SQL'
-BEGIN;
-SET LOCAL lock_timeout = '30s';
-SELECT count(pg_terminate_backend(pid)) AS ended FROM pg_stat_activity
-WHERE datname IN (:'db', :'fresh') AND pid <> pg_backend_pid() \gset
-\if :live
-ALTER DATABASE :"db" RENAME TO :"kept";
-\endif
-ALTER DATABASE :"fresh" RENAME TO :"db";
-COMMIT;
-\echo ended :ended
+DO $dr$
+DECLARE
+  db text := current_setting('dr.db');
+  fresh text := current_setting('dr.fresh');
+  kept text := current_setting('dr.kept');
+  live_oid oid;
+  stmt text;
+  ended int;
+BEGIN
+  SET LOCAL lock_timeout = '30s';
+  SELECT oid INTO live_oid FROM pg_database WHERE datname = db;
+  IF live_oid IS NOT NULL THEN
+    FOR stmt IN
+      SELECT format('ALTER DATABASE %I SET %I TO %s', fresh, kv.name,
+                    CASE WHEN kv.name IN ('search_path', 'temp_tablespaces', 'local_preload_libraries', 'session_preload_libraries')
+                         THEN kv.value ELSE quote_literal(kv.value) END)
+      FROM pg_db_role_setting s, unnest(s.setconfig) AS cfg,
+           LATERAL (SELECT split_part(cfg, '=', 1) AS name, substr(cfg, strpos(cfg, '=') + 1) AS value) AS kv
+      WHERE s.setdatabase = live_oid AND s.setrole = 0
+      UNION ALL
+      SELECT format('GRANT %s ON DATABASE %I TO %s', a.privilege_type, fresh,
+                    CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END)
+      FROM pg_database d, aclexplode(d.datacl) AS a
+      WHERE d.oid = live_oid AND a.grantee <> d.datdba
+    LOOP
+      EXECUTE stmt;
+    END LOOP;
+  END IF;
+  SELECT count(pg_terminate_backend(pid)) INTO ended FROM pg_stat_activity
+  WHERE datname IN (db, fresh) AND pid <> pg_backend_pid();
+  IF live_oid IS NOT NULL THEN
+    EXECUTE format('ALTER DATABASE %I RENAME TO %I', db, kept);
+  END IF;
+  EXECUTE format('ALTER DATABASE %I RENAME TO %I', fresh, db);
+  PERFORM set_config('dr.ended', ended::text, false);
+END
+$dr$;
 SQL
 )
-swap_out=""
 for attempt in 1 2 3 4 5; do
-  if swap_out=$(sql postgres -v db="$database" -v fresh="$fresh_name" -v kept="$kept_name" -v live="$live_exists" <<<"$swap_sql" 2>&1); then
+  if session "$swap_sql" 120; then
     swapped=1
     break
   fi
-  warn "swap attempt $attempt failed: $(oneline "$swap_out")"
+  [[ $SESSION_ERROR != lost ]] || break
+  warn "swap attempt $attempt failed: $(session_text)"
   sleep "$attempt"
 done
-((swapped)) || die "$EX_SWAP" "could not swap $fresh_name in: $(oneline "$swap_out"); the live database $database was not touched"
+((swapped)) || die "$EX_SWAP" "could not swap $fresh_name in: $(session_text); the live database $database was not touched"
 fresh=""
-ended=${swap_out##*ended }
-log "ended ${ended:-0} session(s) connected to $database"
+session "SELECT current_setting('dr.ended');" || true
+log "ended ${REPLY_LINES[0]:-0} session(s) connected to $database"
 if ((live_exists)); then
   log "swapped: $database is the restored database; the previous one is kept as $kept_name"
   echo "RESTORE-OK database=$database previous=$kept_name"
