@@ -1,4 +1,3 @@
- 
 /** Decoding request bodies (JSON, YAML) with the apiserver's error texts. */
 import { parseDocument } from 'yaml';
 import { badRequest } from './status.ts';
@@ -9,7 +8,8 @@ function goYamlMessage(code: string, message: string): string {
   if (/Flow sequence|flow sequence/.test(message)) return "did not find expected ',' or ']'";
   if (/Flow map|flow map|flow mapping/.test(message)) return "did not find expected ',' or '}'";
   if (code === 'TAB_AS_INDENT' || /tab/i.test(message)) return 'found character that cannot start any token';
-  if (code === 'MULTILINE_IMPLICIT_KEY' || code === 'BLOCK_AS_IMPLICIT_KEY') return 'mapping values are not allowed in this context';
+  if (code === 'MULTILINE_IMPLICIT_KEY' || code === 'BLOCK_AS_IMPLICIT_KEY')
+    return 'mapping values are not allowed in this context';
   return 'did not find expected key';
 }
 
@@ -20,7 +20,7 @@ export function decodeYaml(text: string): KubeObject {
     const e = doc.errors[0]!;
     let line = e.linePos?.[0]?.line ?? 1;
     const msg = goYamlMessage(e.code, e.message);
-    if (msg.startsWith('did not find expected \',\'')) {
+    if (msg.startsWith("did not find expected ','")) {
       const lines = text.split('\n');
       const open = msg.endsWith("']'") ? '[' : '{';
       for (let i = Math.min(line, lines.length) - 1; i >= 0; i--) {
@@ -34,7 +34,9 @@ export function decodeYaml(text: string): KubeObject {
   }
   const value: unknown = doc.toJS({ maxAliasCount: 100 });
   if (!isPlainObject(value)) {
-    throw badRequest("couldn't get version/kind; json parse error: json: cannot unmarshal string into Go value of type struct { APIVersion string \"json:\\\"apiVersion,omitempty\\\"\"; Kind string \"json:\\\"kind,omitempty\\\"\" }");
+    throw badRequest(
+      'couldn\'t get version/kind; json parse error: json: cannot unmarshal string into Go value of type struct { APIVersion string "json:\\"apiVersion,omitempty\\""; Kind string "json:\\"kind,omitempty\\"" }',
+    );
   }
   return value;
 }
@@ -50,6 +52,6 @@ export function decodeJson(text: string): unknown {
 /** Decodes an object body by its content type (JSON unless YAML is named). */
 export function decodeObjectBody(text: string, contentType: string): KubeObject {
   const v = /yaml/.test(contentType) ? decodeYaml(text) : decodeJson(text);
-  if (!isPlainObject(v)) throw badRequest('Object \'Kind\' is missing in \'null\'');
+  if (!isPlainObject(v)) throw badRequest("Object 'Kind' is missing in 'null'");
   return v;
 }

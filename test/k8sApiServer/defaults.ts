@@ -107,7 +107,8 @@ export function applyDefaults(obj: KubeObject, ctx: DefaultingContext, isCreate:
       for (const p of (spec.ports ?? []) as KubeObject[]) {
         setIfAbsent(p, 'protocol', 'TCP');
         setIfAbsent(p, 'targetPort', p.port);
-        if ((spec.type === 'NodePort' || spec.type === 'LoadBalancer') && p.nodePort === undefined) p.nodePort = ctx.allocateNodePort();
+        if ((spec.type === 'NodePort' || spec.type === 'LoadBalancer') && p.nodePort === undefined)
+          p.nodePort = ctx.allocateNodePort();
       }
       if (spec.type !== 'ExternalName') {
         if (spec.clusterIP === undefined || spec.clusterIP === '') spec.clusterIP = ctx.allocateClusterIp();
@@ -190,7 +191,11 @@ export function applyDefaults(obj: KubeObject, ctx: DefaultingContext, isCreate:
         spec.selector = { matchLabels: { 'controller-uid': uid } };
         if (isPlainObject(spec.template)) {
           spec.template.metadata = { ...(spec.template.metadata ?? {}) };
-          spec.template.metadata.labels = { ...(spec.template.metadata.labels ?? {}), 'controller-uid': uid, 'job-name': obj.metadata.name };
+          spec.template.metadata.labels = {
+            ...(spec.template.metadata.labels ?? {}),
+            'controller-uid': uid,
+            'job-name': obj.metadata.name,
+          };
         }
       }
       setIfAbsent(spec, 'parallelism', 1);
@@ -222,7 +227,25 @@ export function applyDefaults(obj: KubeObject, ctx: DefaultingContext, isCreate:
     default:
       break;
   }
-  if (isPlainObject(obj.spec) && Object.keys(obj.spec).length === 0 && !['Deployment', 'Service', 'Pod'].includes(String(obj.kind))) {
-    if (['ConfigMap', 'Secret', 'ServiceAccount', 'Event', 'Endpoints', 'Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding', 'LimitRange'].includes(String(obj.kind))) delete obj.spec;
+  if (
+    isPlainObject(obj.spec) &&
+    Object.keys(obj.spec).length === 0 &&
+    !['Deployment', 'Service', 'Pod'].includes(String(obj.kind))
+  ) {
+    if (
+      [
+        'ConfigMap',
+        'Secret',
+        'ServiceAccount',
+        'Event',
+        'Endpoints',
+        'Role',
+        'ClusterRole',
+        'RoleBinding',
+        'ClusterRoleBinding',
+        'LimitRange',
+      ].includes(String(obj.kind))
+    )
+      delete obj.spec;
   }
 }

@@ -1,4 +1,3 @@
- 
 /**
  * Fault injection on request: added latency, error answers (5xx, 429, ...) for matching requests,
  * dropped watch and log streams, and forced conflicts.
@@ -68,7 +67,11 @@ function pathMatches(p: string | RegExp | undefined, path: string): boolean {
 }
 
 const REASONS: Record<number, string> = {
-  429: 'TooManyRequests', 500: 'InternalError', 502: 'InternalError', 503: 'ServiceUnavailable', 504: 'Timeout',
+  429: 'TooManyRequests',
+  500: 'InternalError',
+  502: 'InternalError',
+  503: 'ServiceUnavailable',
+  504: 'Timeout',
 };
 
 export class FaultInjector {
@@ -132,8 +135,20 @@ export class FaultInjector {
         f.times!--;
         const status = f.status ?? 500;
         const reason = REASONS[status] ?? 'InternalError';
-        const message = f.message ?? (status === 429 ? 'Too many requests, please try again later.' : status === 503 ? 'the server is currently unable to handle the request' : 'Internal error occurred: injected fault');
-        return new ApiError(status, reason, message, status === 500 ? { causes: [{ message: 'injected fault' }] } : {}, status === 429 ? { headers: { 'retry-after': '1' } } : undefined);
+        const message =
+          f.message ??
+          (status === 429
+            ? 'Too many requests, please try again later.'
+            : status === 503
+              ? 'the server is currently unable to handle the request'
+              : 'Internal error occurred: injected fault');
+        return new ApiError(
+          status,
+          reason,
+          message,
+          status === 500 ? { causes: [{ message: 'injected fault' }] } : {},
+          status === 429 ? { headers: { 'retry-after': '1' } } : undefined,
+        );
       }
     }
     return undefined;
@@ -150,7 +165,12 @@ export class FaultInjector {
             causes: [{ reason: 'FieldManagerConflict', message: `conflict with ${mgr}`, field }],
           });
         }
-        return new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${plural} "${name}": the object has been modified; please apply your changes to the latest version and try again`, { name, kind: plural });
+        return new ApiError(
+          409,
+          'Conflict',
+          `Operation cannot be fulfilled on ${plural} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+          { name, kind: plural },
+        );
       }
     }
     return undefined;

@@ -35,7 +35,8 @@ export function listShape(path: readonly string[], kind: string): ListShape {
   const name = path[path.length - 1]!;
   if (name === 'finalizers' && path.length === 2 && path[0] === 'metadata') return { type: 'set' };
   if (name === 'ports') {
-    if (path.includes('containers') || path.includes('initContainers')) return { type: 'map', keys: ['containerPort', 'protocol'] };
+    if (path.includes('containers') || path.includes('initContainers'))
+      return { type: 'map', keys: ['containerPort', 'protocol'] };
     if (kind === 'Service' && path.length === 2 && path[0] === 'spec') return { type: 'map', keys: ['port', 'protocol'] };
     return { type: 'atomic' };
   }
@@ -217,7 +218,9 @@ export function formatPath(tokens: string[]): string {
     if (t.startsWith('f:')) out += `.${t.slice(2)}`;
     else if (t.startsWith('k:')) {
       const k = JSON.parse(t.slice(2)) as KubeObject;
-      out += `[${Object.entries(k).map(([n, v]) => `${n}=${typeof v === 'string' ? JSON.stringify(v) : String(v)}`).join(',')}]`;
+      out += `[${Object.entries(k)
+        .map(([n, v]) => `${n}=${typeof v === 'string' ? JSON.stringify(v) : String(v)}`)
+        .join(',')}]`;
     } else if (t.startsWith('v:')) out += `[=${t.slice(2)}]`;
   }
   return out;

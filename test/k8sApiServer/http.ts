@@ -3,7 +3,14 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FaultInjector } from './faults.ts';
-import { apiGroupListDoc, apiResourceListDoc, apiVersionsDoc, findResourceType, isServedGroupVersion, versionInfo } from './resources.ts';
+import {
+  apiGroupListDoc,
+  apiResourceListDoc,
+  apiVersionsDoc,
+  findResourceType,
+  isServedGroupVersion,
+  versionInfo,
+} from './resources.ts';
 import type { ResponseContext } from './respond.ts';
 import { baseHeaders, negotiate, sendError, sendObject, toApiError, writeBody } from './respond.ts';
 import type { ResourceRequest, RouteContext } from './routes.ts';
@@ -100,17 +107,31 @@ function verbOf(method: string, r: NonNullable<Parsed['resource']>): string {
 
 function forbiddenFor(user: string, method: string, path: string, r: Parsed['resource']): ApiError {
   if (!r) {
-    return new ApiError(403, 'Forbidden', `forbidden: User ${JSON.stringify(user)} cannot ${method.toLowerCase()} path ${JSON.stringify(path)}`, {}, { headers: NOSNIFF });
+    return new ApiError(
+      403,
+      'Forbidden',
+      `forbidden: User ${JSON.stringify(user)} cannot ${method.toLowerCase()} path ${JSON.stringify(path)}`,
+      {},
+      { headers: NOSNIFF },
+    );
   }
   const verb = verbOf(method, r);
   const res = r.subresource ? `${r.rt.plural}/${r.subresource}` : r.rt.plural;
   const scope = r.namespace ? `in the namespace ${JSON.stringify(r.namespace)}` : 'at the cluster scope';
-  const who = r.name ? `${r.rt.group === '' ? r.rt.plural : `${r.rt.plural}.${r.rt.group}`} ${JSON.stringify(r.name)} is forbidden` : `${r.rt.group === '' ? r.rt.plural : `${r.rt.plural}.${r.rt.group}`} is forbidden`;
+  const who = r.name
+    ? `${r.rt.group === '' ? r.rt.plural : `${r.rt.plural}.${r.rt.group}`} ${JSON.stringify(r.name)} is forbidden`
+    : `${r.rt.group === '' ? r.rt.plural : `${r.rt.plural}.${r.rt.group}`} is forbidden`;
   const details: Record<string, string> = {};
   if (r.name) details.name = r.name;
   if (r.rt.group !== '') details.group = r.rt.group;
   details.kind = r.rt.plural;
-  return new ApiError(403, 'Forbidden', `${who}: User ${JSON.stringify(user)} cannot ${verb} resource ${JSON.stringify(res)} in API group ${JSON.stringify(r.rt.group)} ${scope}`, details, { headers: NOSNIFF });
+  return new ApiError(
+    403,
+    'Forbidden',
+    `${who}: User ${JSON.stringify(user)} cannot ${verb} resource ${JSON.stringify(res)} in API group ${JSON.stringify(r.rt.group)} ${scope}`,
+    details,
+    { headers: NOSNIFF },
+  );
 }
 
 function authenticate(ctx: HttpContext, req: IncomingMessage): TokenUser | undefined | 'anonymous' {
@@ -174,9 +195,20 @@ export async function handleRequest(ctx: HttpContext, req: IncomingMessage, res:
     if (!user.admin) throw forbiddenFor(user.name, method, path, parsed.resource);
     const rep = parsed.resource.subresource === 'log' ? 'json' : negotiate(req.headers.accept);
     if (!rep) throw notAcceptable();
-    await serveResource(ctx, {
-      ...parsed.resource, method, path, query: url.searchParams, rep, userAgent: String(req.headers['user-agent'] ?? ''),
-    }, req, res, rc);
+    await serveResource(
+      ctx,
+      {
+        ...parsed.resource,
+        method,
+        path,
+        query: url.searchParams,
+        rep,
+        userAgent: String(req.headers['user-agent'] ?? ''),
+      },
+      req,
+      res,
+      rc,
+    );
   } catch (err) {
     const e = toApiError(err);
     if (e.code === 401) rc.pf = false;

@@ -1,4 +1,3 @@
- 
 /** kubeconfig files that point kubectl and @kubernetes/client-node at a test server. */
 import { stringify } from 'yaml';
 

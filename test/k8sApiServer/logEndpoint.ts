@@ -16,7 +16,9 @@ function parseTimeError(text: string): ApiError {
   const m = text.match(/^\d{4}/);
   const rest = m ? text.slice(4) : text;
   const elem = m ? '-' : '2006';
-  return badRequest(`parsing time ${JSON.stringify(text)} as ${JSON.stringify(layout)}: cannot parse ${JSON.stringify(rest)} as ${JSON.stringify(elem)}`);
+  return badRequest(
+    `parsing time ${JSON.stringify(text)} as ${JSON.stringify(layout)}: cannot parse ${JSON.stringify(rest)} as ${JSON.stringify(elem)}`,
+  );
 }
 
 function intParam(q: URLSearchParams, name: string): number | undefined {
@@ -36,12 +38,16 @@ function boolParam(q: URLSearchParams, name: string): boolean {
 
 function invalidLogOptions(pod: string, field: string, reason: string, message: string): ApiError {
   return new ApiError(422, 'Invalid', `PodLogOptions ${JSON.stringify(pod)} is invalid: ${field}: ${message}`, {
-    name: pod, kind: 'PodLogOptions', causes: [{ reason, message, field }],
+    name: pod,
+    kind: 'PodLogOptions',
+    causes: [{ reason, message, field }],
   });
 }
 
 function containerNames(pod: KubeObject): string[] {
-  return [...((pod.spec?.initContainers ?? []) as KubeObject[]), ...((pod.spec?.containers ?? []) as KubeObject[])].map((c) => String(c.name));
+  return [...((pod.spec?.initContainers ?? []) as KubeObject[]), ...((pod.spec?.containers ?? []) as KubeObject[])].map((c) =>
+    String(c.name),
+  );
 }
 
 /** Serves a pod log request. */
@@ -65,13 +71,28 @@ export function serveLog(ctx: RouteContext, r: ResourceRequest, res: ServerRespo
   const timestamps = boolParam(q, 'timestamps');
   const previous = boolParam(q, 'previous');
   if (sinceSeconds !== undefined && sinceTimeText !== null) {
-    throw invalidLogOptions(podName, '[]', 'FieldValueForbidden', 'Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified');
+    throw invalidLogOptions(
+      podName,
+      '[]',
+      'FieldValueForbidden',
+      'Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified',
+    );
   }
   if (sinceSeconds !== undefined && sinceSeconds < 1) {
-    throw invalidLogOptions(podName, 'sinceSeconds', 'FieldValueInvalid', `Invalid value: ${sinceSeconds}: must be greater than 0`);
+    throw invalidLogOptions(
+      podName,
+      'sinceSeconds',
+      'FieldValueInvalid',
+      `Invalid value: ${sinceSeconds}: must be greater than 0`,
+    );
   }
   if (tailLines !== undefined && tailLines < 0) {
-    throw invalidLogOptions(podName, 'tailLines', 'FieldValueInvalid', `Invalid value: ${tailLines}: must be greater than or equal to 0`);
+    throw invalidLogOptions(
+      podName,
+      'tailLines',
+      'FieldValueInvalid',
+      `Invalid value: ${tailLines}: must be greater than or equal to 0`,
+    );
   }
   if (limitBytes !== undefined && limitBytes < 1) {
     throw invalidLogOptions(podName, 'limitBytes', 'FieldValueInvalid', `Invalid value: ${limitBytes}: must be greater than 0`);
@@ -84,10 +105,16 @@ export function serveLog(ctx: RouteContext, r: ResourceRequest, res: ServerRespo
   if (container === '') {
     const main = ((pod.spec?.containers ?? []) as KubeObject[]).map((c) => String(c.name));
     if (main.length === 1) container = main[0]!;
-    else throw badRequest(`a container name must be specified for pod ${podName}, choose one of: [${main.join(' ')}]${names.length > main.length ? ` or one of the init containers: [${names.slice(0, names.length - main.length).join(' ')}]` : ''}`);
+    else
+      throw badRequest(
+        `a container name must be specified for pod ${podName}, choose one of: [${main.join(' ')}]${names.length > main.length ? ` or one of the init containers: [${names.slice(0, names.length - main.length).join(' ')}]` : ''}`,
+      );
   }
   if (!names.includes(container)) throw badRequest(`container ${container} is not valid for pod ${podName}`);
-  const statuses = [...((pod.status?.initContainerStatuses ?? []) as KubeObject[]), ...((pod.status?.containerStatuses ?? []) as KubeObject[])];
+  const statuses = [
+    ...((pod.status?.initContainerStatuses ?? []) as KubeObject[]),
+    ...((pod.status?.containerStatuses ?? []) as KubeObject[]),
+  ];
   const st = statuses.find((s) => s.name === container);
   if (previous && !ctx.logs.hasPrevious(r.namespace!, podName, container)) {
     throw badRequest(`previous terminated container ${JSON.stringify(container)} in pod ${JSON.stringify(podName)} not found`);
@@ -97,7 +124,9 @@ export function serveLog(ctx: RouteContext, r: ResourceRequest, res: ServerRespo
     throw badRequest(`container ${JSON.stringify(container)} in pod ${JSON.stringify(podName)} is waiting to start: ${reason}`);
   }
   const query: LogQuery = {
-    follow, timestamps, previous,
+    follow,
+    timestamps,
+    previous,
     ...(tailLines !== undefined ? { tailLines } : {}),
     ...(sinceNanos !== undefined ? { sinceNanos } : {}),
     ...(limitBytes !== undefined ? { limitBytes } : {}),

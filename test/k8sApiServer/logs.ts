@@ -1,4 +1,3 @@
- 
 /**
  * Container logs: a bounded ring buffer per container, log generators, and the pods/log endpoint
  * (plain, follow, timestamps, tailLines, sinceTime, sinceSeconds, limitBytes, previous). Followers
@@ -121,7 +120,9 @@ export class LogStore {
   /** Emits lines at a steady rate until the returned function is called. */
   startGenerator(ns: string, pod: string, container: string, options: LogGeneratorOptions = {}): () => void {
     const rate = options.linesPerSecond ?? 1000;
-    const make = options.line ?? ((i: number) => `10.244.0.7 - - "GET /api/v1/stats/endpoints?page=${i} HTTP/1.1" 200 1843 "-" "python-requests/2.31.0"`);
+    const make =
+      options.line ??
+      ((i: number) => `10.244.0.7 - - "GET /api/v1/stats/endpoints?page=${i} HTTP/1.1" 200 1843 "-" "python-requests/2.31.0"`);
     const started = performance.now();
     let emitted = 0;
     const timer = setInterval(() => {
@@ -186,7 +187,12 @@ export class LogStore {
     if (q.sinceNanos !== undefined) startSeq = Math.max(startSeq, ring.firstAtOrAfter(q.sinceNanos));
     if (q.tailLines !== undefined) startSeq = Math.max(startSeq, ring.end - q.tailLines);
     const f: Follower = {
-      res, next: startSeq, timestamps: q.timestamps, bytesLeft: q.limitBytes ?? Infinity, waitingDrain: false, onItems,
+      res,
+      next: startSeq,
+      timestamps: q.timestamps,
+      bytesLeft: q.limitBytes ?? Infinity,
+      waitingDrain: false,
+      onItems,
     };
     res.on('close', () => l.followers.delete(f));
     if (!q.follow || q.previous) {

@@ -1,4 +1,3 @@
- 
 /**
  * Runs the Kubernetes API test server from the command line (the sandbox):
  *

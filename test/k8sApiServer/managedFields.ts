@@ -8,8 +8,18 @@ import { ApiError } from './status.ts';
 import type { KubeObject } from './types.ts';
 import type { FieldsV1 } from './fieldSets.ts';
 import {
-  changedFieldSet, fieldSetOf, findItem, flatten, formatPath, itemKeyToken, listShape, isAtomicField,
-  removeFields, splitMember, unflatten, valueAtTokens,
+  changedFieldSet,
+  fieldSetOf,
+  findItem,
+  flatten,
+  formatPath,
+  itemKeyToken,
+  listShape,
+  isAtomicField,
+  removeFields,
+  splitMember,
+  unflatten,
+  valueAtTokens,
 } from './fieldSets.ts';
 import { clone, deepEqual, isPlainObject } from './util.ts';
 
@@ -23,7 +33,18 @@ export interface ManagedFieldsEntry {
   subresource?: string;
 }
 
-const SERVER_META = ['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'selfLink'];
+const SERVER_META = [
+  'name',
+  'namespace',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'managedFields',
+  'selfLink',
+];
 
 /** The part of an object whose fields are tracked: no apiVersion/kind/server metadata; status only for the status subresource. */
 export function trackedPart(obj: KubeObject, subresource: string | undefined): KubeObject {
@@ -185,7 +206,12 @@ export function serverSideApply(input: ApplyInput): { object: KubeObject; change
     return { object: live, changed: false };
   }
   const entry: ManagedFieldsEntry = {
-    manager, operation: 'Apply', apiVersion: input.apiVersion, time: now, fieldsType: 'FieldsV1', fieldsV1: unflatten(configSet),
+    manager,
+    operation: 'Apply',
+    apiVersion: input.apiVersion,
+    time: now,
+    fieldsType: 'FieldsV1',
+    fieldsV1: unflatten(configSet),
   };
   if (subresource) entry.subresource = subresource;
   next.metadata.managedFields = sortEntries([...newEntries, entry]);
@@ -203,7 +229,14 @@ function withoutMeta(obj: KubeObject): KubeObject {
  * Records an Update (create, replace, merge/JSON patch, controller write): `manager` takes the
  * fields that changed between `prev` and `next`; other managers lose them. Mutates `next.metadata`.
  */
-export function recordUpdate(prev: KubeObject | undefined, next: KubeObject, manager: string, apiVersion: string, subresource: string | undefined, now: string): void {
+export function recordUpdate(
+  prev: KubeObject | undefined,
+  next: KubeObject,
+  manager: string,
+  apiVersion: string,
+  subresource: string | undefined,
+  now: string,
+): void {
   const kind = String(next.kind ?? '');
   const before = prev ? trackedPart(prev, subresource) : undefined;
   const after = trackedPart(next, subresource);

@@ -1,4 +1,3 @@
- 
 /**
  * A minimal OpenAPI v3 surface: enough for kubectl to see that PATCH and POST accept
  * `fieldValidation`, so it leaves validation to the server instead of downloading schemas.
@@ -10,7 +9,8 @@ function gvPath(group: string, version: string): string {
   return group === '' ? `api/${version}` : `apis/${group}/${version}`;
 }
 
-const HASH = 'DRRUNBOOK0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000001';
+const HASH =
+  'DRRUNBOOK0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000001';
 
 export function openApiV3Index(): KubeObject {
   const paths: KubeObject = {};
@@ -21,7 +21,11 @@ export function openApiV3Index(): KubeObject {
   return { paths };
 }
 
-const PARAMS = ['dryRun', 'fieldManager', 'fieldValidation', 'force'].map((name) => ({ name, in: 'query', schema: { type: name === 'force' ? 'boolean' : 'string', uniqueItems: true } }));
+const PARAMS = ['dryRun', 'fieldManager', 'fieldValidation', 'force'].map((name) => ({
+  name,
+  in: 'query',
+  schema: { type: name === 'force' ? 'boolean' : 'string', uniqueItems: true },
+}));
 
 export function openApiV3Doc(path: string): KubeObject | undefined {
   const gv = GROUP_VERSIONS.find((g) => gvPath(g.group, g.version) === path);

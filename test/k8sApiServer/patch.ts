@@ -39,7 +39,11 @@ export function strategicMergePatch(target: unknown, patch: unknown, path: strin
         const merged: unknown[] = cur.map((x) => clone(x));
         for (const item of v) {
           if (!isPlainObject(item)) continue;
-          const idx = merged.findIndex((m) => isPlainObject(m) && shape.keys.every((key) => key === 'protocol' ? (m[key] ?? 'TCP') === (item[key] ?? 'TCP') : m[key] === item[key]));
+          const idx = merged.findIndex(
+            (m) =>
+              isPlainObject(m) &&
+              shape.keys.every((key) => (key === 'protocol' ? (m[key] ?? 'TCP') === (item[key] ?? 'TCP') : m[key] === item[key])),
+          );
           if (item.$patch === 'delete') {
             if (idx >= 0) merged.splice(idx, 1);
           } else if (idx >= 0) merged[idx] = strategicMergePatch(merged[idx], item, childPath, kind);
@@ -65,7 +69,10 @@ export function strategicMergePatch(target: unknown, patch: unknown, path: strin
 function decodePointer(pointer: string): string[] {
   if (pointer === '') return [];
   if (!pointer.startsWith('/')) throw badRequest(`JSON pointer must be empty or start with a "/"`);
-  return pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 function parentOf(doc: unknown, tokens: string[], op: string): { parent: KubeObject | unknown[]; key: string } {

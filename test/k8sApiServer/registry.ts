@@ -35,7 +35,23 @@ export interface WriteResult {
   object: KubeObject;
 }
 
-const META_ORDER = ['name', 'generateName', 'namespace', 'selfLink', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields'];
+const META_ORDER = [
+  'name',
+  'generateName',
+  'namespace',
+  'selfLink',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'labels',
+  'annotations',
+  'ownerReferences',
+  'finalizers',
+  'managedFields',
+];
 
 /** Orders an object's keys as the apiserver serializes them (kind, apiVersion, metadata, ..., status). */
 export function canonical(obj: KubeObject): KubeObject {
@@ -63,26 +79,33 @@ function admitServiceAccount(pod: KubeObject): void {
   const spec = (pod.spec ??= {}) as KubeObject;
   if (spec.automountServiceAccountToken === false) return;
   const name = `kube-api-access-${randomSuffix()}`;
-  spec.volumes = [...((spec.volumes ?? []) as KubeObject[]), {
-    name,
-    projected: {
-      sources: [
-        { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
-        { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
-        { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
-      ],
-      defaultMode: 420,
+  spec.volumes = [
+    ...((spec.volumes ?? []) as KubeObject[]),
+    {
+      name,
+      projected: {
+        sources: [
+          { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+          { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+          { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+        ],
+        defaultMode: 420,
+      },
     },
-  }];
+  ];
   for (const c of (spec.containers ?? []) as KubeObject[]) {
-    c.volumeMounts = [...((c.volumeMounts ?? []) as KubeObject[]), { name, readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }];
+    c.volumeMounts = [
+      ...((c.volumeMounts ?? []) as KubeObject[]),
+      { name, readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' },
+    ];
   }
 }
 
 /** Whether an update removed the last finalizer of an object that is being deleted. */
 function finalized(old: KubeObject, next: KubeObject): boolean {
   if (!next.metadata.deletionTimestamp) return false;
-  if (next.kind === 'Namespace') return ((next.spec?.finalizers ?? []) as string[]).length === 0 && ((old.spec?.finalizers ?? []) as string[]).length > 0;
+  if (next.kind === 'Namespace')
+    return ((next.spec?.finalizers ?? []) as string[]).length === 0 && ((old.spec?.finalizers ?? []) as string[]).length > 0;
   return ((next.metadata.finalizers ?? []) as string[]).length === 0 && ((old.metadata.finalizers ?? []) as string[]).length > 0;
 }
 
@@ -163,7 +186,9 @@ export class Registry {
 
   private validateApiVersion(rt: ResourceType, obj: KubeObject): void {
     if (obj.apiVersion && obj.apiVersion !== apiVersionOf(rt)) {
-      throw badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${apiVersionOf(rt)})`);
+      throw badRequest(
+        `the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${apiVersionOf(rt)})`,
+      );
     }
     if (obj.kind && obj.kind !== rt.kind) {
       throw badRequest(`the kind in the data (${String(obj.kind)}) does not match the expected kind (${rt.kind})`);
@@ -184,10 +209,18 @@ export class Registry {
     this.validateApiVersion(rt, next);
     const rv = next.metadata.resourceVersion;
     if (rv !== undefined && rv !== '' && rv !== old.metadata.resourceVersion) throw conflictModified(rt, name);
-    return this.replace(rt, old, next, opts, (o) => recordUpdate(old, o, opts.manager, apiVersionOf(rt), opts.subresource, nowTime()));
+    return this.replace(rt, old, next, opts, (o) =>
+      recordUpdate(old, o, opts.manager, apiVersionOf(rt), opts.subresource, nowTime()),
+    );
   }
 
-  private replace(rt: ResourceType, old: KubeObject, nextIn: KubeObject, opts: WriteOptions, track: (o: KubeObject) => void): WriteResult {
+  private replace(
+    rt: ResourceType,
+    old: KubeObject,
+    nextIn: KubeObject,
+    opts: WriteOptions,
+    track: (o: KubeObject) => void,
+  ): WriteResult {
     let next = nextIn;
     if (opts.subresource === 'status') {
       next = { ...clone(old), status: next.status };
@@ -196,13 +229,22 @@ export class Registry {
     }
     next.apiVersion = apiVersionOf(rt);
     next.kind = rt.kind;
-    for (const k of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'name', 'namespace']) {
+    for (const k of [
+      'uid',
+      'creationTimestamp',
+      'deletionTimestamp',
+      'deletionGracePeriodSeconds',
+      'generation',
+      'name',
+      'namespace',
+    ]) {
       if (old.metadata[k] === undefined) delete next.metadata[k];
       else next.metadata[k] = old.metadata[k];
     }
     applyDefaults(next, this.defaulting, false);
     this.validate(rt, next, old);
-    if (rt.hasGeneration && !deepEqual(specOf(next), specOf(old))) next.metadata.generation = Number(old.metadata.generation ?? 0) + 1;
+    if (rt.hasGeneration && !deepEqual(specOf(next), specOf(old)))
+      next.metadata.generation = Number(old.metadata.generation ?? 0) + 1;
     track(next);
     next.metadata.resourceVersion = old.metadata.resourceVersion;
     const out = canonical(next);
@@ -216,13 +258,23 @@ export class Registry {
   }
 
   /** Server-side apply: creates (201) or updates (200); a no-op returns the stored object unchanged. */
-  apply(rt: ResourceType, ns: string | undefined, name: string, config: KubeObject, opts: WriteOptions & { force: boolean }): WriteResult {
+  apply(
+    rt: ResourceType,
+    ns: string | undefined,
+    name: string,
+    config: KubeObject,
+    opts: WriteOptions & { force: boolean },
+  ): WriteResult {
     const expected = apiVersionOf(rt);
     if (config.apiVersion !== expected) {
-      throw badRequest(`Incorrect version specified in apply patch. Specified patch version: ${String(config.apiVersion ?? '')}, expected: ${expected}`);
+      throw badRequest(
+        `Incorrect version specified in apply patch. Specified patch version: ${String(config.apiVersion ?? '')}, expected: ${expected}`,
+      );
     }
     if (config.kind !== rt.kind) {
-      throw badRequest(`Incorrect kind specified in apply patch. Specified patch kind: ${String(config.kind ?? '')}, expected: ${rt.kind}`);
+      throw badRequest(
+        `Incorrect kind specified in apply patch. Specified patch kind: ${String(config.kind ?? '')}, expected: ${rt.kind}`,
+      );
     }
     const cfg = clone(config);
     this.checkBodyIdentity(rt, ns, name, cfg);
@@ -232,7 +284,12 @@ export class Registry {
       if (opts.subresource) throw notFound(rt, name);
       this.admitNamespace(rt, ns, name);
       const { object } = serverSideApply({
-        live: undefined, config: cfg, manager: opts.manager, force: opts.force, apiVersion: expected, now,
+        live: undefined,
+        config: cfg,
+        manager: opts.manager,
+        force: opts.force,
+        apiVersion: expected,
+        now,
         defaults: (o) => {
           o.metadata = { ...cfg.metadata, ...o.metadata };
           this.finishNew(rt, o);
@@ -242,7 +299,13 @@ export class Registry {
       return { status: 201, object: this.persist(rt, canonical(object), opts.dryRun) };
     }
     const { object, changed } = serverSideApply({
-      live, config: cfg, manager: opts.manager, force: opts.force, apiVersion: expected, now, subresource: opts.subresource,
+      live,
+      config: cfg,
+      manager: opts.manager,
+      force: opts.force,
+      apiVersion: expected,
+      now,
+      subresource: opts.subresource,
       defaults: (o) => applyDefaults(o, this.defaulting, false),
     });
     if (!changed) return { status: 200, object: live };
@@ -254,17 +317,24 @@ export class Registry {
     const obj = this.store.get(rt, ns, name);
     if (!obj) throw notFound(rt, name);
     if (opts.preconditionUid && opts.preconditionUid !== obj.metadata.uid) {
-      throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${rt.plural} "${name}": Precondition failed: UID in precondition: ${opts.preconditionUid}, UID in object meta: ${String(obj.metadata.uid)}`, { name, kind: rt.plural });
+      throw new ApiError(
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on ${rt.plural} "${name}": Precondition failed: UID in precondition: ${opts.preconditionUid}, UID in object meta: ${String(obj.metadata.uid)}`,
+        { name, kind: rt.plural },
+      );
     }
     const next = clone(obj);
     const graceful = rt.kind === 'Pod' && opts.gracePeriodSeconds !== 0;
     const finalizers = [...((next.metadata.finalizers ?? []) as string[])];
-    if (opts.propagationPolicy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
+    if (opts.propagationPolicy === 'Foreground' && !finalizers.includes('foregroundDeletion'))
+      finalizers.push('foregroundDeletion');
     if (opts.propagationPolicy === 'Orphan' && !opts.dryRun) this.orphanDependents(obj);
     if (rt.kind === 'Namespace' || graceful || finalizers.length > 0) {
       if (!next.metadata.deletionTimestamp) {
         next.metadata.deletionTimestamp = nowTime(new Date(Date.now() + (graceful ? (opts.gracePeriodSeconds ?? 30) * 1000 : 0)));
-        if (graceful || finalizers.length > 0) next.metadata.deletionGracePeriodSeconds = graceful ? (opts.gracePeriodSeconds ?? 30) : 0;
+        if (graceful || finalizers.length > 0)
+          next.metadata.deletionGracePeriodSeconds = graceful ? (opts.gracePeriodSeconds ?? 30) : 0;
         if (rt.kind === 'Namespace') {
           delete next.metadata.deletionGracePeriodSeconds;
           next.status = { ...(next.status ?? {}), phase: 'Terminating' };
@@ -302,12 +372,20 @@ export class Registry {
    * A controller's read-modify-write, recorded as an Update by `manager` (e.g. kube-controller-manager).
    * `mutate` gets a copy; returning false skips the write. Returns the stored object.
    */
-  controllerUpdate(rt: ResourceType, ns: string | undefined, name: string, manager: string, subresource: string | undefined, mutate: (o: KubeObject) => boolean | void): KubeObject | undefined {
+  controllerUpdate(
+    rt: ResourceType,
+    ns: string | undefined,
+    name: string,
+    manager: string,
+    subresource: string | undefined,
+    mutate: (o: KubeObject) => boolean | void,
+  ): KubeObject | undefined {
     const old = this.store.get(rt, ns, name);
     if (!old) return undefined;
     const next = clone(old);
     if (mutate(next) === false) return old;
-    if (rt.hasGeneration && !deepEqual(specOf(next), specOf(old))) next.metadata.generation = Number(old.metadata.generation ?? 0) + 1;
+    if (rt.hasGeneration && !deepEqual(specOf(next), specOf(old)))
+      next.metadata.generation = Number(old.metadata.generation ?? 0) + 1;
     recordUpdate(old, next, manager, apiVersionOf(rt), subresource, nowTime());
     next.metadata.resourceVersion = old.metadata.resourceVersion;
     const out = canonical(next);

@@ -1,4 +1,3 @@
- 
 /** Writing responses the way the apiserver (Go net/http) frames them: headers, Content-Length vs chunked, JSON or YAML. */
 import type { ServerResponse } from 'node:http';
 import { stringify } from 'yaml';
@@ -42,7 +41,13 @@ export function writeBody(res: ServerResponse, status: number, body: string): vo
   }
 }
 
-export function sendObject(res: ServerResponse, ctx: ResponseContext, status: number, obj: KubeObject, rep: Representation = 'json'): void {
+export function sendObject(
+  res: ServerResponse,
+  ctx: ResponseContext,
+  status: number,
+  obj: KubeObject,
+  rep: Representation = 'json',
+): void {
   if (rep === 'yaml') {
     baseHeaders(res, ctx, 'application/yaml');
     writeBody(res, status, stringify(obj, { version: '1.1', sortMapEntries: true, lineWidth: 0, indentSeq: false }));

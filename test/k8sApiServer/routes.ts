@@ -42,7 +42,8 @@ export async function readBody(req: IncomingMessage): Promise<string> {
   let size = 0;
   for await (const c of req as AsyncIterable<Buffer>) {
     size += c.length;
-    if (size > 3 * 1024 * 1024) throw new ApiError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728', {});
+    if (size > 3 * 1024 * 1024)
+      throw new ApiError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728', {});
     chunks.push(c);
   }
   return Buffer.concat(chunks).toString('utf8');
@@ -106,7 +107,8 @@ function decodeContinue(token: string): { rv: number; start: string } {
 
 function list(ctx: RouteContext, r: ResourceRequest, res: ServerResponse, rc: ResponseContext): void {
   const sel = selectorsOf(r);
-  const keyOf = (o: KubeObject): string => (r.namespace || !r.rt.namespaced ? o.metadata.name : `${o.metadata.namespace}/${o.metadata.name}`);
+  const keyOf = (o: KubeObject): string =>
+    r.namespace || !r.rt.namespaced ? o.metadata.name : `${o.metadata.namespace}/${o.metadata.name}`;
   let items = ctx.registry.store.list(r.rt, r.namespace).filter((o) => selected(o, sel));
   let rv = ctx.registry.store.currentRv();
   const cont = r.query.get('continue');
@@ -123,7 +125,13 @@ function list(ctx: RouteContext, r: ResourceRequest, res: ServerResponse, rc: Re
     metadata.remainingItemCount = items.length - limit;
     items = items.slice(0, limit);
   }
-  sendObject(res, rc, 200, { kind: `${r.rt.kind}List`, apiVersion: apiVersionOf(r.rt), metadata, items: items.map(listItem) }, r.rep);
+  sendObject(
+    res,
+    rc,
+    200,
+    { kind: `${r.rt.kind}List`, apiVersion: apiVersionOf(r.rt), metadata, items: items.map(listItem) },
+    r.rep,
+  );
 }
 
 function scaleOf(_rt: ResourceType, obj: KubeObject): KubeObject {
@@ -132,11 +140,19 @@ function scaleOf(_rt: ResourceType, obj: KubeObject): KubeObject {
     kind: 'Scale',
     apiVersion: 'autoscaling/v1',
     metadata: {
-      name: obj.metadata.name, namespace: obj.metadata.namespace, uid: obj.metadata.uid,
-      resourceVersion: obj.metadata.resourceVersion, creationTimestamp: obj.metadata.creationTimestamp,
+      name: obj.metadata.name,
+      namespace: obj.metadata.namespace,
+      uid: obj.metadata.uid,
+      resourceVersion: obj.metadata.resourceVersion,
+      creationTimestamp: obj.metadata.creationTimestamp,
     },
     spec: { replicas: obj.spec?.replicas ?? 0 },
-    status: { replicas: obj.status?.replicas ?? 0, selector: Object.entries(ml).map(([k, v]) => `${k}=${v}`).join(',') },
+    status: {
+      replicas: obj.status?.replicas ?? 0,
+      selector: Object.entries(ml)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(','),
+    },
   };
 }
 
@@ -149,21 +165,43 @@ function patchTypeOf(contentType: string): 'apply' | 'merge' | 'strategic' | 'js
   return undefined;
 }
 
-async function patch(ctx: RouteContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, rc: ResponseContext): Promise<void> {
+async function patch(
+  ctx: RouteContext,
+  r: ResourceRequest,
+  req: IncomingMessage,
+  res: ServerResponse,
+  rc: ResponseContext,
+): Promise<void> {
   const type = patchTypeOf(String(req.headers['content-type'] ?? ''));
   if (!type) throw unsupportedMediaType();
   const name = r.name!;
   const force = r.query.get('force') === 'true';
   const fieldManager = r.query.get('fieldManager');
   if (type === 'apply' && !fieldManager) {
-    throw new ApiError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch', {
-      group: 'meta.k8s.io', kind: 'PatchOptions', causes: [{ reason: 'FieldValueRequired', message: 'Required value: is required for apply patch', field: 'fieldManager' }],
-    });
+    throw new ApiError(
+      422,
+      'Invalid',
+      'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+      {
+        group: 'meta.k8s.io',
+        kind: 'PatchOptions',
+        causes: [{ reason: 'FieldValueRequired', message: 'Required value: is required for apply patch', field: 'fieldManager' }],
+      },
+    );
   }
   if (type !== 'apply' && r.query.has('force')) {
-    throw new ApiError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: may not be specified for non-apply patch', {
-      group: 'meta.k8s.io', kind: 'PatchOptions', causes: [{ reason: 'FieldValueForbidden', message: 'Forbidden: may not be specified for non-apply patch', field: 'force' }],
-    });
+    throw new ApiError(
+      422,
+      'Invalid',
+      'PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: may not be specified for non-apply patch',
+      {
+        group: 'meta.k8s.io',
+        kind: 'PatchOptions',
+        causes: [
+          { reason: 'FieldValueForbidden', message: 'Forbidden: may not be specified for non-apply patch', field: 'force' },
+        ],
+      },
+    );
   }
   const dryRun = dryRunOf(r);
   const body = await readBody(req);
@@ -173,7 +211,12 @@ async function patch(ctx: RouteContext, r: ResourceRequest, req: IncomingMessage
   const sub = r.subresource === 'status' ? 'status' : undefined;
   if (type === 'apply') {
     const config = decodeYaml(body);
-    const out = ctx.registry.apply(r.rt, r.namespace, name, config, { manager, force, dryRun, ...(sub ? { subresource: sub } : {}) });
+    const out = ctx.registry.apply(r.rt, r.namespace, name, config, {
+      manager,
+      force,
+      dryRun,
+      ...(sub ? { subresource: sub } : {}),
+    });
     sendObject(res, rc, out.status, out.object, r.rep);
     return;
   }
@@ -195,11 +238,21 @@ async function patch(ctx: RouteContext, r: ResourceRequest, req: IncomingMessage
   sendObject(res, rc, out.status, r.subresource === 'scale' ? scaleOf(r.rt, out.object) : out.object, r.rep);
 }
 
-async function deleteOptions(req: IncomingMessage, r: ResourceRequest): Promise<{ gracePeriodSeconds?: number; propagationPolicy?: 'Orphan' | 'Background' | 'Foreground'; preconditionUid?: string }> {
+async function deleteOptions(
+  req: IncomingMessage,
+  r: ResourceRequest,
+): Promise<{
+  gracePeriodSeconds?: number;
+  propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
+  preconditionUid?: string;
+}> {
   const body = await readBody(req);
   const opts = body.trim() ? (decodeJson(body) as KubeObject) : {};
   const grace = r.query.get('gracePeriodSeconds') ?? opts.gracePeriodSeconds;
-  const policy = r.query.get('propagationPolicy') ?? opts.propagationPolicy ?? (r.query.get('orphanDependents') === 'true' || opts.orphanDependents === true ? 'Orphan' : undefined);
+  const policy =
+    r.query.get('propagationPolicy') ??
+    opts.propagationPolicy ??
+    (r.query.get('orphanDependents') === 'true' || opts.orphanDependents === true ? 'Orphan' : undefined);
   return {
     ...(grace !== undefined && grace !== null ? { gracePeriodSeconds: Number(grace) } : {}),
     ...(policy ? { propagationPolicy: policy as 'Orphan' | 'Background' | 'Foreground' } : {}),
@@ -208,7 +261,13 @@ async function deleteOptions(req: IncomingMessage, r: ResourceRequest): Promise<
 }
 
 /** Serves one resource request (authentication, authorization and faults were handled by the caller). */
-export async function serveResource(ctx: RouteContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, rc: ResponseContext): Promise<void> {
+export async function serveResource(
+  ctx: RouteContext,
+  r: ResourceRequest,
+  req: IncomingMessage,
+  res: ServerResponse,
+  rc: ResponseContext,
+): Promise<void> {
   const { registry } = ctx;
   const collection = r.name === undefined;
   if (r.subresource === 'log') {
@@ -225,11 +284,21 @@ export async function serveResource(ctx: RouteContext, r: ResourceRequest, req: 
         baseHeaders(res, rc, 'application/json');
         res.statusCode = 200;
         res.flushHeaders();
-        serveWatch(registry.store, ctx.faults, {
-          rt: r.rt, namespace: r.namespace, path: r.path, resourceVersion: r.query.get('resourceVersion') ?? undefined,
-          timeoutSeconds: ts > 0 ? ts : ctx.defaultWatchTimeoutSeconds, allowBookmarks: r.query.get('allowWatchBookmarks') === 'true',
-          bookmarkIntervalMs: ctx.bookmarkIntervalMs, filter: (o) => selected(o, sel),
-        }, res);
+        serveWatch(
+          registry.store,
+          ctx.faults,
+          {
+            rt: r.rt,
+            namespace: r.namespace,
+            path: r.path,
+            resourceVersion: r.query.get('resourceVersion') ?? undefined,
+            timeoutSeconds: ts > 0 ? ts : ctx.defaultWatchTimeoutSeconds,
+            allowBookmarks: r.query.get('allowWatchBookmarks') === 'true',
+            bookmarkIntervalMs: ctx.bookmarkIntervalMs,
+            filter: (o) => selected(o, sel),
+          },
+          res,
+        );
         return;
       }
       if (collection) {
@@ -263,7 +332,11 @@ export async function serveResource(ctx: RouteContext, r: ResourceRequest, req: 
         next.metadata.resourceVersion = body.metadata?.resourceVersion ?? live.metadata.resourceVersion;
       }
       const sub = r.subresource === 'status' ? 'status' : undefined;
-      const out = registry.update(r.rt, r.namespace, r.name!, next, { manager: managerOf(r), dryRun, ...(sub ? { subresource: sub } : {}) });
+      const out = registry.update(r.rt, r.namespace, r.name!, next, {
+        manager: managerOf(r),
+        dryRun,
+        ...(sub ? { subresource: sub } : {}),
+      });
       sendObject(res, rc, out.status, r.subresource === 'scale' ? scaleOf(r.rt, out.object) : out.object, r.rep);
       return;
     }
@@ -288,7 +361,18 @@ export async function serveResource(ctx: RouteContext, r: ResourceRequest, req: 
         const out = registry.delete(r.rt, o.metadata.namespace, o.metadata.name, { ...opts, dryRun });
         deleted.push(out.object.kind === 'Status' ? o : out.object);
       }
-      sendObject(res, rc, 200, { kind: `${r.rt.kind}List`, apiVersion: apiVersionOf(r.rt), metadata: { resourceVersion: String(registry.store.currentRv()) }, items: deleted.map(listItem) }, r.rep);
+      sendObject(
+        res,
+        rc,
+        200,
+        {
+          kind: `${r.rt.kind}List`,
+          apiVersion: apiVersionOf(r.rt),
+          metadata: { resourceVersion: String(registry.store.currentRv()) },
+          items: deleted.map(listItem),
+        },
+        r.rep,
+      );
       return;
     }
     default:

@@ -103,7 +103,10 @@ export class K8sApiServer {
       [this.forbiddenToken, { name: 'dr-runbook-denied', admin: false }],
     ]);
     const httpCtx: HttpContext = {
-      registry: this.registry, logs: this.logs, faults: this.faults, tokens,
+      registry: this.registry,
+      logs: this.logs,
+      faults: this.faults,
+      tokens,
       anonymousUser: options.anonymousIsAdmin ? { name: 'system:anonymous', admin: true } : undefined,
       serverAddress: () => `127.0.0.1:${this.port}`,
       bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1000,
@@ -122,16 +125,22 @@ export class K8sApiServer {
     this.controllers.start();
     for (const ns of SYSTEM_NAMESPACES) this.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     this.create({
-      apiVersion: 'v1', kind: 'Node',
-      metadata: { name: this.ctx.options.nodeName, labels: { 'kubernetes.io/hostname': this.ctx.options.nodeName, 'kubernetes.io/os': 'linux', type: 'kwok' } },
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: {
+        name: this.ctx.options.nodeName,
+        labels: { 'kubernetes.io/hostname': this.ctx.options.nodeName, 'kubernetes.io/os': 'linux', type: 'kwok' },
+      },
       status: {},
     });
     const node = this.get('v1', 'Node', undefined, this.ctx.options.nodeName)!;
     this.registry.controllerUpdate(this.ctx.rt('Node'), undefined, node.metadata.name, 'kubelet', 'status', (o) => {
       o.status = {
-        capacity: { cpu: '32', memory: '256Gi', pods: '110' }, allocatable: { cpu: '32', memory: '256Gi', pods: '110' },
+        capacity: { cpu: '32', memory: '256Gi', pods: '110' },
+        allocatable: { cpu: '32', memory: '256Gi', pods: '110' },
         conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' }],
-        addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], nodeInfo: { kubeletVersion: 'v1.26.0', architecture: 'amd64', operatingSystem: 'linux' },
+        addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
+        nodeInfo: { kubeletVersion: 'v1.26.0', architecture: 'amd64', operatingSystem: 'linux' },
       };
     });
     await new Promise<void>((resolve, reject) => {
@@ -174,7 +183,9 @@ export class K8sApiServer {
   /** Creates an object directly (manager `dr-runbook-test-seed`); throws the ApiError an HTTP create would get. */
   create(obj: KubeObject): KubeObject {
     const rt = this.typeOf(String(obj.apiVersion), String(obj.kind));
-    return this.registry.create(rt, obj.metadata?.namespace ?? (rt.namespaced ? 'default' : undefined), obj, { manager: 'dr-runbook-test-seed' }).object;
+    return this.registry.create(rt, obj.metadata?.namespace ?? (rt.namespaced ? 'default' : undefined), obj, {
+      manager: 'dr-runbook-test-seed',
+    }).object;
   }
 
   /** Server-side applies an object (default manager `dr-runbook-test-seed`, forced). */
@@ -198,7 +209,14 @@ export class K8sApiServer {
   }
 
   /** Resolves when `predicate` holds for the object (polled every 10 ms), or rejects after `timeoutMs`. */
-  async waitFor(apiVersion: string, kind: string, namespace: string | undefined, name: string, predicate: (o: KubeObject | undefined) => boolean, timeoutMs = 10_000): Promise<KubeObject | undefined> {
+  async waitFor(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    name: string,
+    predicate: (o: KubeObject | undefined) => boolean,
+    timeoutMs = 10_000,
+  ): Promise<KubeObject | undefined> {
     const end = Date.now() + timeoutMs;
     for (;;) {
       const o = this.get(apiVersion, kind, namespace, name);
@@ -227,7 +245,12 @@ export class K8sApiServer {
   }
 
   /** Emits generated lines at `linesPerSecond` until the returned function is called. */
-  startLogGenerator(namespace: string, pod: string, container: string | undefined, options: LogGeneratorOptions = {}): () => void {
+  startLogGenerator(
+    namespace: string,
+    pod: string,
+    container: string | undefined,
+    options: LogGeneratorOptions = {},
+  ): () => void {
     return this.logs.startGenerator(namespace, pod, container ?? this.firstContainer(namespace, pod), options);
   }
 

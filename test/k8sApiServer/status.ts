@@ -17,7 +17,13 @@ export class ApiError extends Error {
   readonly plainText: boolean;
   readonly headers: Record<string, string>;
 
-  constructor(code: number, reason: string, message: string, details?: KubeObject, opts?: { plainText?: boolean; headers?: Record<string, string> }) {
+  constructor(
+    code: number,
+    reason: string,
+    message: string,
+    details?: KubeObject,
+    opts?: { plainText?: boolean; headers?: Record<string, string> },
+  ) {
     super(message);
     this.code = code;
     this.reason = reason;
@@ -27,7 +33,14 @@ export class ApiError extends Error {
   }
 
   toStatus(): KubeObject {
-    const s: KubeObject = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, reason: this.reason };
+    const s: KubeObject = {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: this.message,
+      reason: this.reason,
+    };
     if (this.details !== undefined) s.details = this.details;
     s.code = this.code;
     return s;
@@ -47,7 +60,10 @@ export function resourceNotFound(): ApiError {
 }
 
 export function pageNotFound(): ApiError {
-  return new ApiError(404, 'NotFound', '404 page not found\n', undefined, { plainText: true, headers: { 'x-content-type-options': 'nosniff' } });
+  return new ApiError(404, 'NotFound', '404 page not found\n', undefined, {
+    plainText: true,
+    headers: { 'x-content-type-options': 'nosniff' },
+  });
 }
 
 export function alreadyExists(rt: ResourceType, name: string): ApiError {

@@ -97,7 +97,10 @@ export class ObjectStore {
    * Events of a type newer than `sinceRv`, oldest first; `expired` when `sinceRv` is older than the
    * retained history (the caller answers 410 Expired with `compactedRv` as the oldest known version).
    */
-  eventsSince(rt: ResourceType, sinceRv: number): { expired: false; events: StoreEvent[] } | { expired: true; compactedRv: number } {
+  eventsSince(
+    rt: ResourceType,
+    sinceRv: number,
+  ): { expired: false; events: StoreEvent[] } | { expired: true; compactedRv: number } {
     const h = this.history.get(rtKey(rt));
     if (!h) return { expired: false, events: [] };
     if (h.compactedRv > 0 && sinceRv < h.compactedRv) return { expired: true, compactedRv: h.compactedRv };

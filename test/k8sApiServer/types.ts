@@ -2,7 +2,7 @@
 /** Shared types of the Kubernetes API test server. */
 
 /** A Kubernetes object as JSON (apiVersion, kind, metadata, spec, status, ...). */
- 
+
 export type KubeObject = Record<string, any>;
 
 /** One served resource type (a row of an APIResourceList), plus what the server needs to route it. */

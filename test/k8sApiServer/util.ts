@@ -1,4 +1,3 @@
- 
 /** Small helpers: cloning, equality, time stamps, ids, label and field selectors. */
 import { randomUUID } from 'node:crypto';
 import type { KubeObject } from './types.ts';
@@ -109,7 +108,14 @@ export function parseLabelSelector(text: string): LabelRequirement[] {
     if (p === '') continue;
     let m: RegExpMatchArray | null;
     if ((m = p.match(/^([^\s!=()]+)\s+(in|notin)\s+\(([^)]*)\)$/))) {
-      reqs.push({ key: m[1]!, op: m[2] as 'in' | 'notin', values: m[3]!.split(',').map((s) => s.trim()).filter(Boolean) });
+      reqs.push({
+        key: m[1]!,
+        op: m[2] as 'in' | 'notin',
+        values: m[3]!
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      });
     } else if ((m = p.match(/^([^\s!=()]+)\s*(==|=|!=)\s*([^\s!=()]*)$/))) {
       reqs.push({ key: m[1]!, op: m[2] === '!=' ? '!=' : '=', values: [m[3]!] });
     } else if ((m = p.match(/^!\s*([^\s!=()]+)$/))) {
@@ -149,7 +155,8 @@ export function matchesLabels(labels: Record<string, string> | undefined, reqs: 
 export function matchesSelectorObject(labels: Record<string, string> | undefined, selector: KubeObject | undefined): boolean {
   if (!selector) return false;
   const reqs: LabelRequirement[] = [];
-  for (const [k, v] of Object.entries((selector.matchLabels ?? {}) as Record<string, string>)) reqs.push({ key: k, op: '=', values: [v] });
+  for (const [k, v] of Object.entries((selector.matchLabels ?? {}) as Record<string, string>))
+    reqs.push({ key: k, op: '=', values: [v] });
   for (const e of (selector.matchExpressions ?? []) as KubeObject[]) {
     const op = String(e.operator);
     reqs.push({
@@ -205,8 +212,18 @@ export function parseQuantity(q: unknown): number {
   if (!m) return 0;
   const n = Number(m[1]);
   const mult: Record<string, number> = {
-    '': 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15,
-    Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, Pi: 1024 ** 5,
+    '': 1,
+    m: 1e-3,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+    P: 1e15,
+    Ki: 1024,
+    Mi: 1024 ** 2,
+    Gi: 1024 ** 3,
+    Ti: 1024 ** 4,
+    Pi: 1024 ** 5,
   };
   return n * (mult[m[2]!] ?? 1);
 }

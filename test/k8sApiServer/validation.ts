@@ -17,14 +17,21 @@ function invalidValue(field: string, value: string, detail: string): StatusCause
 
 /** Go's %#v of a map[string]string, as validation messages print label maps. */
 export function goStringMap(m: Record<string, string>): string {
-  const entries = Object.keys(m).sort().map((k) => `${JSON.stringify(k)}:${JSON.stringify(m[k])}`);
+  const entries = Object.keys(m)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${JSON.stringify(m[k])}`);
   return `map[string]string{${entries.join(', ')}}`;
 }
 
 function validateName(obj: KubeObject, causes: StatusCause[], labelOnly: boolean): void {
   const name = String(obj.metadata?.name ?? '');
   if (name === '') {
-    if (!obj.metadata?.generateName) causes.push({ reason: 'FieldValueRequired', message: 'Required value: name or generateName is required', field: 'metadata.name' });
+    if (!obj.metadata?.generateName)
+      causes.push({
+        reason: 'FieldValueRequired',
+        message: 'Required value: name or generateName is required',
+        field: 'metadata.name',
+      });
     return;
   }
   const re = labelOnly ? DNS1123_LABEL : DNS1123_SUBDOMAIN;
@@ -53,13 +60,22 @@ function validateTemplated(obj: KubeObject, causes: StatusCause[], needSelector:
   const labels = (spec.template?.metadata?.labels ?? {}) as Record<string, string>;
   if (needSelector && !isPlainObject(spec.selector)) {
     causes.push(required('spec.selector'));
-    causes.push(invalidValue('spec.template.metadata.labels', goStringMap(labels), '`selector` does not match template `labels`'));
+    causes.push(
+      invalidValue('spec.template.metadata.labels', goStringMap(labels), '`selector` does not match template `labels`'),
+    );
   } else if (isPlainObject(spec.selector)) {
     const sel = spec.selector;
     if (Object.keys(sel.matchLabels ?? {}).length === 0 && (sel.matchExpressions ?? []).length === 0) {
-      causes.push({ reason: 'FieldValueInvalid', message: 'Invalid value: v1.LabelSelector{MatchLabels:map[string]string(nil), MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: empty selector is invalid for deployment', field: 'spec.selector' });
+      causes.push({
+        reason: 'FieldValueInvalid',
+        message:
+          'Invalid value: v1.LabelSelector{MatchLabels:map[string]string(nil), MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: empty selector is invalid for deployment',
+        field: 'spec.selector',
+      });
     } else if (!matchesSelectorObject(labels, sel)) {
-      causes.push(invalidValue('spec.template.metadata.labels', goStringMap(labels), '`selector` does not match template `labels`'));
+      causes.push(
+        invalidValue('spec.template.metadata.labels', goStringMap(labels), '`selector` does not match template `labels`'),
+      );
     }
   }
   if (typeof spec.replicas === 'number' && spec.replicas < 0) {
@@ -81,13 +97,21 @@ export function validateObject(obj: KubeObject, old: KubeObject | undefined): St
     case 'DaemonSet':
       validateTemplated(obj, causes, true);
       if (old && isPlainObject(old.spec?.selector) && JSON.stringify(old.spec.selector) !== JSON.stringify(spec.selector)) {
-        causes.push({ reason: 'FieldValueInvalid', message: 'Invalid value: ' + describeSelector(spec.selector) + ': field is immutable', field: 'spec.selector' });
+        causes.push({
+          reason: 'FieldValueInvalid',
+          message: 'Invalid value: ' + describeSelector(spec.selector) + ': field is immutable',
+          field: 'spec.selector',
+        });
       }
       break;
     case 'Job':
       validateContainers(spec.template?.spec, 'spec.template.spec', causes);
       if (spec.template?.spec?.restartPolicy === 'Always' || spec.template?.spec?.restartPolicy === undefined) {
-        causes.push({ reason: 'FieldValueNotSupported', message: 'Unsupported value: "Always": supported values: "OnFailure", "Never"', field: 'spec.template.spec.restartPolicy' });
+        causes.push({
+          reason: 'FieldValueNotSupported',
+          message: 'Unsupported value: "Always": supported values: "OnFailure", "Never"',
+          field: 'spec.template.spec.restartPolicy',
+        });
       }
       break;
     case 'CronJob':
@@ -104,13 +128,21 @@ export function validateObject(obj: KubeObject, old: KubeObject | undefined): St
       break;
     case 'PersistentVolumeClaim':
       if (!Array.isArray(spec.accessModes) || spec.accessModes.length === 0) {
-        causes.push({ reason: 'FieldValueRequired', message: 'Required value: at least 1 access mode is required', field: 'spec.accessModes' });
+        causes.push({
+          reason: 'FieldValueRequired',
+          message: 'Required value: at least 1 access mode is required',
+          field: 'spec.accessModes',
+        });
       }
       if (!spec.resources?.requests?.storage) causes.push(required('spec.resources[storage]'));
       break;
     case 'PersistentVolume':
       if (!Array.isArray(spec.accessModes) || spec.accessModes.length === 0) {
-        causes.push({ reason: 'FieldValueRequired', message: 'Required value: must specify at least 1 access mode', field: 'spec.accessModes' });
+        causes.push({
+          reason: 'FieldValueRequired',
+          message: 'Required value: must specify at least 1 access mode',
+          field: 'spec.accessModes',
+        });
       }
       if (!spec.capacity?.storage) causes.push(required('spec.capacity'));
       break;
@@ -125,7 +157,13 @@ export function validateObject(obj: KubeObject, old: KubeObject | undefined): St
     case 'Secret':
       for (const key of [...Object.keys(obj.data ?? {}), ...Object.keys(obj.binaryData ?? {})]) {
         if (!/^[-._a-zA-Z0-9]+$/.test(key)) {
-          causes.push(invalidValue(`data[${key}]`, JSON.stringify(key), "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"));
+          causes.push(
+            invalidValue(
+              `data[${key}]`,
+              JSON.stringify(key),
+              "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
+            ),
+          );
         }
       }
       break;

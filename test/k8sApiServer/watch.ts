@@ -1,4 +1,3 @@
- 
 /**
  * The watch endpoint: newline-delimited JSON events over a chunked response, resourceVersion
  * semantics (synthetic ADDED for a fresh watch, replay from the watch cache, 410 Expired as an
@@ -117,7 +116,13 @@ export function serveWatch(store: ObjectStore, faults: FaultInjector, req: Watch
     const bookmark = (): void => {
       if (closed) return;
       lastRv = Math.max(lastRv, store.currentRv());
-      res.write(line('BOOKMARK', { kind: rt.kind, apiVersion: apiVersionOf(rt), metadata: { resourceVersion: String(lastRv), creationTimestamp: null } }));
+      res.write(
+        line('BOOKMARK', {
+          kind: rt.kind,
+          apiVersion: apiVersionOf(rt),
+          metadata: { resourceVersion: String(lastRv), creationTimestamp: null },
+        }),
+      );
       timers.push(setTimeout(bookmark, req.bookmarkIntervalMs));
     };
     timers.push(setTimeout(bookmark, req.bookmarkIntervalMs));

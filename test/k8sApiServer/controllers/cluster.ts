@@ -39,9 +39,14 @@ export function reconcileNamespace(ctx: ControllerContext, ns: KubeObject): void
       return;
     }
     terminating.delete(name);
-    ctx.update('Namespace', cur, (x) => {
-      x.spec = { ...x.spec, finalizers: [] };
-    }, 'finalize');
+    ctx.update(
+      'Namespace',
+      cur,
+      (x) => {
+        x.spec = { ...x.spec, finalizers: [] };
+      },
+      'finalize',
+    );
     const left = ctx.get('Namespace', undefined, name);
     if (left && left.metadata.uid === ns.metadata.uid) ctx.remove('Namespace', left);
   };
@@ -67,7 +72,13 @@ export function reconcileForeground(ctx: ControllerContext, rt: ResourceType, ob
   if (!obj.metadata.deletionTimestamp || !(obj.metadata.finalizers ?? []).includes('foregroundDeletion')) return;
   collectDependents(ctx, rt, { ...obj, metadata: { ...obj.metadata, finalizers: [] } });
   const uid = obj.metadata.uid;
-  const left = ctx.registry.allTypes().some((t) => ctx.registry.store.list(t, obj.metadata.namespace).some((o) => ((o.metadata.ownerReferences ?? []) as KubeObject[]).some((r) => r.uid === uid)));
+  const left = ctx.registry
+    .allTypes()
+    .some((t) =>
+      ctx.registry.store
+        .list(t, obj.metadata.namespace)
+        .some((o) => ((o.metadata.ownerReferences ?? []) as KubeObject[]).some((r) => r.uid === uid)),
+    );
   if (left) {
     ctx.after(50, () => ctx.enqueue(rt.kind, obj.metadata.namespace, obj.metadata.name));
     return;
@@ -78,7 +89,9 @@ export function reconcileForeground(ctx: ControllerContext, rt: ResourceType, ob
 }
 
 function claimInUse(ctx: ControllerContext, pvc: KubeObject): boolean {
-  return ctx.list('Pod', pvc.metadata.namespace).some((p) => ((p.spec?.volumes ?? []) as KubeObject[]).some((v) => v.persistentVolumeClaim?.claimName === pvc.metadata.name));
+  return ctx
+    .list('Pod', pvc.metadata.namespace)
+    .some((p) => ((p.spec?.volumes ?? []) as KubeObject[]).some((v) => v.persistentVolumeClaim?.claimName === pvc.metadata.name));
 }
 
 export function reconcileClaim(ctx: ControllerContext, pvc: KubeObject): void {
@@ -101,38 +114,79 @@ export function reconcileClaim(ctx: ControllerContext, pvc: KubeObject): void {
   const want = parseQuantity(pvc.spec?.resources?.requests?.storage);
   const cls = String(pvc.spec?.storageClassName ?? '');
   const modes = (pvc.spec?.accessModes ?? []) as string[];
-  const bySize = [...ctx.list('PersistentVolume')].sort((a, b) => parseQuantity(a.spec?.capacity?.storage) - parseQuantity(b.spec?.capacity?.storage));
-  let pv = bySize.find((v) =>
-    !v.spec?.claimRef && !v.metadata.deletionTimestamp && String(v.spec?.storageClassName ?? '') === cls &&
-    parseQuantity(v.spec?.capacity?.storage) >= want && modes.every((m) => ((v.spec?.accessModes ?? []) as string[]).includes(m)));
+  const bySize = [...ctx.list('PersistentVolume')].sort(
+    (a, b) => parseQuantity(a.spec?.capacity?.storage) - parseQuantity(b.spec?.capacity?.storage),
+  );
+  let pv = bySize.find(
+    (v) =>
+      !v.spec?.claimRef &&
+      !v.metadata.deletionTimestamp &&
+      String(v.spec?.storageClassName ?? '') === cls &&
+      parseQuantity(v.spec?.capacity?.storage) >= want &&
+      modes.every((m) => ((v.spec?.accessModes ?? []) as string[]).includes(m)),
+  );
   if (!pv && ctx.options.dynamicProvisioning) {
-    pv = ctx.create('PersistentVolume', {
-      apiVersion: 'v1', kind: 'PersistentVolume',
-      metadata: { name: `pvc-${String(pvc.metadata.uid ?? newUid())}`, annotations: { 'pv.kubernetes.io/provisioned-by': 'dr-runbook.sandbox/hostpath' } },
-      spec: {
-        capacity: { storage: pvc.spec.resources.requests.storage }, accessModes: modes,
-        hostPath: { path: `/var/lib/dr-runbook-sandbox/${String(pvc.metadata.namespace)}/${String(pvc.metadata.name)}`, type: 'DirectoryOrCreate' },
-        persistentVolumeReclaimPolicy: 'Delete', ...(cls ? { storageClassName: cls } : {}),
+    pv = ctx.create(
+      'PersistentVolume',
+      {
+        apiVersion: 'v1',
+        kind: 'PersistentVolume',
+        metadata: {
+          name: `pvc-${String(pvc.metadata.uid ?? newUid())}`,
+          annotations: { 'pv.kubernetes.io/provisioned-by': 'dr-runbook.sandbox/hostpath' },
+        },
+        spec: {
+          capacity: { storage: pvc.spec.resources.requests.storage },
+          accessModes: modes,
+          hostPath: {
+            path: `/var/lib/dr-runbook-sandbox/${String(pvc.metadata.namespace)}/${String(pvc.metadata.name)}`,
+            type: 'DirectoryOrCreate',
+          },
+          persistentVolumeReclaimPolicy: 'Delete',
+          ...(cls ? { storageClassName: cls } : {}),
+        },
       },
-    }, 'persistentvolume-controller');
+      'persistentvolume-controller',
+    );
   }
   if (!pv) return;
   const boundPv = ctx.update('PersistentVolume', pv, (o) => {
     o.metadata.annotations = { ...o.metadata.annotations, 'pv.kubernetes.io/bound-by-controller': 'yes' };
-    o.spec.claimRef = { kind: 'PersistentVolumeClaim', namespace: pvc.metadata.namespace, name: pvc.metadata.name, uid: pvc.metadata.uid, apiVersion: 'v1', resourceVersion: pvc.metadata.resourceVersion };
+    o.spec.claimRef = {
+      kind: 'PersistentVolumeClaim',
+      namespace: pvc.metadata.namespace,
+      name: pvc.metadata.name,
+      uid: pvc.metadata.uid,
+      apiVersion: 'v1',
+      resourceVersion: pvc.metadata.resourceVersion,
+    };
   });
   if (!boundPv) return;
-  ctx.update('PersistentVolume', boundPv, (o) => {
-    o.status = { phase: 'Bound' };
-  }, 'status');
+  ctx.update(
+    'PersistentVolume',
+    boundPv,
+    (o) => {
+      o.status = { phase: 'Bound' };
+    },
+    'status',
+  );
   const claim = ctx.update('PersistentVolumeClaim', pvc, (o) => {
-    o.metadata.annotations = { ...o.metadata.annotations, 'pv.kubernetes.io/bind-completed': 'yes', 'pv.kubernetes.io/bound-by-controller': 'yes' };
+    o.metadata.annotations = {
+      ...o.metadata.annotations,
+      'pv.kubernetes.io/bind-completed': 'yes',
+      'pv.kubernetes.io/bound-by-controller': 'yes',
+    };
     o.spec.volumeName = pv.metadata.name;
   });
   if (!claim) return;
-  ctx.update('PersistentVolumeClaim', claim, (o) => {
-    o.status = { phase: 'Bound', accessModes: boundPv.spec.accessModes, capacity: boundPv.spec.capacity };
-  }, 'status');
+  ctx.update(
+    'PersistentVolumeClaim',
+    claim,
+    (o) => {
+      o.status = { phase: 'Bound', accessModes: boundPv.spec.accessModes, capacity: boundPv.spec.capacity };
+    },
+    'status',
+  );
 }
 
 export function reconcileVolume(ctx: ControllerContext, pv: KubeObject): void {
@@ -146,19 +200,31 @@ export function reconcileVolume(ctx: ControllerContext, pv: KubeObject): void {
   }
   const ref = pv.spec?.claimRef;
   if (!ref && pv.status?.phase === 'Pending') {
-    ctx.update('PersistentVolume', pv, (o) => {
-      o.status = { phase: 'Available' };
-    }, 'status');
-    for (const c of ctx.list('PersistentVolumeClaim')) if (c.status?.phase === 'Pending') ctx.enqueue('PersistentVolumeClaim', c.metadata.namespace, c.metadata.name);
+    ctx.update(
+      'PersistentVolume',
+      pv,
+      (o) => {
+        o.status = { phase: 'Available' };
+      },
+      'status',
+    );
+    for (const c of ctx.list('PersistentVolumeClaim'))
+      if (c.status?.phase === 'Pending') ctx.enqueue('PersistentVolumeClaim', c.metadata.namespace, c.metadata.name);
     return;
   }
   if (ref && pv.status?.phase === 'Bound') {
     const claim = ctx.get('PersistentVolumeClaim', ref.namespace, ref.name);
     if (!claim || claim.metadata.uid !== ref.uid) {
       if (pv.spec.persistentVolumeReclaimPolicy === 'Delete') ctx.delete('PersistentVolume', pv);
-      else ctx.update('PersistentVolume', pv, (o) => {
-        o.status = { phase: 'Released' };
-      }, 'status');
+      else
+        ctx.update(
+          'PersistentVolume',
+          pv,
+          (o) => {
+            o.status = { phase: 'Released' };
+          },
+          'status',
+        );
     }
   }
 }
@@ -178,23 +244,55 @@ function resolvePort(port: KubeObject, pods: KubeObject[]): number {
 export function reconcileEndpoints(ctx: ControllerContext, svc: KubeObject): void {
   if (!svc.spec?.selector || svc.metadata.deletionTimestamp) return;
   const ns = svc.metadata.namespace;
-  const pods = ctx.list('Pod', ns).filter((p) => !p.metadata.deletionTimestamp && p.status?.podIP && matchesSelectorObject(p.metadata.labels, { matchLabels: svc.spec.selector }));
-  const isReady = (p: KubeObject): boolean => ((p.status?.conditions ?? []) as KubeObject[]).some((c) => c.type === 'Ready' && c.status === 'True');
+  const pods = ctx
+    .list('Pod', ns)
+    .filter(
+      (p) =>
+        !p.metadata.deletionTimestamp &&
+        p.status?.podIP &&
+        matchesSelectorObject(p.metadata.labels, { matchLabels: svc.spec.selector }),
+    );
+  const isReady = (p: KubeObject): boolean =>
+    ((p.status?.conditions ?? []) as KubeObject[]).some((c) => c.type === 'Ready' && c.status === 'True');
   const addr = (p: KubeObject): KubeObject => ({
-    ip: p.status.podIP, ...(p.spec?.hostname ? { hostname: p.spec.hostname } : {}), nodeName: p.spec.nodeName,
+    ip: p.status.podIP,
+    ...(p.spec?.hostname ? { hostname: p.spec.hostname } : {}),
+    nodeName: p.spec.nodeName,
     targetRef: { kind: 'Pod', namespace: ns, name: p.metadata.name, uid: p.metadata.uid },
   });
   const ready = pods.filter(isReady).map(addr);
   const notReady = pods.filter((p) => !isReady(p)).map(addr);
-  const ports = ((svc.spec.ports ?? []) as KubeObject[]).map((p) => ({ ...(p.name ? { name: p.name } : {}), port: resolvePort(p, pods), protocol: p.protocol ?? 'TCP' }));
-  const subsets = ready.length + notReady.length > 0 ? [{ ...(ready.length ? { addresses: ready } : {}), ...(notReady.length ? { notReadyAddresses: notReady } : {}), ports }] : undefined;
+  const ports = ((svc.spec.ports ?? []) as KubeObject[]).map((p) => ({
+    ...(p.name ? { name: p.name } : {}),
+    port: resolvePort(p, pods),
+    protocol: p.protocol ?? 'TCP',
+  }));
+  const subsets =
+    ready.length + notReady.length > 0
+      ? [{ ...(ready.length ? { addresses: ready } : {}), ...(notReady.length ? { notReadyAddresses: notReady } : {}), ports }]
+      : undefined;
   const existing = ctx.get('Endpoints', ns, svc.metadata.name);
   if (!existing) {
-    ctx.create('Endpoints', { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: svc.metadata.name, namespace: ns, ...(svc.metadata.labels ? { labels: svc.metadata.labels } : {}) }, ...(subsets ? { subsets } : {}) }, 'endpoint-controller');
+    ctx.create(
+      'Endpoints',
+      {
+        apiVersion: 'v1',
+        kind: 'Endpoints',
+        metadata: { name: svc.metadata.name, namespace: ns, ...(svc.metadata.labels ? { labels: svc.metadata.labels } : {}) },
+        ...(subsets ? { subsets } : {}),
+      },
+      'endpoint-controller',
+    );
     return;
   }
-  ctx.update('Endpoints', existing, (o) => {
-    if (subsets) o.subsets = subsets;
-    else delete o.subsets;
-  }, undefined, 'endpoint-controller');
+  ctx.update(
+    'Endpoints',
+    existing,
+    (o) => {
+      if (subsets) o.subsets = subsets;
+      else delete o.subsets;
+    },
+    undefined,
+    'endpoint-controller',
+  );
 }

@@ -37,7 +37,11 @@ export class ControllerContext {
   enqueue: (kind: string, ns: string | undefined, name: string) => void = () => undefined;
   behaviourFor: (pod: KubeObject) => PodBehaviour = () => ({});
 
-  constructor(readonly registry: Registry, readonly logs: LogStore, readonly options: ControllerOptions) {}
+  constructor(
+    readonly registry: Registry,
+    readonly logs: LogStore,
+    readonly options: ControllerOptions,
+  ) {}
 
   rt(kind: string): ResourceType {
     const rt = RESOURCE_TYPES.find((r) => r.kind === kind);
@@ -56,10 +60,17 @@ export class ControllerContext {
   /** Objects of `kind` whose controller ownerReference points at `owner`. */
   owned(kind: string, owner: KubeObject): KubeObject[] {
     return this.list(kind, owner.metadata.namespace).filter((o) =>
-      ((o.metadata.ownerReferences ?? []) as KubeObject[]).some((r) => r.uid === owner.metadata.uid && r.controller));
+      ((o.metadata.ownerReferences ?? []) as KubeObject[]).some((r) => r.uid === owner.metadata.uid && r.controller),
+    );
   }
 
-  update(kind: string, obj: KubeObject, mutate: (o: KubeObject) => boolean | void, subresource?: string, manager = KCM): KubeObject | undefined {
+  update(
+    kind: string,
+    obj: KubeObject,
+    mutate: (o: KubeObject) => boolean | void,
+    subresource?: string,
+    manager = KCM,
+  ): KubeObject | undefined {
     return this.registry.controllerUpdate(this.rt(kind), obj.metadata.namespace, obj.metadata.name, manager, subresource, mutate);
   }
 
@@ -69,7 +80,12 @@ export class ControllerContext {
 
   delete(kind: string, obj: KubeObject, gracePeriodSeconds?: number): void {
     try {
-      this.registry.delete(this.rt(kind), obj.metadata.namespace, obj.metadata.name, gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds });
+      this.registry.delete(
+        this.rt(kind),
+        obj.metadata.namespace,
+        obj.metadata.name,
+        gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds },
+      );
     } catch {
       // already gone
     }
@@ -93,7 +109,14 @@ export class ControllerContext {
   }
 
   ownerRef(owner: KubeObject): KubeObject {
-    return { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name, uid: owner.metadata.uid, controller: true, blockOwnerDeletion: true };
+    return {
+      apiVersion: owner.apiVersion,
+      kind: owner.kind,
+      name: owner.metadata.name,
+      uid: owner.metadata.uid,
+      controller: true,
+      blockOwnerDeletion: true,
+    };
   }
 
   /** Records a core/v1 Event as the controllers do (source.component, count, first/last timestamps). */
@@ -101,18 +124,41 @@ export class ControllerContext {
     const ns = involved.metadata.namespace ?? 'default';
     const now = nowTime();
     const ev: KubeObject = {
-      apiVersion: 'v1', kind: 'Event',
+      apiVersion: 'v1',
+      kind: 'Event',
       metadata: { name: `${involved.metadata.name}.${randomBytes(8).toString('hex')}`, namespace: ns },
       involvedObject: {
-        kind: involved.kind, namespace: involved.metadata.namespace, name: involved.metadata.name, uid: involved.metadata.uid,
-        apiVersion: involved.apiVersion, resourceVersion: involved.metadata.resourceVersion,
+        kind: involved.kind,
+        namespace: involved.metadata.namespace,
+        name: involved.metadata.name,
+        uid: involved.metadata.uid,
+        apiVersion: involved.apiVersion,
+        resourceVersion: involved.metadata.resourceVersion,
       },
-      reason, message, type,
+      reason,
+      message,
+      type,
     };
     if (component === 'default-scheduler') {
-      Object.assign(ev, { source: {}, firstTimestamp: null, lastTimestamp: null, eventTime: microTime(), action: reason === 'Scheduled' ? 'Binding' : 'Scheduling', reportingComponent: component, reportingInstance: `${component}-${this.options.nodeName}` });
+      Object.assign(ev, {
+        source: {},
+        firstTimestamp: null,
+        lastTimestamp: null,
+        eventTime: microTime(),
+        action: reason === 'Scheduled' ? 'Binding' : 'Scheduling',
+        reportingComponent: component,
+        reportingInstance: `${component}-${this.options.nodeName}`,
+      });
     } else {
-      Object.assign(ev, { source: { component }, firstTimestamp: now, lastTimestamp: now, count: 1, eventTime: null, reportingComponent: '', reportingInstance: '' });
+      Object.assign(ev, {
+        source: { component },
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
+        eventTime: null,
+        reportingComponent: '',
+        reportingInstance: '',
+      });
     }
     this.create('Event', ev, component === 'default-scheduler' ? 'kube-scheduler' : KCM);
   }

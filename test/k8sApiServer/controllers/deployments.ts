@@ -33,13 +33,24 @@ function scaled(value: unknown, total: number, roundUp: boolean): number {
 }
 
 /** Like the deployment controller: an unchanged status and reason keeps the condition as is; otherwise it moves to the end. */
-function setCondition(conds: KubeObject[], type: string, status: string, reason: string, message: string, now: string, progressed: boolean): KubeObject[] {
+function setCondition(
+  conds: KubeObject[],
+  type: string,
+  status: string,
+  reason: string,
+  message: string,
+  now: string,
+  progressed: boolean,
+): KubeObject[] {
   const old = conds.find((c) => c.type === type);
   if (old && old.status === status && old.reason === reason && !progressed) return conds;
   const next: KubeObject = {
-    type, status, lastUpdateTime: now,
+    type,
+    status,
+    lastUpdateTime: now,
     lastTransitionTime: old && old.status === status ? old.lastTransitionTime : now,
-    reason, message,
+    reason,
+    message,
   };
   return [...conds.filter((c) => c.type !== type), next];
 }
@@ -53,17 +64,26 @@ export function reconcileDeployment(ctx: ControllerContext, d: KubeObject): void
   const maxRev = owned.reduce((m, rs) => Math.max(m, revisionOf(rs)), 0);
   let created = false;
   let found = false;
-  const maxSurge = d.spec.strategy?.type === 'Recreate' ? 0 : scaled(d.spec.strategy?.rollingUpdate?.maxSurge ?? '25%', desired, true);
-  const maxUnavailable = d.spec.strategy?.type === 'Recreate' ? desired : scaled(d.spec.strategy?.rollingUpdate?.maxUnavailable ?? '25%', desired, false);
-  const annotations = { 'deployment.kubernetes.io/desired-replicas': String(desired), 'deployment.kubernetes.io/max-replicas': String(desired + maxSurge) };
+  const maxSurge =
+    d.spec.strategy?.type === 'Recreate' ? 0 : scaled(d.spec.strategy?.rollingUpdate?.maxSurge ?? '25%', desired, true);
+  const maxUnavailable =
+    d.spec.strategy?.type === 'Recreate'
+      ? desired
+      : scaled(d.spec.strategy?.rollingUpdate?.maxUnavailable ?? '25%', desired, false);
+  const annotations = {
+    'deployment.kubernetes.io/desired-replicas': String(desired),
+    'deployment.kubernetes.io/max-replicas': String(desired + maxSurge),
+  };
   if (!newRs) {
     const hash = safeHash(JSON.stringify(template) + String(d.status?.collisionCount ?? ''));
     const tpl = clone(d.spec.template);
     tpl.metadata = { ...tpl.metadata, labels: { ...(tpl.metadata?.labels ?? {}), [HASH]: hash } };
     const rs: KubeObject = {
-      apiVersion: 'apps/v1', kind: 'ReplicaSet',
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
       metadata: {
-        name: `${d.metadata.name}-${hash}`, namespace: d.metadata.namespace,
+        name: `${d.metadata.name}-${hash}`,
+        namespace: d.metadata.namespace,
         labels: { ...(d.spec.template?.metadata?.labels ?? {}), [HASH]: hash },
         annotations: { ...annotations, [REV]: String(maxRev + 1) },
         ownerReferences: [ctx.ownerRef(d)],
@@ -81,12 +101,18 @@ export function reconcileDeployment(ctx: ControllerContext, d: KubeObject): void
   } else if (revisionOf(newRs) < maxRev) {
     found = true;
     const oldRev = revisionOf(newRs);
-    newRs = ctx.update('ReplicaSet', newRs, (o) => {
-      const hist = o.metadata.annotations?.['deployment.kubernetes.io/revision-history'];
-      o.metadata.annotations = { ...o.metadata.annotations, [REV]: String(maxRev + 1), 'deployment.kubernetes.io/revision-history': hist ? `${hist},${oldRev}` : String(oldRev) };
-    }) ?? newRs;
+    newRs =
+      ctx.update('ReplicaSet', newRs, (o) => {
+        const hist = o.metadata.annotations?.['deployment.kubernetes.io/revision-history'];
+        o.metadata.annotations = {
+          ...o.metadata.annotations,
+          [REV]: String(maxRev + 1),
+          'deployment.kubernetes.io/revision-history': hist ? `${hist},${oldRev}` : String(oldRev),
+        };
+      }) ?? newRs;
   }
-  const scaling = !created && !found && newRs.metadata.annotations?.['deployment.kubernetes.io/desired-replicas'] !== String(desired);
+  const scaling =
+    !created && !found && newRs.metadata.annotations?.['deployment.kubernetes.io/desired-replicas'] !== String(desired);
   const olds = owned.filter((rs) => rs.metadata.uid !== newRs!.metadata.uid);
   const oldActive = olds.reduce((n, rs) => n + Number(rs.spec.replicas ?? 0), 0);
   const newAvailable = Number(newRs.status?.availableReplicas ?? 0);
@@ -94,11 +120,19 @@ export function reconcileDeployment(ctx: ControllerContext, d: KubeObject): void
   const newTarget = d.spec.strategy?.type === 'Recreate' && oldActive > 0 ? 0 : desired;
   if (Number(newRs.spec.replicas) !== newTarget || !deepEqual(pick(newRs.metadata.annotations, annotations), annotations)) {
     const from = Number(newRs.spec.replicas);
-    newRs = ctx.update('ReplicaSet', newRs, (o) => {
-      o.spec.replicas = newTarget;
-      o.metadata.annotations = { ...o.metadata.annotations, ...annotations };
-    }) ?? newRs;
-    if (from !== newTarget) ctx.event(d, 'Normal', 'ScalingReplicaSet', `Scaled ${newTarget > from ? 'up' : 'down'} replica set ${newRs.metadata.name} to ${newTarget}${from > 0 ? ` from ${from}` : ''}`, 'deployment-controller');
+    newRs =
+      ctx.update('ReplicaSet', newRs, (o) => {
+        o.spec.replicas = newTarget;
+        o.metadata.annotations = { ...o.metadata.annotations, ...annotations };
+      }) ?? newRs;
+    if (from !== newTarget)
+      ctx.event(
+        d,
+        'Normal',
+        'ScalingReplicaSet',
+        `Scaled ${newTarget > from ? 'up' : 'down'} replica set ${newRs.metadata.name} to ${newTarget}${from > 0 ? ` from ${from}` : ''}`,
+        'deployment-controller',
+      );
   }
   // Old ReplicaSets keep only what the new one cannot serve yet, so availability never drops.
   let allowedOld = d.spec.strategy?.type === 'Recreate' ? 0 : Math.max(0, desired - newAvailable);
@@ -111,11 +145,19 @@ export function reconcileDeployment(ctx: ControllerContext, d: KubeObject): void
       ctx.update('ReplicaSet', rs, (o) => {
         o.spec.replicas = target;
       });
-      ctx.event(d, 'Normal', 'ScalingReplicaSet', `Scaled down replica set ${rs.metadata.name} to ${target} from ${cur}`, 'deployment-controller');
+      ctx.event(
+        d,
+        'Normal',
+        'ScalingReplicaSet',
+        `Scaled down replica set ${rs.metadata.name} to ${target} from ${cur}`,
+        'deployment-controller',
+      );
     }
   }
   const limit = Number(d.spec.revisionHistoryLimit ?? 10);
-  const idle = olds.filter((rs) => Number(rs.spec.replicas ?? 0) === 0 && Number(rs.status?.replicas ?? 0) === 0).sort((a, b) => revisionOf(a) - revisionOf(b));
+  const idle = olds
+    .filter((rs) => Number(rs.spec.replicas ?? 0) === 0 && Number(rs.status?.replicas ?? 0) === 0)
+    .sort((a, b) => revisionOf(a) - revisionOf(b));
   for (const rs of idle.slice(0, Math.max(0, idle.length - limit))) ctx.delete('ReplicaSet', rs);
   writeDeploymentStatus(ctx, d, newRs, { created, found, scaling }, maxUnavailable);
 }
@@ -132,7 +174,13 @@ interface SyncFacts {
   scaling: boolean;
 }
 
-function writeDeploymentStatus(ctx: ControllerContext, d: KubeObject, newRs: KubeObject, facts: SyncFacts, maxUnavailable: number): void {
+function writeDeploymentStatus(
+  ctx: ControllerContext,
+  d: KubeObject,
+  newRs: KubeObject,
+  facts: SyncFacts,
+  maxUnavailable: number,
+): void {
   const { created, found, scaling } = facts;
   const all = ctx.owned('ReplicaSet', d);
   const desired = Number(d.spec.replicas ?? 1);
@@ -145,39 +193,102 @@ function writeDeploymentStatus(ctx: ControllerContext, d: KubeObject, newRs: Kub
   const unavailable = Math.max(0, specTotal - available);
   const rsName = newRs.metadata.name;
   const now = nowTime();
-  ctx.update('Deployment', d, (o) => {
-    o.metadata.annotations = { ...o.metadata.annotations, [REV]: String(revisionOf(newRs)) };
-    const prev = (o.status ?? {}) as KubeObject;
-    const progressed = updated > Number(prev.updatedReplicas ?? 0) || ready > Number(prev.readyReplicas ?? 0) || available > Number(prev.availableReplicas ?? 0);
-    let conds = (prev.conditions ?? []) as KubeObject[];
-    conds = available >= desired - maxUnavailable
-      ? setCondition(conds, 'Available', 'True', 'MinimumReplicasAvailable', 'Deployment has minimum availability.', now, false)
-      : setCondition(conds, 'Available', 'False', 'MinimumReplicasUnavailable', 'Deployment does not have minimum availability.', now, false);
-    const complete = updated === desired && replicas === desired && available === desired;
-    const progressing = conds.find((c) => c.type === 'Progressing');
-    const deadline = Number(o.spec.progressDeadlineSeconds ?? 600) * 1000;
-    // A pure scale only recalculates availability; a rollout also moves Progressing (as syncRolloutStatus does).
-    if (created) conds = setCondition(conds, 'Progressing', 'True', 'NewReplicaSetCreated', `Created new replica set "${rsName}"`, now, true);
-    else if (found) conds = setCondition(conds, 'Progressing', 'True', 'FoundNewReplicaSet', `Found new replica set "${rsName}"`, now, true);
-    if (!scaling && !created) {
-      if (complete) conds = setCondition(conds, 'Progressing', 'True', 'NewReplicaSetAvailable', `ReplicaSet "${rsName}" has successfully progressed.`, now, false);
-      else if (progressed) conds = setCondition(conds, 'Progressing', 'True', 'ReplicaSetUpdated', `ReplicaSet "${rsName}" is progressing.`, now, true);
-      else if (progressing && progressing.status === 'True' && Date.now() - Date.parse(progressing.lastUpdateTime) > deadline) {
-        conds = setCondition(conds, 'Progressing', 'False', 'ProgressDeadlineExceeded', `ReplicaSet "${rsName}" has timed out progressing.`, now, false);
+  ctx.update(
+    'Deployment',
+    d,
+    (o) => {
+      o.metadata.annotations = { ...o.metadata.annotations, [REV]: String(revisionOf(newRs)) };
+      const prev = (o.status ?? {}) as KubeObject;
+      const progressed =
+        updated > Number(prev.updatedReplicas ?? 0) ||
+        ready > Number(prev.readyReplicas ?? 0) ||
+        available > Number(prev.availableReplicas ?? 0);
+      let conds = (prev.conditions ?? []) as KubeObject[];
+      conds =
+        available >= desired - maxUnavailable
+          ? setCondition(
+              conds,
+              'Available',
+              'True',
+              'MinimumReplicasAvailable',
+              'Deployment has minimum availability.',
+              now,
+              false,
+            )
+          : setCondition(
+              conds,
+              'Available',
+              'False',
+              'MinimumReplicasUnavailable',
+              'Deployment does not have minimum availability.',
+              now,
+              false,
+            );
+      const complete = updated === desired && replicas === desired && available === desired;
+      const progressing = conds.find((c) => c.type === 'Progressing');
+      const deadline = Number(o.spec.progressDeadlineSeconds ?? 600) * 1000;
+      // A pure scale only recalculates availability; a rollout also moves Progressing (as syncRolloutStatus does).
+      if (created)
+        conds = setCondition(
+          conds,
+          'Progressing',
+          'True',
+          'NewReplicaSetCreated',
+          `Created new replica set "${rsName}"`,
+          now,
+          true,
+        );
+      else if (found)
+        conds = setCondition(conds, 'Progressing', 'True', 'FoundNewReplicaSet', `Found new replica set "${rsName}"`, now, true);
+      if (!scaling && !created) {
+        if (complete)
+          conds = setCondition(
+            conds,
+            'Progressing',
+            'True',
+            'NewReplicaSetAvailable',
+            `ReplicaSet "${rsName}" has successfully progressed.`,
+            now,
+            false,
+          );
+        else if (progressed)
+          conds = setCondition(
+            conds,
+            'Progressing',
+            'True',
+            'ReplicaSetUpdated',
+            `ReplicaSet "${rsName}" is progressing.`,
+            now,
+            true,
+          );
+        else if (progressing && progressing.status === 'True' && Date.now() - Date.parse(progressing.lastUpdateTime) > deadline) {
+          conds = setCondition(
+            conds,
+            'Progressing',
+            'False',
+            'ProgressDeadlineExceeded',
+            `ReplicaSet "${rsName}" has timed out progressing.`,
+            now,
+            false,
+          );
+        }
       }
-    }
-    const status: KubeObject = { observedGeneration: o.metadata.generation };
-    if (replicas) status.replicas = replicas;
-    if (updated) status.updatedReplicas = updated;
-    if (ready) status.readyReplicas = ready;
-    if (available) status.availableReplicas = available;
-    if (unavailable) status.unavailableReplicas = unavailable;
-    status.conditions = conds;
-    if (prev.collisionCount !== undefined) status.collisionCount = prev.collisionCount;
-    o.status = status;
-  }, 'status');
+      const status: KubeObject = { observedGeneration: o.metadata.generation };
+      if (replicas) status.replicas = replicas;
+      if (updated) status.updatedReplicas = updated;
+      if (ready) status.readyReplicas = ready;
+      if (available) status.availableReplicas = available;
+      if (unavailable) status.unavailableReplicas = unavailable;
+      status.conditions = conds;
+      if (prev.collisionCount !== undefined) status.collisionCount = prev.collisionCount;
+      o.status = status;
+    },
+    'status',
+  );
   if (!complete(d, desired, updated, replicas, available)) {
-    ctx.after(Math.min(1000, Number(d.spec.progressDeadlineSeconds ?? 600) * 1000 + 50), () => ctx.enqueue('Deployment', d.metadata.namespace, d.metadata.name));
+    ctx.after(Math.min(1000, Number(d.spec.progressDeadlineSeconds ?? 600) * 1000 + 50), () =>
+      ctx.enqueue('Deployment', d.metadata.namespace, d.metadata.name),
+    );
   }
 }
 
@@ -198,10 +309,14 @@ export function reconcileReplicaSet(ctx: ControllerContext, rs: KubeObject): voi
       const tpl = clone(rs.spec.template ?? {});
       const generateName = `${rs.metadata.name}-`;
       const pod: KubeObject = {
-        apiVersion: 'v1', kind: 'Pod',
+        apiVersion: 'v1',
+        kind: 'Pod',
         metadata: {
-          name: `${generateName}${randomSuffix()}`, generateName, namespace: rs.metadata.namespace,
-          labels: tpl.metadata?.labels ?? {}, ...(tpl.metadata?.annotations ? { annotations: tpl.metadata.annotations } : {}),
+          name: `${generateName}${randomSuffix()}`,
+          generateName,
+          namespace: rs.metadata.namespace,
+          labels: tpl.metadata?.labels ?? {},
+          ...(tpl.metadata?.annotations ? { annotations: tpl.metadata.annotations } : {}),
           ownerReferences: [ctx.ownerRef(rs)],
         },
         spec: tpl.spec,
@@ -213,7 +328,10 @@ export function reconcileReplicaSet(ctx: ControllerContext, rs: KubeObject): voi
       }
     }
   } else if (pods.length > want) {
-    const victims = [...pods].sort((a, b) => Number(podReady(a)) - Number(podReady(b)) || (a.metadata.creationTimestamp < b.metadata.creationTimestamp ? 1 : -1));
+    const victims = [...pods].sort(
+      (a, b) =>
+        Number(podReady(a)) - Number(podReady(b)) || (a.metadata.creationTimestamp < b.metadata.creationTimestamp ? 1 : -1),
+    );
     for (const p of victims.slice(0, pods.length - want)) {
       ctx.delete('Pod', p);
       ctx.event(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`, 'replicaset-controller');
@@ -221,12 +339,17 @@ export function reconcileReplicaSet(ctx: ControllerContext, rs: KubeObject): voi
   }
   const active = ctx.owned('Pod', rs).filter((p) => !p.metadata.deletionTimestamp);
   const ready = active.filter(podReady).length;
-  ctx.update('ReplicaSet', rs, (o) => {
-    const status: KubeObject = { replicas: active.length };
-    if (active.length) status.fullyLabeledReplicas = active.length;
-    if (ready) status.readyReplicas = ready;
-    if (ready) status.availableReplicas = ready;
-    status.observedGeneration = o.metadata.generation;
-    o.status = status;
-  }, 'status');
+  ctx.update(
+    'ReplicaSet',
+    rs,
+    (o) => {
+      const status: KubeObject = { replicas: active.length };
+      if (active.length) status.fullyLabeledReplicas = active.length;
+      if (ready) status.readyReplicas = ready;
+      if (ready) status.availableReplicas = ready;
+      status.observedGeneration = o.metadata.generation;
+      o.status = status;
+    },
+    'status',
+  );
 }

@@ -2,7 +2,14 @@
 /** Runs the simulated controllers: store changes enqueue the affected objects; a work queue reconciles them asynchronously. */
 import type { StoreEvent } from '../types.ts';
 import type { KubeObject } from '../types.ts';
-import { collectDependents, reconcileClaim, reconcileEndpoints, reconcileForeground, reconcileNamespace, reconcileVolume } from './cluster.ts';
+import {
+  collectDependents,
+  reconcileClaim,
+  reconcileEndpoints,
+  reconcileForeground,
+  reconcileNamespace,
+  reconcileVolume,
+} from './cluster.ts';
 import type { ControllerContext } from './context.ts';
 import { reconcileDeployment, reconcileReplicaSet } from './deployments.ts';
 import { reconcilePod } from './pods.ts';
@@ -67,7 +74,8 @@ export class ControllerManager {
   }
 
   private owners(o: KubeObject): void {
-    for (const r of (o.metadata.ownerReferences ?? []) as KubeObject[]) this.enqueue(String(r.kind), o.metadata.namespace, String(r.name));
+    for (const r of (o.metadata.ownerReferences ?? []) as KubeObject[])
+      this.enqueue(String(r.kind), o.metadata.namespace, String(r.name));
   }
 
   private onEvent(e: StoreEvent): void {
@@ -81,14 +89,17 @@ export class ControllerManager {
       if (kind === 'Pod') {
         this.ctx.logs.removePod(String(ns), String(o.metadata.name));
         for (const s of this.ctx.list('Service', ns)) this.enqueue('Service', ns, s.metadata.name);
-        for (const c of this.ctx.list('PersistentVolumeClaim', ns)) if (c.metadata.deletionTimestamp) this.enqueue('PersistentVolumeClaim', ns, c.metadata.name);
+        for (const c of this.ctx.list('PersistentVolumeClaim', ns))
+          if (c.metadata.deletionTimestamp) this.enqueue('PersistentVolumeClaim', ns, c.metadata.name);
       }
       if (kind === 'Service') {
         const ep = this.ctx.get('Endpoints', ns, o.metadata.name);
         if (ep) this.ctx.remove('Endpoints', ep);
       }
       if (kind === 'PersistentVolumeClaim' && o.spec?.volumeName) this.enqueue('PersistentVolume', undefined, o.spec.volumeName);
-      if (kind === 'PersistentVolume') for (const c of this.ctx.list('PersistentVolumeClaim')) if (c.status?.phase === 'Pending') this.enqueue('PersistentVolumeClaim', c.metadata.namespace, c.metadata.name);
+      if (kind === 'PersistentVolume')
+        for (const c of this.ctx.list('PersistentVolumeClaim'))
+          if (c.status?.phase === 'Pending') this.enqueue('PersistentVolumeClaim', c.metadata.namespace, c.metadata.name);
       return;
     }
     this.enqueue(kind, ns, o.metadata.name);
@@ -100,8 +111,28 @@ export class ControllerManager {
       for (const p of this.ctx.list('Pod', ns)) if (!p.spec?.nodeName) this.enqueue('Pod', ns, p.metadata.name);
     }
     if (kind === 'Namespace' && !o.metadata.deletionTimestamp && e.type === 'ADDED') {
-      this.ctx.create('ServiceAccount', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: o.metadata.name } }, 'kube-controller-manager');
-      this.ctx.create('ConfigMap', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-root-ca.crt', namespace: o.metadata.name, annotations: { 'kubernetes.io/description': 'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IPs or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.' } }, data: { 'ca.crt': '-----BEGIN CERTIFICATE-----\nDR-RUNBOOK-TEST-SERVER\n-----END CERTIFICATE-----\n' } }, 'kube-controller-manager');
+      this.ctx.create(
+        'ServiceAccount',
+        { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: o.metadata.name } },
+        'kube-controller-manager',
+      );
+      this.ctx.create(
+        'ConfigMap',
+        {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: {
+            name: 'kube-root-ca.crt',
+            namespace: o.metadata.name,
+            annotations: {
+              'kubernetes.io/description':
+                'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IPs or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.',
+            },
+          },
+          data: { 'ca.crt': '-----BEGIN CERTIFICATE-----\nDR-RUNBOOK-TEST-SERVER\n-----END CERTIFICATE-----\n' },
+        },
+        'kube-controller-manager',
+      );
     }
   }
 }

@@ -39,7 +39,8 @@ export function reconcilePod(ctx: ControllerContext, pod: KubeObject): void {
       pendingTimers.delete(`del:${key}`);
       const cur = ctx.get('Pod', pod.metadata.namespace, pod.metadata.name);
       if (cur && cur.metadata.uid === pod.metadata.uid) {
-        for (const c of (cur.spec?.containers ?? []) as KubeObject[]) ctx.logs.endContainer(cur.metadata.namespace, cur.metadata.name, c.name);
+        for (const c of (cur.spec?.containers ?? []) as KubeObject[])
+          ctx.logs.endContainer(cur.metadata.namespace, cur.metadata.name, c.name);
         ctx.remove('Pod', cur);
       }
     });
@@ -53,22 +54,61 @@ export function reconcilePod(ctx: ControllerContext, pod: KubeObject): void {
         const reason = missing.some((c) => !ctx.get('PersistentVolumeClaim', pod.metadata.namespace, c))
           ? `persistentvolumeclaim "${missing[0]}" not found`
           : 'pod has unbound immediate PersistentVolumeClaims';
-        ctx.event(pod, 'Warning', 'FailedScheduling', `0/1 nodes are available: ${reason}. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod..`, 'default-scheduler');
-        ctx.update('Pod', pod, (o) => {
-          o.status = { ...o.status, phase: 'Pending', conditions: [cond('PodScheduled', 'False', nowTime(), { reason: 'Unschedulable', message: `0/1 nodes are available: ${reason}.` })] };
-        }, 'status', 'kube-scheduler');
+        ctx.event(
+          pod,
+          'Warning',
+          'FailedScheduling',
+          `0/1 nodes are available: ${reason}. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod..`,
+          'default-scheduler',
+        );
+        ctx.update(
+          'Pod',
+          pod,
+          (o) => {
+            o.status = {
+              ...o.status,
+              phase: 'Pending',
+              conditions: [
+                cond('PodScheduled', 'False', nowTime(), {
+                  reason: 'Unschedulable',
+                  message: `0/1 nodes are available: ${reason}.`,
+                }),
+              ],
+            };
+          },
+          'status',
+          'kube-scheduler',
+        );
       }
       return;
     }
     const node = ctx.options.nodeName;
-    const bound = ctx.update('Pod', pod, (o) => {
-      o.spec.nodeName = node;
-    }, undefined, 'kube-scheduler');
+    const bound = ctx.update(
+      'Pod',
+      pod,
+      (o) => {
+        o.spec.nodeName = node;
+      },
+      undefined,
+      'kube-scheduler',
+    );
     if (!bound) return;
-    ctx.update('Pod', bound, (o) => {
-      o.status = { ...o.status, phase: 'Pending', conditions: [cond('PodScheduled', 'True', nowTime())] };
-    }, 'status', 'kube-scheduler');
-    ctx.event(bound, 'Normal', 'Scheduled', `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${node}`, 'default-scheduler');
+    ctx.update(
+      'Pod',
+      bound,
+      (o) => {
+        o.status = { ...o.status, phase: 'Pending', conditions: [cond('PodScheduled', 'True', nowTime())] };
+      },
+      'status',
+      'kube-scheduler',
+    );
+    ctx.event(
+      bound,
+      'Normal',
+      'Scheduled',
+      `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${node}`,
+      'default-scheduler',
+    );
     return;
   }
   if (pod.status?.startTime || pendingTimers.has(`run:${key}`)) return;
@@ -89,34 +129,88 @@ function startPod(ctx: ControllerContext, pod: KubeObject): void {
   const isJob = ((pod.metadata.ownerReferences ?? []) as KubeObject[]).some((r) => r.kind === 'Job');
   const ip = ctx.allocatePodIp();
   if (b.waitingReason) {
-    ctx.update('Pod', pod, (o) => {
-      o.status = {
-        phase: 'Pending',
-        conditions: [cond('Initialized', 'True', now), cond('Ready', 'False', now, { reason: 'ContainersNotReady', message: `containers with unready status: [${containers.map((c) => c.name).join(' ')}]` }), cond('ContainersReady', 'False', now, { reason: 'ContainersNotReady', message: `containers with unready status: [${containers.map((c) => c.name).join(' ')}]` }), cond('PodScheduled', 'True', now)],
-        hostIP: '127.0.0.1', podIP: ip, podIPs: [{ ip }], startTime: now,
-        containerStatuses: containers.map((c) => ({
-          name: c.name, state: { waiting: { reason: b.waitingReason, message: `Back-off pulling image "${String(c.image)}"` } }, lastState: {}, ready: false, restartCount: 0, image: c.image, imageID: '',
-        })),
-        qosClass: 'BestEffort',
-      };
-    }, 'status', 'kubelet');
-    ctx.event(pod, 'Warning', b.waitingReason === 'CrashLoopBackOff' ? 'BackOff' : 'Failed', b.waitingReason === 'CrashLoopBackOff' ? 'Back-off restarting failed container' : `Error: ${b.waitingReason}`, 'kubelet');
+    ctx.update(
+      'Pod',
+      pod,
+      (o) => {
+        o.status = {
+          phase: 'Pending',
+          conditions: [
+            cond('Initialized', 'True', now),
+            cond('Ready', 'False', now, {
+              reason: 'ContainersNotReady',
+              message: `containers with unready status: [${containers.map((c) => c.name).join(' ')}]`,
+            }),
+            cond('ContainersReady', 'False', now, {
+              reason: 'ContainersNotReady',
+              message: `containers with unready status: [${containers.map((c) => c.name).join(' ')}]`,
+            }),
+            cond('PodScheduled', 'True', now),
+          ],
+          hostIP: '127.0.0.1',
+          podIP: ip,
+          podIPs: [{ ip }],
+          startTime: now,
+          containerStatuses: containers.map((c) => ({
+            name: c.name,
+            state: { waiting: { reason: b.waitingReason, message: `Back-off pulling image "${String(c.image)}"` } },
+            lastState: {},
+            ready: false,
+            restartCount: 0,
+            image: c.image,
+            imageID: '',
+          })),
+          qosClass: 'BestEffort',
+        };
+      },
+      'status',
+      'kubelet',
+    );
+    ctx.event(
+      pod,
+      'Warning',
+      b.waitingReason === 'CrashLoopBackOff' ? 'BackOff' : 'Failed',
+      b.waitingReason === 'CrashLoopBackOff' ? 'Back-off restarting failed container' : `Error: ${b.waitingReason}`,
+      'kubelet',
+    );
     return;
   }
   const ready = !b.neverReady;
   const r = ready ? 'True' : 'False';
-  const notReady = ready ? {} : { reason: 'ContainersNotReady', message: `containers with unready status: [${containers.map((c) => c.name).join(' ')}]` };
-  ctx.update('Pod', pod, (o) => {
-    o.status = {
-      phase: 'Running',
-      conditions: [cond('Initialized', 'True', now), cond('Ready', r, now, notReady), cond('ContainersReady', r, now, notReady), cond('PodScheduled', 'True', now)],
-      hostIP: '127.0.0.1', podIP: ip, podIPs: [{ ip }], startTime: now,
-      containerStatuses: containers.map((c) => ({
-        name: c.name, state: { running: { startedAt: now } }, lastState: {}, ready, restartCount: 0, image: c.image, imageID: '',
-      })),
-      qosClass: 'BestEffort',
-    };
-  }, 'status', 'kubelet');
+  const notReady = ready
+    ? {}
+    : { reason: 'ContainersNotReady', message: `containers with unready status: [${containers.map((c) => c.name).join(' ')}]` };
+  ctx.update(
+    'Pod',
+    pod,
+    (o) => {
+      o.status = {
+        phase: 'Running',
+        conditions: [
+          cond('Initialized', 'True', now),
+          cond('Ready', r, now, notReady),
+          cond('ContainersReady', r, now, notReady),
+          cond('PodScheduled', 'True', now),
+        ],
+        hostIP: '127.0.0.1',
+        podIP: ip,
+        podIPs: [{ ip }],
+        startTime: now,
+        containerStatuses: containers.map((c) => ({
+          name: c.name,
+          state: { running: { startedAt: now } },
+          lastState: {},
+          ready,
+          restartCount: 0,
+          image: c.image,
+          imageID: '',
+        })),
+        qosClass: 'BestEffort',
+      };
+    },
+    'status',
+    'kubelet',
+  );
   for (const c of containers) {
     ctx.event(pod, 'Normal', 'Started', `Started container ${String(c.name)}`, 'kubelet');
   }
@@ -126,14 +220,32 @@ function startPod(ctx: ControllerContext, pod: KubeObject): void {
       if (!cur || cur.metadata.uid !== pod.metadata.uid) return;
       const code = b.exitCode ?? 0;
       const end = nowTime();
-      ctx.update('Pod', cur, (o) => {
-        o.status.phase = code === 0 ? 'Succeeded' : 'Failed';
-        o.status.conditions = [cond('Initialized', 'True', now, { reason: 'PodCompleted' }), cond('Ready', 'False', end, { reason: 'PodCompleted' }), cond('ContainersReady', 'False', end, { reason: 'PodCompleted' }), cond('PodScheduled', 'True', now)];
-        o.status.containerStatuses = containers.map((c) => ({
-          name: c.name, state: { terminated: { exitCode: code, reason: code === 0 ? 'Completed' : 'Error', startedAt: now, finishedAt: end } },
-          lastState: {}, ready: false, restartCount: 0, image: c.image, imageID: '',
-        }));
-      }, 'status', 'kubelet');
+      ctx.update(
+        'Pod',
+        cur,
+        (o) => {
+          o.status.phase = code === 0 ? 'Succeeded' : 'Failed';
+          o.status.conditions = [
+            cond('Initialized', 'True', now, { reason: 'PodCompleted' }),
+            cond('Ready', 'False', end, { reason: 'PodCompleted' }),
+            cond('ContainersReady', 'False', end, { reason: 'PodCompleted' }),
+            cond('PodScheduled', 'True', now),
+          ];
+          o.status.containerStatuses = containers.map((c) => ({
+            name: c.name,
+            state: {
+              terminated: { exitCode: code, reason: code === 0 ? 'Completed' : 'Error', startedAt: now, finishedAt: end },
+            },
+            lastState: {},
+            ready: false,
+            restartCount: 0,
+            image: c.image,
+            imageID: '',
+          }));
+        },
+        'status',
+        'kubelet',
+      );
       for (const c of containers) ctx.logs.endContainer(cur.metadata.namespace, cur.metadata.name, c.name);
     });
   }
@@ -143,12 +255,25 @@ function startPod(ctx: ControllerContext, pod: KubeObject): void {
 export function restartContainer(ctx: ControllerContext, pod: KubeObject, container: string, exitCode: number): void {
   ctx.logs.restart(pod.metadata.namespace, pod.metadata.name, container);
   const now = nowTime();
-  ctx.update('Pod', pod, (o) => {
-    for (const s of (o.status?.containerStatuses ?? []) as KubeObject[]) {
-      if (s.name !== container) continue;
-      s.lastState = { terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt: s.state?.running?.startedAt ?? now, finishedAt: now } };
-      s.state = { running: { startedAt: now } };
-      s.restartCount = Number(s.restartCount ?? 0) + 1;
-    }
-  }, 'status', 'kubelet');
+  ctx.update(
+    'Pod',
+    pod,
+    (o) => {
+      for (const s of (o.status?.containerStatuses ?? []) as KubeObject[]) {
+        if (s.name !== container) continue;
+        s.lastState = {
+          terminated: {
+            exitCode,
+            reason: exitCode === 0 ? 'Completed' : 'Error',
+            startedAt: s.state?.running?.startedAt ?? now,
+            finishedAt: now,
+          },
+        };
+        s.state = { running: { startedAt: now } };
+        s.restartCount = Number(s.restartCount ?? 0) + 1;
+      }
+    },
+    'status',
+    'kubelet',
+  );
 }

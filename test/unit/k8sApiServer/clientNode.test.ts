@@ -16,11 +16,16 @@ function kubeConfig(server: K8sApiServer, token?: string): KubeConfig {
 }
 
 const deployment = (image: string): KubernetesObject & Record<string, unknown> => ({
-  apiVersion: 'apps/v1', kind: 'Deployment',
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
   metadata: { name: 'flask-api', namespace: 'endpoint-stats', labels: { app: 'flask-api' } },
   spec: {
-    replicas: 2, selector: { matchLabels: { app: 'flask-api' } },
-    template: { metadata: { labels: { app: 'flask-api' } }, spec: { containers: [{ name: 'flask-api', image, ports: [{ name: 'http', containerPort: 8000 }] }] } },
+    replicas: 2,
+    selector: { matchLabels: { app: 'flask-api' } },
+    template: {
+      metadata: { labels: { app: 'flask-api' } },
+      spec: { containers: [{ name: 'flask-api', image, ports: [{ name: 'http', containerPort: 8000 }] }] },
+    },
   },
 });
 
@@ -31,32 +36,96 @@ describe('k8sApiServer with @kubernetes/client-node', function () {
   let objects: KubernetesObjectApi;
 
   before(async () => {
-    server = await startK8sApiServer({ podReadyDelayMs: 30, podTerminationDelayMs: 10, namespaceFinalizeDelayMs: 50, bookmarkIntervalMs: 100 });
+    server = await startK8sApiServer({
+      podReadyDelayMs: 30,
+      podTerminationDelayMs: 10,
+      namespaceFinalizeDelayMs: 50,
+      bookmarkIntervalMs: 100,
+    });
     kc = kubeConfig(server);
     objects = KubernetesObjectApi.makeApiClient(kc);
-    await objects.patch({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'endpoint-stats' } }, undefined, undefined, 'dr-runbook', false, PatchStrategy.ServerSideApply);
+    await objects.patch(
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'endpoint-stats' } },
+      undefined,
+      undefined,
+      'dr-runbook',
+      false,
+      PatchStrategy.ServerSideApply,
+    );
   });
   after(async () => {
     await server?.stop();
   });
 
   it('server-side applies, re-applies with no change (same resourceVersion), and reports conflicts with 409', async () => {
-    const created = await objects.patch(deployment('nginx:1.25'), undefined, undefined, 'dr-runbook', false, PatchStrategy.ServerSideApply);
+    const created = await objects.patch(
+      deployment('nginx:1.25'),
+      undefined,
+      undefined,
+      'dr-runbook',
+      false,
+      PatchStrategy.ServerSideApply,
+    );
     assert.equal(created.metadata?.managedFields?.[0]?.manager, 'dr-runbook');
-    const settled = await server.waitFor('apps/v1', 'Deployment', 'endpoint-stats', 'flask-api', (d) => d?.status?.availableReplicas === 2);
+    const settled = await server.waitFor(
+      'apps/v1',
+      'Deployment',
+      'endpoint-stats',
+      'flask-api',
+      (d) => d?.status?.availableReplicas === 2,
+    );
     await sleep(50);
     const current = server.get('apps/v1', 'Deployment', 'endpoint-stats', 'flask-api')!;
     assert.ok(settled);
-    const again = await objects.patch(deployment('nginx:1.25'), undefined, undefined, 'dr-runbook', false, PatchStrategy.ServerSideApply);
-    assert.equal(again.metadata?.resourceVersion, current.metadata.resourceVersion);
-    const dry = await objects.patch(deployment('nginx:1.26'), undefined, 'All', 'dr-runbook', false, PatchStrategy.ServerSideApply);
-    assert.equal((dry as Record<string, any>).spec.template.spec.containers[0].image, 'nginx:1.26');
-    assert.equal(server.get('apps/v1', 'Deployment', 'endpoint-stats', 'flask-api')!.spec.template.spec.containers[0].image, 'nginx:1.25');
-    await assert.rejects(
-      objects.patch({ ...deployment('nginx:1.25'), spec: { replicas: 5 } }, undefined, undefined, 'hpa', false, PatchStrategy.ServerSideApply),
-      (err: any) => err.code === 409 && JSON.parse(err.body).details.causes[0].field === '.spec.replicas' && /conflict with "dr-runbook"/.test(JSON.parse(err.body).message),
+    const again = await objects.patch(
+      deployment('nginx:1.25'),
+      undefined,
+      undefined,
+      'dr-runbook',
+      false,
+      PatchStrategy.ServerSideApply,
     );
-    const forced = await objects.patch({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'flask-api', namespace: 'endpoint-stats' }, spec: { replicas: 3 } }, undefined, undefined, 'hpa', true, PatchStrategy.ServerSideApply);
+    assert.equal(again.metadata?.resourceVersion, current.metadata.resourceVersion);
+    const dry = await objects.patch(
+      deployment('nginx:1.26'),
+      undefined,
+      'All',
+      'dr-runbook',
+      false,
+      PatchStrategy.ServerSideApply,
+    );
+    assert.equal((dry as Record<string, any>).spec.template.spec.containers[0].image, 'nginx:1.26');
+    assert.equal(
+      server.get('apps/v1', 'Deployment', 'endpoint-stats', 'flask-api')!.spec.template.spec.containers[0].image,
+      'nginx:1.25',
+    );
+    await assert.rejects(
+      objects.patch(
+        { ...deployment('nginx:1.25'), spec: { replicas: 5 } },
+        undefined,
+        undefined,
+        'hpa',
+        false,
+        PatchStrategy.ServerSideApply,
+      ),
+      (err: any) =>
+        err.code === 409 &&
+        JSON.parse(err.body).details.causes[0].field === '.spec.replicas' &&
+        /conflict with "dr-runbook"/.test(JSON.parse(err.body).message),
+    );
+    const forced = await objects.patch(
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'flask-api', namespace: 'endpoint-stats' },
+        spec: { replicas: 3 },
+      },
+      undefined,
+      undefined,
+      'hpa',
+      true,
+      PatchStrategy.ServerSideApply,
+    );
     assert.equal((forced as Record<string, any>).spec.replicas, 3);
   });
 
@@ -72,7 +141,10 @@ describe('k8sApiServer with @kubernetes/client-node', function () {
     const page = await core.listNamespacedPod({ namespace: 'endpoint-stats', limit: 2 });
     assert.equal(page.items.length, 2);
     assert.ok(page.metadata?._continue);
-    const byName = await core.listNamespacedPod({ namespace: 'endpoint-stats', fieldSelector: `metadata.name=${pods.items[0]!.metadata!.name!}` });
+    const byName = await core.listNamespacedPod({
+      namespace: 'endpoint-stats',
+      fieldSelector: `metadata.name=${pods.items[0]!.metadata!.name!}`,
+    });
     assert.equal(byName.items.length, 1);
   });
 
@@ -80,17 +152,35 @@ describe('k8sApiServer with @kubernetes/client-node', function () {
     const seen: string[] = [];
     let doneErr: unknown = 'not yet';
     const watch = new Watch(kc);
-    const controller = await watch.watch('/api/v1/namespaces/endpoint-stats/configmaps', { allowWatchBookmarks: true }, (type, obj) => {
-      seen.push(`${type}:${String(obj?.metadata?.name ?? '')}`);
-    }, (err) => {
-      doneErr = err;
-    });
+    const controller = await watch.watch(
+      '/api/v1/namespaces/endpoint-stats/configmaps',
+      { allowWatchBookmarks: true },
+      (type, obj) => {
+        seen.push(`${type}:${String(obj?.metadata?.name ?? '')}`);
+      },
+      (err) => {
+        doneErr = err;
+      },
+    );
     await sleep(50);
-    server.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'watched', namespace: 'endpoint-stats' }, data: { a: '1' } });
-    server.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'watched', namespace: 'endpoint-stats' }, data: { a: '2' } });
+    server.apply({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'watched', namespace: 'endpoint-stats' },
+      data: { a: '1' },
+    });
+    server.apply({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'watched', namespace: 'endpoint-stats' },
+      data: { a: '2' },
+    });
     await sleep(250);
     assert.ok(seen.includes('ADDED:watched') && seen.includes('MODIFIED:watched'), seen.join());
-    assert.ok(seen.some((s) => s.startsWith('BOOKMARK')), 'bookmarks with allowWatchBookmarks');
+    assert.ok(
+      seen.some((s) => s.startsWith('BOOKMARK')),
+      'bookmarks with allowWatchBookmarks',
+    );
     server.faults.dropStreams({ kind: 'watch' });
     await sleep(100);
     assert.notEqual(doneErr, 'not yet', 'done is called when the stream is cut');
@@ -101,12 +191,17 @@ describe('k8sApiServer with @kubernetes/client-node', function () {
     const pod = server.list('v1', 'Pod', 'endpoint-stats').find((p) => p.metadata.labels?.app === 'flask-api')!;
     server.emitLogs('endpoint-stats', pod.metadata.name, 'flask-api', ['one', 'two']);
     let text = '';
-    const sink = new Writable({ write(chunk: Buffer, _enc, cb) {
-      text += chunk.toString();
-      cb();
-    } });
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        text += chunk.toString();
+        cb();
+      },
+    });
     const ended = new Promise<void>((resolve) => sink.on('finish', () => resolve()));
-    const controller = await new Log(kc).log('endpoint-stats', pod.metadata.name, 'flask-api', sink, { follow: true, tailLines: 1 });
+    const controller = await new Log(kc).log('endpoint-stats', pod.metadata.name, 'flask-api', sink, {
+      follow: true,
+      tailLines: 1,
+    });
     await sleep(100);
     server.emitLogs('endpoint-stats', pod.metadata.name, undefined, ['three']);
     await sleep(100);
@@ -119,15 +214,26 @@ describe('k8sApiServer with @kubernetes/client-node', function () {
   it('401 for an unknown token, 403 for a valid token without permission', async () => {
     const core401 = kubeConfig(server, 'not-a-token').makeApiClient(CoreV1Api);
     // The generated client drops the body of a 401 (its OpenAPI response has none); the Status itself is checked in fixture 086.
-    await assert.rejects(core401.listNamespacedPod({ namespace: 'endpoint-stats' }), (err: any) => err.code === 401 && /Unauthorized/.test(err.message));
+    await assert.rejects(
+      core401.listNamespacedPod({ namespace: 'endpoint-stats' }),
+      (err: any) => err.code === 401 && /Unauthorized/.test(err.message),
+    );
     const core403 = kubeConfig(server, server.forbiddenToken).makeApiClient(CoreV1Api);
-    await assert.rejects(core403.listNamespacedPod({ namespace: 'endpoint-stats' }), (err: any) => err.code === 403 && /cannot list resource "pods" in API group "" in the namespace "endpoint-stats"/.test(JSON.parse(err.body).message));
+    await assert.rejects(
+      core403.listNamespacedPod({ namespace: 'endpoint-stats' }),
+      (err: any) =>
+        err.code === 403 &&
+        /cannot list resource "pods" in API group "" in the namespace "endpoint-stats"/.test(JSON.parse(err.body).message),
+    );
   });
 
   it('injects 5xx answers N times, latency, and forced conflicts', async () => {
     const core = kc.makeApiClient(CoreV1Api);
     server.faults.failRequests({ method: 'GET', path: '/api/v1/namespaces/endpoint-stats/configmaps', status: 503, times: 2 });
-    await assert.rejects(core.listNamespacedConfigMap({ namespace: 'endpoint-stats' }), (err: any) => err.code === 503 && JSON.parse(err.body).reason === 'ServiceUnavailable');
+    await assert.rejects(
+      core.listNamespacedConfigMap({ namespace: 'endpoint-stats' }),
+      (err: any) => err.code === 503 && JSON.parse(err.body).reason === 'ServiceUnavailable',
+    );
     await assert.rejects(core.listNamespacedConfigMap({ namespace: 'endpoint-stats' }), (err: any) => err.code === 503);
     await core.listNamespacedConfigMap({ namespace: 'endpoint-stats' });
     server.faults.addLatency({ path: '/api/v1/namespaces/endpoint-stats/secrets', ms: 150, times: 1 });
@@ -135,7 +241,10 @@ describe('k8sApiServer with @kubernetes/client-node', function () {
     await core.listNamespacedSecret({ namespace: 'endpoint-stats' });
     assert.ok(Date.now() - t0 >= 140);
     server.faults.forceConflict({ method: 'PATCH', path: '/deployments/flask-api', manager: 'kubectl', field: '.spec.replicas' });
-    await assert.rejects(objects.patch(deployment('nginx:1.25'), undefined, undefined, 'dr-runbook', false, PatchStrategy.ServerSideApply), (err: any) => err.code === 409 && /conflict with "kubectl"/.test(JSON.parse(err.body).message));
+    await assert.rejects(
+      objects.patch(deployment('nginx:1.25'), undefined, undefined, 'dr-runbook', false, PatchStrategy.ServerSideApply),
+      (err: any) => err.code === 409 && /conflict with "kubectl"/.test(JSON.parse(err.body).message),
+    );
   });
 
   it('deletes a namespace: Terminating, then gone with its contents', async () => {

@@ -17,7 +17,12 @@ const available = fixturesAvailable();
   const h = new Harness(available ? loadFixtures() : new Map());
   before(async () => {
     h.server = await startK8sApiServer({
-      nodeName: 'kwok-node-0', podReadyDelayMs: 20, podTerminationDelayMs: 20, namespaceFinalizeDelayMs: 300, watchHistoryLimit: 120, jobPodRunMs: 50,
+      nodeName: 'kwok-node-0',
+      podReadyDelayMs: 20,
+      podTerminationDelayMs: 20,
+      namespaceFinalizeDelayMs: 300,
+      watchHistoryLimit: 120,
+      jobPodRunMs: 50,
     });
   });
   after(async () => {

@@ -43,7 +43,8 @@ export function registerApplyFixtures(h: Harness): void {
     const fx = h.fixtures.get('009')!;
     const r = await h.replay('009');
     assertEnvelope(r, fx);
-    for (const k of ['major', 'minor', 'gitVersion', 'gitTreeState', 'compiler', 'platform']) assert.equal(r.body[k], fx.response.body[k]);
+    for (const k of ['major', 'minor', 'gitVersion', 'gitTreeState', 'compiler', 'platform'])
+      assert.equal(r.body[k], fx.response.body[k]);
   });
 
   // Server-side apply
@@ -73,7 +74,8 @@ export function registerApplyFixtures(h: Harness): void {
   // Errors
   for (const id of ['026', '027']) it(`${id} ${h.fixtures.get(id)?.title ?? ''}`, () => h.checkExact(id));
   it('028 force=true moves f:replicas to hpa-simulator', () => h.checkExact('028', 'status'));
-  for (const id of ['029', '031', '032', '033', '034', '035', '036', '037']) it(`${id} ${h.fixtures.get(id)?.title ?? ''}`, () => h.checkExact(id));
+  for (const id of ['029', '031', '032', '033', '034', '035', '036', '037'])
+    it(`${id} ${h.fixtures.get(id)?.title ?? ''}`, () => h.checkExact(id));
   it('030 SSA under an unknown API group: 404 text/plain', async () => {
     const fx = h.fixtures.get('030')!;
     const r = await h.replay('030');
@@ -93,5 +95,4 @@ export function registerApplyFixtures(h: Harness): void {
     assert.equal(r.body.metadata.resourceVersion, cur.metadata.resourceVersion);
   });
   it('041 the ConfigMap is unchanged', () => h.checkExact('041'));
-
 }

@@ -19,7 +19,11 @@ export function assertEnvelope(r: Reply, fx: Fixture): void {
   const names = new Set(fx.response.headers_all.map(([n]) => n));
   assert.ok(header(r, 'audit-id'), 'Audit-Id');
   assert.equal(header(r, 'cache-control'), 'no-cache, private');
-  assert.equal(header(r, 'x-kubernetes-pf-flowschema-uid') !== undefined, names.has('x-kubernetes-pf-flowschema-uid'), 'APF headers');
+  assert.equal(
+    header(r, 'x-kubernetes-pf-flowschema-uid') !== undefined,
+    names.has('x-kubernetes-pf-flowschema-uid'),
+    'APF headers',
+  );
   assert.equal(header(r, 'x-content-type-options') !== undefined, names.has('x-content-type-options'), 'nosniff');
   const chunked = header(r, 'transfer-encoding') === 'chunked';
   const streamed = Array.isArray(fx.response.body) || fx.response.headers['content-type'] === 'text/plain';
@@ -47,7 +51,10 @@ export class Harness {
 
   rename = (s: string): string => s.split(FX_POD).join(this.podName);
 
-  async replay(id: string, opts: { token?: string | null; timeoutMs?: number; path?: (p: string) => string; onPiece?: (p: string) => void } = {}): Promise<Reply> {
+  async replay(
+    id: string,
+    opts: { token?: string | null; timeoutMs?: number; path?: (p: string) => string; onPiece?: (p: string) => void } = {},
+  ): Promise<Reply> {
     const fx = this.fx(id);
     const req = fixtureRequest(fx, this.server.url, opts.token === undefined ? this.server.adminToken : opts.token, this.rename);
     if (opts.path) req.path = opts.path(req.path);
@@ -70,7 +77,12 @@ export class Harness {
     await this.server.waitFor('apps/v1', 'Deployment', 'endpoint-stats', name, (d) => {
       const s = d?.status ?? {};
       const want = d?.spec?.replicas;
-      return s.observedGeneration === d?.metadata.generation && s.updatedReplicas === want && s.replicas === want && s.availableReplicas === want;
+      return (
+        s.observedGeneration === d?.metadata.generation &&
+        s.updatedReplicas === want &&
+        s.replicas === want &&
+        s.availableReplicas === want
+      );
     });
   }
 }

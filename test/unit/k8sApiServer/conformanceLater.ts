@@ -10,7 +10,11 @@ import { registerPodAndLogFixtures } from './conformancePods.ts';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function byRevision(items: Json[]): Json[] {
-  return [...items].sort((a, b) => Number(a.metadata.annotations['deployment.kubernetes.io/revision']) - Number(b.metadata.annotations['deployment.kubernetes.io/revision']));
+  return [...items].sort(
+    (a, b) =>
+      Number(a.metadata.annotations['deployment.kubernetes.io/revision']) -
+      Number(b.metadata.annotations['deployment.kubernetes.io/revision']),
+  );
 }
 
 export function registerLaterFixtures(h: Harness): void {
@@ -24,7 +28,9 @@ export function registerLaterFixtures(h: Harness): void {
 
   it('043-046 WATCH from the list RV while the image changes and watch-probe is created and deleted', async () => {
     const fx = h.fx('043');
-    const watch = h.replay('043', { path: (p) => p.replace('resourceVersion=352', `resourceVersion=${listRv}`).replace('timeoutSeconds=15', 'timeoutSeconds=3') });
+    const watch = h.replay('043', {
+      path: (p) => p.replace('resourceVersion=352', `resourceVersion=${listRv}`).replace('timeoutSeconds=15', 'timeoutSeconds=3'),
+    });
     await sleep(100);
     const r44 = await h.replay('044');
     assertEnvelope(r44, h.fx('044'));
@@ -41,7 +47,11 @@ export function registerLaterFixtures(h: Harness): void {
     const events = watchEvents(r.text);
     assert.ok(events.every((e) => ['ADDED', 'MODIFIED', 'DELETED'].includes(e.type) && e.object.kind === 'Deployment'));
     const rvs = events.map((e) => Number(e.object.metadata.resourceVersion));
-    assert.deepEqual(rvs, [...rvs].sort((a, b) => a - b), 'events in resourceVersion order');
+    assert.deepEqual(
+      rvs,
+      [...rvs].sort((a, b) => a - b),
+      'events in resourceVersion order',
+    );
     assert.ok(rvs[0]! > Number(listRv), 'only changes after the list RV');
     const first = events[0];
     assert.equal(first.type, 'MODIFIED');
@@ -66,7 +76,10 @@ export function registerLaterFixtures(h: Harness): void {
     assert.ok(Date.now() - started >= 2900);
     const events = watchEvents(r.text);
     const expected = watchEvents(fx.response.body.join(''));
-    assert.deepEqual(events.map((e) => [e.type, e.object.metadata.name]), expected.map((e: Json) => [e.type, e.object.metadata.name]));
+    assert.deepEqual(
+      events.map((e) => [e.type, e.object.metadata.name]),
+      expected.map((e: Json) => [e.type, e.object.metadata.name]),
+    );
     assertSameBody(events[0].object, expected[0].object, 'status', 'metadata.annotations', 'metadata.generation');
   });
 
@@ -86,9 +99,21 @@ export function registerLaterFixtures(h: Harness): void {
   it('049 WATCH from a resourceVersion that fell out of the watch cache: 200, one ERROR 410 Expired, end', async () => {
     const fx = h.fx('049');
     h.server.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'watch-cache-filler' } });
-    h.server.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'filler', namespace: 'watch-cache-filler' }, data: { n: '0' } });
+    h.server.apply({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'filler', namespace: 'watch-cache-filler' },
+      data: { n: '0' },
+    });
     for (let i = 1; i <= 300; i++) {
-      const p = await send({ baseUrl: h.server.url, method: 'PATCH', path: '/api/v1/namespaces/watch-cache-filler/configmaps/filler', contentType: 'application/merge-patch+json', body: JSON.stringify({ data: { n: String(i) } }), token: h.server.adminToken });
+      const p = await send({
+        baseUrl: h.server.url,
+        method: 'PATCH',
+        path: '/api/v1/namespaces/watch-cache-filler/configmaps/filler',
+        contentType: 'application/merge-patch+json',
+        body: JSON.stringify({ data: { n: String(i) } }),
+        token: h.server.adminToken,
+      });
       assert.equal(p.status, 200);
     }
     const cmRv = String(h.seen.get('013')!.body.metadata.resourceVersion);
@@ -113,7 +138,10 @@ export function registerLaterFixtures(h: Harness): void {
     const r = await h.replay('052');
     assertEnvelope(r, fx);
     assert.equal(r.body.items.length, 3);
-    assertSameBody(byRevision(r.body.items).map((i) => without(i, 'metadata.generation', 'status.observedGeneration')), byRevision(fx.response.body.items).map((i) => without(i, 'metadata.generation', 'status.observedGeneration')));
+    assertSameBody(
+      byRevision(r.body.items).map((i) => without(i, 'metadata.generation', 'status.observedGeneration')),
+      byRevision(fx.response.body.items).map((i) => without(i, 'metadata.generation', 'status.observedGeneration')),
+    );
   });
 
   it('053 kubectl rollout undo: its four HTTP calls (JSON answers to protobuf-first Accept), then a JSON patch', async () => {
@@ -121,8 +149,13 @@ export function registerLaterFixtures(h: Harness): void {
     for (const c of calls) {
       const q = new URLSearchParams(c.request.query as Record<string, string>).toString();
       const r = await send({
-        baseUrl: h.server.url, method: c.request.method, path: `${c.request.path}${q ? `?${q}` : ''}`, accept: c.request.headers.accept,
-        contentType: c.request.headers['content-type'], token: h.server.adminToken, userAgent: c.request.headers['user-agent'],
+        baseUrl: h.server.url,
+        method: c.request.method,
+        path: `${c.request.path}${q ? `?${q}` : ''}`,
+        accept: c.request.headers.accept,
+        contentType: c.request.headers['content-type'],
+        token: h.server.adminToken,
+        userAgent: c.request.headers['user-agent'],
         ...(c.request.body ? { body: JSON.stringify(c.request.body) } : {}),
       });
       assert.equal(r.status, c.response.status, r.text.slice(0, 300));
@@ -138,7 +171,10 @@ export function registerLaterFixtures(h: Harness): void {
     const fx = h.fx('055');
     const r = await h.replay('055');
     assertEnvelope(r, fx);
-    assertSameBody(byRevision(r.body.items).map((i) => without(i, 'metadata.generation', 'status.observedGeneration')), byRevision(fx.response.body.items).map((i) => without(i, 'metadata.generation', 'status.observedGeneration')));
+    assertSameBody(
+      byRevision(r.body.items).map((i) => without(i, 'metadata.generation', 'status.observedGeneration')),
+      byRevision(fx.response.body.items).map((i) => without(i, 'metadata.generation', 'status.observedGeneration')),
+    );
   });
   it('056 re-applying nginx:1.27 after the undo conflicts with "kubectl" using apps/v1', () => h.checkExact('056'));
 

@@ -18,10 +18,15 @@ export function registerPodAndLogFixtures(h: Harness): void {
   it('057 LIST pods once Running: 3 flask-api pods and postgres-0, owned by their ReplicaSet / StatefulSet', async () => {
     const fx = h.fx('057');
     const deadline = Date.now() + 5000;
-    while (h.server.list('v1', 'Pod', 'endpoint-stats').some((p) => p.metadata.deletionTimestamp) && Date.now() < deadline) await sleep(10);
+    while (h.server.list('v1', 'Pod', 'endpoint-stats').some((p) => p.metadata.deletionTimestamp) && Date.now() < deadline)
+      await sleep(10);
     const r = await h.replay('057');
     assertEnvelope(r, fx);
-    assert.equal(r.body.items.length, 4, JSON.stringify(r.body.items.map((i: Json) => [i.metadata.name, i.metadata.deletionTimestamp, i.status.phase])));
+    assert.equal(
+      r.body.items.length,
+      4,
+      JSON.stringify(r.body.items.map((i: Json) => [i.metadata.name, i.metadata.deletionTimestamp, i.status.phase])),
+    );
     assert.deepEqual(byName(r.body.items), byName(fx.response.body.items));
   });
   it('058 LIST pods with labelSelector', async () => {
@@ -48,9 +53,12 @@ export function registerPodAndLogFixtures(h: Harness): void {
   it('066 follow=true: same headers, one chunk per flush, and the stream stays open for new lines', async () => {
     const fx = h.fx('066');
     let got = '';
-    const r = h.replay('066', { timeoutMs: 400, onPiece: (p) => {
-      got += p;
-    } });
+    const r = h.replay('066', {
+      timeoutMs: 400,
+      onPiece: (p) => {
+        got += p;
+      },
+    });
     await sleep(100);
     h.server.emitLogs('endpoint-stats', h.podName, 'flask-api', ['a line written while following']);
     const reply = await r;
@@ -64,9 +72,17 @@ export function registerPodAndLogFixtures(h: Harness): void {
     const r = await h.replay('067');
     assertEnvelope(r, fx);
     const got = r.text.split('\n').slice(0, -1);
-    assert.deepEqual(got.map((l) => l.replace(STAMP, '')), lines);
+    assert.deepEqual(
+      got.map((l) => l.replace(STAMP, '')),
+      lines,
+    );
     assert.ok(got.every((l) => STAMP.test(l)));
-    assert.ok(String(fx.response.body).split('\n').slice(0, -1).every((l: string) => STAMP.test(l)));
+    assert.ok(
+      String(fx.response.body)
+        .split('\n')
+        .slice(0, -1)
+        .every((l: string) => STAMP.test(l)),
+    );
   });
   it('068 tailLines=2', async () => {
     const r = await h.replay('068');
@@ -85,9 +101,13 @@ export function registerPodAndLogFixtures(h: Harness): void {
     assertEnvelope(r, h.fx('070'));
     const got = r.text.split('\n').slice(0, -1);
     assert.equal(got.length, 3);
-    assert.deepEqual(got.map((l) => l.replace(STAMP, '')), lines.slice(-3));
+    assert.deepEqual(
+      got.map((l) => l.replace(STAMP, '')),
+      lines.slice(-3),
+    );
   });
-  for (const id of ['071', '072', '073', '074']) it(`${id} ${h.fixtures.get(id)?.title.split(':')[0] ?? ''}`, () => h.checkExact(id));
+  for (const id of ['071', '072', '073', '074'])
+    it(`${id} ${h.fixtures.get(id)?.title.split(':')[0] ?? ''}`, () => h.checkExact(id));
 
   it('075 076 a namespace with a ConfigMap to delete', async () => {
     await h.checkExact('075');
@@ -108,11 +128,14 @@ export function registerPodAndLogFixtures(h: Harness): void {
     const r = await h.replay('081');
     assertEnvelope(r, fx);
     for (const want of fx.response.body.items as Json[]) {
-      const got = (r.body.items as Json[]).find((e) => e.reason === want.reason && e.involvedObject.kind === want.involvedObject.kind);
+      const got = (r.body.items as Json[]).find(
+        (e) => e.reason === want.reason && e.involvedObject.kind === want.involvedObject.kind,
+      );
       assert.ok(got, `an event ${want.reason} for a ${want.involvedObject.kind}`);
       assert.deepEqual(Object.keys(got).sort(), Object.keys(want).sort(), want.reason);
       assert.deepEqual(Object.keys(got.involvedObject).sort(), Object.keys(want.involvedObject).sort());
-      for (const k of ['type', 'source', 'action', 'reportingComponent']) assert.deepEqual(got[k], want[k], `${want.reason} ${k}`);
+      for (const k of ['type', 'source', 'action', 'reportingComponent'])
+        assert.deepEqual(got[k], want[k], `${want.reason} ${k}`);
     }
   });
   it('082 083 pagination: continue and remainingItemCount, then the last page keeps the first page RV', async () => {
@@ -121,12 +144,17 @@ export function registerPodAndLogFixtures(h: Harness): void {
     assert.equal(r1.body.items.length, 2);
     assert.equal(r1.body.metadata.remainingItemCount, 2);
     assert.ok(r1.body.metadata.continue);
-    const r2 = await h.replay('083', { path: (p) => p.replace(/continue=[^&]*/, `continue=${encodeURIComponent(r1.body.metadata.continue)}`) });
+    const r2 = await h.replay('083', {
+      path: (p) => p.replace(/continue=[^&]*/, `continue=${encodeURIComponent(r1.body.metadata.continue)}`),
+    });
     assertEnvelope(r2, h.fx('083'));
     assert.deepEqual(Object.keys(r2.body.metadata), ['resourceVersion']);
     assert.equal(r2.body.metadata.resourceVersion, r1.body.metadata.resourceVersion);
     assert.equal(r2.body.items.length, 2);
-    assert.deepEqual(byName([...r1.body.items, ...r2.body.items]).map((p: Json) => p.metadata.name), byName(h.server.list('v1', 'Pod', 'endpoint-stats')).map((p: Json) => p.metadata.name));
+    assert.deepEqual(
+      byName([...r1.body.items, ...r2.body.items]).map((p: Json) => p.metadata.name),
+      byName(h.server.list('v1', 'Pod', 'endpoint-stats')).map((p: Json) => p.metadata.name),
+    );
   });
   it('084 Accept: application/yaml: YAML the way the apiserver writes it', async () => {
     const fx = h.fx('084');
@@ -148,7 +176,13 @@ export function registerPodAndLogFixtures(h: Harness): void {
     const r = await h.replay('087', { token: null });
     assertEnvelope(r, fx);
     assertSameBody(r.body, fx.response.body);
-    const forbidden = await send({ baseUrl: h.server.url, method: 'GET', path: fx.request.path, token: h.server.forbiddenToken, accept: 'application/json' });
+    const forbidden = await send({
+      baseUrl: h.server.url,
+      method: 'GET',
+      path: fx.request.path,
+      token: h.server.forbiddenToken,
+      accept: 'application/json',
+    });
     assert.equal(forbidden.status, 403);
     assert.deepEqual(without(forbidden.body, 'message'), without(fx.response.body, 'message'));
   });

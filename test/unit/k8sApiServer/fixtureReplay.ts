@@ -5,14 +5,26 @@ import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 
- 
 export type Json = any;
 
 export interface Fixture {
   file: string;
   title: string;
-  request: { method: string; path: string; query: Record<string, string>; headers: { 'content-type': string | null; accept: string | null }; body: Json; url: string };
-  response: { status: number; headers: Record<string, string | null>; headers_all: [string, string][]; body: Json; stream_ended_by?: string };
+  request: {
+    method: string;
+    path: string;
+    query: Record<string, string>;
+    headers: { 'content-type': string | null; accept: string | null };
+    body: Json;
+    url: string;
+  };
+  response: {
+    status: number;
+    headers: Record<string, string | null>;
+    headers_all: [string, string][];
+    body: Json;
+    stream_ended_by?: string;
+  };
   notes?: string;
 }
 
@@ -30,7 +42,9 @@ export function fixturesAvailable(): boolean {
 export function loadFixtures(): Map<string, Fixture> {
   const dir = fixturesDir();
   const out = new Map<string, Fixture>();
-  for (const f of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((n) => n.endsWith('.json'))
+    .sort()) {
     out.set(f.slice(0, 3), { file: f, ...(JSON.parse(readFileSync(resolve(dir, f), 'utf8')) as Omit<Fixture, 'file'>) });
   }
   return out;
@@ -102,22 +116,61 @@ export function send(o: SendOptions): Promise<Reply> {
 }
 
 /** The request of a fixture as SendOptions (body re-serialized when it is JSON). */
-export function fixtureRequest(fx: Fixture, baseUrl: string, token: string | null, replace: (s: string) => string = (s) => s): SendOptions {
+export function fixtureRequest(
+  fx: Fixture,
+  baseUrl: string,
+  token: string | null,
+  replace: (s: string) => string = (s) => s,
+): SendOptions {
   const u = new URL(fx.request.url);
-  const body = fx.request.body === null ? undefined : typeof fx.request.body === 'string' ? fx.request.body : JSON.stringify(fx.request.body);
+  const body =
+    fx.request.body === null
+      ? undefined
+      : typeof fx.request.body === 'string'
+        ? fx.request.body
+        : JSON.stringify(fx.request.body);
   return {
-    baseUrl, method: fx.request.method, path: replace(u.pathname + u.search), accept: fx.request.headers.accept,
-    contentType: fx.request.headers['content-type'], token, ...(body !== undefined ? { body: replace(body) } : {}),
+    baseUrl,
+    method: fx.request.method,
+    path: replace(u.pathname + u.search),
+    accept: fx.request.headers.accept,
+    contentType: fx.request.headers['content-type'],
+    token,
+    ...(body !== undefined ? { body: replace(body) } : {}),
   };
 }
 
 const VOLATILE = new Set([
-  'uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'time', 'lastTransitionTime', 'lastUpdateTime', 'startTime',
-  'startedAt', 'finishedAt', 'eventTime', 'firstTimestamp', 'lastTimestamp', 'clusterIP', 'podIP', 'hostIP', 'continue', 'ip',
-  'serverAddress', 'completionTime', 'lastProbeTime',
+  'uid',
+  'resourceVersion',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'time',
+  'lastTransitionTime',
+  'lastUpdateTime',
+  'startTime',
+  'startedAt',
+  'finishedAt',
+  'eventTime',
+  'firstTimestamp',
+  'lastTimestamp',
+  'clusterIP',
+  'podIP',
+  'hostIP',
+  'continue',
+  'ip',
+  'serverAddress',
+  'completionTime',
+  'lastProbeTime',
 ]);
 const VOLATILE_LISTS = new Set(['clusterIPs', 'podIPs']);
-const CONTROLLER_MANAGERS = new Set(['kube-controller-manager', 'kube-scheduler', 'kubelet', 'kwok', 'persistentvolume-controller']);
+const CONTROLLER_MANAGERS = new Set([
+  'kube-controller-manager',
+  'kube-scheduler',
+  'kubelet',
+  'kwok',
+  'persistentvolume-controller',
+]);
 
 export function normalizeString(s: string): string {
   return s
@@ -135,7 +188,9 @@ export function normalize(v: Json, key = ''): Json {
     if (key === 'managedFields') {
       // Entries are ordered by time (seconds), which ties differently on a fast test server: compare them as a set.
       const rank = (e: Json): string => `${e.operation}/${e.manager}/${e.subresource ?? ''}`;
-      items = v.filter((e: Json) => !CONTROLLER_MANAGERS.has(e?.manager)).sort((a: Json, b: Json) => (rank(a) < rank(b) ? -1 : 1));
+      items = v
+        .filter((e: Json) => !CONTROLLER_MANAGERS.has(e?.manager))
+        .sort((a: Json, b: Json) => (rank(a) < rank(b) ? -1 : 1));
     }
     // The order of status conditions follows the order of their last transitions, a timing artifact: compare by type.
     if (key === 'conditions') items = [...v].sort((a: Json, b: Json) => (String(a?.type) < String(b?.type) ? -1 : 1));
@@ -168,5 +223,8 @@ export function without(v: Json, ...paths: string[]): Json {
 
 /** Parses newline-delimited watch events out of a stream body. */
 export function watchEvents(text: string): Json[] {
-  return text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l));
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l));
 }

@@ -58,10 +58,16 @@ spec:
   let server: K8sApiServer;
   let dir: string;
   let kubeconfig: string;
-  const kubectl = async (...args: string[]): Promise<string> => (await run(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { timeout: 30_000 })).stdout;
+  const kubectl = async (...args: string[]): Promise<string> =>
+    (await run(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { timeout: 30_000 })).stdout;
 
   before(async () => {
-    server = await startK8sApiServer({ anonymousIsAdmin: true, podReadyDelayMs: 50, podTerminationDelayMs: 20, namespaceFinalizeDelayMs: 100 });
+    server = await startK8sApiServer({
+      anonymousIsAdmin: true,
+      podReadyDelayMs: 50,
+      podTerminationDelayMs: 20,
+      namespaceFinalizeDelayMs: 100,
+    });
     dir = mkdtempSync(join(tmpdir(), 'k8s-api-server-kubectl-'));
     kubeconfig = await server.writeKubeconfig(join(dir, 'kubeconfig'));
     writeFileSync(join(dir, 'manifest.yaml'), MANIFEST);
@@ -74,7 +80,16 @@ spec:
   it('version and api-resources come from discovery', async () => {
     assert.match(await kubectl('version', '-o', 'json'), /"gitVersion": "v1.26.0"/);
     const resources = await kubectl('api-resources', '--no-headers');
-    for (const r of ['deployments', 'statefulsets', 'persistentvolumeclaims', 'ingresses', 'cronjobs', 'poddisruptionbudgets', 'rolebindings']) assert.match(resources, new RegExp(`^${r}\\b`, 'm'));
+    for (const r of [
+      'deployments',
+      'statefulsets',
+      'persistentvolumeclaims',
+      'ingresses',
+      'cronjobs',
+      'poddisruptionbudgets',
+      'rolebindings',
+    ])
+      assert.match(resources, new RegExp(`^${r}\\b`, 'm'));
   });
 
   it('apply --server-side, then again with nothing changed', async () => {
@@ -83,7 +98,15 @@ spec:
     const rv = server.get('v1', 'ConfigMap', 'endpoint-stats', 'flask-api-config')!.metadata.resourceVersion;
     await kubectl('apply', '--server-side', '--field-manager', 'dr-runbook', '-f', join(dir, 'manifest.yaml'));
     assert.equal(server.get('v1', 'ConfigMap', 'endpoint-stats', 'flask-api-config')!.metadata.resourceVersion, rv);
-    const dry = await kubectl('apply', '--server-side', '--dry-run=server', '--field-manager', 'dr-runbook', '-f', join(dir, 'manifest.yaml'));
+    const dry = await kubectl(
+      'apply',
+      '--server-side',
+      '--dry-run=server',
+      '--field-manager',
+      'dr-runbook',
+      '-f',
+      join(dir, 'manifest.yaml'),
+    );
     assert.match(dry, /serverside-applied \(server dry run\)/);
   });
 
@@ -102,7 +125,10 @@ spec:
     server.emitLogs('endpoint-stats', pod, undefined, ['first', 'second', 'third']);
     assert.equal(await kubectl('-n', 'endpoint-stats', 'logs', pod), 'first\nsecond\nthird\n');
     assert.equal(await kubectl('-n', 'endpoint-stats', 'logs', pod, '--tail=1'), 'third\n');
-    assert.match(await kubectl('-n', 'endpoint-stats', 'logs', pod, '--timestamps'), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z first\n/);
+    assert.match(
+      await kubectl('-n', 'endpoint-stats', 'logs', pod, '--timestamps'),
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z first\n/,
+    );
   });
 
   it('set image, rollout undo (client-side JSON patch), rollout history', async () => {

@@ -7,7 +7,12 @@ import type { K8sApiServer } from '../../k8sApiServer/server.ts';
 import { send, watchEvents } from './fixtureReplay.ts';
 
 function pod(name: string, containers = ['app']): Record<string, unknown> {
-  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'logs' }, spec: { containers: containers.map((c) => ({ name: c, image: 'busybox:1.36' })) } };
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'logs' },
+    spec: { containers: containers.map((c) => ({ name: c, image: 'busybox:1.36' })) },
+  };
 }
 
 /** Follows a log and counts received lines until `ms` elapse. */
@@ -42,54 +47,114 @@ describe('k8sApiServer streams', function () {
   it('answers a watch from a compacted resourceVersion with 200 and one ERROR 410 Expired event', async () => {
     server.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'logs' }, data: { n: '0' } });
     const first = Number(server.get('v1', 'ConfigMap', 'logs', 'c')!.metadata.resourceVersion);
-    for (let i = 1; i < 40; i++) server.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'logs' }, data: { n: String(i) } });
-    const r = await send({ baseUrl: server.url, method: 'GET', path: `/api/v1/namespaces/logs/configmaps?watch=1&resourceVersion=${first}`, token: server.adminToken, accept: 'application/json' });
+    for (let i = 1; i < 40; i++)
+      server.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'logs' }, data: { n: String(i) } });
+    const r = await send({
+      baseUrl: server.url,
+      method: 'GET',
+      path: `/api/v1/namespaces/logs/configmaps?watch=1&resourceVersion=${first}`,
+      token: server.adminToken,
+      accept: 'application/json',
+    });
     assert.equal(r.status, 200);
     const [e] = watchEvents(r.text);
     assert.equal(e.type, 'ERROR');
     assert.equal(e.object.code, 410);
     assert.equal(e.object.reason, 'Expired');
-    const recent = await send({ baseUrl: server.url, method: 'GET', path: `/api/v1/namespaces/logs/configmaps?watch=1&resourceVersion=${server.resourceVersion() - 3}&timeoutSeconds=1`, token: server.adminToken });
-    assert.deepEqual(watchEvents(recent.text).map((x) => x.type), ['MODIFIED', 'MODIFIED', 'MODIFIED']);
+    const recent = await send({
+      baseUrl: server.url,
+      method: 'GET',
+      path: `/api/v1/namespaces/logs/configmaps?watch=1&resourceVersion=${server.resourceVersion() - 3}&timeoutSeconds=1`,
+      token: server.adminToken,
+    });
+    assert.deepEqual(
+      watchEvents(recent.text).map((x) => x.type),
+      ['MODIFIED', 'MODIFIED', 'MODIFIED'],
+    );
   });
 
   it('cuts a log stream after N lines when asked, and a reconnect with sinceTime continues', async () => {
     server.create(pod('cut'));
     await server.waitFor('v1', 'Pod', 'logs', 'cut', (p) => p?.status?.phase === 'Running');
-    server.emitLogs('logs', 'cut', undefined, Array.from({ length: 10 }, (_, i) => `line ${i}`));
+    server.emitLogs(
+      'logs',
+      'cut',
+      undefined,
+      Array.from({ length: 10 }, (_, i) => `line ${i}`),
+    );
     server.faults.dropStreams({ kind: 'log', path: '/pods/cut/log', after: 1, times: 1 });
-    const r = await send({ baseUrl: server.url, method: 'GET', path: '/api/v1/namespaces/logs/pods/cut/log?follow=true&timestamps=true', token: server.adminToken, timeoutMs: 2000 });
+    const r = await send({
+      baseUrl: server.url,
+      method: 'GET',
+      path: '/api/v1/namespaces/logs/pods/cut/log?follow=true&timestamps=true',
+      token: server.adminToken,
+      timeoutMs: 2000,
+    });
     assert.equal(r.endedCleanly, false);
     const got = r.text.split('\n').filter(Boolean);
     assert.ok(got.length >= 1);
     const last = got[got.length - 1]!.split(' ')[0]!;
-    const again = await send({ baseUrl: server.url, method: 'GET', path: `/api/v1/namespaces/logs/pods/cut/log?timestamps=true&sinceTime=${encodeURIComponent(last)}`, token: server.adminToken });
+    const again = await send({
+      baseUrl: server.url,
+      method: 'GET',
+      path: `/api/v1/namespaces/logs/pods/cut/log?timestamps=true&sinceTime=${encodeURIComponent(last)}`,
+      token: server.adminToken,
+    });
     assert.ok(again.text.split('\n').filter(Boolean).length >= 10 - got.length);
   });
 
   it('needs a container name for a multi-container pod, serves previous logs after a restart, honours limitBytes', async () => {
     server.create(pod('two', ['app', 'sidecar']));
     await server.waitFor('v1', 'Pod', 'logs', 'two', (p) => p?.status?.phase === 'Running');
-    const noName = await send({ baseUrl: server.url, method: 'GET', path: '/api/v1/namespaces/logs/pods/two/log', token: server.adminToken });
+    const noName = await send({
+      baseUrl: server.url,
+      method: 'GET',
+      path: '/api/v1/namespaces/logs/pods/two/log',
+      token: server.adminToken,
+    });
     assert.equal(noName.status, 400);
     assert.equal(noName.body.message, 'a container name must be specified for pod two, choose one of: [app sidecar]');
     server.emitLogs('logs', 'two', 'sidecar', ['before restart']);
-    const noPrev = await send({ baseUrl: server.url, method: 'GET', path: '/api/v1/namespaces/logs/pods/two/log?container=sidecar&previous=true', token: server.adminToken });
+    const noPrev = await send({
+      baseUrl: server.url,
+      method: 'GET',
+      path: '/api/v1/namespaces/logs/pods/two/log?container=sidecar&previous=true',
+      token: server.adminToken,
+    });
     assert.equal(noPrev.status, 400);
     server.restartContainer('logs', 'two', 'sidecar');
     server.emitLogs('logs', 'two', 'sidecar', ['after restart']);
-    const prev = await send({ baseUrl: server.url, method: 'GET', path: '/api/v1/namespaces/logs/pods/two/log?container=sidecar&previous=true', token: server.adminToken });
+    const prev = await send({
+      baseUrl: server.url,
+      method: 'GET',
+      path: '/api/v1/namespaces/logs/pods/two/log?container=sidecar&previous=true',
+      token: server.adminToken,
+    });
     assert.equal(prev.text, 'before restart\n');
-    const cur = await send({ baseUrl: server.url, method: 'GET', path: '/api/v1/namespaces/logs/pods/two/log?container=sidecar&limitBytes=5', token: server.adminToken });
+    const cur = await send({
+      baseUrl: server.url,
+      method: 'GET',
+      path: '/api/v1/namespaces/logs/pods/two/log?container=sidecar&limitBytes=5',
+      token: server.adminToken,
+    });
     assert.equal(cur.text, 'after');
-    assert.equal(server.get('v1', 'Pod', 'logs', 'two')!.status.containerStatuses.find((s: { name: string }) => s.name === 'sidecar').restartCount, 1);
+    assert.equal(
+      server.get('v1', 'Pod', 'logs', 'two')!.status.containerStatuses.find((s: { name: string }) => s.name === 'sidecar')
+        .restartCount,
+      1,
+    );
   });
 
   it('refuses logs of a container that has not started', async () => {
     server.setImageBehaviour('busybox:never', { waitingReason: 'ImagePullBackOff' });
     server.create({ ...pod('waiting'), spec: { containers: [{ name: 'app', image: 'busybox:never' }] } });
     await server.waitFor('v1', 'Pod', 'logs', 'waiting', (p) => p?.status?.containerStatuses !== undefined);
-    const r = await send({ baseUrl: server.url, method: 'GET', path: '/api/v1/namespaces/logs/pods/waiting/log', token: server.adminToken });
+    const r = await send({
+      baseUrl: server.url,
+      method: 'GET',
+      path: '/api/v1/namespaces/logs/pods/waiting/log',
+      token: server.adminToken,
+    });
     assert.equal(r.status, 400);
     assert.equal(r.body.message, 'container "app" in pod "waiting" is waiting to start: ImagePullBackOff');
   });
@@ -100,7 +165,9 @@ describe('k8sApiServer streams', function () {
     for (const n of names) await server.waitFor('v1', 'Pod', 'logs', n, (p) => p?.status?.phase === 'Running');
     const stops = names.map((n) => server.startLogGenerator('logs', n, undefined, { linesPerSecond: 5000 }));
     const ms = 2000;
-    const counts = await Promise.all(names.map((n) => countLines(server, `/api/v1/namespaces/logs/pods/${n}/log?follow=true`, ms)));
+    const counts = await Promise.all(
+      names.map((n) => countLines(server, `/api/v1/namespaces/logs/pods/${n}/log?follow=true`, ms)),
+    );
     for (const s of stops) s();
     const rate = counts.reduce((a, b) => a + b, 0) / (ms / 1000);
     console.log(`      log fan-in: ${Math.round(rate)} lines/s from 20 pods`);
