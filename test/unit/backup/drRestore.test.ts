@@ -525,6 +525,15 @@ esac
       );
       assert.doesNotMatch(calls, /get pods/);
     });
+    it('restores the offsite plain .sql file of the plan into the pod', async () => {
+      writeFileSync(kubectlLog, '');
+      await query(server, DB, 'DELETE FROM requests');
+      const r = await runScript('dr-restore.sh', ['--target', 'kubernetes', plainDump], kubeEnv());
+      assert.equal(r.exitCode, 0, r.all);
+      assert.match(r.stdout, /^BACKUP file=\S+offsite\.sql format=plain /m);
+      assert.deepEqual((await snapshot(server, DB)).checksums, atBackup.checksums);
+      assert.match(readFileSync(kubectlLog, 'utf8'), /exec -i postgres-0 -c postgres -- psql .*--single-transaction -f -$/m);
+    });
   });
 
   describe('secrets', () => {
