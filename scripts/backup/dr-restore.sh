@@ -48,8 +48,9 @@ Options:
                            kubernetes: run everything inside the PostgreSQL pod through
                            kubectl exec (a BACKUP path that exists locally is verified here
                            and streamed into the pod; otherwise it is a path in the pod)
-  -n, --namespace NS       kubernetes: namespace (default: endpoint-stats)
-      --context NAME       kubernetes: kubeconfig context (default: the current one)
+  -n, --namespace NS       kubernetes: namespace (default: $DR_NAMESPACE, else endpoint-stats)
+      --context NAME       kubernetes: kubeconfig context (default: $DR_CONTEXT, else the
+                           current one)
       --pod NAME           kubernetes: pod (default: the Running pod labelled
                            app.kubernetes.io/name=postgres)
       --container NAME     kubernetes: container (default: postgres)
@@ -103,8 +104,8 @@ no_owner=0
 keep_failed=0
 dry_run=0
 target="${DR_TARGET:-local}"
-namespace="endpoint-stats"
-context=""
+namespace="${DR_NAMESPACE:-endpoint-stats}"
+context="${DR_CONTEXT:-}"
 pod=""
 container="postgres"
 db_user="postgres"

@@ -510,18 +510,22 @@ esac
       assert.ok(calls.every((c) => c.startsWith('--context kind-dr -n endpoint-stats ')));
     });
 
-    it('streams a backup from this machine into the pod', async () => {
+    it('streams a backup from this machine into the pod (target and context from DR_* variables)', async () => {
       writeFileSync(kubectlLog, '');
       const local = copyBackup(goodBackup, join(work.path, 'laptop'), 'endpoint_stats_20250101T000000Z.dump', true);
       await query(server, DB, 'DELETE FROM requests');
-      const r = await runScript('dr-restore.sh', ['--target', 'kubernetes', '--pod', 'postgres-0', local], kubeEnv());
+      const r = await runScript('dr-restore.sh', ['--pod', 'postgres-0', local], {
+        ...kubeEnv(),
+        DR_TARGET: 'kubernetes',
+        DR_CONTEXT: 'ctx-from-env',
+      });
       assert.equal(r.exitCode, 0, r.all);
       assert.match(r.stdout, /streamed into pod postgres-0/);
       assert.deepEqual((await snapshot(server, DB)).checksums, atBackup.checksums);
       const calls = readFileSync(kubectlLog, 'utf8');
       assert.match(
         calls,
-        /^-n endpoint-stats exec -i postgres-0 -c postgres -- pg_restore -U postgres -d endpoint_stats_restore_\S+ --exit-on-error$/m,
+        /^--context ctx-from-env -n endpoint-stats exec -i postgres-0 -c postgres -- pg_restore -U postgres -d endpoint_stats_restore_\S+ --exit-on-error$/m,
       );
       assert.doesNotMatch(calls, /get pods/);
     });
