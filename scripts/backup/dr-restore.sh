@@ -23,8 +23,8 @@ Restores a PostgreSQL database from a backup, safely:
   4. only then swaps it in: in one transaction, after ending the other sessions connected
      to the two databases, renames <name> to <name>_pre_restore_<UTC time> (kept, never
      dropped) and the restored database to <name>.
-The live database is never modified or dropped; any failure before step 4 leaves it as it
-was and drops the half-restored copy.
+The live database is never dropped and its data never changed; any failure before step 4
+leaves it as it was and drops the half-restored copy.
 
 BACKUP: a .dump file written by dr-backup.sh (or any pg_dump custom-format archive), or a
 plain SQL dump (.sql, or gzip-compressed .sql.gz). Without BACKUP: the newest backup of the
