@@ -54,7 +54,9 @@ describe('dr-restore.sh against a real PostgreSQL server', function () {
   let psSamples: string[] = [];
   let psTimer: NodeJS.Timeout | undefined;
 
-  const env = (extra: NodeJS.ProcessEnv = {}) => scriptEnv(server, DB, extra);
+  // The scripts' temporary folders go here, so that even a killed run leaves nothing behind.
+  const scriptTmp = join(work.path, 'tmp');
+  const env = (extra: NodeJS.ProcessEnv = {}) => scriptEnv(server, DB, { TMPDIR: scriptTmp, ...extra });
   const restore = (args: string[], extra: NodeJS.ProcessEnv = {}) => runScript('dr-restore.sh', args, env(extra));
 
   /** Adds a marker row to the live database and returns a check that it is still there, unchanged. */
@@ -72,6 +74,7 @@ describe('dr-restore.sh against a real PostgreSQL server', function () {
   }
 
   before(async () => {
+    mkdirSync(scriptTmp, { recursive: true });
     server = await startPostgres({ password: SECRET });
     // Sample the process list all along: the password must never appear on a command line.
     psTimer = setInterval(() => {
@@ -408,7 +411,7 @@ describe('dr-restore.sh against a real PostgreSQL server', function () {
       await query(server, BIG, "INSERT INTO schema_migrations (version) VALUES ('marker-kill')");
       const live = await snapshot(server, BIG);
 
-      const child = startScript('dr-restore.sh', [bigBackup, '--jobs', '2'], scriptEnv(server, BIG));
+      const child = startScript('dr-restore.sh', [bigBackup, '--jobs', '2'], scriptEnv(server, BIG, { TMPDIR: scriptTmp }));
       // Wait until pg_restore is busy in the fresh database, then kill the whole process group.
       const deadline = Date.now() + 60_000;
       let busy = false;
@@ -430,7 +433,7 @@ describe('dr-restore.sh against a real PostgreSQL server', function () {
       assert.deepEqual(await snapshot(server, BIG), live, 'the live database changed');
       assert.equal((await query(server, BIG, "SELECT 1 FROM schema_migrations WHERE version = 'marker-kill'")).length, 1);
 
-      const next = await runScript('dr-restore.sh', [bigBackup], scriptEnv(server, BIG));
+      const next = await runScript('dr-restore.sh', [bigBackup], scriptEnv(server, BIG, { TMPDIR: scriptTmp }));
       assert.equal(next.exitCode, 0, next.all);
       assert.match(next.stdout, /dropping stats_big_restore_\d{8}T\d{6}Z, left by an interrupted restore/);
       assert.match(next.stdout, /^RESTORE-OK database=stats_big previous=stats_big_pre_restore_/m);
@@ -482,6 +485,7 @@ esac
         FAKE_KUBECTL_LOG: kubectlLog,
         FAKE_POD_SOCKET: server.socketDir,
         FAKE_POD_PORT: String(server.port),
+        TMPDIR: scriptTmp,
       });
 
     it('restores the newest backup found in the pod, with kubectl exec and no local connection', async () => {
