@@ -1,6 +1,6 @@
 import { access } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { loadManifests } from './manifests/loadManifests.js';
+import { loadManifests, type ManifestCache } from './manifests/loadManifests.js';
 import type { ManifestFile } from './manifests/model.js';
 import type { Runbook, Step } from './runbook/model.js';
 
@@ -17,11 +17,11 @@ export interface Problem {
 }
 
 /** The manifest files an apply step would apply, in the order the plan names them. */
-export async function stepManifests(root: string, step: Step): Promise<ManifestFile[]> {
+export async function stepManifests(root: string, step: Step, cache?: ManifestCache): Promise<ManifestFile[]> {
   const files: ManifestFile[] = [];
   for (const command of step.commands) {
     if (command.kind !== 'apply') continue;
-    for (const path of command.paths) files.push(...(await loadManifests(root, path.value)));
+    for (const path of command.paths) files.push(...(await loadManifests(root, path.value, cache)));
   }
   return files;
 }
@@ -31,7 +31,7 @@ export async function stepManifests(root: string, step: Step): Promise<ManifestF
  * manifest parses into objects. Problems in the plan point at the word in the plan; problems in
  * a manifest point into the manifest.
  */
-export async function collectProblems(root: string, planFile: string, runbook: Runbook): Promise<Problem[]> {
+export async function collectProblems(root: string, planFile: string, runbook: Runbook, cache?: ManifestCache): Promise<Problem[]> {
   const problems: Problem[] = runbook.warnings.map((w) => ({
     file: planFile,
     line: w.line,
@@ -46,7 +46,7 @@ export async function collectProblems(root: string, planFile: string, runbook: R
       for (const command of step.commands) {
         if (command.kind === 'apply') {
           for (const path of command.paths) {
-            for (const file of await loadManifests(root, path.value)) {
+            for (const file of await loadManifests(root, path.value, cache)) {
               for (const error of file.errors) {
                 if (error.kind === 'missing') {
                   problems.push({

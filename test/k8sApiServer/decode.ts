@@ -15,6 +15,15 @@ function goYamlMessage(code: string, message: string): string {
 
 /** Parses a YAML (or JSON) body the way the apiserver decodes apply patches. */
 export function decodeYaml(text: string): KubeObject {
+  // Most clients (client-node among them) send JSON, which is YAML too: take the fast path.
+  if (text.trimStart().startsWith('{')) {
+    try {
+      const value: unknown = JSON.parse(text);
+      if (isPlainObject(value)) return value;
+    } catch {
+      // Not JSON after all (YAML flow mapping): parse it as YAML below.
+    }
+  }
   const doc = parseDocument(text, { uniqueKeys: false });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;

@@ -201,7 +201,9 @@ export function serverSideApply(input: ApplyInput): { object: KubeObject; change
       if (left.length > 0) newEntries.push({ ...e, fieldsV1: unflatten(left) });
     }
   }
-  const sameSet = mine !== undefined && deepEqual(unflatten(flatten(mine.fieldsV1)), unflatten(configSet));
+  // Same members, same set: compare the flat member sets rather than rebuilding both trees.
+  const mineSet = mine ? flatten(mine.fieldsV1) : undefined;
+  const sameSet = mineSet !== undefined && mineSet.size === configSet.size && [...configSet].every((m) => mineSet.has(m));
   if (live && sameSet && conflicts.length === 0 && deepEqual(withoutMeta(next), withoutMeta(live))) {
     return { object: live, changed: false };
   }
@@ -249,16 +251,21 @@ export function recordUpdate(
   let mine = entries.find((e) => sameEntry(e, manager, 'Update', subresource));
   entries = entries.flatMap((e) => {
     if (e === mine) return [e];
-    const left = [...flatten(e.fieldsV1)].filter((m) => !changed.has(m) && valueAtTokens(next, splitMember(m)) !== undefined);
+    const members = [...flatten(e.fieldsV1)];
+    const left = members.filter((m) => !changed.has(m) && valueAtTokens(next, splitMember(m)) !== undefined);
+    // Rebuild the set only when the entry lost a field (rebuilding is the costly part).
+    if (left.length === members.length) return [e];
     return left.length > 0 ? [{ ...e, fieldsV1: unflatten(left) }] : [];
   });
-  const union = new Set([...flatten(mine?.fieldsV1), ...changed]);
+  const owned = flatten(mine?.fieldsV1);
+  const grows = !mine || [...changed].some((m) => !owned.has(m));
   if (!mine) {
     mine = { manager, operation: 'Update', apiVersion, time: now, fieldsType: 'FieldsV1', fieldsV1: {} };
     if (subresource) mine.subresource = subresource;
     entries.push(mine);
   }
-  mine.fieldsV1 = unflatten(union);
+  // A controller writing the same fields again (status updates) leaves its set as it is.
+  if (grows) mine.fieldsV1 = unflatten(new Set([...owned, ...changed]));
   mine.time = now;
   next.metadata.managedFields = sortEntries(entries);
 }

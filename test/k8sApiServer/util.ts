@@ -2,8 +2,13 @@
 import { randomUUID } from 'node:crypto';
 import type { KubeObject } from './types.ts';
 
+/** Deep copy of JSON-like data: a plain recursive copy, several times faster than structuredClone here. */
 export function clone<T>(value: T): T {
-  return structuredClone(value);
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(clone) as T;
+  const copy: Record<string, unknown> = {};
+  for (const key in value) copy[key] = clone((value as Record<string, unknown>)[key]);
+  return copy as T;
 }
 
 export function isPlainObject(value: unknown): value is KubeObject {

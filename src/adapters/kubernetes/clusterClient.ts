@@ -73,12 +73,28 @@ export class KubeClusterClient implements ClusterPort {
     this.objects = KubernetesObjectApi.makeApiClient(kc);
   }
 
+  /** One discovery request per apiVersion, however many objects ask at once. */
+  private readonly discovery = new Map<string, Promise<unknown>>();
+
+  private discover(apiVersion: string, kind: string): Promise<unknown> {
+    let pending = this.discovery.get(apiVersion);
+    if (!pending) {
+      pending = (this.objects as unknown as { resource(a: string, k: string): Promise<unknown> }).resource(apiVersion, kind).catch((e: unknown) => {
+        this.discovery.delete(apiVersion);
+        throw e;
+      });
+      this.discovery.set(apiVersion, pending);
+    }
+    return pending;
+  }
+
   private fail(error: unknown, action: string, object?: ObjectRef): { ok: false; error: ClusterError } {
     return err(toClusterError(error, { context: this.context, server: this.server, action, ...(object ? { object } : {}) }));
   }
 
   async apply(object: KubeObject, options: { dryRun: boolean; force: boolean }): Promise<Result<KubeObject, ClusterError>> {
     try {
+      await this.discover(object.apiVersion ?? '', object.kind ?? '');
       const applied = await this.objects.patch(
         object as KubernetesObject,
         undefined,
@@ -95,6 +111,7 @@ export class KubeClusterClient implements ClusterPort {
 
   async read(ref: ObjectRef): Promise<Result<KubeObject | undefined, ClusterError>> {
     try {
+      await this.discover(ref.apiVersion, ref.kind);
       return ok((await this.objects.read(header(ref))) as KubeObject);
     } catch (e) {
       const error = toClusterError(e, { context: this.context, server: this.server, action: 'read', object: ref });

@@ -58,44 +58,81 @@ export function applyItems(objects: readonly ManifestObject[], namespace: string
   });
 }
 
+/** What the preflight learnt of each object: the server accepts it, and what applying it will do. */
+export interface Preflight {
+  readonly checkedAt: number;
+  readonly plans: ReadonlyMap<ApplyItem, { readonly action: ApplyAction; readonly dryRun: KubeObject }>;
+}
+
 /**
- * Applies a step's objects like `kubectl apply --server-side`, safely: first a server-side dry
- * run of every object (if any fails, nothing is applied and every failure is returned), then the
- * real apply in dependency order, one tier at a time, the objects of a tier in parallel.
+ * The preflight: a server-side dry run of every object, in parallel, as many as a whole scenario
+ * holds. Refuses with every failure. Objects in a namespace that does not exist yet but that the
+ * batch (or an earlier step) creates are dry-run in `default` instead, so the server still checks
+ * their schema. The dry run's answer also says whether the object exists (a dry-run create has no
+ * resourceVersion); an existing one is read to tell "configured" from "unchanged".
  */
-export async function applyObjects(cluster: ClusterPort, items: readonly ApplyItem[], options: ApplyOptions = {}): Promise<Result<AppliedObject[], ApplyError>> {
+export async function preflightObjects(cluster: ClusterPort, items: readonly ApplyItem[], options: ApplyOptions = {}): Promise<Result<Preflight, ApplyError>> {
   const force = options.force ?? false;
-  const limit = options.concurrency ?? 8;
   const creating = new Set([
     ...(options.expectedNamespaces ?? []),
     ...items.filter((i) => i.ref.kind === 'Namespace').map((i) => i.ref.name),
   ]);
-
-  // Preflight: every object, in parallel; a namespace this batch creates is not a failure.
-  const preflight = await mapLimit(items, limit, async (item) => {
-    let result = await cluster.apply(item.body, { dryRun: true, force });
+  const namespaces = [...new Set(items.flatMap((i) => (i.ref.namespace && creating.has(i.ref.namespace) ? [i.ref.namespace] : [])))];
+  const absent = new Set<string>();
+  await Promise.all(
+    namespaces.map(async (name) => {
+      const found = await cluster.read({ apiVersion: 'v1', kind: 'Namespace', name, namespace: undefined });
+      if (found.ok && !found.value) absent.add(name);
+    }),
+  );
+  const checked = await mapLimit(items, options.concurrency ?? 32, async (item) => {
     const ns = item.ref.namespace;
-    if (!result.ok && ns && creating.has(ns) && isMissingNamespace(result.error, ns)) {
-      // The namespace does not exist yet: check the object's schema in `default` instead.
-      result = await cluster.apply({ ...item.body, metadata: { ...item.body.metadata, namespace: 'default' } }, { dryRun: true, force });
-      if (!result.ok && isMissingNamespace(result.error, 'default')) result = ok({});
+    const inAbsent = ns !== undefined && absent.has(ns);
+    const body = inAbsent ? { ...item.body, metadata: { ...item.body.metadata, namespace: 'default' } } : item.body;
+    const result = await cluster.apply(body, { dryRun: true, force });
+    let action: ApplyAction = 'created';
+    if (result.ok && !inAbsent && result.value.metadata?.resourceVersion) {
+      const live = await cluster.read(item.ref);
+      action = live.ok && live.value && sameDesiredState(live.value, result.value) ? 'unchanged' : 'configured';
     }
     options.onProgress?.({ phase: 'preflight', item, ok: result.ok });
-    return { item, result };
+    return { item, result, action };
   });
   if (options.signal?.aborted) return err({ stage: 'cancelled', applied: [] });
-  const refused = preflight.flatMap(({ item, result }) => (result.ok ? [] : [{ item, error: result.error }]));
-  if (refused.length) return err({ stage: 'preflight', failures: refused });
+  const failures = checked.flatMap(({ item, result }) => (result.ok ? [] : [{ item, error: result.error }]));
+  if (failures.length) return err({ stage: 'preflight', failures });
+  const plans = new Map<ApplyItem, { action: ApplyAction; dryRun: KubeObject }>();
+  for (const c of checked) if (c.result.ok) plans.set(c.item, { action: c.action, dryRun: c.result.value });
+  return ok({ checkedAt: Date.now(), plans });
+}
 
+/**
+ * Server-side apply of objects that passed a preflight, in dependency order, one tier at a time,
+ * the objects of a tier in parallel. An object the preflight found unchanged is skipped when the
+ * preflight is this call's own (`fresh`); after a scenario-wide preflight it is applied again (a
+ * no-op on the server when nothing changed meanwhile).
+ */
+export async function applyPreflighted(
+  cluster: ClusterPort,
+  preflight: Preflight,
+  items: readonly ApplyItem[],
+  options: ApplyOptions & { readonly fresh?: boolean } = {},
+): Promise<Result<AppliedObject[], ApplyError>> {
+  const force = options.force ?? false;
+  const limit = options.concurrency ?? 32;
   const applied: AppliedObject[] = [];
   for (const tier of applyTiers(items.map((item) => ({ kind: item.ref.kind, item })))) {
     if (options.signal?.aborted) return err({ stage: 'cancelled', applied });
     const results = await mapLimit(tier, limit, async ({ item }): Promise<AppliedObject | ApplyFailure> => {
-      const before = await cluster.read(item.ref);
+      const plan = preflight.plans.get(item);
+      if (!plan) return { item, error: { kind: 'invalid', context: cluster.context, object: item.ref, message: `${describeRef(item.ref)} was not in the preflight.`, hint: 'Run the preflight again.' } };
+      if (plan.action === 'unchanged' && options.fresh) {
+        options.onProgress?.({ phase: 'apply', item, action: 'unchanged' });
+        return { item, action: 'unchanged', object: plan.dryRun };
+      }
       const result = await cluster.apply(item.body, { dryRun: false, force });
       if (!result.ok) return { item, error: result.error };
-      const previous = before.ok ? before.value : undefined;
-      const action: ApplyAction = !previous ? 'created' : sameDesiredState(previous, result.value) ? 'unchanged' : 'configured';
+      const action: ApplyAction = plan.action === 'unchanged' && !sameDesiredState(plan.dryRun, result.value) ? 'configured' : plan.action;
       options.onProgress?.({ phase: 'apply', item, action });
       return { item, action, object: result.value };
     });
@@ -110,21 +147,28 @@ export async function applyObjects(cluster: ClusterPort, items: readonly ApplyIt
 }
 
 /**
- * Whether an apply left the object as it was. The resourceVersion alone cannot say: a controller
- * may write the status between our read and our apply. Everything but status and the
- * bookkeeping metadata is compared.
+ * Applies a step's objects like `kubectl apply --server-side`, safely: the preflight first (if
+ * any object is refused, nothing is applied and every failure is returned), then the apply.
+ * Re-applying an unchanged step sends no write at all.
  */
-function sameDesiredState(before: KubeObject, after: KubeObject): boolean {
+export async function applyObjects(cluster: ClusterPort, items: readonly ApplyItem[], options: ApplyOptions = {}): Promise<Result<AppliedObject[], ApplyError>> {
+  const preflight = await preflightObjects(cluster, items, options);
+  if (!preflight.ok) return preflight;
+  return applyPreflighted(cluster, preflight.value, items, { ...options, fresh: true });
+}
+
+/**
+ * Whether applying leaves the live object as it is: the dry run's result against the live object,
+ * everything but status and the bookkeeping metadata compared (a controller may write the status
+ * in between).
+ */
+function sameDesiredState(live: KubeObject, dryRun: KubeObject): boolean {
   const strip = (o: KubeObject): string => {
     const { status: _status, metadata, ...rest } = o;
     const { resourceVersion: _rv, managedFields: _mf, ...meta } = metadata ?? {};
     return JSON.stringify({ ...rest, metadata: meta });
   };
-  return before.metadata?.resourceVersion === after.metadata?.resourceVersion || strip(before) === strip(after);
-}
-
-function isMissingNamespace(error: ClusterError, namespace: string): boolean {
-  return error.kind === 'notFound' && error.missing?.kind === 'namespaces' && error.missing.name === namespace;
+  return strip(live) === strip(dryRun);
 }
 
 /** `file:line Kind ns/name: message. hint` for each failure. */

@@ -7,12 +7,29 @@ import type { ManifestError, ManifestFile, ManifestObject } from './model.js';
 const MANIFEST_FILE = /\.(ya?ml|json)$/i;
 
 /**
+ * Parsed manifest files, kept while their size and modification time stay the same: the tree,
+ * the Problems panel and a run's preflight all read the same files.
+ */
+export class ManifestCache {
+  private readonly files = new Map<string, { readonly mtimeMs: number; readonly size: number; readonly parsed: ManifestFile }>();
+
+  get(absolute: string, mtimeMs: number, size: number): ManifestFile | undefined {
+    const hit = this.files.get(absolute);
+    return hit && hit.mtimeMs === mtimeMs && hit.size === size ? hit.parsed : undefined;
+  }
+
+  set(absolute: string, mtimeMs: number, size: number, parsed: ManifestFile): void {
+    this.files.set(absolute, { mtimeMs, size, parsed });
+  }
+}
+
+/**
  * Loads what `kubectl apply -f PATH` would apply: the file, or every YAML/JSON file directly in
  * the folder (sorted, not recursive, as kubectl does without -R), every document of each.
  * A path that does not exist, unreadable files and broken documents come back as errors with
  * file:line:column; nothing is skipped silently.
  */
-export async function loadManifests(root: string, path: string): Promise<ManifestFile[]> {
+export async function loadManifests(root: string, path: string, cache?: ManifestCache): Promise<ManifestFile[]> {
   const absolute = isAbsolute(path) ? path : resolve(root, path);
   const display = projectPath(root, absolute);
   let info;
@@ -21,24 +38,33 @@ export async function loadManifests(root: string, path: string): Promise<Manifes
   } catch {
     return [failed(display, 'missing', `${display} does not exist.`)];
   }
-  if (!info.isDirectory()) return [await loadManifestFile(root, absolute)];
+  if (!info.isDirectory()) return [await loadManifestFile(root, absolute, cache)];
   const entries = (await readdir(absolute, { withFileTypes: true }))
     .filter((e) => e.isFile() && MANIFEST_FILE.test(e.name))
     .map((e) => e.name)
     .sort();
   if (entries.length === 0) return [failed(display, 'missing', `${display} holds no .yaml, .yml or .json file.`)];
-  return Promise.all(entries.map((name) => loadManifestFile(root, join(absolute, name))));
+  return Promise.all(entries.map((name) => loadManifestFile(root, join(absolute, name), cache)));
 }
 
-async function loadManifestFile(root: string, absolute: string): Promise<ManifestFile> {
+async function loadManifestFile(root: string, absolute: string, cache: ManifestCache | undefined): Promise<ManifestFile> {
   const display = projectPath(root, absolute);
   let text: string;
+  let mtimeMs = 0;
+  let size = 0;
   try {
+    if (cache) {
+      ({ mtimeMs, size } = await stat(absolute));
+      const hit = cache.get(absolute, mtimeMs, size);
+      if (hit) return hit;
+    }
     text = await readFile(absolute, 'utf8');
   } catch (e) {
     return failed(display, 'unreadable', `${display} cannot be read: ${(e as Error).message}`);
   }
-  return parseManifestText(text, display);
+  const parsed = parseManifestText(text, display);
+  cache?.set(absolute, mtimeMs, size, parsed);
+  return parsed;
 }
 
 /** Parses the text of one manifest file. `file` is the name used in errors and objects. */
