@@ -31,7 +31,12 @@ export async function stepManifests(root: string, step: Step, cache?: ManifestCa
  * manifest parses into objects. Problems in the plan point at the word in the plan; problems in
  * a manifest point into the manifest.
  */
-export async function collectProblems(root: string, planFile: string, runbook: Runbook, cache?: ManifestCache): Promise<Problem[]> {
+export async function collectProblems(
+  root: string,
+  planFile: string,
+  runbook: Runbook,
+  cache?: ManifestCache,
+): Promise<Problem[]> {
   const problems: Problem[] = runbook.warnings.map((w) => ({
     file: planFile,
     line: w.line,

@@ -50,7 +50,10 @@ if (mode === 'logs') {
     spec: {
       replicas: pods,
       selector: { matchLabels: { app: 'flask-api' } },
-      template: { metadata: { labels: { app: 'flask-api' } }, spec: { containers: [{ name: 'flask-api', image: 'flask-api:1.0' }] } },
+      template: {
+        metadata: { labels: { app: 'flask-api' } },
+        spec: { containers: [{ name: 'flask-api', image: 'flask-api:1.0' }] },
+      },
     },
   });
   await server.waitFor('apps/v1', 'Deployment', 'bench', 'flask-api', (d) => d?.status?.readyReplicas === pods, 30_000);

@@ -26,7 +26,9 @@ import { parsePlan } from '../../src/core/runbook/parsePlan.ts';
 import { formatTable, median } from './stats.ts';
 
 const repo = resolve(import.meta.dirname, '../..');
-const { values: opts } = parseArgs({ options: { runs: { type: 'string', default: '5' }, seconds: { type: 'string', default: '5' } } });
+const { values: opts } = parseArgs({
+  options: { runs: { type: 'string', default: '5' }, seconds: { type: 'string', default: '5' } },
+});
 const runs = Number(opts.runs);
 const fanInSeconds = Number(opts.seconds);
 const log = (message: string): void => void process.stdout.write(`bench: ${message}\n`);
@@ -41,7 +43,10 @@ function filledProject(): string {
   const dir = mkdtempSync(join(tmpdir(), 'dr-bench-project-'));
   cpSync(join(repo, 'k8s'), join(dir, 'k8s'), { recursive: true });
   const secrets = join(dir, 'k8s/security/secrets.yaml');
-  writeFileSync(secrets, readFileSync(secrets, 'utf8').replace(/\$\{([A-Z][A-Z0-9_]*)\}/g, (_, name: string) => fakeSecret(name)));
+  writeFileSync(
+    secrets,
+    readFileSync(secrets, 'utf8').replace(/\$\{([A-Z][A-Z0-9_]*)\}/g, (_, name: string) => fakeSecret(name)),
+  );
   return dir;
 }
 
@@ -58,7 +63,10 @@ async function timeEngine(): Promise<number> {
     // of all of them, then each step applied in turn.
     const perStep = await Promise.all(
       steps.map(async (step) =>
-        applyItems((await stepManifests(repo, step, manifestCache)).flatMap((f) => f.objects), 'endpoint-stats').map((item) => {
+        applyItems(
+          (await stepManifests(repo, step, manifestCache)).flatMap((f) => f.objects),
+          'endpoint-stats',
+        ).map((item) => {
           if (!secretPlaceholders(item.body).length) return item;
           const filled = fillSecretTemplate(item.body, fakeSecret);
           if (!filled.ok) throw new Error('secret template');
@@ -70,7 +78,8 @@ async function timeEngine(): Promise<number> {
     if (!preflight.ok) throw new Error(`engine preflight failed: ${JSON.stringify(preflight.error).slice(0, 400)}`);
     for (const [index, items] of perStep.entries()) {
       const applied = await applyPreflighted(connected.value, preflight.value, items);
-      if (!applied.ok) throw new Error(`engine apply of step ${steps[index]!.number} failed: ${JSON.stringify(applied.error).slice(0, 400)}`);
+      if (!applied.ok)
+        throw new Error(`engine apply of step ${steps[index]!.number} failed: ${JSON.stringify(applied.error).slice(0, 400)}`);
     }
     return (performance.now() - started) / 1000;
   } finally {
@@ -108,7 +117,7 @@ async function startBenchServer(...args: string[]): Promise<BenchServer> {
     forceKillAfterDelay: 3_000,
   });
   const ready = await new Promise<{ kubeconfig: string; pods: string[] }>((resolveReady, reject) => {
-    const rl = createInterface({ input: child.stdout! });
+    const rl = createInterface({ input: child.stdout });
     rl.once('line', (line) => resolveReady(JSON.parse(line) as { kubeconfig: string; pods: string[] }));
     void child.then(() => reject(new Error('the benchmark API server exited early')));
   });
@@ -136,13 +145,17 @@ async function logFanIn(): Promise<{ ours: FanIn; kubectl: number; pods: number 
     if (!connected.ok) throw new Error(connected.error.message);
     let lines = 0;
     const controller = new AbortController();
-    const following = followLogs(connected.value, { namespace: 'bench', selector: 'app=flask-api', name: 'bench/flask-api' }, {
-      signal: controller.signal,
-      tailLines: 0,
-      onLines: (batch) => {
-        lines += batch.length;
+    const following = followLogs(
+      connected.value,
+      { namespace: 'bench', selector: 'app=flask-api', name: 'bench/flask-api' },
+      {
+        signal: controller.signal,
+        tailLines: 0,
+        onLines: (batch) => {
+          lines += batch.length;
+        },
       },
-    });
+    );
     await new Promise((r) => setTimeout(r, 1_000)); // warm up: every stream connected
     // Live memory: once a second, a full GC (with --expose-gc) and the heap that survives it.
     const gc = (globalThis as { gc?: () => void }).gc;
@@ -165,11 +178,15 @@ async function logFanIn(): Promise<{ ours: FanIn; kubectl: number; pods: number 
 
     // kubectl, side by side on the same server and pods.
     let kubectlLines = 0;
-    const kubectl = execa('kubectl', ['logs', '-f', '-n', 'bench', '-l', 'app=flask-api', '--prefix', '--tail=0', '--max-log-requests=25'], {
-      env: { KUBECONFIG: ready.kubeconfig },
-      reject: false,
-      buffer: false,
-    });
+    const kubectl = execa(
+      'kubectl',
+      ['logs', '-f', '-n', 'bench', '-l', 'app=flask-api', '--prefix', '--tail=0', '--max-log-requests=25'],
+      {
+        env: { KUBECONFIG: ready.kubeconfig },
+        reject: false,
+        buffer: false,
+      },
+    );
     kubectl.stdout?.on('data', (chunk: Buffer) => {
       for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) kubectlLines++;
     });
@@ -181,7 +198,12 @@ async function logFanIn(): Promise<{ ours: FanIn; kubectl: number; pods: number 
     kubectl.kill('SIGKILL');
     await kubectl;
     return {
-      ours: { linesPerSecond: ours, peakRssMiB: peak / 2 ** 20, heapFirstHalfMiB: heap[0]! / 2 ** 20, heapSecondHalfMiB: heap[1]! / 2 ** 20 },
+      ours: {
+        linesPerSecond: ours,
+        peakRssMiB: peak / 2 ** 20,
+        heapFirstHalfMiB: heap[0]! / 2 ** 20,
+        heapSecondHalfMiB: heap[1]! / 2 ** 20,
+      },
       kubectl: kubectlRate,
       pods: ready.pods.length,
     };
@@ -230,8 +252,20 @@ try {
     formatTable(
       ['figure', 'ours', 'baseline (kubectl)', 'ratio', 'target'],
       [
-        ['apply cluster-failure manifests (median)', `${applyOurs.toFixed(3)} s`, `${applyKubectl.toFixed(3)} s`, `${results.apply.speedup.toFixed(1)}x faster`, '>= 5x'],
-        ['log fan-in, 20 pods', `${Math.round(fanIn.ours.linesPerSecond).toLocaleString('en')} lines/s`, `${Math.round(fanIn.kubectl).toLocaleString('en')} lines/s`, `${results.logs.ratio.toFixed(2)}x`, '>= 100,000 lines/s'],
+        [
+          'apply cluster-failure manifests (median)',
+          `${applyOurs.toFixed(3)} s`,
+          `${applyKubectl.toFixed(3)} s`,
+          `${results.apply.speedup.toFixed(1)}x faster`,
+          '>= 5x',
+        ],
+        [
+          'log fan-in, 20 pods',
+          `${Math.round(fanIn.ours.linesPerSecond).toLocaleString('en')} lines/s`,
+          `${Math.round(fanIn.kubectl).toLocaleString('en')} lines/s`,
+          `${results.logs.ratio.toFixed(2)}x`,
+          '>= 100,000 lines/s',
+        ],
         [
           'log fan-in live memory (after GC, 1st → 2nd half)',
           `${fanIn.ours.heapFirstHalfMiB.toFixed(0)} → ${fanIn.ours.heapSecondHalfMiB.toFixed(0)} MiB`,

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument -- objects of every Kubernetes kind are handled as untyped JSON here, as the apiserver handles them */
 /** Server-side defaulting, per kind, with the values a v1.26 apiserver fills in. */
 import type { KubeObject } from './types.ts';
 import { isPlainObject } from './util.ts';

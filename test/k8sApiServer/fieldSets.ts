@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-assignment -- objects of every Kubernetes kind are handled as untyped JSON here, as the apiserver handles them */
 /**
  * Field sets in the FieldsV1 format of managedFields (`f:name`, `k:{"name":"x"}`, `v:"x"`, `.`),
  * the schema facts that shape them (associative list keys, atomic fields), and set algebra.

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-call -- objects of every Kubernetes kind are handled as untyped JSON here, as the apiserver handles them */
 /** The HTTP front: audit ids, fault hooks, authentication and authorization, discovery, and routing to resources. */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment -- objects of every Kubernetes kind are handled as untyped JSON here, as the apiserver handles them */
 /** GET pods/<name>/log: parameter decoding and validation with the apiserver's errors, then the log stream. */
 import type { ServerResponse } from 'node:http';
 import type { LogQuery } from './logs.ts';

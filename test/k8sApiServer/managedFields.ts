@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment -- objects of every Kubernetes kind are handled as untyped JSON here, as the apiserver handles them */
 /**
  * Server-side apply and managedFields bookkeeping: field ownership per manager, conflicts (409 with
  * FieldManagerConflict causes), force, removal of fields a manager stopped applying, and the

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-return -- objects of every Kubernetes kind are handled as untyped JSON here, as the apiserver handles them */
 /** JSON merge patch (RFC 7386), strategic merge patch (list merge keys, `$patch` directives) and JSON patch (RFC 6902). */
 import { badRequest } from './status.ts';
 import type { KubeObject } from './types.ts';

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument -- objects of every Kubernetes kind are handled as untyped JSON here, as the apiserver handles them */
 /**
  * The storage semantics of the apiserver above the store: admission (namespace exists / terminating),
  * defaulting, validation, uid/generation/resourceVersion, managedFields, dry run, graceful and

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return -- objects of every Kubernetes kind are handled as untyped JSON here, as the apiserver handles them */
 /** Resource endpoints: get, list, watch, create, update, patch, apply, delete, status/scale/log subresources. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeJson, decodeObjectBody, decodeYaml } from './decode.ts';

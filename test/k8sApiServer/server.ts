@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument -- objects of every Kubernetes kind are handled as untyped JSON here, as the apiserver handles them */
 /**
  * The Kubernetes API test server: an HTTP server on 127.0.0.1 that speaks the Kubernetes REST
  * protocol closely enough for @kubernetes/client-node and kubectl, with simulated controllers,

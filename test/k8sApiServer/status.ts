@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment -- objects of every Kubernetes kind are handled as untyped JSON here, as the apiserver handles them */
 /** metav1.Status errors, with the exact messages, reasons and details a v1.26 apiserver writes. */
 import type { KubeObject, ResourceType } from './types.ts';
 import { qualifiedKind, qualifiedResource } from './types.ts';

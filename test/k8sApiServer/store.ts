@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument -- objects of every Kubernetes kind are handled as untyped JSON here, as the apiserver handles them */
 /**
  * In-memory object storage with one global resourceVersion counter (like etcd's revision), a
  * bounded per-type history of changes (the watch cache) and subscribers for watches and controllers.

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument -- objects of every Kubernetes kind are handled as untyped JSON here, as the apiserver handles them */
 /** Validation (422 Invalid) for the fields the engine's manifests exercise. */
 import type { StatusCause } from './status.ts';
 import type { KubeObject } from './types.ts';

@@ -18,14 +18,30 @@ export interface TestCluster {
 }
 
 export async function startTestCluster(options: K8sApiServerOptions = {}): Promise<TestCluster> {
-  const server = await startK8sApiServer({ podReadyDelayMs: 30, podTerminationDelayMs: 20, namespaceFinalizeDelayMs: 100, ...options });
+  const server = await startK8sApiServer({
+    podReadyDelayMs: 30,
+    podTerminationDelayMs: 20,
+    namespaceFinalizeDelayMs: 100,
+    ...options,
+  });
   const dir = mkdtempSync(join(tmpdir(), 'dr-runbook-kube-'));
-  const kubeconfigPath = await server.writeKubeconfig(join(dir, 'kubeconfig'), { context: 'dr-runbook-test', namespace: 'endpoint-stats' });
+  const kubeconfigPath = await server.writeKubeconfig(join(dir, 'kubeconfig'), {
+    context: 'dr-runbook-test',
+    namespace: 'endpoint-stats',
+  });
   const connect = (o: { token?: string; context?: string; namespace?: string } = {}): ClusterPort => {
     let path = kubeconfigPath;
     if (o.token || o.context) {
       path = join(dir, `kubeconfig-${Math.random().toString(36).slice(2)}`);
-      writeFileSync(path, server.kubeconfig({ context: o.context ?? 'dr-runbook-test', namespace: o.namespace ?? 'endpoint-stats', ...(o.token ? { token: o.token } : {}) }), { mode: 0o600 });
+      writeFileSync(
+        path,
+        server.kubeconfig({
+          context: o.context ?? 'dr-runbook-test',
+          namespace: o.namespace ?? 'endpoint-stats',
+          ...(o.token ? { token: o.token } : {}),
+        }),
+        { mode: 0o600 },
+      );
     }
     const connected = connectCluster({ kubeconfigPath: path, ...(o.namespace ? { namespace: o.namespace } : {}) });
     if (!connected.ok) throw new Error(connected.error.message);

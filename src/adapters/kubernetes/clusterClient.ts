@@ -1,5 +1,14 @@
 import { Writable } from 'node:stream';
-import { AppsV1Api, KubeConfig, KubernetesObjectApi, Log, PatchStrategy, setHeaderOptions, Watch, type KubernetesObject } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  KubeConfig,
+  KubernetesObjectApi,
+  Log,
+  PatchStrategy,
+  setHeaderOptions,
+  Watch,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
 import type { ClusterError, KubeObject, ObjectRef } from '../../core/cluster/model.js';
 import type { ClusterPort, ListQuery, LogQuery, ObjectList, PatchType, WatchEvent } from '../../core/cluster/port.js';
 import { err, ok, type Result } from '../../core/result.js';
@@ -19,7 +28,8 @@ export interface ConnectOptions {
 /** Loads the kubeconfig the way kubectl finds it and picks the context. */
 export function loadKubeConfig(options: ConnectOptions = {}): Result<KubeConfig, ClusterError> {
   const kc = new KubeConfig();
-  const where = options.kubeconfigPath ?? (process.env['KUBECONFIG'] ? `$KUBECONFIG (${process.env['KUBECONFIG']})` : '~/.kube/config');
+  const where =
+    options.kubeconfigPath ?? (process.env['KUBECONFIG'] ? `$KUBECONFIG (${process.env['KUBECONFIG']})` : '~/.kube/config');
   try {
     if (options.kubeconfigPath) kc.loadFromFile(options.kubeconfigPath);
     else kc.loadFromDefault();
@@ -29,18 +39,30 @@ export function loadKubeConfig(options: ConnectOptions = {}): Result<KubeConfig,
   if (options.context) {
     if (!kc.getContextObject(options.context)) {
       const known = kc.getContexts().map((c) => c.name);
-      return err(configError(`The kubeconfig ${where} has no context "${options.context}" (it has: ${known.join(', ') || 'none'}).`, options.context));
+      return err(
+        configError(
+          `The kubeconfig ${where} has no context "${options.context}" (it has: ${known.join(', ') || 'none'}).`,
+          options.context,
+        ),
+      );
     }
     kc.setCurrentContext(options.context);
   }
   if (!kc.getCurrentCluster()) {
-    return err(configError(`The kubeconfig ${where} names no cluster for context "${kc.getCurrentContext()}".`, kc.getCurrentContext()));
+    return err(
+      configError(`The kubeconfig ${where} names no cluster for context "${kc.getCurrentContext()}".`, kc.getCurrentContext()),
+    );
   }
   return ok(kc);
 }
 
 function configError(message: string, context: string): ClusterError {
-  return { kind: 'unreachable', context, message, hint: 'Point KUBECONFIG at the kubeconfig of the cluster to recover, or choose another context.' };
+  return {
+    kind: 'unreachable',
+    context,
+    message,
+    hint: 'Point KUBECONFIG at the kubeconfig of the cluster to recover, or choose another context.',
+  };
 }
 
 /** Connects to the cluster of a kubeconfig context. Nothing is sent until the first call. */
@@ -79,10 +101,12 @@ export class KubeClusterClient implements ClusterPort {
   private discover(apiVersion: string, kind: string): Promise<unknown> {
     let pending = this.discovery.get(apiVersion);
     if (!pending) {
-      pending = (this.objects as unknown as { resource(a: string, k: string): Promise<unknown> }).resource(apiVersion, kind).catch((e: unknown) => {
-        this.discovery.delete(apiVersion);
-        throw e;
-      });
+      pending = (this.objects as unknown as { resource(a: string, k: string): Promise<unknown> })
+        .resource(apiVersion, kind)
+        .catch((e: unknown) => {
+          this.discovery.delete(apiVersion);
+          throw e;
+        });
       this.discovery.set(apiVersion, pending);
     }
     return pending;
@@ -150,7 +174,14 @@ export class KubeClusterClient implements ClusterPort {
 
   async create(object: KubeObject, options: { dryRun: boolean }): Promise<Result<KubeObject, ClusterError>> {
     try {
-      return ok((await this.objects.create(object as KubernetesObject, undefined, options.dryRun ? 'All' : undefined, FIELD_MANAGER)) as KubeObject);
+      return ok(
+        (await this.objects.create(
+          object as KubernetesObject,
+          undefined,
+          options.dryRun ? 'All' : undefined,
+          FIELD_MANAGER,
+        )) as KubeObject,
+      );
     } catch (e) {
       return this.fail(e, 'create', refOf(object));
     }
@@ -175,7 +206,9 @@ export class KubeClusterClient implements ClusterPort {
       // client-node reads the target's URL from the body it sends: a merge patch carries the
       // target's identity (the same values, so the patch means the same).
       const target = withIdentity(patch as KubeObject, ref) as KubernetesObject;
-      return ok((await this.objects.patch(target, undefined, undefined, FIELD_MANAGER, undefined, PATCH_TYPES[type])) as KubeObject);
+      return ok(
+        (await this.objects.patch(target, undefined, undefined, FIELD_MANAGER, undefined, PATCH_TYPES[type])) as KubeObject,
+      );
     } catch (e) {
       return this.fail(e, 'patch', ref);
     }
@@ -191,7 +224,11 @@ export class KubeClusterClient implements ClusterPort {
     }
   }
 
-  async watch(query: ListQuery & { resourceVersion: string }, onEvent: (event: WatchEvent) => void, signal: AbortSignal): Promise<Result<void, ClusterError>> {
+  async watch(
+    query: ListQuery & { resourceVersion: string },
+    onEvent: (event: WatchEvent) => void,
+    signal: AbortSignal,
+  ): Promise<Result<void, ClusterError>> {
     const path = await this.collectionPath(query);
     if (!path.ok) return path;
     return new Promise((resolve) => {
@@ -219,7 +256,15 @@ export class KubeClusterClient implements ClusterPort {
           (type, object) => {
             if (type === 'ERROR') {
               const status = object as { code?: number; message?: string };
-              finish(err({ kind: status.code === 410 ? 'notFound' : 'server', status: status.code ?? 500, context: this.context, message: `The watch of ${query.kind} ended: ${status.message ?? 'error'}`, hint: 'It is restarted from a fresh list.' }));
+              finish(
+                err({
+                  kind: status.code === 410 ? 'notFound' : 'server',
+                  status: status.code ?? 500,
+                  context: this.context,
+                  message: `The watch of ${query.kind} ended: ${status.message ?? 'error'}`,
+                  hint: 'It is restarted from a fresh list.',
+                }),
+              );
               controller?.abort();
               return;
             }
@@ -229,7 +274,16 @@ export class KubeClusterClient implements ClusterPort {
             // An aborted watch, or client-node's inactivity timeout: the watch simply ended.
             const name = (error as { name?: string } | null)?.name;
             if (signal.aborted || name === 'AbortError' || name === 'TimeoutError') return finish(ok(undefined));
-            finish(error ? this.fail(error, 'watch', { apiVersion: query.apiVersion, kind: query.kind, name: '', namespace: query.namespace }) : ok(undefined));
+            finish(
+              error
+                ? this.fail(error, 'watch', {
+                    apiVersion: query.apiVersion,
+                    kind: query.kind,
+                    name: '',
+                    namespace: query.namespace,
+                  })
+                : ok(undefined),
+            );
           },
         )
         .then(
@@ -237,12 +291,19 @@ export class KubeClusterClient implements ClusterPort {
             controller = c;
             if (signal.aborted) c.abort();
           },
-          (error: unknown) => finish(this.fail(error, 'watch', { apiVersion: query.apiVersion, kind: query.kind, name: '', namespace: query.namespace })),
+          (error: unknown) =>
+            finish(
+              this.fail(error, 'watch', { apiVersion: query.apiVersion, kind: query.kind, name: '', namespace: query.namespace }),
+            ),
         );
     });
   }
 
-  async logs(query: LogQuery, onText: (text: string) => void | Promise<void>, signal: AbortSignal): Promise<Result<void, ClusterError>> {
+  async logs(
+    query: LogQuery,
+    onText: (text: string) => void | Promise<void>,
+    signal: AbortSignal,
+  ): Promise<Result<void, ClusterError>> {
     const ref: ObjectRef = { apiVersion: 'v1', kind: 'Pod', name: query.pod, namespace: query.namespace };
     if (signal.aborted) return ok(undefined);
     return new Promise((resolve) => {
@@ -304,10 +365,9 @@ export class KubeClusterClient implements ClusterPort {
   private async collectionPath(query: ListQuery): Promise<Result<string, ClusterError>> {
     const ref: ObjectRef = { apiVersion: query.apiVersion, kind: query.kind, name: '', namespace: query.namespace };
     try {
-      const resource = await (this.objects as unknown as { resource(a: string, k: string): Promise<{ name: string; namespaced: boolean } | undefined> }).resource(
-        query.apiVersion,
-        query.kind,
-      );
+      const resource = await (
+        this.objects as unknown as { resource(a: string, k: string): Promise<{ name: string; namespaced: boolean } | undefined> }
+      ).resource(query.apiVersion, query.kind);
       if (!resource) return this.fail(new Error('Unrecognized API version and kind'), 'watch', ref);
       const prefix = query.apiVersion.includes('/') ? `/apis/${query.apiVersion}` : `/api/${query.apiVersion}`;
       const ns = resource.namespaced && query.namespace ? `/namespaces/${encodeURIComponent(query.namespace)}` : '';
@@ -319,14 +379,28 @@ export class KubeClusterClient implements ClusterPort {
 }
 
 function header(ref: ObjectRef): KubernetesObject & { metadata: { name: string } } {
-  return { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) } };
+  return {
+    apiVersion: ref.apiVersion,
+    kind: ref.kind,
+    metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
+  };
 }
 
 function withIdentity(patch: KubeObject, ref: ObjectRef): KubeObject {
   const { metadata } = header(ref);
-  return { ...patch, apiVersion: ref.apiVersion, kind: ref.kind, metadata: { ...patch.metadata, ...(metadata as unknown as Record<string, unknown>) } };
+  return {
+    ...patch,
+    apiVersion: ref.apiVersion,
+    kind: ref.kind,
+    metadata: { ...patch.metadata, ...(metadata as unknown as Record<string, unknown>) },
+  };
 }
 
 function refOf(object: KubeObject): ObjectRef {
-  return { apiVersion: object.apiVersion ?? '', kind: object.kind ?? '', name: object.metadata?.name ?? '', namespace: object.metadata?.namespace };
+  return {
+    apiVersion: object.apiVersion ?? '',
+    kind: object.kind ?? '',
+    name: object.metadata?.name ?? '',
+    namespace: object.metadata?.namespace,
+  };
 }

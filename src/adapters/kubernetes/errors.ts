@@ -10,7 +10,17 @@ interface Status {
   details?: { name?: string; kind?: string; causes?: { reason?: string; message?: string; field?: string }[] };
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'EAI_AGAIN',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_SOCKET',
+]);
 
 export interface ErrorContext {
   readonly context: string;
@@ -50,7 +60,14 @@ export function toClusterError(error: unknown, where: ErrorContext): ClusterErro
           hint: 'Ask for the RBAC permission this needs, or switch to a context that has it.',
         };
       case 404:
-        return { ...base, kind: 'notFound', status: code, message: `${capitalise(subject)} was not found in context "${context}": ${message}`, hint: notFoundHint(status), ...notFoundDetails(status) };
+        return {
+          ...base,
+          kind: 'notFound',
+          status: code,
+          message: `${capitalise(subject)} was not found in context "${context}": ${message}`,
+          hint: notFoundHint(status),
+          ...notFoundDetails(status),
+        };
       case 409: {
         const conflicts = conflictsOf(status);
         if (conflicts.length) {
@@ -63,7 +80,13 @@ export function toClusterError(error: unknown, where: ErrorContext): ClusterErro
             hint: 'Another tool changed these fields. Check why, then apply again with force to take them over.',
           };
         }
-        return { ...base, kind: 'server', status: code, message: `Context "${context}": ${message}`, hint: 'Retry; the object changed while we worked on it.' };
+        return {
+          ...base,
+          kind: 'server',
+          status: code,
+          message: `Context "${context}": ${message}`,
+          hint: 'Retry; the object changed while we worked on it.',
+        };
       }
       case 400:
       case 422:
@@ -95,7 +118,12 @@ export function toClusterError(error: unknown, where: ErrorContext): ClusterErro
     };
   }
   const message = error instanceof Error ? error.message : String(error);
-  return { ...base, kind: 'server', message: `Context "${context}": ${where.action} ${subject} failed: ${message}`, hint: 'See the DR Runbook log for details.' };
+  return {
+    ...base,
+    kind: 'server',
+    message: `Context "${context}": ${where.action} ${subject} failed: ${message}`,
+    hint: 'See the DR Runbook log for details.',
+  };
 }
 
 function unknownKind(where: ErrorContext): ClusterError {
@@ -118,7 +146,7 @@ function parseStatus(body: unknown): Status | undefined {
       return { message: body };
     }
   }
-  return typeof body === 'object' && body !== null ? (body as Status) : undefined;
+  return typeof body === 'object' && body !== null ? body : undefined;
 }
 
 function conflictsOf(status: Status | undefined): FieldConflict[] {
@@ -133,7 +161,8 @@ function notFoundDetails(status: Status | undefined): { missing?: { kind: string
 }
 
 function notFoundHint(status: Status | undefined): string {
-  if (status?.details?.kind === 'namespaces') return `Create the namespace "${status.details.name}" first (an earlier step of the plan does).`;
+  if (status?.details?.kind === 'namespaces')
+    return `Create the namespace "${status.details.name}" first (an earlier step of the plan does).`;
   return 'Check the name and namespace.';
 }
 
@@ -141,7 +170,12 @@ function networkErrorCode(error: unknown): string | undefined {
   for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && NETWORK_CODES.has(code)) return code;
-    if (e instanceof Error && /fetch failed|socket hang up|other side closed/i.test(e.message) && !(e as { cause?: unknown }).cause) return 'connection failed';
+    if (
+      e instanceof Error &&
+      /fetch failed|socket hang up|other side closed/i.test(e.message) &&
+      !(e as { cause?: unknown }).cause
+    )
+      return 'connection failed';
     e = (e as { cause?: unknown }).cause;
   }
   if (error instanceof Error && /fetch failed/.test(error.message)) return 'connection failed';

@@ -71,13 +71,19 @@ export interface Preflight {
  * their schema. The dry run's answer also says whether the object exists (a dry-run create has no
  * resourceVersion); an existing one is read to tell "configured" from "unchanged".
  */
-export async function preflightObjects(cluster: ClusterPort, items: readonly ApplyItem[], options: ApplyOptions = {}): Promise<Result<Preflight, ApplyError>> {
+export async function preflightObjects(
+  cluster: ClusterPort,
+  items: readonly ApplyItem[],
+  options: ApplyOptions = {},
+): Promise<Result<Preflight, ApplyError>> {
   const force = options.force ?? false;
   const creating = new Set([
     ...(options.expectedNamespaces ?? []),
     ...items.filter((i) => i.ref.kind === 'Namespace').map((i) => i.ref.name),
   ]);
-  const namespaces = [...new Set(items.flatMap((i) => (i.ref.namespace && creating.has(i.ref.namespace) ? [i.ref.namespace] : [])))];
+  const namespaces = [
+    ...new Set(items.flatMap((i) => (i.ref.namespace && creating.has(i.ref.namespace) ? [i.ref.namespace] : []))),
+  ];
   const absent = new Set<string>();
   await Promise.all(
     namespaces.map(async (name) => {
@@ -125,14 +131,25 @@ export async function applyPreflighted(
     if (options.signal?.aborted) return err({ stage: 'cancelled', applied });
     const results = await mapLimit(tier, limit, async ({ item }): Promise<AppliedObject | ApplyFailure> => {
       const plan = preflight.plans.get(item);
-      if (!plan) return { item, error: { kind: 'invalid', context: cluster.context, object: item.ref, message: `${describeRef(item.ref)} was not in the preflight.`, hint: 'Run the preflight again.' } };
+      if (!plan)
+        return {
+          item,
+          error: {
+            kind: 'invalid',
+            context: cluster.context,
+            object: item.ref,
+            message: `${describeRef(item.ref)} was not in the preflight.`,
+            hint: 'Run the preflight again.',
+          },
+        };
       if (plan.action === 'unchanged' && options.fresh) {
         options.onProgress?.({ phase: 'apply', item, action: 'unchanged' });
         return { item, action: 'unchanged', object: plan.dryRun };
       }
       const result = await cluster.apply(item.body, { dryRun: false, force });
       if (!result.ok) return { item, error: result.error };
-      const action: ApplyAction = plan.action === 'unchanged' && !sameDesiredState(plan.dryRun, result.value) ? 'configured' : plan.action;
+      const action: ApplyAction =
+        plan.action === 'unchanged' && !sameDesiredState(plan.dryRun, result.value) ? 'configured' : plan.action;
       options.onProgress?.({ phase: 'apply', item, action });
       return { item, action, object: result.value };
     });
@@ -151,7 +168,11 @@ export async function applyPreflighted(
  * any object is refused, nothing is applied and every failure is returned), then the apply.
  * Re-applying an unchanged step sends no write at all.
  */
-export async function applyObjects(cluster: ClusterPort, items: readonly ApplyItem[], options: ApplyOptions = {}): Promise<Result<AppliedObject[], ApplyError>> {
+export async function applyObjects(
+  cluster: ClusterPort,
+  items: readonly ApplyItem[],
+  options: ApplyOptions = {},
+): Promise<Result<AppliedObject[], ApplyError>> {
   const preflight = await preflightObjects(cluster, items, options);
   if (!preflight.ok) return preflight;
   return applyPreflighted(cluster, preflight.value, items, { ...options, fresh: true });
@@ -173,7 +194,9 @@ function sameDesiredState(live: KubeObject, dryRun: KubeObject): boolean {
 
 /** `file:line Kind ns/name: message. hint` for each failure. */
 export function describeFailures(failures: readonly ApplyFailure[]): string[] {
-  return failures.map((f) => `${f.item.file}:${f.item.line} ${describeRef(f.item.ref)}: ${f.error.message} ${f.error.hint}`.trim());
+  return failures.map((f) =>
+    `${f.item.file}:${f.item.line} ${describeRef(f.item.ref)}: ${f.error.message} ${f.error.hint}`.trim(),
+  );
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight, keeping the order of results. */

@@ -16,7 +16,12 @@ export interface PodDiagnosis {
   /** Why it counts as failing ("CrashLoopBackOff in container api", "not ready"). */
   readonly problem: string;
   readonly restarts: number;
-  readonly lastTermination?: { readonly container: string; readonly reason: string; readonly exitCode: number; readonly finishedAt: string };
+  readonly lastTermination?: {
+    readonly container: string;
+    readonly reason: string;
+    readonly exitCode: number;
+    readonly finishedAt: string;
+  };
   readonly events: readonly PodEvent[];
 }
 
@@ -28,16 +33,39 @@ type ContainerStatus = {
   lastState?: { terminated?: { reason?: string; exitCode?: number; finishedAt?: string } };
 };
 
+/** The fields of a core/v1 Event that a diagnosis shows. */
+type EventObject = KubeObject & {
+  type?: string;
+  reason?: string;
+  message?: string;
+  count?: number;
+  involvedObject?: { name?: string };
+  lastTimestamp?: string | Date;
+  eventTime?: string | Date;
+};
+
+/** Timestamps arrive as strings (watch, raw JSON) or Dates (client-node's typed models). */
+function timestamp(value: unknown): string {
+  if (value instanceof Date) return value.toISOString();
+  return typeof value === 'string' ? value : '';
+}
+
 /** Why a pod is failing, or undefined when it is healthy. */
 export function podProblem(pod: KubeObject): string | undefined {
-  const status = (pod['status'] ?? {}) as { phase?: string; reason?: string; containerStatuses?: ContainerStatus[]; conditions?: { type: string; status: string }[] };
+  const status = (pod['status'] ?? {}) as {
+    phase?: string;
+    reason?: string;
+    containerStatuses?: ContainerStatus[];
+    conditions?: { type: string; status: string }[];
+  };
   const phase = status.phase ?? 'Pending';
   if (phase === 'Succeeded') return undefined;
   if (phase === 'Failed') return `Failed${status.reason ? `: ${status.reason}` : ''}`;
   for (const c of status.containerStatuses ?? []) {
     const waiting = c.state?.waiting?.reason;
     if (waiting && waiting !== 'ContainerCreating' && waiting !== 'PodInitializing') return `${waiting} in container ${c.name}`;
-    if (c.state?.terminated) return `container ${c.name} terminated (${c.state.terminated.reason ?? 'exit'} ${c.state.terminated.exitCode ?? ''})`.trim();
+    if (c.state?.terminated)
+      return `container ${c.name} terminated (${c.state.terminated.reason ?? 'exit'} ${c.state.terminated.exitCode ?? ''})`.trim();
   }
   const readyCondition = status.conditions?.find((x) => x.type === 'Ready');
   if (phase === 'Pending') return 'Pending: not scheduled or not started';
@@ -46,7 +74,11 @@ export function podProblem(pod: KubeObject): string | undefined {
 }
 
 /** "Identify the failure cause": the failing pods of a namespace, their last crash and recent events. */
-export async function diagnoseNamespace(cluster: ClusterPort, namespace: string, eventsPerPod = 5): Promise<Result<PodDiagnosis[], ClusterError>> {
+export async function diagnoseNamespace(
+  cluster: ClusterPort,
+  namespace: string,
+  eventsPerPod = 5,
+): Promise<Result<PodDiagnosis[], ClusterError>> {
   const pods = await cluster.list({ apiVersion: 'v1', kind: 'Pod', namespace });
   if (!pods.ok) return pods;
   const events = await cluster.list({ apiVersion: 'v1', kind: 'Event', namespace, fieldSelector: 'involvedObject.kind=Pod' });
@@ -56,16 +88,16 @@ export async function diagnoseNamespace(cluster: ClusterPort, namespace: string,
     const problem = podProblem(pod);
     if (!problem) continue;
     const name = pod.metadata?.name ?? '';
-    const statuses = ((pod['status'] as { containerStatuses?: ContainerStatus[] } | undefined)?.containerStatuses ?? []);
+    const statuses = (pod['status'] as { containerStatuses?: ContainerStatus[] } | undefined)?.containerStatuses ?? [];
     const crashed = statuses.find((c) => c.lastState?.terminated);
-    const podEvents = events.value.items
-      .filter((e) => (e['involvedObject'] as { name?: string } | undefined)?.name === name)
+    const podEvents = (events.value.items as EventObject[])
+      .filter((e) => e.involvedObject?.name === name)
       .map((e) => ({
-        type: String(e['type'] ?? ''),
-        reason: String(e['reason'] ?? ''),
-        message: String(e['message'] ?? ''),
-        count: Number(e['count'] ?? 1),
-        lastSeen: String(e['lastTimestamp'] ?? e['eventTime'] ?? e.metadata?.creationTimestamp ?? ''),
+        type: e.type ?? '',
+        reason: e.reason ?? '',
+        message: e.message ?? '',
+        count: e.count ?? 1,
+        lastSeen: timestamp(e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp),
       }))
       .sort((a, b) => b.lastSeen.localeCompare(a.lastSeen))
       .slice(0, eventsPerPod);
@@ -80,7 +112,7 @@ export async function diagnoseNamespace(cluster: ClusterPort, namespace: string,
               container: crashed.name,
               reason: crashed.lastState.terminated.reason ?? 'Unknown',
               exitCode: crashed.lastState.terminated.exitCode ?? -1,
-              finishedAt: String(crashed.lastState.terminated.finishedAt ?? ''),
+              finishedAt: timestamp(crashed.lastState.terminated.finishedAt),
             },
           }
         : {}),

@@ -27,7 +27,13 @@ export async function followTargetFor(cluster: ClusterPort, ref: ObjectRef): Pro
   const read = await cluster.read({ ...ref, namespace });
   if (!read.ok) return read;
   if (!read.value) {
-    return err({ kind: 'notFound', context: cluster.context, object: ref, message: `${describeRef({ ...ref, namespace })} does not exist in context "${cluster.context}".`, hint: 'Check the name and namespace.' });
+    return err({
+      kind: 'notFound',
+      context: cluster.context,
+      object: ref,
+      message: `${describeRef({ ...ref, namespace })} does not exist in context "${cluster.context}".`,
+      hint: 'Check the name and namespace.',
+    });
   }
   return ok({ namespace, selector: selectorString(read.value), name: `${namespace}/${ref.name}` });
 }
@@ -43,7 +49,11 @@ interface Stream {
  * the server ends while its pod lives reconnects from the last timestamp seen, with no gap and no
  * repeated line. Resolves when the signal aborts (ok) or the pod watch fails for good.
  */
-export async function followLogs(cluster: ClusterPort, target: FollowTarget, options: FollowOptions): Promise<Result<void, ClusterError>> {
+export async function followLogs(
+  cluster: ClusterPort,
+  target: FollowTarget,
+  options: FollowOptions,
+): Promise<Result<void, ClusterError>> {
   const { signal } = options;
   const maxBuffered = options.maxBufferedLines ?? 10_000;
   const reconnectDelay = options.reconnectDelayMs ?? 500;
@@ -210,9 +220,13 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }

@@ -41,9 +41,12 @@ const SERVER_SET_ANNOTATIONS = [
  */
 export function copyForNamespace(object: KubeObject, to: string): { object: KubeObject; notes: string[] } | { skip: string } {
   const meta = object.metadata ?? {};
-  if (meta.ownerReferences?.some((o) => o.controller)) return { skip: `managed by ${meta.ownerReferences.find((o) => o.controller)!.kind}` };
-  if (object.kind === 'ConfigMap' && meta.name === 'kube-root-ca.crt') return { skip: 'created by Kubernetes in every namespace' };
-  if (object.kind === 'Secret' && object['type'] === 'kubernetes.io/service-account-token') return { skip: 'a service account token' };
+  if (meta.ownerReferences?.some((o) => o.controller))
+    return { skip: `managed by ${meta.ownerReferences.find((o) => o.controller)!.kind}` };
+  if (object.kind === 'ConfigMap' && meta.name === 'kube-root-ca.crt')
+    return { skip: 'created by Kubernetes in every namespace' };
+  if (object.kind === 'Secret' && object['type'] === 'kubernetes.io/service-account-token')
+    return { skip: 'a service account token' };
   const notes: string[] = [];
   const copy = structuredClone(object) as KubeObject & Record<string, unknown>;
   const annotations = { ...meta.annotations };
@@ -91,7 +94,12 @@ export function copyForNamespace(object: KubeObject, to: string): { object: Kube
 /** Reads what the source namespace holds and plans its copy: the dry-run list shown before copying. */
 export async function planNamespaceCopy(cluster: ClusterPort, from: string, to: string): Promise<Result<CopyPlan, ClusterError>> {
   if (from === to) {
-    return err({ kind: 'invalid', context: cluster.context, message: `The copy's target namespace is the source namespace (${from}).`, hint: 'Name a separate test namespace.' });
+    return err({
+      kind: 'invalid',
+      context: cluster.context,
+      message: `The copy's target namespace is the source namespace (${from}).`,
+      hint: 'Name a separate test namespace.',
+    });
   }
   const items: (ApplyItem & { notes: string[] })[] = [];
   const skipped: { name: string; kind: string; why: string }[] = [];
@@ -102,13 +110,18 @@ export async function planNamespaceCopy(cluster: ClusterPort, from: string, to: 
       const full = { apiVersion: type.apiVersion, kind: type.kind, ...object };
       const result = copyForNamespace(full, to);
       if ('skip' in result) skipped.push({ name: object.metadata?.name ?? '', kind: type.kind, why: result.skip });
-      else items.push({ body: result.object, ref: refOf(result.object), file: `namespace ${from}`, line: 0, notes: result.notes });
+      else
+        items.push({ body: result.object, ref: refOf(result.object), file: `namespace ${from}`, line: 0, notes: result.notes });
     }
   }
   return ok({ from, to, items, skipped });
 }
 
 /** Applies a copy plan in the target namespace (with the usual preflight). */
-export async function executeNamespaceCopy(cluster: ClusterPort, plan: CopyPlan, options: ApplyOptions = {}): Promise<Result<AppliedObject[], ApplyError>> {
+export async function executeNamespaceCopy(
+  cluster: ClusterPort,
+  plan: CopyPlan,
+  options: ApplyOptions = {},
+): Promise<Result<AppliedObject[], ApplyError>> {
   return applyObjects(cluster, plan.items, options);
 }

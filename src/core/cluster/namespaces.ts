@@ -7,7 +7,11 @@ export function namespaceRef(name: string): ObjectRef {
 }
 
 /** `kubectl create namespace NAME`, except that an existing namespace is fine ("unchanged"). */
-export async function createNamespace(cluster: ClusterPort, name: string, options: { readonly dryRun?: boolean } = {}): Promise<Result<'created' | 'exists', ClusterError>> {
+export async function createNamespace(
+  cluster: ClusterPort,
+  name: string,
+  options: { readonly dryRun?: boolean } = {},
+): Promise<Result<'created' | 'exists', ClusterError>> {
   const existing = await cluster.read(namespaceRef(name));
   if (!existing.ok) return existing;
   if (existing.value) {
@@ -23,11 +27,15 @@ export async function createNamespace(cluster: ClusterPort, name: string, option
     }
     return ok('exists');
   }
-  const created = await cluster.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { dryRun: options.dryRun ?? false });
+  const created = await cluster.create(
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
+    { dryRun: options.dryRun ?? false },
+  );
   return created.ok ? ok('created') : created;
 }
 
-export type DeleteNamespaceError = ClusterError | { readonly kind: 'timeout' | 'cancelled'; readonly message: string; readonly hint: string };
+export type DeleteNamespaceError =
+  ClusterError | { readonly kind: 'timeout' | 'cancelled'; readonly message: string; readonly hint: string };
 
 /**
  * `kubectl delete namespace NAME --wait`: deletes it, then watches until it is really gone
@@ -58,12 +66,16 @@ export async function deleteNamespace(
       const local = new AbortController();
       const forward = (): void => local.abort();
       controller.signal.addEventListener('abort', forward);
-      await cluster.watch({ ...query, resourceVersion: listed.value.resourceVersion }, (event) => {
-        if (event.type === 'DELETED') {
-          gone = true;
-          local.abort();
-        }
-      }, local.signal);
+      await cluster.watch(
+        { ...query, resourceVersion: listed.value.resourceVersion },
+        (event) => {
+          if (event.type === 'DELETED') {
+            gone = true;
+            local.abort();
+          }
+        },
+        local.signal,
+      );
       controller.signal.removeEventListener('abort', forward);
       if (gone) return ok('deleted');
     }
@@ -72,6 +84,14 @@ export async function deleteNamespace(
     options.signal?.removeEventListener('abort', onAbort);
   }
   return options.signal?.aborted || Date.now() < deadline
-    ? err({ kind: 'cancelled', message: `Stopped waiting for namespace ${name} to be deleted.`, hint: 'It may still be terminating; check it before creating it again.' })
-    : err({ kind: 'timeout', message: `Namespace ${name} was still terminating after ${Math.round(options.timeoutMs / 1000)} s.`, hint: 'Look for finalizers that block it (kubectl get namespace NAME -o yaml).' });
+    ? err({
+        kind: 'cancelled',
+        message: `Stopped waiting for namespace ${name} to be deleted.`,
+        hint: 'It may still be terminating; check it before creating it again.',
+      })
+    : err({
+        kind: 'timeout',
+        message: `Namespace ${name} was still terminating after ${Math.round(options.timeoutMs / 1000)} s.`,
+        hint: 'Look for finalizers that block it (kubectl get namespace NAME -o yaml).',
+      });
 }

@@ -50,7 +50,10 @@ export interface ClusterPort {
   readonly server: string;
 
   /** Server-side apply with our field manager; `dryRun` persists nothing. */
-  apply(object: KubeObject, options: { readonly dryRun: boolean; readonly force: boolean }): Promise<Result<KubeObject, ClusterError>>;
+  apply(
+    object: KubeObject,
+    options: { readonly dryRun: boolean; readonly force: boolean },
+  ): Promise<Result<KubeObject, ClusterError>>;
   /** The object, or undefined when it does not exist. */
   read(ref: ObjectRef): Promise<Result<KubeObject | undefined, ClusterError>>;
   list(query: ListQuery): Promise<Result<ObjectList, ClusterError>>;
@@ -67,6 +70,9 @@ export interface ClusterPort {
     onEvent: (event: WatchEvent) => void,
     signal: AbortSignal,
   ): Promise<Result<void, ClusterError>>;
-  /** Streams a container's log; resolves when the stream ends or the signal aborts. */
-  logs(query: LogQuery, onText: (text: string) => void, signal: AbortSignal): Promise<Result<void, ClusterError>>;
+  /**
+   * Streams a container's log; resolves when the stream ends or the signal aborts. The stream
+   * waits for a promise `onText` returns: a slow consumer slows the stream, nothing piles up.
+   */
+  logs(query: LogQuery, onText: (text: string) => void | Promise<void>, signal: AbortSignal): Promise<Result<void, ClusterError>>;
 }

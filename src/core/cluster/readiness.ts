@@ -41,7 +41,11 @@ export function describeWaitError(error: WaitError): string {
  * object is listed once, then watched from that list's resourceVersion; a watch the server ends
  * (or a 410 Gone) starts again from a fresh list.
  */
-export async function waitForReady(cluster: ClusterPort, refs: readonly ObjectRef[], options: WaitOptions): Promise<Result<ReadinessEvent[], WaitError>> {
+export async function waitForReady(
+  cluster: ClusterPort,
+  refs: readonly ObjectRef[],
+  options: WaitOptions,
+): Promise<Result<ReadinessEvent[], WaitError>> {
   const controller = new AbortController();
   const latest = new Map<ObjectRef, ReadinessEvent>();
   let outcome: WaitError | undefined;
@@ -104,11 +108,17 @@ async function waitForOne(
     service ? judgeReadiness(service, object) : object ? judgeReadiness(object) : { state: 'waiting', reason: 'not created yet' };
   let failures = 0;
   while (!signal.aborted) {
-    const query = { apiVersion: watched.apiVersion, kind: watched.kind, namespace: watched.namespace, fieldSelector: `metadata.name=${watched.name}` };
+    const query = {
+      apiVersion: watched.apiVersion,
+      kind: watched.kind,
+      namespace: watched.namespace,
+      fieldSelector: `metadata.name=${watched.name}`,
+    };
     const listed = await cluster.list(query);
     if (signal.aborted) break;
     if (!listed.ok) {
-      if (++failures > 3 || listed.error.kind === 'forbidden' || listed.error.kind === 'unauthorized') return err({ kind: 'cluster', error: listed.error });
+      if (++failures > 3 || listed.error.kind === 'forbidden' || listed.error.kind === 'unauthorized')
+        return err({ kind: 'cluster', error: listed.error });
       await sleep(250 * failures, signal);
       continue;
     }
@@ -121,19 +131,24 @@ async function waitForOne(
     const local = new AbortController();
     const forward = (): void => local.abort();
     signal.addEventListener('abort', forward);
-    const watch = await cluster.watch({ ...query, resourceVersion: listed.value.resourceVersion }, (event) => {
-      if (event.type === 'BOOKMARK') return;
-      seen.verdict = judge(event.type === 'DELETED' ? undefined : event.object);
-      report({ ref, ...seen.verdict });
-      if (seen.verdict.state !== 'waiting') local.abort();
-    }, local.signal);
+    const watch = await cluster.watch(
+      { ...query, resourceVersion: listed.value.resourceVersion },
+      (event) => {
+        if (event.type === 'BOOKMARK') return;
+        seen.verdict = judge(event.type === 'DELETED' ? undefined : event.object);
+        report({ ref, ...seen.verdict });
+        if (seen.verdict.state !== 'waiting') local.abort();
+      },
+      local.signal,
+    );
     signal.removeEventListener('abort', forward);
     const { verdict } = seen;
     if (verdict.state === 'ready') return ok(undefined);
     if (verdict.state === 'failed') return err({ kind: 'failed', failed: [{ ref, ...verdict }] });
     // The watch ended (server timeout, 410 Gone, dropped stream): list again and carry on.
     if (!watch.ok && watch.error.status !== 410 && !signal.aborted) {
-      if (watch.error.kind === 'forbidden' || watch.error.kind === 'unauthorized' || ++failures > 3) return err({ kind: 'cluster', error: watch.error });
+      if (watch.error.kind === 'forbidden' || watch.error.kind === 'unauthorized' || ++failures > 3)
+        return err({ kind: 'cluster', error: watch.error });
       await sleep(250 * failures, signal);
     }
   }
@@ -143,9 +158,13 @@ async function waitForOne(
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }

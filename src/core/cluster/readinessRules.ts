@@ -32,7 +32,17 @@ function num(value: unknown, fallback = 0): number {
 
 /** The kinds whose readiness needs more than existing. */
 export function hasReadinessRule(kind: string): boolean {
-  return ['Deployment', 'StatefulSet', 'DaemonSet', 'PersistentVolumeClaim', 'PersistentVolume', 'Namespace', 'Job', 'Pod', 'Service'].includes(kind);
+  return [
+    'Deployment',
+    'StatefulSet',
+    'DaemonSet',
+    'PersistentVolumeClaim',
+    'PersistentVolume',
+    'Namespace',
+    'Job',
+    'Pod',
+    'Service',
+  ].includes(kind);
 }
 
 /**
@@ -48,8 +58,11 @@ export function judgeReadiness(object: KubeObject, related?: KubeObject): Readin
     case 'DaemonSet': {
       const desired = num(field(object, 'status', 'desiredNumberScheduled'));
       const readyCount = num(field(object, 'status', 'numberReady'));
-      if (num(field(object, 'status', 'observedGeneration')) < num(object.metadata?.generation)) return waiting('waiting for the spec update to be observed');
-      return readyCount >= desired ? ready(`${readyCount} of ${desired} pods ready`) : waiting(`${readyCount} of ${desired} pods ready`);
+      if (num(field(object, 'status', 'observedGeneration')) < num(object.metadata?.generation))
+        return waiting('waiting for the spec update to be observed');
+      return readyCount >= desired
+        ? ready(`${readyCount} of ${desired} pods ready`)
+        : waiting(`${readyCount} of ${desired} pods ready`);
     }
     case 'PersistentVolumeClaim': {
       const phase = field<string>(object, 'status', 'phase') ?? 'Pending';
@@ -70,7 +83,9 @@ export function judgeReadiness(object: KubeObject, related?: KubeObject): Readin
       if (cs.some((c) => c.type === 'Complete' && c.status === 'True')) return ready('Complete');
       const failure = cs.find((c) => c.type === 'Failed' && c.status === 'True');
       if (failure) return failed(`Failed: ${failure.reason ?? ''} ${failure.message ?? ''}`.trim());
-      return waiting(`${num(field(object, 'status', 'succeeded'))} of ${num(field(object, 'spec', 'completions'), 1)} completions`);
+      return waiting(
+        `${num(field(object, 'status', 'succeeded'))} of ${num(field(object, 'spec', 'completions'), 1)} completions`,
+      );
     }
     case 'Pod':
       return podReadiness(object);
@@ -92,7 +107,8 @@ function deploymentReadiness(object: KubeObject): Readiness {
   const observed = num(field(object, 'status', 'observedGeneration'));
   if (observed < generation) return waiting('waiting for the deployment spec update to be observed');
   const progressing = conditions(object).find((c) => c.type === 'Progressing');
-  if (progressing?.reason === 'ProgressDeadlineExceeded') return failed(`deployment "${object.metadata?.name}" exceeded its progress deadline`);
+  if (progressing?.reason === 'ProgressDeadlineExceeded')
+    return failed(`deployment "${object.metadata?.name}" exceeded its progress deadline`);
   const desired = num(field(object, 'spec', 'replicas'), 1);
   const updated = num(field(object, 'status', 'updatedReplicas'));
   const replicas = num(field(object, 'status', 'replicas'));
@@ -105,7 +121,8 @@ function deploymentReadiness(object: KubeObject): Readiness {
 
 function statefulSetReadiness(object: KubeObject): Readiness {
   const generation = num(object.metadata?.generation);
-  if (num(field(object, 'status', 'observedGeneration')) < generation) return waiting('waiting for the statefulset spec update to be observed');
+  if (num(field(object, 'status', 'observedGeneration')) < generation)
+    return waiting('waiting for the statefulset spec update to be observed');
   const desired = num(field(object, 'spec', 'replicas'), 1);
   const readyCount = num(field(object, 'status', 'readyReplicas'));
   if (readyCount < desired) return waiting(`${readyCount} of ${desired} pods are ready`);
@@ -119,15 +136,30 @@ function statefulSetReadiness(object: KubeObject): Readiness {
   return ready(`${readyCount} of ${desired} pods ready`);
 }
 
-const STUCK_REASONS = new Set(['CrashLoopBackOff', 'ImagePullBackOff', 'ErrImagePull', 'CreateContainerConfigError', 'InvalidImageName', 'CreateContainerError']);
+const STUCK_REASONS = new Set([
+  'CrashLoopBackOff',
+  'ImagePullBackOff',
+  'ErrImagePull',
+  'CreateContainerConfigError',
+  'InvalidImageName',
+  'CreateContainerError',
+]);
 
 function podReadiness(object: KubeObject): Readiness {
   const phase = field<string>(object, 'status', 'phase') ?? 'Pending';
   if (phase === 'Succeeded') return ready('Succeeded');
   if (phase === 'Failed') return failed(`Failed: ${field<string>(object, 'status', 'reason') ?? ''}`.trim());
-  const statuses = field<{ name: string; state?: { waiting?: { reason?: string; message?: string } } }[]>(object, 'status', 'containerStatuses') ?? [];
+  const statuses =
+    field<{ name: string; state?: { waiting?: { reason?: string; message?: string } } }[]>(
+      object,
+      'status',
+      'containerStatuses',
+    ) ?? [];
   const stuck = statuses.find((s) => s.state?.waiting?.reason && STUCK_REASONS.has(s.state.waiting.reason));
-  if (stuck) return failed(`container ${stuck.name}: ${stuck.state!.waiting!.reason}${stuck.state!.waiting!.message ? ` (${stuck.state!.waiting!.message})` : ''}`);
+  if (stuck)
+    return failed(
+      `container ${stuck.name}: ${stuck.state!.waiting!.reason}${stuck.state!.waiting!.message ? ` (${stuck.state!.waiting!.message})` : ''}`,
+    );
   const readyCondition = conditions(object).find((c) => c.type === 'Ready');
   return readyCondition?.status === 'True' ? ready('Ready') : waiting(phase);
 }

@@ -52,13 +52,17 @@ function revisionOf(object: KubeObject): number {
 }
 
 function templateOf(object: KubeObject): Template {
-  return ((object['spec'] as { template?: Template } | undefined)?.template ?? {}) as Template;
+  return (object['spec'] as { template?: Template } | undefined)?.template ?? {};
 }
 
 /** The ReplicaSets a Deployment controls, by owner reference. */
 export function ownedReplicaSets(deployment: KubeObject, replicaSets: readonly KubeObject[]): KubeObject[] {
   const uid = deployment.metadata?.uid;
-  return replicaSets.filter((rs) => rs.metadata?.ownerReferences?.some((o) => o.kind === 'Deployment' && (uid ? o.uid === uid : o.name === deployment.metadata?.name)));
+  return replicaSets.filter((rs) =>
+    rs.metadata?.ownerReferences?.some(
+      (o) => o.kind === 'Deployment' && (uid ? o.uid === uid : o.name === deployment.metadata?.name),
+    ),
+  );
 }
 
 /**
@@ -66,8 +70,17 @@ export function ownedReplicaSets(deployment: KubeObject, replicaSets: readonly K
  * below the current one) or the one asked for, and the JSON patch that puts its pod template
  * back. Pure: takes the Deployment and its ReplicaSets as read from the cluster.
  */
-export function planRollback(deployment: KubeObject, replicaSets: readonly KubeObject[], toRevision?: number): Result<RollbackPlan, RollbackError> {
-  const ref: ObjectRef = { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata?.name ?? '', namespace: deployment.metadata?.namespace };
+export function planRollback(
+  deployment: KubeObject,
+  replicaSets: readonly KubeObject[],
+  toRevision?: number,
+): Result<RollbackPlan, RollbackError> {
+  const ref: ObjectRef = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    name: deployment.metadata?.name ?? '',
+    namespace: deployment.metadata?.namespace,
+  };
   if ((deployment['spec'] as { paused?: boolean } | undefined)?.paused) {
     return err({ kind: 'paused', message: `${describeRef(ref)} is paused: resume it before rolling back.` });
   }
@@ -101,7 +114,10 @@ export function planRollback(deployment: KubeObject, replicaSets: readonly KubeO
   const restored: Template = { ...oldTemplate, metadata: { ...oldTemplate.metadata, labels } };
   const liveTemplate = templateOf(deployment);
   if (JSON.stringify(normaliseTemplate(restored)) === JSON.stringify(normaliseTemplate(liveTemplate))) {
-    return err({ kind: 'alreadyThere', message: `${describeRef(ref)} already runs the pod template of revision ${target.revision}: nothing to roll back.` });
+    return err({
+      kind: 'alreadyThere',
+      message: `${describeRef(ref)} already runs the pod template of revision ${target.revision}: nothing to roll back.`,
+    });
   }
   const annotations = { ...deployment.metadata?.annotations };
   for (const [key, value] of Object.entries(target.rs.metadata?.annotations ?? {})) {
@@ -128,7 +144,8 @@ function normaliseTemplate(template: Template): unknown {
 /** Images and env values that differ between the running template and the one restored. */
 export function templateChanges(from: Template, to: Template): RollbackChange[] {
   const changes: RollbackChange[] = [];
-  const containers = (t: Template): Map<string, Container> => new Map([...(t.spec?.initContainers ?? []), ...(t.spec?.containers ?? [])].map((c) => [c.name, c]));
+  const containers = (t: Template): Map<string, Container> =>
+    new Map([...(t.spec?.initContainers ?? []), ...(t.spec?.containers ?? [])].map((c) => [c.name, c]));
   const before = containers(from);
   const after = containers(to);
   for (const name of new Set([...before.keys(), ...after.keys()])) {
@@ -144,7 +161,8 @@ export function templateChanges(from: Template, to: Template): RollbackChange[] 
     const envA = new Map((a.env ?? []).map((e) => [e.name, envValue(e)]));
     const envB = new Map((b.env ?? []).map((e) => [e.name, envValue(e)]));
     for (const key of new Set([...envA.keys(), ...envB.keys()])) {
-      if (envA.get(key) !== envB.get(key)) changes.push({ container: name, what: 'env', name: key, from: envA.get(key), to: envB.get(key) });
+      if (envA.get(key) !== envB.get(key))
+        changes.push({ container: name, what: 'env', name: key, from: envA.get(key), to: envB.get(key) });
     }
   }
   return changes;
@@ -153,18 +171,30 @@ export function templateChanges(from: Template, to: Template): RollbackChange[] 
 /** "revision 3 → 1: flask-api image nginx:1.27 → nginx:1.26". */
 export function describeRollback(plan: RollbackPlan): string {
   const parts = plan.changes.map((c) =>
-    c.what === 'env' ? `${c.container} env ${c.name}: ${c.from ?? '(unset)'} → ${c.to ?? '(unset)'}` : `${c.container} ${c.what} ${c.from ?? '(none)'} → ${c.to ?? '(none)'}`,
+    c.what === 'env'
+      ? `${c.container} env ${c.name}: ${c.from ?? '(unset)'} → ${c.to ?? '(unset)'}`
+      : `${c.container} ${c.what} ${c.from ?? '(none)'} → ${c.to ?? '(none)'}`,
   );
   return `${describeRef(plan.deployment)}: revision ${plan.fromRevision} → ${plan.toRevision}${parts.length ? `: ${parts.join('; ')}` : ''}`;
 }
 
 /** Reads the Deployment and its ReplicaSets and plans the rollback. */
-export async function prepareRollback(cluster: ClusterPort, ref: ObjectRef, toRevision?: number): Promise<Result<RollbackPlan, RollbackError>> {
+export async function prepareRollback(
+  cluster: ClusterPort,
+  ref: ObjectRef,
+  toRevision?: number,
+): Promise<Result<RollbackPlan, RollbackError>> {
   const read = await cluster.read(ref);
   if (!read.ok) return err({ kind: 'cluster', error: read.error });
   const deployment = read.value;
-  if (!deployment) return err({ kind: 'notFound', message: `${describeRef(ref)} does not exist in context "${cluster.context}".` });
-  const list = await cluster.list({ apiVersion: 'apps/v1', kind: 'ReplicaSet', namespace: ref.namespace, labelSelector: selectorString(deployment) });
+  if (!deployment)
+    return err({ kind: 'notFound', message: `${describeRef(ref)} does not exist in context "${cluster.context}".` });
+  const list = await cluster.list({
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    namespace: ref.namespace,
+    labelSelector: selectorString(deployment),
+  });
   if (!list.ok) return err({ kind: 'cluster', error: list.error });
   return planRollback(deployment, list.value.items, toRevision);
 }
@@ -183,7 +213,16 @@ export async function executeRollback(
 
 /** A label selector string from a workload's spec.selector (matchLabels and matchExpressions). */
 export function selectorString(workload: KubeObject): string {
-  const selector = (workload['spec'] as { selector?: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } } | undefined)?.selector;
+  const selector = (
+    workload['spec'] as
+      | {
+          selector?: {
+            matchLabels?: Record<string, string>;
+            matchExpressions?: { key: string; operator: string; values?: string[] }[];
+          };
+        }
+      | undefined
+  )?.selector;
   const parts = Object.entries(selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
   for (const e of selector?.matchExpressions ?? []) {
     const values = (e.values ?? []).join(',');

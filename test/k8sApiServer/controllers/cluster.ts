@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-call -- objects of every Kubernetes kind are handled as untyped JSON here, as the apiserver handles them */
 /** Namespace termination, garbage collection by ownerReferences, PV/PVC binding and protection, and Endpoints for Services. */
 import type { KubeObject, ResourceType } from '../types.ts';
 import { matchesSelectorObject, newUid, parseQuantity } from '../util.ts';

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument -- objects of every Kubernetes kind are handled as untyped JSON here, as the apiserver handles them */
 /** What every simulated controller gets: typed access to the registry, events, timers and the work queue. */
 import type { LogStore } from '../logs.ts';
 import type { Registry } from '../registry.ts';

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument -- objects of every Kubernetes kind are handled as untyped JSON here, as the apiserver handles them */
 /**
  * The deployment and replicaset controllers: template-hash ReplicaSets with revision annotations,
  * rolling replacement, history limited by revisionHistoryLimit, rollback by template match, and

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument -- objects of every Kubernetes kind are handled as untyped JSON here, as the apiserver handles them */
 /** Runs the simulated controllers: store changes enqueue the affected objects; a work queue reconciles them asynchronously. */
 import type { StoreEvent } from '../types.ts';
 import type { KubeObject } from '../types.ts';

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return -- objects of every Kubernetes kind are handled as untyped JSON here, as the apiserver handles them */
 /**
  * The scheduler and a simulated kubelet: pods wait for their claims to be Bound, get scheduled on
  * the one node, then become Running and Ready after a delay (or fail as their image's behaviour

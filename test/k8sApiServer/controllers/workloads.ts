@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-call -- objects of every Kubernetes kind are handled as untyped JSON here, as the apiserver handles them */
 /** StatefulSet (ordered pods name-0..n-1 with claims from volumeClaimTemplates), DaemonSet and Job controllers. */
 import type { KubeObject } from '../types.ts';
 import { clone, nowTime, randomSuffix, safeHash } from '../util.ts';

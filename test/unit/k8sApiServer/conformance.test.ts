@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-argument -- objects of every Kubernetes kind are handled as untyped JSON here, as the apiserver handles them */
 /**
  * Conformance: every recorded kube-apiserver exchange in ../shared/k8s-api-fixtures is replayed, in
  * file-number order, against one test server, and the status, content type, framing, Status shape

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-call -- objects of every Kubernetes kind are handled as untyped JSON here, as the apiserver handles them */
 /** Conformance, part 1: discovery (001-010), server-side apply (011-025), errors (026-037), dry run (038-041). */
 import assert from 'node:assert/strict';
 import type { Json } from './fixtureReplay.ts';

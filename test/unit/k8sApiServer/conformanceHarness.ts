@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment -- objects of every Kubernetes kind are handled as untyped JSON here, as the apiserver handles them */
 /** Shared state of the conformance replay: one test server, the fixtures, and the comparisons. */
 import assert from 'node:assert/strict';
 import type { K8sApiServer } from '../../k8sApiServer/server.ts';

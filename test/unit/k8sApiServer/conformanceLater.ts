@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-call -- objects of every Kubernetes kind are handled as untyped JSON here, as the apiserver handles them */
 /** Conformance, part 2: watch (042-049), rollout and undo (050-056), pods (057-064), logs (065-074), namespaces (075-080), extras (081-087). */
 import assert from 'node:assert/strict';
 import { send, watchEvents, without } from './fixtureReplay.ts';

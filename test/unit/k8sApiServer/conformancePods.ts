@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-call -- objects of every Kubernetes kind are handled as untyped JSON here, as the apiserver handles them */
 /** Conformance, part 3: pods and readiness (057-064), logs (065-074), namespace deletion (075-080), extras (081-087). */
 import assert from 'node:assert/strict';
 import { parse as parseYaml } from 'yaml';

@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-explicit-any -- objects of every Kubernetes kind are handled as untyped JSON here, as the apiserver handles them */
+/* eslint-disable @typescript-eslint/no-explicit-any -- objects of every Kubernetes kind are handled as untyped JSON here, as the apiserver handles them */
 /** Loading the recorded kube-apiserver exchanges and replaying them against the test server, with shape normalization. */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { request } from 'node:http';

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment -- objects of every Kubernetes kind are handled as untyped JSON here, as the apiserver handles them */
 /**
  * kubectl (the binary on this machine) against the test server. kubectl never sends a bearer token over
  * plain http, so this server serves requests without credentials as admin (anonymousIsAdmin).

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-call -- objects of every Kubernetes kind are handled as untyped JSON here, as the apiserver handles them */
 /** Watch and log streams beyond the fixtures: 410 Expired on a small history, dropped log streams, previous logs, and log throughput. */
 import assert from 'node:assert/strict';
 import { request } from 'node:http';

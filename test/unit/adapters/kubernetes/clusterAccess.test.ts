@@ -57,13 +57,19 @@ describe('cluster access (kubeconfig, credentials, reachability)', () => {
     assert.ok(!result.ok);
     assert.equal(result.error.kind, 'unauthorized');
     assert.equal(result.error.context, 'prod-eu');
-    assert.match(formatClusterError(result.error), /context "prod-eu" .* refused the credentials \(401 Unauthorized\)\. .*log in again/);
+    assert.match(
+      formatClusterError(result.error),
+      /context "prod-eu" .* refused the credentials \(401 Unauthorized\)\. .*log in again/,
+    );
     assert.ok(!formatClusterError(result.error).includes('expired-token'), 'the token is never shown');
   });
 
   it('turns 403 into "may not", with the RBAC hint', async () => {
     const cluster = t.connect({ token: t.server.forbiddenToken });
-    const result = await cluster.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'default' } }, { dryRun: true, force: false });
+    const result = await cluster.apply(
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'default' } },
+      { dryRun: true, force: false },
+    );
     assert.ok(!result.ok);
     assert.equal(result.error.kind, 'forbidden');
     assert.match(formatClusterError(result.error), /Context "dr-runbook-test" may not .*ConfigMap default\/x.*RBAC permission/);
@@ -84,7 +90,10 @@ describe('cluster access (kubeconfig, credentials, reachability)', () => {
     const result = await connected.value.read(NS_REF);
     assert.ok(!result.ok);
     assert.equal(result.error.kind, 'unreachable');
-    assert.match(formatClusterError(result.error), new RegExp(`\\(http://127\\.0\\.0\\.1:${port}\\) cannot be reached .*Check that the cluster is up`));
+    assert.match(
+      formatClusterError(result.error),
+      new RegExp(`\\(http://127\\.0\\.0\\.1:${port}\\) cannot be reached .*Check that the cluster is up`),
+    );
   });
 
   it('turns a 5xx into a server error that says to retry', async () => {

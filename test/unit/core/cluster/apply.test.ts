@@ -76,11 +76,15 @@ describe('applyObjects (server-side apply through client-node)', () => {
     const deployment = t.server.get('apps/v1', 'Deployment', NAMESPACE, 'web');
     assert.equal(deployment?.metadata.managedFields?.[0]?.manager, 'dr-runbook');
     await t.server.waitFor('apps/v1', 'Deployment', NAMESPACE, 'web', (d) => d?.status?.readyReplicas === 2);
-    const before = items.map((i) => t.server.get(i.ref.apiVersion, i.ref.kind, i.ref.namespace, i.ref.name)?.metadata.resourceVersion);
+    const before = items.map(
+      (i) => t.server.get(i.ref.apiVersion, i.ref.kind, i.ref.namespace, i.ref.name)?.metadata.resourceVersion,
+    );
     const again = await applyObjects(t.cluster, items);
     assert.ok(again.ok);
     assert.deepEqual(new Set(again.value.map((a) => a.action)), new Set(['unchanged']));
-    const after = items.map((i) => t.server.get(i.ref.apiVersion, i.ref.kind, i.ref.namespace, i.ref.name)?.metadata.resourceVersion);
+    const after = items.map(
+      (i) => t.server.get(i.ref.apiVersion, i.ref.kind, i.ref.namespace, i.ref.name)?.metadata.resourceVersion,
+    );
     assert.deepEqual(after, before, 'an unchanged re-apply wrote nothing');
   });
 
@@ -95,7 +99,10 @@ describe('applyObjects (server-side apply through client-node)', () => {
     assert.equal(failures.length, 1);
     assert.equal(failures[0]!.item.ref.kind, 'Deployment');
     assert.equal(failures[0]!.error.kind, 'invalid');
-    assert.match(describeFailures(failures)[0]!, /^k8s\/test\.yaml:2 Deployment apply-test\/web: .*spec\.selector: Required value/);
+    assert.match(
+      describeFailures(failures)[0]!,
+      /^k8s\/test\.yaml:2 Deployment apply-test\/web: .*spec\.selector: Required value/,
+    );
     assert.equal(t.server.get('v1', 'Namespace', undefined, NAMESPACE), undefined, 'nothing was applied');
     assert.equal(t.server.get('v1', 'ConfigMap', NAMESPACE, 'web-config'), undefined);
   });
@@ -103,7 +110,12 @@ describe('applyObjects (server-side apply through client-node)', () => {
   it('reports a field conflict with the fields and managers, and forces only when asked', async () => {
     assert.ok((await applyObjects(t.cluster, manifests(STACK))).ok);
     t.server.apply(
-      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'web-config', namespace: NAMESPACE }, data: { MODE: 'maintenance' } },
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'web-config', namespace: NAMESPACE },
+        data: { MODE: 'maintenance' },
+      },
       'kubectl-edit',
     );
     const conflicted = await applyObjects(t.cluster, manifests(STACK));
@@ -131,6 +143,6 @@ describe('applyObjects (server-side apply through client-node)', () => {
     assert.ok(!result.ok && result.error.stage === 'preflight');
     const error = !result.ok && result.error.stage === 'preflight' ? result.error.failures[0]!.error : undefined;
     assert.equal(error?.kind, 'unknownKind');
-    assert.match(error!.message, /context "dr-runbook-test" does not serve example\.com\/v1 Widget/);
+    assert.match(error.message, /context "dr-runbook-test" does not serve example\.com\/v1 Widget/);
   });
 });

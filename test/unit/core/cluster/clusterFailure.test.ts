@@ -51,7 +51,10 @@ describe('the complete-cluster-failure scenario’s manifests, on an empty clust
     for (const step of applySteps) {
       const items = await stepItems(step);
       const applied = await applyObjects(t.cluster, items, { expectedNamespaces: ['endpoint-stats'] });
-      assert.ok(applied.ok, `step ${step.number}: ${applied.ok ? '' : applied.error.stage === 'cancelled' ? 'cancelled' : describeFailures(applied.error.failures).join('\n')}`);
+      assert.ok(
+        applied.ok,
+        `step ${step.number}: ${applied.ok ? '' : applied.error.stage === 'cancelled' ? 'cancelled' : describeFailures(applied.error.failures).join('\n')}`,
+      );
       for (const a of applied.value) {
         assert.equal(a.action, 'created', `step ${step.number}: ${a.item.ref.kind} ${a.item.ref.name}`);
         created.add(`${a.item.ref.kind}/${a.item.ref.name}`);
@@ -63,10 +66,23 @@ describe('the complete-cluster-failure scenario’s manifests, on an empty clust
       );
       assert.ok(ready.ok, `step ${step.number} not ready: ${JSON.stringify(ready.ok ? '' : ready.error)}`);
     }
-    for (const name of ['Namespace/endpoint-stats', 'StatefulSet/postgres', 'Service/db', 'Deployment/flask-api', 'Ingress/endpoint-stats', 'CronJob/postgres-backup']) {
-      assert.ok([...created].some((c) => c === name), `${name} was applied (applied: ${[...created].join(', ')})`);
+    for (const name of [
+      'Namespace/endpoint-stats',
+      'StatefulSet/postgres',
+      'Service/db',
+      'Deployment/flask-api',
+      'Ingress/endpoint-stats',
+      'CronJob/postgres-backup',
+    ]) {
+      assert.ok(
+        [...created].some((c) => c === name),
+        `${name} was applied (applied: ${[...created].join(', ')})`,
+      );
     }
-    assert.ok(!JSON.stringify(t.server.get('v1', 'Secret', 'endpoint-stats', 'postgres-credentials')).includes('${'), 'no placeholder reached the cluster');
+    assert.ok(
+      !JSON.stringify(t.server.get('v1', 'Secret', 'endpoint-stats', 'postgres-credentials')).includes('${'),
+      'no placeholder reached the cluster',
+    );
     for (const step of applySteps) {
       const again = await applyObjects(t.cluster, await stepItems(step));
       assert.ok(again.ok);

@@ -72,7 +72,10 @@ describe('LineFramer', () => {
     assert.equal(framer.resumeFrom, '2026-11-24T10:00:00.2Z');
     framer.reconnected();
     // The server repeats from the second the reconnect asked for.
-    framer.push('2026-11-24T10:00:00.1Z a\n2026-11-24T10:00:00.2Z b\n2026-11-24T10:00:00.2Z b\n2026-11-24T10:00:00.2Z b\n2026-11-24T10:00:00.3Z c\n', out);
+    framer.push(
+      '2026-11-24T10:00:00.1Z a\n2026-11-24T10:00:00.2Z b\n2026-11-24T10:00:00.2Z b\n2026-11-24T10:00:00.2Z b\n2026-11-24T10:00:00.3Z c\n',
+      out,
+    );
     assert.deepEqual(
       out.map((l) => l.text),
       ['a', 'b', 'b', 'b', 'c'],
@@ -124,11 +127,18 @@ describe('followLogs (pod logs through client-node)', () => {
     controller.abort();
     assert.ok((await following).ok);
     const got = received.map((l) => `${l.pod}/${l.container} ${l.text}`);
-    assert.ok(status.filter((s) => s.startsWith('reconnecting')).length >= 4, `the streams were cut and reconnected: ${status.join('; ')}`);
+    assert.ok(
+      status.filter((s) => s.startsWith('reconnecting')).length >= 4,
+      `the streams were cut and reconnected: ${status.join('; ')}`,
+    );
     assert.deepEqual([...got].sort(), [...expected].sort(), 'every line exactly once');
     for (const pod of pods) {
       const mine = got.filter((g) => g.startsWith(`${pod}/flask-api `));
-      assert.deepEqual(mine, expected.filter((e) => e.startsWith(`${pod}/flask-api `)), 'in order per container');
+      assert.deepEqual(
+        mine,
+        expected.filter((e) => e.startsWith(`${pod}/flask-api `)),
+        'in order per container',
+      );
     }
   });
 
@@ -171,7 +181,12 @@ describe('followLogs (pod logs through client-node)', () => {
         await new Promise((r) => setTimeout(r, 20));
       },
     });
-    t.server.emitLogs(NS, pod!, 'flask-api', Array.from({ length: 5_000 }, (_, i) => `line ${i}`));
+    t.server.emitLogs(
+      NS,
+      pod!,
+      'flask-api',
+      Array.from({ length: 5_000 }, (_, i) => `line ${i}`),
+    );
     await until('all lines', () => delivered >= 5_000, 30_000);
     controller.abort();
     await following;

@@ -28,7 +28,15 @@ async function buildProduction(t: TestCluster): Promise<void> {
     });
     const applied = await applyObjects(t.cluster, items, { expectedNamespaces: ['endpoint-stats'] });
     assert.ok(applied.ok);
-    assert.ok((await waitForReady(t.cluster, items.map((i) => i.ref), { timeoutMs: 30_000 })).ok);
+    assert.ok(
+      (
+        await waitForReady(
+          t.cluster,
+          items.map((i) => i.ref),
+          { timeoutMs: 30_000 },
+        )
+      ).ok,
+    );
   }
 }
 
@@ -78,17 +86,31 @@ describe('namespaces', () => {
     const plan = await planNamespaceCopy(t.cluster, 'endpoint-stats', 'endpoint-stats-dr-test');
     assert.ok(plan.ok);
     const kinds = new Set(plan.value.items.map((i) => i.ref.kind));
-    for (const kind of ['ConfigMap', 'Secret', 'Service', 'Deployment', 'StatefulSet', 'PersistentVolumeClaim', 'CronJob', 'Ingress']) assert.ok(kinds.has(kind), kind);
+    for (const kind of [
+      'ConfigMap',
+      'Secret',
+      'Service',
+      'Deployment',
+      'StatefulSet',
+      'PersistentVolumeClaim',
+      'CronJob',
+      'Ingress',
+    ])
+      assert.ok(kinds.has(kind), kind);
     for (const item of plan.value.items) {
       assert.equal(item.body.metadata?.namespace, 'endpoint-stats-dr-test');
-      for (const field of ['uid', 'resourceVersion', 'managedFields', 'creationTimestamp']) assert.equal(item.body.metadata?.[field], undefined, field);
+      for (const field of ['uid', 'resourceVersion', 'managedFields', 'creationTimestamp'])
+        assert.equal(item.body.metadata?.[field], undefined, field);
       assert.equal(item.body['status'], undefined);
     }
     const service = plan.value.items.find((i) => i.ref.kind === 'Service' && i.ref.name === 'db')!;
     assert.equal((service.body['spec'] as { clusterIP?: string }).clusterIP, undefined);
     const ingress = plan.value.items.find((i) => i.ref.kind === 'Ingress')!;
     const hosts = (ingress.body['spec'] as { rules: { host: string }[] }).rules.map((r) => r.host);
-    assert.ok(hosts.every((h) => h.startsWith('endpoint-stats-dr-test.')), hosts.join(', '));
+    assert.ok(
+      hosts.every((h) => h.startsWith('endpoint-stats-dr-test.')),
+      hosts.join(', '),
+    );
     assert.equal(t.server.list('apps/v1', 'Deployment', 'endpoint-stats-dr-test').length, 0, 'planning copies nothing');
 
     const copied = await executeNamespaceCopy(t.cluster, plan.value);
@@ -112,7 +134,13 @@ describe('namespaces', () => {
       metadata: { name: 'flask-api-broken', namespace: 'endpoint-stats' },
       spec: { containers: [{ name: 'flask-api', image: 'flask-api:broken' }] },
     });
-    const diagnosed = await t.server.waitFor('v1', 'Pod', 'endpoint-stats', 'flask-api-broken', (p) => !!p?.status?.containerStatuses);
+    const diagnosed = await t.server.waitFor(
+      'v1',
+      'Pod',
+      'endpoint-stats',
+      'flask-api-broken',
+      (p) => !!p?.status?.containerStatuses,
+    );
     assert.ok(diagnosed);
     const failing = await diagnoseNamespace(t.cluster, 'endpoint-stats');
     assert.ok(failing.ok);

@@ -56,22 +56,53 @@ function items(image = 'api:1.0') {
 
 describe('readiness rules', () => {
   it('judge a Deployment the way kubectl rollout status does', () => {
-    const d = (status: object, generation = 2) => ({ kind: 'Deployment', metadata: { name: 'api', generation }, spec: { replicas: 2 }, status });
+    const d = (status: object, generation = 2) => ({
+      kind: 'Deployment',
+      metadata: { name: 'api', generation },
+      spec: { replicas: 2 },
+      status,
+    });
     assert.equal(judgeReadiness(d({ observedGeneration: 1 })).reason, 'waiting for the deployment spec update to be observed');
-    assert.equal(judgeReadiness(d({ observedGeneration: 2, updatedReplicas: 1, replicas: 2 })).reason, '1 out of 2 new replicas have been updated');
-    assert.equal(judgeReadiness(d({ observedGeneration: 2, updatedReplicas: 2, replicas: 3 })).reason, '1 old replicas are pending termination');
-    assert.equal(judgeReadiness(d({ observedGeneration: 2, updatedReplicas: 2, replicas: 2, availableReplicas: 1 })).reason, '1 of 2 updated replicas are available');
-    assert.equal(judgeReadiness(d({ observedGeneration: 2, updatedReplicas: 2, replicas: 2, availableReplicas: 2 })).state, 'ready');
-    assert.equal(judgeReadiness(d({ observedGeneration: 2, conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }] })).state, 'failed');
+    assert.equal(
+      judgeReadiness(d({ observedGeneration: 2, updatedReplicas: 1, replicas: 2 })).reason,
+      '1 out of 2 new replicas have been updated',
+    );
+    assert.equal(
+      judgeReadiness(d({ observedGeneration: 2, updatedReplicas: 2, replicas: 3 })).reason,
+      '1 old replicas are pending termination',
+    );
+    assert.equal(
+      judgeReadiness(d({ observedGeneration: 2, updatedReplicas: 2, replicas: 2, availableReplicas: 1 })).reason,
+      '1 of 2 updated replicas are available',
+    );
+    assert.equal(
+      judgeReadiness(d({ observedGeneration: 2, updatedReplicas: 2, replicas: 2, availableReplicas: 2 })).state,
+      'ready',
+    );
+    assert.equal(
+      judgeReadiness(
+        d({ observedGeneration: 2, conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }] }),
+      ).state,
+      'failed',
+    );
   });
 
   it('judge claims, namespaces, jobs and pods', () => {
     assert.equal(judgeReadiness({ kind: 'PersistentVolumeClaim', status: { phase: 'Pending' } }).state, 'waiting');
     assert.equal(judgeReadiness({ kind: 'PersistentVolumeClaim', status: { phase: 'Bound' } }).state, 'ready');
     assert.equal(judgeReadiness({ kind: 'Namespace', status: { phase: 'Terminating' } }).state, 'waiting');
-    assert.equal(judgeReadiness({ kind: 'Job', status: { conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded' }] } }).state, 'failed');
     assert.equal(
-      judgeReadiness({ kind: 'Pod', status: { phase: 'Pending', containerStatuses: [{ name: 'api', state: { waiting: { reason: 'ImagePullBackOff' } } }] } }).reason,
+      judgeReadiness({
+        kind: 'Job',
+        status: { conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded' }] },
+      }).state,
+      'failed',
+    );
+    assert.equal(
+      judgeReadiness({
+        kind: 'Pod',
+        status: { phase: 'Pending', containerStatuses: [{ name: 'api', state: { waiting: { reason: 'ImagePullBackOff' } } }] },
+      }).reason,
       'container api: ImagePullBackOff',
     );
     assert.equal(judgeReadiness({ kind: 'ConfigMap' }).state, 'ready');
@@ -108,7 +139,10 @@ describe('waitForReady (watches against the test server)', () => {
         ['Job', 'ready'],
       ],
     );
-    assert.ok(events.some((e) => e.ref.kind === 'Deployment' && e.state === 'waiting'), 'progress showed the deployment waiting first');
+    assert.ok(
+      events.some((e) => e.ref.kind === 'Deployment' && e.state === 'waiting'),
+      'progress showed the deployment waiting first',
+    );
     assert.equal(t.server.get('apps/v1', 'Deployment', NS, 'api')?.status?.readyReplicas, 2);
   });
 
@@ -127,7 +161,11 @@ describe('waitForReady (watches against the test server)', () => {
     const controller = new AbortController();
     const started = Date.now();
     setTimeout(() => controller.abort(), 200);
-    const result = await waitForReady(t.cluster, items().map((i) => i.ref), { timeoutMs: 60_000, signal: controller.signal });
+    const result = await waitForReady(
+      t.cluster,
+      items().map((i) => i.ref),
+      { timeoutMs: 60_000, signal: controller.signal },
+    );
     assert.ok(!result.ok && result.error.kind === 'cancelled');
     assert.ok(Date.now() - started < 5_000, 'cancellation took too long');
     assert.ok(result.error.kind === 'cancelled' && result.error.pending.some((e) => e.ref.kind === 'Deployment'));
@@ -144,9 +182,16 @@ describe('waitForReady (watches against the test server)', () => {
 
   it('fails fast on a pod stuck pulling its image', async () => {
     t.server.setImageBehaviour('api:typo', { waitingReason: 'ImagePullBackOff' });
-    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'lonely', namespace: 'default' }, spec: { containers: [{ name: 'api', image: 'api:typo' }] } };
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'lonely', namespace: 'default' },
+      spec: { containers: [{ name: 'api', image: 'api:typo' }] },
+    };
     assert.ok((await t.cluster.apply(pod, { dryRun: false, force: false })).ok);
-    const result = await waitForReady(t.cluster, [{ apiVersion: 'v1', kind: 'Pod', name: 'lonely', namespace: 'default' }], { timeoutMs: 10_000 });
+    const result = await waitForReady(t.cluster, [{ apiVersion: 'v1', kind: 'Pod', name: 'lonely', namespace: 'default' }], {
+      timeoutMs: 10_000,
+    });
     assert.ok(!result.ok && result.error.kind === 'failed');
   });
 });

@@ -51,7 +51,10 @@ describe('rollback (kubectl rollout undo, natively)', () => {
     await rollOut(t, 'endpoint-stats/api:1.4.0');
     const plan = await prepareRollback(t.cluster, REF);
     assert.ok(!plan.ok && plan.error.kind === 'noHistory');
-    assert.match(plan.error.kind === 'noHistory' ? plan.error.message : '', /Deployment endpoint-stats\/flask-api has no earlier revision to roll back to \(current revision 1/);
+    assert.match(
+      plan.error.kind === 'noHistory' ? plan.error.message : '',
+      /Deployment endpoint-stats\/flask-api has no earlier revision to roll back to \(current revision 1/,
+    );
   });
 
   it('refuses a deployment that does not exist', async () => {
@@ -93,7 +96,10 @@ describe('rollback (kubectl rollout undo, natively)', () => {
     assert.ok(plan.ok);
     assert.equal(plan.value.changes[0]!.to, 'endpoint-stats/api:1.3.0');
     assert.ok((await executeRollback(t.cluster, plan.value, { timeoutMs: 10_000 })).ok);
-    assert.equal(t.server.get('apps/v1', 'Deployment', NS, 'flask-api')?.spec.template.spec.containers[0].image, 'endpoint-stats/api:1.3.0');
+    assert.equal(
+      t.server.get('apps/v1', 'Deployment', NS, 'flask-api')?.spec.template.spec.containers[0].image,
+      'endpoint-stats/api:1.3.0',
+    );
   });
 
   it('says there is nothing to do when the chosen revision is what runs', async () => {
