@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, sep } from 'node:path';
 import { projectPath } from '../core/paths.js';
+import { ManifestCache } from '../core/manifests/loadManifests.js';
 import { collectProblems, type Problem } from '../core/problems.js';
 import { parsePlan } from '../core/runbook/parsePlan.js';
 import type { Runbook } from '../core/runbook/model.js';
@@ -32,6 +33,8 @@ export class PlanWorkspace implements vscode.Disposable {
   private generation = 0;
   private timer: NodeJS.Timeout | undefined;
   private current: PlanState = { kind: 'loading' };
+  /** Parsed manifests, shared by the Problems scan, the tree and runs. */
+  readonly manifests = new ManifestCache();
 
   constructor(private readonly log: vscode.LogOutputChannel) {
     this.disposables.push(
@@ -68,7 +71,7 @@ export class PlanWorkspace implements vscode.Disposable {
     void vscode.commands.executeCommand('setContext', 'drRunbook.planLoaded', next.kind === 'loaded');
     this.changed.fire();
     if (next.kind === 'loaded') {
-      const problems = await collectProblems(next.root, projectPath(next.root, next.planFile), next.runbook);
+      const problems = await collectProblems(next.root, projectPath(next.root, next.planFile), next.runbook, this.manifests);
       if (generation === this.generation) this.showProblems(next.root, problems);
     } else {
       this.diagnostics.clear();

@@ -40,7 +40,7 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
     const state = this.plan.state;
     if (state.kind !== 'loaded') return [];
     if (!node) return scenarioNodes(state.runbook);
-    return childNodes(node, (step) => stepManifests(state.root, step));
+    return childNodes(node, (step) => stepManifests(state.root, step, this.plan.manifests));
   }
 
   getParent(node: PlanNode): PlanNode | undefined {
