@@ -4,6 +4,11 @@
 # Needs: Debian packages libkrb5-dev (for code-server's kerberos module) and chromium.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
+# Run as an npm script (npm test), this inherits npm's variables, among them the path of the Node
+# that runs that npm: the npm below would put that Node first on its scripts' PATH, and
+# code-server's install refuses anything but Node 24. Start from a clean npm environment.
+while IFS= read -r var; do unset "$var"; done < <(env | sed -n 's/^\(npm_[A-Za-z0-9_]*\)=.*/\1/p')
+unset NODE
 version=${CODE_SERVER_VERSION:-4.139.1}
 cache=${DR_RUNBOOK_CACHE:-$root/.cache}/code-server-$version
 entry=$cache/node_modules/code-server/out/node/entry.js

@@ -38,7 +38,12 @@ export interface CodeServerOptions {
 
 /** Makes sure code-server is installed in the cache, installing it on first use. */
 export async function ensureCodeServer(): Promise<void> {
-  if (existsSync(CODE_SERVER_ENTRY) && existsSync(NODE24) && existsSync(join(CACHE, `code-server-${CODE_SERVER_VERSION}`, '.installed'))) return;
+  if (
+    existsSync(CODE_SERVER_ENTRY) &&
+    existsSync(NODE24) &&
+    existsSync(join(CACHE, `code-server-${CODE_SERVER_VERSION}`, '.installed'))
+  )
+    return;
   await run('bash', [join(ROOT, 'scripts/dev/install-code-server.sh')]);
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium is missing at ${CHROMIUM}: apt-get install -y chromium`);
 }

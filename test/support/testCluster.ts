@@ -58,3 +58,19 @@ export async function startTestCluster(options: K8sApiServerOptions = {}): Promi
     },
   };
 }
+
+/** A fresh test cluster for each test of the enclosing suite: call it inside describe(). */
+export function useTestCluster(options: K8sApiServerOptions = {}): () => TestCluster {
+  let current: TestCluster | undefined;
+  beforeEach(async () => {
+    current = await startTestCluster(options);
+  });
+  afterEach(async () => {
+    await current?.stop();
+    current = undefined;
+  });
+  return () => {
+    if (!current) throw new Error('useTestCluster: no cluster outside a test');
+    return current;
+  };
+}

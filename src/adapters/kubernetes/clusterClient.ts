@@ -231,72 +231,38 @@ export class KubeClusterClient implements ClusterPort {
   ): Promise<Result<void, ClusterError>> {
     const path = await this.collectionPath(query);
     if (!path.ok) return path;
-    return new Promise((resolve) => {
-      let controller: AbortController | undefined;
-      let settled = false;
-      const finish = (result: Result<void, ClusterError>): void => {
-        if (settled) return;
-        settled = true;
-        signal.removeEventListener('abort', onAbort);
-        resolve(result);
-      };
-      const onAbort = (): void => {
-        controller?.abort();
-        finish(ok(undefined));
-      };
-      if (signal.aborted) return finish(ok(undefined));
-      signal.addEventListener('abort', onAbort);
-      const params: Record<string, string | boolean> = { allowWatchBookmarks: true, resourceVersion: query.resourceVersion };
-      if (query.labelSelector) params['labelSelector'] = query.labelSelector;
-      if (query.fieldSelector) params['fieldSelector'] = query.fieldSelector;
-      new Watch(this.kc)
-        .watch(
+    const collection: ObjectRef = { apiVersion: query.apiVersion, kind: query.kind, name: '', namespace: query.namespace };
+    const params: Record<string, string | boolean> = { allowWatchBookmarks: true, resourceVersion: query.resourceVersion };
+    if (query.labelSelector) params['labelSelector'] = query.labelSelector;
+    if (query.fieldSelector) params['fieldSelector'] = query.fieldSelector;
+    return untilStreamEnds(
+      signal,
+      (finish) =>
+        new Watch(this.kc).watch(
           path.value,
           params,
           (type, object) => {
-            if (type === 'ERROR') {
-              const status = object as { code?: number; message?: string };
-              finish(
-                err({
-                  kind: status.code === 410 ? 'notFound' : 'server',
-                  status: status.code ?? 500,
-                  context: this.context,
-                  message: `The watch of ${query.kind} ended: ${status.message ?? 'error'}`,
-                  hint: 'It is restarted from a fresh list.',
-                }),
-              );
-              controller?.abort();
-              return;
-            }
-            onEvent({ type: type as WatchEvent['type'], object: object as KubeObject });
+            if (type !== 'ERROR') return onEvent({ type: type as WatchEvent['type'], object: object as KubeObject });
+            const status = object as { code?: number; message?: string };
+            finish(
+              err({
+                kind: status.code === 410 ? 'notFound' : 'server',
+                status: status.code ?? 500,
+                context: this.context,
+                message: `The watch of ${query.kind} ended: ${status.message ?? 'error'}`,
+                hint: 'It is restarted from a fresh list.',
+              }),
+            );
           },
           (error: unknown) => {
             // An aborted watch, or client-node's inactivity timeout: the watch simply ended.
             const name = (error as { name?: string } | null)?.name;
-            if (signal.aborted || name === 'AbortError' || name === 'TimeoutError') return finish(ok(undefined));
-            finish(
-              error
-                ? this.fail(error, 'watch', {
-                    apiVersion: query.apiVersion,
-                    kind: query.kind,
-                    name: '',
-                    namespace: query.namespace,
-                  })
-                : ok(undefined),
-            );
+            const ended = !error || signal.aborted || name === 'AbortError' || name === 'TimeoutError';
+            finish(ended ? ok(undefined) : this.fail(error, 'watch', collection));
           },
-        )
-        .then(
-          (c) => {
-            controller = c;
-            if (signal.aborted) c.abort();
-          },
-          (error: unknown) =>
-            finish(
-              this.fail(error, 'watch', { apiVersion: query.apiVersion, kind: query.kind, name: '', namespace: query.namespace }),
-            ),
-        );
-    });
+        ),
+      (error) => this.fail(error, 'watch', collection),
+    );
   }
 
   async logs(
@@ -305,60 +271,42 @@ export class KubeClusterClient implements ClusterPort {
     signal: AbortSignal,
   ): Promise<Result<void, ClusterError>> {
     const ref: ObjectRef = { apiVersion: 'v1', kind: 'Pod', name: query.pod, namespace: query.namespace };
-    if (signal.aborted) return ok(undefined);
-    return new Promise((resolve) => {
-      let settled = false;
-      let controller: AbortController | undefined;
-      const finish = (result: Result<void, ClusterError>): void => {
-        if (settled) return;
-        settled = true;
-        signal.removeEventListener('abort', onAbort);
-        resolve(result);
-      };
-      const onAbort = (): void => {
-        controller?.abort();
-        finish(ok(undefined));
-      };
-      signal.addEventListener('abort', onAbort);
-      const decoder = new TextDecoder();
-      // A Writable whose callback waits for the consumer: a slow consumer slows the stream down
-      // (TCP back-pressure) instead of growing a buffer.
-      const sink = new Writable({
-        highWaterMark: 64 * 1024,
-        write(chunk: Buffer, _encoding, callback) {
-          const text = decoder.decode(chunk, { stream: true });
-          Promise.resolve(text ? onText(text) : undefined).then(() => callback(), callback);
-        },
-        final(callback) {
-          callback();
-          finish(ok(undefined));
-        },
-      });
-      sink.on('error', (e) => finish(this.fail(e, 'read the logs of', ref)));
-      // client-node pipes the response into the sink without listening for the response's
-      // errors: an aborted or cut stream would be an uncaught exception. Listen for it here.
-      sink.on('pipe', (source: NodeJS.ReadableStream) => {
-        source.on('error', (e: Error) => {
-          sink.end();
-          finish(signal.aborted || e.name === 'AbortError' ? ok(undefined) : this.fail(e, 'read the logs of', ref));
+    return untilStreamEnds(
+      signal,
+      (finish) => {
+        const decoder = new TextDecoder();
+        // A Writable whose callback waits for the consumer: a slow consumer slows the stream down
+        // (TCP back-pressure) instead of growing a buffer.
+        const sink = new Writable({
+          highWaterMark: 64 * 1024,
+          write(chunk: Buffer, _encoding, callback) {
+            const text = decoder.decode(chunk, { stream: true });
+            Promise.resolve(text ? onText(text) : undefined).then(() => callback(), callback);
+          },
+          final(callback) {
+            callback();
+            finish(ok(undefined));
+          },
         });
-      });
-      sink.on('close', () => finish(ok(undefined)));
-      new Log(this.kc)
-        .log(query.namespace, query.pod, query.container, sink, {
+        sink.on('error', (e) => finish(this.fail(e, 'read the logs of', ref)));
+        sink.on('close', () => finish(ok(undefined)));
+        // client-node pipes the response into the sink without listening for the response's
+        // errors: an aborted or cut stream would be an uncaught exception. Listen for it here.
+        sink.on('pipe', (source: NodeJS.ReadableStream) => {
+          source.on('error', (e: Error) => {
+            sink.end();
+            finish(signal.aborted || e.name === 'AbortError' ? ok(undefined) : this.fail(e, 'read the logs of', ref));
+          });
+        });
+        return new Log(this.kc).log(query.namespace, query.pod, query.container, sink, {
           follow: query.follow,
           timestamps: query.timestamps,
           ...(query.sinceTime ? { sinceTime: query.sinceTime } : {}),
           ...(query.tailLines !== undefined ? { tailLines: query.tailLines } : {}),
-        })
-        .then(
-          (c) => {
-            controller = c;
-            if (signal.aborted) c.abort();
-          },
-          (e: unknown) => finish(signal.aborted ? ok(undefined) : this.fail(e, 'read the logs of', ref)),
-        );
-    });
+        });
+      },
+      (error) => (signal.aborted ? ok(undefined) : this.fail(error, 'read the logs of', ref)),
+    );
   }
 
   /** `/api/v1/namespaces/NS/pods` for a list query, through the same discovery client-node uses. */
@@ -376,6 +324,38 @@ export class KubeClusterClient implements ClusterPort {
       return this.fail(e, 'watch', ref);
     }
   }
+}
+
+/**
+ * Runs one client-node stream (a watch or a log) until it ends, fails, or `signal` aborts, and
+ * aborts the stream's request whichever comes first. `start` opens it and may call `finish`.
+ */
+function untilStreamEnds(
+  signal: AbortSignal,
+  start: (finish: (result: Result<void, ClusterError>) => void) => Promise<AbortController>,
+  failedToStart: (error: unknown) => Result<void, ClusterError>,
+): Promise<Result<void, ClusterError>> {
+  if (signal.aborted) return Promise.resolve(ok(undefined));
+  return new Promise((resolve) => {
+    let controller: AbortController | undefined;
+    let settled = false;
+    const finish = (result: Result<void, ClusterError>): void => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      controller?.abort();
+      resolve(result);
+    };
+    const onAbort = (): void => finish(ok(undefined));
+    signal.addEventListener('abort', onAbort);
+    start(finish).then(
+      (c) => {
+        controller = c;
+        if (settled) c.abort();
+      },
+      (error: unknown) => finish(failedToStart(error)),
+    );
+  });
 }
 
 function header(ref: ObjectRef): KubernetesObject & { metadata: { name: string } } {

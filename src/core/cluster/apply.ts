@@ -1,3 +1,4 @@
+import { mapLimit } from '../async.js';
 import type { ManifestObject } from '../manifests/model.js';
 import { err, ok, type Result } from '../result.js';
 import { applyTiers, isClusterScoped } from './applyOrder.js';
@@ -197,18 +198,4 @@ export function describeFailures(failures: readonly ApplyFailure[]): string[] {
   return failures.map((f) =>
     `${f.item.file}:${f.item.line} ${describeRef(f.item.ref)}: ${f.error.message} ${f.error.hint}`.trim(),
   );
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight, keeping the order of results. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

@@ -1,3 +1,4 @@
+import { sleep } from '../async.js';
 import { err, ok, type Result } from '../result.js';
 import { LineFramer, type LogLine } from './logLines.js';
 import { describeRef, type ClusterError, type KubeObject, type ObjectRef } from './model.js';
@@ -214,19 +215,4 @@ function startedContainers(pod: KubeObject): string[] {
   return [...(status?.initContainerStatuses ?? []), ...(status?.containerStatuses ?? [])]
     .filter((s) => s.state?.running !== undefined || s.state?.terminated !== undefined)
     .map((s) => s.name);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
 }

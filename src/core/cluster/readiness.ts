@@ -1,3 +1,4 @@
+import { sleep } from '../async.js';
 import { err, ok, type Result } from '../result.js';
 import { describeRef, type ClusterError, type KubeObject, type ObjectRef } from './model.js';
 import type { ClusterPort } from './port.js';
@@ -153,18 +154,4 @@ async function waitForOne(
     }
   }
   return ok(undefined);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
 }

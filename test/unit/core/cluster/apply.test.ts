@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { parseManifestText } from '../../../../src/core/manifests/loadManifests.js';
 import { applyItems, applyObjects, describeFailures } from '../../../../src/core/cluster/apply.js';
 import { orderForApply } from '../../../../src/core/cluster/applyOrder.js';
-import { startTestCluster, type TestCluster } from '../../../support/testCluster.js';
+import { useTestCluster } from '../../../support/testCluster.js';
 
 const NAMESPACE = 'apply-test';
 
@@ -45,13 +45,7 @@ metadata: {name: ${NAMESPACE}}
 `;
 
 describe('applyObjects (server-side apply through client-node)', () => {
-  let t: TestCluster;
-  beforeEach(async () => {
-    t = await startTestCluster();
-  });
-  afterEach(async () => {
-    await t.stop();
-  });
+  const cluster = useTestCluster();
 
   it('orders objects so that dependencies come first', () => {
     assert.deepEqual(
@@ -61,6 +55,7 @@ describe('applyObjects (server-side apply through client-node)', () => {
   });
 
   it('applies a step whose namespace it creates itself, then re-applies it with no change', async () => {
+    const t = cluster();
     const items = manifests(STACK);
     const first = await applyObjects(t.cluster, items);
     assert.ok(first.ok, first.ok ? '' : JSON.stringify(first.error));
@@ -89,6 +84,7 @@ describe('applyObjects (server-side apply through client-node)', () => {
   });
 
   it('applies nothing of a step when one object in the middle is refused by the preflight', async () => {
+    const t = cluster();
     // The Deployment (in the middle of the step) has lost its selector: the server refuses it.
     const broken = STACK.replace('  selector: {matchLabels: {app: web}}\n', '');
     const items = manifests(broken);
@@ -108,6 +104,7 @@ describe('applyObjects (server-side apply through client-node)', () => {
   });
 
   it('reports a field conflict with the fields and managers, and forces only when asked', async () => {
+    const t = cluster();
     assert.ok((await applyObjects(t.cluster, manifests(STACK))).ok);
     t.server.apply(
       {
@@ -130,6 +127,7 @@ describe('applyObjects (server-side apply through client-node)', () => {
   });
 
   it('does not fail the preflight for a namespace an earlier step creates', async () => {
+    const t = cluster();
     const items = manifests('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: later, namespace: made-earlier}\ndata: {a: b}\n');
     const refused = await applyObjects(t.cluster, items);
     assert.ok(!refused.ok && refused.error.stage === 'preflight', 'without the hint the namespace is missing');
@@ -138,6 +136,7 @@ describe('applyObjects (server-side apply through client-node)', () => {
   });
 
   it('reports an unknown kind as a typed error naming the context', async () => {
+    const t = cluster();
     const items = manifests('apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n');
     const result = await applyObjects(t.cluster, items);
     assert.ok(!result.ok && result.error.stage === 'preflight');

@@ -1,43 +1,10 @@
 import assert from 'node:assert/strict';
-import { applyItems, applyObjects } from '../../../../src/core/cluster/apply.js';
 import { LineFramer, formatLogLine, type LogLine } from '../../../../src/core/cluster/logLines.js';
 import { followLogs, followTargetFor } from '../../../../src/core/cluster/logs.js';
-import { waitForReady } from '../../../../src/core/cluster/readiness.js';
-import { parseManifestText } from '../../../../src/core/manifests/loadManifests.js';
-import { startTestCluster, type TestCluster } from '../../../support/testCluster.js';
+import { FLASK_API, NS, rollOut } from '../../../support/flaskApi.js';
+import { useTestCluster } from '../../../support/testCluster.js';
 
-const NS = 'endpoint-stats';
-const REF = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'flask-api', namespace: NS };
-
-function deployment(image: string) {
-  const text = `apiVersion: v1
-kind: Namespace
-metadata: {name: ${NS}}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: flask-api}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: flask-api}}
-  template:
-    metadata: {labels: {app: flask-api}}
-    spec:
-      containers:
-      - {name: flask-api, image: ${image}}
-      - {name: proxy, image: envoy:1.30}
-`;
-  return applyItems(parseManifestText(text, 'k8s/core/flask-api.yaml').objects, NS);
-}
-
-async function rollOut(t: TestCluster, image: string): Promise<string[]> {
-  assert.ok((await applyObjects(t.cluster, deployment(image), { force: true })).ok);
-  assert.ok((await waitForReady(t.cluster, [REF], { timeoutMs: 10_000 })).ok);
-  return t.server
-    .list('v1', 'Pod', NS)
-    .filter((p) => p.spec.containers[0].image === image && !p.metadata.deletionTimestamp)
-    .map((p) => p.metadata.name as string);
-}
+const REF = FLASK_API;
 
 async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -84,16 +51,11 @@ describe('LineFramer', () => {
 });
 
 describe('followLogs (pod logs through client-node)', () => {
-  let t: TestCluster;
-  beforeEach(async () => {
-    t = await startTestCluster();
-  });
-  afterEach(async () => {
-    await t.stop();
-  });
+  const cluster = useTestCluster();
 
   it('follows every container of every pod, across dropped streams, with no gap and no duplicate', async () => {
-    const pods = await rollOut(t, 'flask-api:1.0');
+    const t = cluster();
+    const pods = await rollOut(t, 'flask-api:1.0', { sidecar: true });
     assert.equal(pods.length, 2);
     const target = await followTargetFor(t.cluster, REF);
     assert.ok(target.ok);
@@ -143,7 +105,8 @@ describe('followLogs (pod logs through client-node)', () => {
   });
 
   it('picks up the new pods of a rollout and stops following the old ones', async () => {
-    const oldPods = await rollOut(t, 'flask-api:1.0');
+    const t = cluster();
+    const oldPods = await rollOut(t, 'flask-api:1.0', { sidecar: true });
     const target = await followTargetFor(t.cluster, REF);
     assert.ok(target.ok);
     const received: LogLine[] = [];
@@ -155,7 +118,7 @@ describe('followLogs (pod logs through client-node)', () => {
       onStatus: (s) => status.push(s),
     });
     await until('the old pods to be followed', () => oldPods.every((p) => status.includes(`following ${p}/flask-api`)));
-    const newPods = await rollOut(t, 'flask-api:2.0');
+    const newPods = await rollOut(t, 'flask-api:2.0', { sidecar: true });
     assert.equal(newPods.length, 2);
     await until('the new pods to be followed', () => newPods.every((p) => status.includes(`following ${p}/flask-api`)));
     for (const pod of newPods) t.server.emitLogs(NS, pod, 'flask-api', [`hello from ${pod}`]);
@@ -166,7 +129,8 @@ describe('followLogs (pod logs through client-node)', () => {
   });
 
   it('slows the streams down for a slow consumer instead of buffering without bound', async () => {
-    const [pod] = await rollOut(t, 'flask-api:1.0');
+    const t = cluster();
+    const [pod] = await rollOut(t, 'flask-api:1.0', { sidecar: true });
     const target = await followTargetFor(t.cluster, REF);
     assert.ok(target.ok);
     let delivered = 0;

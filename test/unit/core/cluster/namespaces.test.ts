@@ -9,7 +9,7 @@ import { waitForReady } from '../../../../src/core/cluster/readiness.js';
 import { fillSecretTemplate } from '../../../../src/core/manifests/secretTemplate.js';
 import { stepManifests } from '../../../../src/core/problems.js';
 import { parsePlan } from '../../../../src/core/runbook/parsePlan.js';
-import { startTestCluster, type TestCluster } from '../../../support/testCluster.js';
+import { useTestCluster, type TestCluster } from '../../../support/testCluster.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 
@@ -41,21 +41,17 @@ async function buildProduction(t: TestCluster): Promise<void> {
 }
 
 describe('namespaces', () => {
-  let t: TestCluster;
-  beforeEach(async () => {
-    t = await startTestCluster({ namespaceFinalizeDelayMs: 400 });
-  });
-  afterEach(async () => {
-    await t.stop();
-  });
+  const cluster = useTestCluster({ namespaceFinalizeDelayMs: 400 });
 
   it('creates a namespace, and is fine when it exists already', async () => {
+    const t = cluster();
     const first = await createNamespace(t.cluster, 'endpoint-stats-dr-test');
     assert.deepEqual(first, { ok: true, value: 'created' });
     assert.deepEqual(await createNamespace(t.cluster, 'endpoint-stats-dr-test'), { ok: true, value: 'exists' });
   });
 
   it('deletes a namespace and waits until it is really gone, through Terminating', async () => {
+    const t = cluster();
     await createNamespace(t.cluster, 'doomed');
     t.server.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'doomed' }, data: {} });
     const phases: string[] = [];
@@ -70,6 +66,7 @@ describe('namespaces', () => {
   });
 
   it('refuses to create a namespace that is still terminating', async () => {
+    const t = cluster();
     await createNamespace(t.cluster, 'busy');
     const deleting = deleteNamespace(t.cluster, 'busy', { timeoutMs: 10_000 });
     await t.server.waitFor('v1', 'Namespace', undefined, 'busy', (ns) => ns?.status?.phase === 'Terminating');
@@ -81,6 +78,7 @@ describe('namespaces', () => {
 
   it('copies production’s configuration into a test namespace: server fields stripped, hosts changed, dry-run list first', async function () {
     this.timeout(60_000);
+    const t = cluster();
     await buildProduction(t);
     assert.ok((await createNamespace(t.cluster, 'endpoint-stats-dr-test')).ok);
     const plan = await planNamespaceCopy(t.cluster, 'endpoint-stats', 'endpoint-stats-dr-test');
@@ -120,12 +118,14 @@ describe('namespaces', () => {
   });
 
   it('refuses to copy a namespace onto itself', async () => {
+    const t = cluster();
     const plan = await planNamespaceCopy(t.cluster, 'endpoint-stats', 'endpoint-stats');
     assert.ok(!plan.ok && plan.error.kind === 'invalid');
   });
 
   it('finds failing pods with their events and last crash, and the ingress address for DNS', async function () {
     this.timeout(60_000);
+    const t = cluster();
     await buildProduction(t);
     t.server.setImageBehaviour('flask-api:broken', { waitingReason: 'CrashLoopBackOff' });
     t.server.create({

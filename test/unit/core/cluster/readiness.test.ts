@@ -3,7 +3,7 @@ import { applyItems, applyObjects } from '../../../../src/core/cluster/apply.js'
 import { judgeReadiness } from '../../../../src/core/cluster/readinessRules.js';
 import { waitForReady, type ReadinessEvent } from '../../../../src/core/cluster/readiness.js';
 import { parseManifestText } from '../../../../src/core/manifests/loadManifests.js';
-import { startTestCluster, type TestCluster } from '../../../support/testCluster.js';
+import { useTestCluster } from '../../../support/testCluster.js';
 
 const NS = 'ready-test';
 const STACK = `
@@ -110,15 +110,10 @@ describe('readiness rules', () => {
 });
 
 describe('waitForReady (watches against the test server)', () => {
-  let t: TestCluster;
-  beforeEach(async () => {
-    t = await startTestCluster();
-  });
-  afterEach(async () => {
-    await t.stop();
-  });
+  const cluster = useTestCluster();
 
   it('waits for every object of a step by its kind’s rule, reporting progress', async () => {
+    const t = cluster();
     const applied = await applyObjects(t.cluster, items());
     assert.ok(applied.ok);
     const events: ReadinessEvent[] = [];
@@ -147,6 +142,7 @@ describe('waitForReady (watches against the test server)', () => {
   });
 
   it('reports a deployment whose pods never become ready when the time runs out', async () => {
+    const t = cluster();
     t.server.setImageBehaviour('api:broken', { neverReady: true });
     assert.ok((await applyObjects(t.cluster, items('api:broken'))).ok);
     const deployment = items().find((i) => i.ref.kind === 'Deployment')!.ref;
@@ -156,6 +152,7 @@ describe('waitForReady (watches against the test server)', () => {
   });
 
   it('stops at once when cancelled mid-wait', async () => {
+    const t = cluster();
     t.server.setImageBehaviour('api:slow', { neverReady: true });
     assert.ok((await applyObjects(t.cluster, items('api:slow'))).ok);
     const controller = new AbortController();
@@ -172,6 +169,7 @@ describe('waitForReady (watches against the test server)', () => {
   });
 
   it('keeps waiting across a dropped watch stream', async () => {
+    const t = cluster();
     t.server.setImageBehaviour('api:late', { readyDelayMs: 800 });
     assert.ok((await applyObjects(t.cluster, items('api:late'))).ok);
     t.server.faults.dropStreams({ kind: 'watch', path: /deployments/, after: 1, times: 2 });
@@ -181,6 +179,7 @@ describe('waitForReady (watches against the test server)', () => {
   });
 
   it('fails fast on a pod stuck pulling its image', async () => {
+    const t = cluster();
     t.server.setImageBehaviour('api:typo', { waitingReason: 'ImagePullBackOff' });
     const pod = {
       apiVersion: 'v1',

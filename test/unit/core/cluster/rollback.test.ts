@@ -1,53 +1,15 @@
 import assert from 'node:assert/strict';
-import { applyItems, applyObjects } from '../../../../src/core/cluster/apply.js';
 import { describeRollback, executeRollback, prepareRollback } from '../../../../src/core/cluster/rollback.js';
-import { waitForReady } from '../../../../src/core/cluster/readiness.js';
-import { parseManifestText } from '../../../../src/core/manifests/loadManifests.js';
-import { startTestCluster, type TestCluster } from '../../../support/testCluster.js';
+import { FLASK_API, NS, rollOut } from '../../../support/flaskApi.js';
+import { useTestCluster } from '../../../support/testCluster.js';
 
-const NS = 'endpoint-stats';
-const REF = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'flask-api', namespace: NS };
-
-function deployment(image: string, level = 'info') {
-  const text = `apiVersion: v1
-kind: Namespace
-metadata: {name: ${NS}}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: flask-api}
-spec:
-  replicas: 2
-  revisionHistoryLimit: 5
-  selector: {matchLabels: {app: flask-api}}
-  template:
-    metadata: {labels: {app: flask-api}}
-    spec:
-      containers:
-      - name: flask-api
-        image: ${image}
-        env: [{name: LOG_LEVEL, value: ${level}}]
-`;
-  return applyItems(parseManifestText(text, 'k8s/core/flask-api.yaml').objects, NS);
-}
-
-async function rollOut(t: TestCluster, image: string, level?: string): Promise<void> {
-  const applied = await applyObjects(t.cluster, deployment(image, level), { force: true });
-  assert.ok(applied.ok, applied.ok ? '' : JSON.stringify(applied.error));
-  const ready = await waitForReady(t.cluster, [REF], { timeoutMs: 10_000 });
-  assert.ok(ready.ok);
-}
+const REF = FLASK_API;
 
 describe('rollback (kubectl rollout undo, natively)', () => {
-  let t: TestCluster;
-  beforeEach(async () => {
-    t = await startTestCluster();
-  });
-  afterEach(async () => {
-    await t.stop();
-  });
+  const cluster = useTestCluster();
 
   it('refuses clearly when the deployment has no earlier revision', async () => {
+    const t = cluster();
     await rollOut(t, 'endpoint-stats/api:1.4.0');
     const plan = await prepareRollback(t.cluster, REF);
     assert.ok(!plan.ok && plan.error.kind === 'noHistory');
@@ -58,13 +20,15 @@ describe('rollback (kubectl rollout undo, natively)', () => {
   });
 
   it('refuses a deployment that does not exist', async () => {
+    const t = cluster();
     const plan = await prepareRollback(t.cluster, { ...REF, name: 'nope' });
     assert.ok(!plan.ok && plan.error.kind === 'notFound');
   });
 
   it('goes back to the previous revision, showing images, env and revisions first, then waits for the rollout', async () => {
+    const t = cluster();
     await rollOut(t, 'endpoint-stats/api:1.4.0');
-    await rollOut(t, 'endpoint-stats/api:1.5.0', 'debug');
+    await rollOut(t, 'endpoint-stats/api:1.5.0', { logLevel: 'debug' });
     const plan = await prepareRollback(t.cluster, REF);
     assert.ok(plan.ok, plan.ok ? '' : JSON.stringify(plan.error));
     assert.equal(plan.value.fromRevision, 2);
@@ -86,6 +50,7 @@ describe('rollback (kubectl rollout undo, natively)', () => {
   });
 
   it('goes back to a chosen revision, and refuses one that is not kept', async () => {
+    const t = cluster();
     await rollOut(t, 'endpoint-stats/api:1.3.0');
     await rollOut(t, 'endpoint-stats/api:1.4.0');
     await rollOut(t, 'endpoint-stats/api:1.5.0');
@@ -103,6 +68,7 @@ describe('rollback (kubectl rollout undo, natively)', () => {
   });
 
   it('says there is nothing to do when the chosen revision is what runs', async () => {
+    const t = cluster();
     await rollOut(t, 'endpoint-stats/api:1.4.0');
     await rollOut(t, 'endpoint-stats/api:1.5.0');
     const plan = await prepareRollback(t.cluster, REF, 2);
