@@ -19,6 +19,7 @@ describe('the DR Runbook view, like a person uses it', () => {
     const entry = page.locator('.activitybar [aria-label^="DR Runbook"]').first();
     await entry.waitFor({ timeout: 120_000 });
     await entry.click();
+    await workbench.widenSideBar(560);
     const rows = page.locator('.pane-body .monaco-list-row');
     await rows.filter({ hasText: 'Quarterly DR drill' }).waitFor({ timeout: 60_000 });
     const labels = async (): Promise<string[]> =>
@@ -45,5 +46,16 @@ describe('the DR Runbook view, like a person uses it', () => {
       );
     }
     await workbench.screenshot('plan-view.png');
+
+    // An apply step opens onto its manifest files, and a file onto its Kubernetes objects.
+    await rows.filter({ hasText: '4. Bring up the database' }).locator('.monaco-tl-twistie').click();
+    await rows.filter({ hasText: 'k8s/database/postgres.yaml' }).waitFor({ timeout: 30_000 });
+    await rows.filter({ hasText: 'k8s/database/postgres.yaml' }).locator('.monaco-tl-twistie').click();
+    await rows.filter({ hasText: 'StatefulSet postgres' }).waitFor({ timeout: 30_000 });
+    const shown = await labels();
+    for (const label of ['k8s/security/secrets.yaml', 'k8s/maintenance/backup-cronjob.yaml', 'StatefulSet postgres']) {
+      assert.ok(shown.includes(label), `"${label}" is not shown: ${shown.join(' | ')}`);
+    }
+    await workbench.screenshot('plan-view-objects.png');
   });
 });

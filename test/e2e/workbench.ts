@@ -16,6 +16,8 @@ import {
 export interface Workbench {
   readonly page: Page;
   readonly workspace: string;
+  /** Drags the side bar's edge so the side bar is `width` pixels wide. */
+  widenSideBar(width: number): Promise<void>;
   screenshot(name: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -43,6 +45,16 @@ export async function openWorkbench(): Promise<Workbench> {
     return {
       page,
       workspace,
+      async widenSideBar(width) {
+        const sidebar = await page.locator('.part.sidebar').boundingBox();
+        if (!sidebar) return;
+        const edge = sidebar.x + sidebar.width;
+        const y = sidebar.y + sidebar.height / 2;
+        await page.mouse.move(edge + 1, y);
+        await page.mouse.down();
+        await page.mouse.move(sidebar.x + width, y, { steps: 5 });
+        await page.mouse.up();
+      },
       async screenshot(file) {
         const path = join(shots, file);
         await page.screenshot({ path });
