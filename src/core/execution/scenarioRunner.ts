@@ -1,0 +1,134 @@
+import { applyItems, preflightObjects, type ApplyItem } from '../cluster/apply.js';
+import { describeRef, formatClusterError } from '../cluster/model.js';
+import { fillSecretTemplate } from '../manifests/secretTemplate.js';
+import { collectProblems, stepManifests } from '../problems.js';
+import type { Runbook, Scenario, Step } from '../runbook/model.js';
+import { executeStep, type StepContext, type StepOutcome, type StepUi } from './stepExecutor.js';
+
+export type StepState = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'manual';
+
+/** The choice between two steps. `rest` runs the remaining non-destructive steps without asking. */
+export type BetweenSteps = 'continue' | 'skip' | 'stop' | 'rest';
+
+export interface RunUi extends StepUi {
+  /** Asked before each step unless the person chose to run the rest without asking. */
+  beforeStep(step: Step, index: number, total: number): Promise<BetweenSteps>;
+}
+
+export interface RunHooks {
+  /** Each change of a step's state, with its outcome and duration when it ended. */
+  onStep(step: Step, state: StepState, outcome?: StepOutcome, durationMs?: number): void;
+}
+
+export interface PreflightReport {
+  readonly ok: boolean;
+  /** One line per check, prefixed ✔ or ✖. */
+  readonly lines: readonly string[];
+}
+
+/** Steps that change or remove what runs: never run without asking, even after "run the rest". */
+export function isDestructive(step: Step): boolean {
+  return step.commands.some(
+    (c) =>
+      c.kind === 'namespaceDelete' ||
+      c.kind === 'rollback' ||
+      (c.kind === 'script' && /restore/i.test(c.path.value)) ||
+      c.kind === 'other',
+  );
+}
+
+/**
+ * The preflight of a scenario: every file and script it names is there, the cluster answers,
+ * and a server-side dry run of every manifest of every step passes (namespaces the scenario
+ * creates count as present). Changes nothing.
+ */
+export async function preflightScenario(
+  runbook: Runbook,
+  scenario: Scenario,
+  planFile: string,
+  ctx: StepContext,
+): Promise<PreflightReport> {
+  const lines: string[] = [];
+  const problems = (
+    await collectProblems(ctx.root, planFile, { ...runbook, scenarios: [scenario], warnings: [] }, ctx.manifests)
+  ).filter((p) => p.severity === 'error');
+  if (problems.length) for (const p of problems) lines.push(`✖ ${p.file}:${p.line}:${p.column} ${p.message}`);
+  else lines.push('✔ every manifest and script the scenario names is present and readable');
+  const needsCluster = scenario.steps.some((s) =>
+    s.commands.some((c) => c.kind !== 'script' && c.kind !== 'cd' && c.kind !== 'other'),
+  );
+  if (!needsCluster) return { ok: problems.length === 0, lines };
+  const connected = await ctx.cluster();
+  if (!connected.ok) {
+    lines.push(`✖ ${formatClusterError(connected.error)}`);
+    return { ok: false, lines };
+  }
+  const cluster = connected.value;
+  const reach = await cluster.read({ apiVersion: 'v1', kind: 'Namespace', name: 'default', namespace: undefined });
+  if (!reach.ok) {
+    lines.push(`✖ ${formatClusterError(reach.error)}`);
+    return { ok: false, lines };
+  }
+  lines.push(`✔ cluster reachable: context "${cluster.context}" (${cluster.server})`);
+  const items: ApplyItem[] = [];
+  const missingSecrets = new Set<string>();
+  for (const step of scenario.steps.filter((s) => s.kind === 'apply')) {
+    for (const item of applyItems(
+      (await stepManifests(ctx.root, step, ctx.manifests)).flatMap((f) => f.objects),
+      ctx.namespace,
+    )) {
+      const filled = fillSecretTemplate(item.body, ctx.secret);
+      if (!filled.ok) filled.error.missing.forEach((m) => missingSecrets.add(m));
+      else items.push({ ...item, body: filled.value });
+    }
+  }
+  if (missingSecrets.size)
+    lines.push(`✖ secret values not set: ${[...missingSecrets].join(', ')} (environment or "DR Runbook: Set Secret")`);
+  const created = scenario.steps.flatMap((s) => s.commands.flatMap((c) => (c.kind === 'namespaceCreate' ? [c.namespace] : [])));
+  const checked = await preflightObjects(cluster, items, { expectedNamespaces: [ctx.namespace, ...created], signal: ctx.signal });
+  if (checked.ok) lines.push(`✔ server-side dry run of ${items.length} object(s) passed`);
+  else if (checked.error.stage === 'cancelled') lines.push('✖ cancelled');
+  else
+    for (const f of checked.error.failures)
+      lines.push(`✖ ${f.item.file}:${f.item.line} ${describeRef(f.item.ref)}: ${f.error.message}`);
+  return { ok: problems.length === 0 && missingSecrets.size === 0 && checked.ok, lines };
+}
+
+export interface RunResult {
+  readonly outcome: 'finished' | 'failed' | 'stopped' | 'cancelled';
+  /** The step it ended on (for a failure or a stop). */
+  readonly step?: Step;
+}
+
+/**
+ * Runs a scenario's steps in order, one at a time, asking between steps (Continue / Skip / Stop /
+ * run the rest), from `startAt` (a step number, for resuming). A failed step stops the run.
+ */
+export async function runScenario(
+  scenario: Scenario,
+  ctx: StepContext & { readonly ui: RunUi },
+  hooks: RunHooks,
+  options: { readonly startAt?: number } = {},
+): Promise<RunResult> {
+  const steps = scenario.steps.filter((s) => s.number >= (options.startAt ?? 0));
+  let askEachStep = true;
+  for (const [index, step] of steps.entries()) {
+    if (ctx.signal.aborted) return { outcome: 'cancelled', step };
+    if (askEachStep || isDestructive(step)) {
+      const choice = await ctx.ui.beforeStep(step, index, steps.length);
+      if (choice === 'stop') return { outcome: 'stopped', step };
+      if (choice === 'skip') {
+        hooks.onStep(step, 'skipped', { state: 'skipped', summary: 'Skipped.' }, 0);
+        continue;
+      }
+      if (choice === 'rest') askEachStep = false;
+    }
+    hooks.onStep(step, 'running');
+    const started = Date.now();
+    const outcome = await executeStep(step, ctx);
+    hooks.onStep(step, outcome.state, outcome, Date.now() - started);
+    if (ctx.signal.aborted) return { outcome: 'cancelled', step };
+    if (outcome.state === 'failed') return { outcome: 'failed', step };
+  }
+  return { outcome: 'finished' };
+}

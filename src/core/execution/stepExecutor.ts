@@ -1,0 +1,304 @@
+import { applyItems, applyObjects, describeFailures, type ApplyItem } from '../cluster/apply.js';
+import { diagnoseNamespace, ingressAddresses } from '../cluster/diagnostics.js';
+import { describeRef, formatClusterError, type ClusterError, type ObjectRef } from '../cluster/model.js';
+import { createNamespace, deleteNamespace } from '../cluster/namespaces.js';
+import type { ClusterPort } from '../cluster/port.js';
+import { describeWaitError, waitForReady } from '../cluster/readiness.js';
+import { describeRollback, executeRollback, prepareRollback } from '../cluster/rollback.js';
+import { formatDuration } from '../duration.js';
+import type { ManifestCache } from '../manifests/loadManifests.js';
+import { fillSecretTemplate } from '../manifests/secretTemplate.js';
+import { stepManifests } from '../problems.js';
+import type { Result } from '../result.js';
+import type { Command, LogsCommand, ScriptArgument, Step } from '../runbook/model.js';
+import type { ProcessRunner } from './ports.js';
+
+/** How a step ended. */
+export interface StepOutcome {
+  readonly state: 'succeeded' | 'failed' | 'skipped' | 'manual';
+  /** One line for the tree, the record and the report. */
+  readonly summary: string;
+}
+
+/** What a step may ask the person running it. The extension answers with VS Code dialogs. */
+export interface StepUi {
+  /** A destructive action on a production context: true only when the namespace name was typed. */
+  confirmDestructive(action: string, namespace: string): Promise<boolean>;
+  /** A value for a placeholder such as `/path/to/offsite/backup.sql`; undefined when the person gave none. */
+  fillPlaceholder(argument: ScriptArgument, step: Step): Promise<string | undefined>;
+  /** A command DR Runbook does not know: shown, and run only when confirmed. */
+  confirmOther(command: string): Promise<boolean>;
+  /** The rollback about to be applied, shown first. */
+  confirmRollback(description: string): Promise<boolean>;
+  /** A manual step with the facts that help; the person ticks it or not. */
+  manualStep(step: Step, facts: readonly string[]): Promise<'done' | 'skip' | 'stop'>;
+  /** Starts following logs in an output channel of its own (they go on after the step). */
+  followLogs(command: LogsCommand, namespace: string): Promise<Result<string, ClusterError>>;
+}
+
+export interface StepContext {
+  /** The project root: paths and scripts in the plan are relative to it. */
+  readonly root: string;
+  /** The namespace of the plan's objects when a command names none. */
+  readonly namespace: string;
+  /** The cluster, connected when first needed (no cluster code runs for a script-only step). */
+  readonly cluster: () => Promise<Result<ClusterPort, ClusterError>>;
+  readonly processes: ProcessRunner;
+  readonly ui: StepUi;
+  readonly signal: AbortSignal;
+  /** The step's output: every line goes to its output channel (redacted by the caller). */
+  readonly output: (text: string) => void;
+  /** Values for `${NAME}` in Secret templates and for scripts' environment. */
+  readonly secret: (name: string) => string | undefined;
+  /** Whether destructive steps need the namespace typed (the context matches a production pattern). */
+  readonly production: boolean;
+  readonly readinessTimeoutMs: number;
+  readonly manifests?: ManifestCache;
+  /** Namespaces that earlier steps of the run create (for the preflight). */
+  readonly expectedNamespaces?: readonly string[];
+}
+
+const DESTRUCTIVE_SCRIPTS = /restore/i;
+
+/** Runs one step of the plan: its commands in order, through the engine, a script runner or the person. */
+export async function executeStep(step: Step, ctx: StepContext): Promise<StepOutcome> {
+  if (step.commands.length === 0) return manualStep(step, ctx);
+  const summaries: string[] = [];
+  for (const command of step.commands) {
+    if (ctx.signal.aborted) return { state: 'failed', summary: 'Cancelled.' };
+    const outcome = await executeCommand(command, step, ctx);
+    ctx.output(`${outcome.state === 'succeeded' ? '✔' : outcome.state === 'skipped' ? '↷' : '✖'} ${outcome.summary}\n`);
+    if (outcome.state === 'failed' || outcome.state === 'skipped') return outcome;
+    summaries.push(outcome.summary);
+  }
+  return { state: 'succeeded', summary: summaries.join(' ') };
+}
+
+async function executeCommand(command: Command, step: Step, ctx: StepContext): Promise<StepOutcome> {
+  ctx.output(`$ ${command.text}\n`);
+  switch (command.kind) {
+    case 'cd':
+      return {
+        state: 'succeeded',
+        summary: command.projectRoot ? 'Working in the project root.' : `Working in ${ctx.root} (cd is not followed).`,
+      };
+    case 'apply':
+      return applyStep(
+        command.paths.map((p) => p.value),
+        command.namespace ?? ctx.namespace,
+        step,
+        ctx,
+      );
+    case 'rollback':
+      return rollback(
+        { apiVersion: 'apps/v1', kind: 'Deployment', name: command.name, namespace: command.namespace ?? ctx.namespace },
+        command.toRevision,
+        ctx,
+      );
+    case 'logs': {
+      const opened = await ctx.ui.followLogs(command, command.namespace ?? ctx.namespace);
+      return opened.ok ? { state: 'succeeded', summary: opened.value } : failed(opened.error);
+    }
+    case 'namespaceCreate':
+      return withCluster(ctx, async (cluster) => {
+        const created = await createNamespace(cluster, command.namespace);
+        if (!created.ok) return failed(created.error);
+        return {
+          state: 'succeeded',
+          summary: `Namespace ${command.namespace} ${created.value === 'created' ? 'created' : 'already exists'}.`,
+        };
+      });
+    case 'namespaceDelete':
+      return withCluster(ctx, async (cluster) => {
+        if (!(await confirm(ctx, `delete namespace ${command.namespace} and everything in it`, command.namespace))) {
+          return { state: 'skipped', summary: `Not confirmed: namespace ${command.namespace} was not deleted.` };
+        }
+        const deleted = await deleteNamespace(cluster, command.namespace, {
+          timeoutMs: ctx.readinessTimeoutMs,
+          signal: ctx.signal,
+          onProgress: (phase) => ctx.output(`namespace ${command.namespace}: ${phase}\n`),
+        });
+        if (!deleted.ok) return { state: 'failed', summary: `${deleted.error.message} ${deleted.error.hint}` };
+        return {
+          state: 'succeeded',
+          summary:
+            deleted.value === 'deleted'
+              ? `Namespace ${command.namespace} is gone.`
+              : `Namespace ${command.namespace} did not exist.`,
+        };
+      });
+    case 'script':
+      return runScript(command.path.value, command.args, step, ctx);
+    case 'other': {
+      if (!(await ctx.ui.confirmOther(command.text)))
+        return { state: 'skipped', summary: `Not confirmed: "${command.text}" was not run.` };
+      return runProcess(['bash', '-c', command.text], command.text, ctx);
+    }
+  }
+}
+
+async function applyStep(paths: readonly string[], namespace: string, step: Step, ctx: StepContext): Promise<StepOutcome> {
+  const files = await stepManifests(
+    ctx.root,
+    { ...step, commands: step.commands.filter((c) => c.kind === 'apply' && c.paths.some((p) => paths.includes(p.value))) },
+    ctx.manifests,
+  );
+  const broken = files.flatMap((f) => f.errors);
+  if (broken.length)
+    return { state: 'failed', summary: broken.map((e) => `${e.file}:${e.line}:${e.column}: ${e.message}`).join('; ') };
+  const items: ApplyItem[] = [];
+  for (const item of applyItems(
+    files.flatMap((f) => f.objects),
+    namespace,
+  )) {
+    const filled = fillSecretTemplate(item.body, ctx.secret);
+    if (!filled.ok) {
+      return {
+        state: 'failed',
+        summary: `${item.file}: ${describeRef(item.ref)} needs ${filled.error.missing.join(', ')}: set them in the environment or with "DR Runbook: Set Secret", then run the step again. Nothing was applied.`,
+      };
+    }
+    items.push({ ...item, body: filled.value });
+  }
+  return withCluster(ctx, async (cluster) => {
+    const applied = await applyObjects(cluster, items, {
+      signal: ctx.signal,
+      expectedNamespaces: ctx.expectedNamespaces ?? [],
+      onProgress: (e) => {
+        if (e.phase === 'apply') ctx.output(`${describeRef(e.item.ref)} ${e.action}\n`);
+      },
+    });
+    if (!applied.ok) {
+      if (applied.error.stage === 'cancelled') return { state: 'failed', summary: 'Cancelled while applying.' };
+      const where = applied.error.stage === 'preflight' ? 'The server-side dry run refused' : 'Applying failed for';
+      const lines = describeFailures(applied.error.failures);
+      for (const line of lines) ctx.output(`${line}\n`);
+      return {
+        state: 'failed',
+        summary: `${where} ${lines.length} object(s)${applied.error.stage === 'preflight' ? '; nothing was applied' : ''}: ${lines[0] ?? ''}`,
+      };
+    }
+    ctx.output(`waiting for ${items.length} object(s) to be ready...\n`);
+    const ready = await waitForReady(
+      cluster,
+      items.map((i) => i.ref),
+      {
+        timeoutMs: ctx.readinessTimeoutMs,
+        signal: ctx.signal,
+        onProgress: (e) => ctx.output(`${describeRef(e.ref)}: ${e.state} (${e.reason})\n`),
+      },
+    );
+    if (!ready.ok) return { state: 'failed', summary: describeWaitError(ready.error) };
+    const counts = new Map<string, number>();
+    for (const a of applied.value) counts.set(a.action, (counts.get(a.action) ?? 0) + 1);
+    return { state: 'succeeded', summary: `${[...counts].map(([a, n]) => `${n} ${a}`).join(', ')}; all ready.` };
+  });
+}
+
+async function rollback(ref: ObjectRef, toRevision: number | undefined, ctx: StepContext): Promise<StepOutcome> {
+  return withCluster(ctx, async (cluster) => {
+    const plan = await prepareRollback(cluster, ref, toRevision);
+    if (!plan.ok) {
+      const e = plan.error;
+      return {
+        state: 'failed',
+        summary: e.kind === 'cluster' ? formatClusterError(e.error) : e.kind === 'wait' ? describeWaitError(e.error) : e.message,
+      };
+    }
+    const description = describeRollback(plan.value);
+    ctx.output(`${description}\n`);
+    if (
+      !(await ctx.ui.confirmRollback(description)) ||
+      !(await confirm(ctx, `roll back ${describeRef(ref)}`, ref.namespace ?? ctx.namespace))
+    ) {
+      return { state: 'skipped', summary: 'Rollback not confirmed: nothing changed.' };
+    }
+    const done = await executeRollback(cluster, plan.value, {
+      timeoutMs: ctx.readinessTimeoutMs,
+      signal: ctx.signal,
+      onProgress: (e) => ctx.output(`${describeRef(e.ref)}: ${e.state} (${e.reason})\n`),
+    });
+    if (!done.ok) {
+      const e = done.error;
+      return {
+        state: 'failed',
+        summary: e.kind === 'cluster' ? formatClusterError(e.error) : e.kind === 'wait' ? describeWaitError(e.error) : e.message,
+      };
+    }
+    return { state: 'succeeded', summary: `Rolled back: ${description}.` };
+  });
+}
+
+async function runScript(path: string, args: readonly ScriptArgument[], step: Step, ctx: StepContext): Promise<StepOutcome> {
+  const argv = [path];
+  for (const arg of args) {
+    if (!arg.placeholder) {
+      argv.push(arg.value);
+      continue;
+    }
+    const value = await ctx.ui.fillPlaceholder(arg, step);
+    if (value === undefined) return { state: 'skipped', summary: `No value for ${arg.value}: the script was not run.` };
+    argv.push(value);
+  }
+  if (DESTRUCTIVE_SCRIPTS.test(path) && !(await confirm(ctx, `run ${path} (it replaces the live database)`, ctx.namespace))) {
+    return { state: 'skipped', summary: `Not confirmed: ${path} was not run.` };
+  }
+  return runProcess(argv, path, ctx);
+}
+
+async function runProcess(argv: readonly string[], label: string, ctx: StepContext): Promise<StepOutcome> {
+  const started = Date.now();
+  const result = await ctx.processes.run(argv, { cwd: ctx.root, signal: ctx.signal, onOutput: ctx.output });
+  if (!result.ok) return { state: 'failed', summary: result.error.message };
+  const took = formatDuration(Date.now() - started);
+  if (result.value.cancelled) return { state: 'failed', summary: `${label} was cancelled after ${took}.` };
+  return result.value.exitCode === 0
+    ? { state: 'succeeded', summary: `${label} finished in ${took}.` }
+    : { state: 'failed', summary: `${label} exited with code ${result.value.exitCode} after ${took}; see the step's output.` };
+}
+
+async function manualStep(step: Step, ctx: StepContext): Promise<StepOutcome> {
+  const facts = await helpfulFacts(ctx);
+  const answer = await ctx.ui.manualStep(step, facts);
+  if (answer === 'done') return { state: 'manual', summary: 'Done by hand.' };
+  if (answer === 'skip') return { state: 'skipped', summary: 'Skipped.' };
+  return { state: 'failed', summary: 'Stopped at a manual step.' };
+}
+
+/** What helps with a manual step: failing pods with their events, and where the ingress points. */
+async function helpfulFacts(ctx: StepContext): Promise<string[]> {
+  const connected = await ctx.cluster();
+  if (!connected.ok) return [`Cluster: ${formatClusterError(connected.error)}`];
+  const facts: string[] = [];
+  const pods = await diagnoseNamespace(connected.value, ctx.namespace);
+  if (pods.ok) {
+    if (pods.value.length === 0) facts.push(`No failing pods in ${ctx.namespace}.`);
+    for (const p of pods.value) {
+      const crash = p.lastTermination ? `; last exit ${p.lastTermination.reason} (${p.lastTermination.exitCode})` : '';
+      facts.push(`Pod ${p.pod}: ${p.problem}, ${p.restarts} restart(s)${crash}`);
+      for (const e of p.events) facts.push(`  ${e.type} ${e.reason}: ${e.message}`);
+    }
+  }
+  const ingresses = await ingressAddresses(connected.value, ctx.namespace);
+  if (ingresses.ok) {
+    for (const i of ingresses.value) {
+      facts.push(
+        `Ingress ${i.ingress}: hosts ${i.hosts.join(', ') || '(none)'} → ${i.addresses.join(', ') || 'no address assigned yet'}`,
+      );
+    }
+  }
+  return facts;
+}
+
+async function withCluster(ctx: StepContext, fn: (cluster: ClusterPort) => Promise<StepOutcome>): Promise<StepOutcome> {
+  const connected = await ctx.cluster();
+  return connected.ok ? fn(connected.value) : failed(connected.error);
+}
+
+async function confirm(ctx: StepContext, action: string, namespace: string): Promise<boolean> {
+  return !ctx.production || ctx.ui.confirmDestructive(action, namespace);
+}
+
+function failed(error: ClusterError): StepOutcome {
+  return { state: 'failed', summary: formatClusterError(error) };
+}
