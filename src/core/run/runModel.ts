@@ -260,8 +260,9 @@ function settle(
     evidence?: StepEvidence;
   },
 ): StepRunState {
-  const wasRunning = step.state === 'running' && step.startedAt !== undefined;
-  const measured = wasRunning ? Date.parse(change.at) - Date.parse(step.startedAt!) : undefined;
+  const runningSince = step.state === 'running' ? step.startedAt : undefined;
+  const wasRunning = runningSince !== undefined;
+  const measured = runningSince !== undefined ? Date.parse(change.at) - Date.parse(runningSince) : undefined;
   return {
     ...step,
     state: change.state,
