@@ -1,0 +1,186 @@
+/**
+ * Evidence for the RPO: what dr-restore.sh proves in its output, and how old the newest backup
+ * written by dr-backup.sh is (its `.json` metadata file beside each `.dump`).
+ */
+import { access, readdir, readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { err, ok, type Result } from '../result.js';
+
+/** `RPO-EVIDENCE newest_row=<YYYY-MM-DDTHH:MM:SSZ|none> rows=N` */
+export interface RpoEvidence {
+  /** ISO time of the newest row of the RPO column in the restored database, or null for `none` (empty table). */
+  readonly newestRow: string | null;
+  readonly rows: number;
+}
+
+/** `RESTORE-OK database=<name> previous=<kept name|none>` */
+export interface RestoreOk {
+  readonly database: string;
+  /** The previous database, kept under this name; null when there was none. */
+  readonly previous: string | null;
+}
+
+export interface RestoreEvidence {
+  readonly rpo: RpoEvidence | undefined;
+  readonly restore: RestoreOk | undefined;
+}
+
+// Anchored to the start of a line, after an optional prefix such as a timestamp or "stdout: ".
+const RPO_LINE = /^(?:.*?\s)?RPO-EVIDENCE newest_row=(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ|none) rows=(\d+)\s*$/gm;
+const RESTORE_LINE = /^(?:.*?\s)?RESTORE-OK database=(\S+) previous=(\S+)\s*$/gm;
+
+/** The restore script's machine-readable lines in `output` (the last of each counts). */
+export function parseRestoreEvidence(output: string): RestoreEvidence {
+  let rpo: RpoEvidence | undefined;
+  for (const m of output.matchAll(RPO_LINE)) {
+    rpo = { newestRow: m[1] === 'none' ? null : m[1]!, rows: Number(m[2]) };
+  }
+  let restore: RestoreOk | undefined;
+  for (const m of output.matchAll(RESTORE_LINE)) {
+    restore = { database: m[1]!, previous: m[2] === 'none' ? null : m[2]! };
+  }
+  return { rpo, restore };
+}
+
+/** The fields of dr-backup.sh's metadata file that DR Runbook reads. */
+export interface BackupMetadata {
+  readonly database: string;
+  /** The archive's file name, beside the metadata. */
+  readonly file: string;
+  /** When the dump's snapshot was taken: data written after it is not in the backup. */
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly sizeBytes: number | undefined;
+  readonly sha256: string | undefined;
+  readonly serverVersion: string | undefined;
+  /** Newest value of the RPO column in the backup, if the backup recorded one ("none" becomes null). */
+  readonly newestRow: string | null | undefined;
+}
+
+export type BackupErrorKind = 'noDirectory' | 'unreadable' | 'noBackups' | 'badMetadata';
+
+export interface BackupError {
+  readonly kind: BackupErrorKind;
+  readonly path: string;
+  readonly message: string;
+}
+
+const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z$/;
+
+/** Reads the fields of one metadata file's text; a message when it is not dr-backup.sh metadata. */
+export function parseBackupMetadata(text: string): Result<BackupMetadata, string> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return err('not JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return err('not a JSON object');
+  const v = value as Record<string, unknown>;
+  for (const key of ['database', 'file', 'started_at', 'finished_at'] as const) {
+    if (typeof v[key] !== 'string' || v[key] === '') return err(`"${key}" is missing`);
+  }
+  for (const key of ['started_at', 'finished_at'] as const) {
+    if (!ISO.test(v[key] as string)) return err(`"${key}" is not a UTC time: ${String(v[key])}`);
+  }
+  const newest = v.newest_row;
+  return ok({
+    database: v.database as string,
+    file: v.file as string,
+    startedAt: v.started_at as string,
+    finishedAt: v.finished_at as string,
+    sizeBytes: typeof v.size_bytes === 'number' ? v.size_bytes : undefined,
+    sha256: typeof v.sha256 === 'string' ? v.sha256 : undefined,
+    serverVersion: typeof v.server_version === 'string' ? v.server_version : undefined,
+    newestRow: typeof newest === 'string' && ISO.test(newest) ? newest : newest === 'none' ? null : undefined,
+  });
+}
+
+export interface NewestBackup {
+  /** Path of the archive (`.dump`). */
+  readonly file: string;
+  /** Path of its metadata (`.json`). */
+  readonly metadataFile: string;
+  readonly metadata: BackupMetadata;
+  readonly finishedAt: string;
+  readonly newestRow: string | null | undefined;
+  /** Age of the backup's snapshot (its start time) at `now`: the data a restore of it would lose. */
+  readonly ageMs: number;
+}
+
+export interface NewestBackupOptions {
+  readonly now?: Date;
+  /** Only backups of this database. */
+  readonly database?: string;
+}
+
+/**
+ * The newest complete backup in `dir`, by its finish time. A backup counts only when its archive
+ * is there (dr-backup.sh renames the archive last); metadata files that cannot be read are
+ * skipped unless there is nothing else, then the first problem is the error.
+ */
+export async function newestBackup(dir: string, options: NewestBackupOptions = {}): Promise<Result<NewestBackup, BackupError>> {
+  const now = options.now ?? new Date();
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      return err({ kind: 'noDirectory', path: dir, message: `The backup directory ${dir} does not exist.` });
+    }
+    return err({ kind: 'unreadable', path: dir, message: `Cannot list the backup directory ${dir}: ${String(e)}` });
+  }
+  const metaNames = names.filter((n) => n.endsWith('.json') && !n.startsWith('.')).sort();
+  let best: NewestBackup | undefined;
+  let firstProblem: BackupError | undefined;
+  for (const name of metaNames) {
+    const metadataFile = join(dir, name);
+    let text: string;
+    try {
+      text = await readFile(metadataFile, 'utf8');
+    } catch (e) {
+      firstProblem ??= { kind: 'unreadable', path: metadataFile, message: `Cannot read ${metadataFile}: ${String(e)}` };
+      continue;
+    }
+    const meta = parseBackupMetadata(text);
+    if (!meta.ok) {
+      firstProblem ??= {
+        kind: 'badMetadata',
+        path: metadataFile,
+        message: `${metadataFile} is not backup metadata: ${meta.error}.`,
+      };
+      continue;
+    }
+    if (options.database !== undefined && meta.value.database !== options.database) continue;
+    if (best && Date.parse(meta.value.finishedAt) <= Date.parse(best.finishedAt)) continue;
+    const file = join(dir, basename(meta.value.file));
+    if (!(await exists(file))) continue;
+    best = {
+      file,
+      metadataFile,
+      metadata: meta.value,
+      finishedAt: meta.value.finishedAt,
+      newestRow: meta.value.newestRow,
+      ageMs: now.getTime() - Date.parse(meta.value.startedAt),
+    };
+  }
+  if (best) return ok(best);
+  if (firstProblem) return err(firstProblem);
+  const of = options.database === undefined ? '' : ` of database ${options.database}`;
+  return err({ kind: 'noBackups', path: dir, message: `There is no complete backup${of} in ${dir}.` });
+}
+
+/** Whether a backup of this age keeps the RPO; undefined when the plan states no RPO. */
+export function backupWithinRpo(ageMs: number, rpoMs: number | undefined): boolean | undefined {
+  return rpoMs === undefined ? undefined : ageMs <= rpoMs;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
