@@ -25,9 +25,11 @@ const common = {
   banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
 };
 
+// Two bundles: the extension, loaded at activation, and the adapters (client-node, execa), loaded
+// by src/extension/run/lazyAdapters.ts when a run first needs them.
 const extension = {
   ...common,
-  entryPoints: { extension: 'src/extension/extension.ts' },
+  entryPoints: { extension: 'src/extension/extension.ts', adapters: 'src/adapters/bundle.ts' },
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },
 };

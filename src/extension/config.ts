@@ -5,10 +5,34 @@ import { Settings } from './ids.js';
 export interface Config {
   /** The plan file, relative to the workspace folder or absolute. */
   readonly planPath: string;
+  /** The kubeconfig context to act on; empty for the kubeconfig's current context. */
+  readonly context: string;
+  /** The namespace of the plan's objects when a command names none. */
+  readonly namespace: string;
+  /** Context names matching any of these (case-insensitive regular expressions) count as production. */
+  readonly productionPatterns: readonly string[];
+  readonly readinessTimeoutMs: number;
 }
 
 export function readConfig(): Config {
   const section = vscode.workspace.getConfiguration(Settings.section);
   const planPath = section.get<string>('planPath', 'DR-PLAN.md').trim();
-  return { planPath: planPath === '' ? 'DR-PLAN.md' : planPath };
+  return {
+    planPath: planPath === '' ? 'DR-PLAN.md' : planPath,
+    context: section.get<string>('cluster.context', '').trim(),
+    namespace: section.get<string>('cluster.namespace', 'endpoint-stats').trim() || 'endpoint-stats',
+    productionPatterns: section.get<string[]>('safety.productionContextPatterns', ['prod']),
+    readinessTimeoutMs: Math.max(10, section.get<number>('run.readinessTimeoutSeconds', 600)) * 1000,
+  };
+}
+
+/** Whether a context name looks like production by the configured patterns (a bad pattern counts as a substring). */
+export function isProductionContext(context: string, patterns: readonly string[]): boolean {
+  return patterns.some((p) => {
+    try {
+      return new RegExp(p, 'i').test(context);
+    } catch {
+      return context.toLowerCase().includes(p.toLowerCase());
+    }
+  });
 }

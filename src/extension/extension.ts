@@ -1,27 +1,49 @@
 import * as vscode from 'vscode';
 import { registerNavigationCommands } from './commands/navigation.js';
-import { Views } from './ids.js';
+import { registerCommand } from './commands/registerCommand.js';
+import { Commands, Views } from './ids.js';
 import { PlanWorkspace } from './planWorkspace.js';
+import { RunController } from './run/runController.js';
 import { PlanTreeProvider } from './tree/planTreeProvider.js';
 
 /**
- * The composition root: builds the logger, the plan workspace and the views once, and hands
- * each its dependencies. Nothing here talks to a cluster: cluster code loads when first used.
+ * The composition root: builds the logger, the plan workspace, the run controller and the views
+ * once, and hands each its dependencies. Nothing here talks to a cluster: the cluster code is a
+ * separate bundle, loaded when a run first needs it.
  */
 export function activate(context: vscode.ExtensionContext): DrRunbookApi {
   const log = vscode.window.createOutputChannel('DR Runbook', { log: true });
   const plan = new PlanWorkspace(log);
-  const tree = new PlanTreeProvider(plan);
+  const runs = new RunController(plan, context.secrets, log);
+  const tree = new PlanTreeProvider(plan, runs.states);
   const view = vscode.window.createTreeView(Views.plan, { treeDataProvider: tree, showCollapseAll: true });
-  context.subscriptions.push(log, plan, tree, view, ...registerNavigationCommands(plan, log));
+  context.subscriptions.push(
+    log,
+    plan,
+    runs,
+    tree,
+    view,
+    ...registerNavigationCommands(plan, log),
+    registerCommand(
+      Commands.runScenario,
+      (node?: { type?: string; scenario?: { id: string } }) => runs.run(node?.scenario?.id),
+      log,
+    ),
+    registerCommand(
+      Commands.resetScenario,
+      (node?: { scenario?: { id: string } }) => node?.scenario && runs.reset(node.scenario.id),
+      log,
+    ),
+  );
   void plan.reload();
-  return { plan, tree };
+  return { plan, tree, runs };
 }
 
 /** What activate() returns: the live objects, for the in-host tests and for other extensions. */
 export interface DrRunbookApi {
   readonly plan: PlanWorkspace;
   readonly tree: PlanTreeProvider;
+  readonly runs: RunController;
 }
 
 export function deactivate(): void {

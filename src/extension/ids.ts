@@ -5,6 +5,8 @@ export const Commands = {
   revealStep: 'drRunbook.revealStep',
   openManifest: 'drRunbook.openManifest',
   showLog: 'drRunbook.showLog',
+  runScenario: 'drRunbook.runScenario',
+  resetScenario: 'drRunbook.resetScenario',
 } as const;
 
 export const Views = {
@@ -15,6 +17,10 @@ export const Views = {
 export const Settings = {
   section: 'drRunbook',
   planPath: 'drRunbook.planPath',
+  context: 'drRunbook.cluster.context',
+  namespace: 'drRunbook.cluster.namespace',
+  productionPatterns: 'drRunbook.safety.productionContextPatterns',
+  readinessTimeout: 'drRunbook.run.readinessTimeoutSeconds',
 } as const;
 
 export const DIAGNOSTIC_SOURCE = 'DR Runbook';

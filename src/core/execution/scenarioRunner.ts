@@ -3,9 +3,8 @@ import { describeRef, formatClusterError } from '../cluster/model.js';
 import { fillSecretTemplate } from '../manifests/secretTemplate.js';
 import { collectProblems, stepManifests } from '../problems.js';
 import type { Runbook, Scenario, Step } from '../runbook/model.js';
+import type { StepState } from '../run/runModel.js';
 import { executeStep, type StepContext, type StepOutcome, type StepUi } from './stepExecutor.js';
-
-export type StepState = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'manual';
 
 /** The choice between two steps. `rest` runs the remaining non-destructive steps without asking. */
 export type BetweenSteps = 'continue' | 'skip' | 'stop' | 'rest';

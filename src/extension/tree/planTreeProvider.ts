@@ -2,16 +2,33 @@ import * as vscode from 'vscode';
 import { stepManifests } from '../../core/problems.js';
 import { childNodes, parentNode, planRow, scenarioNodes, type PlanNode } from '../../core/runbook/planTree.js';
 import { Commands } from '../ids.js';
+import type { StepStates } from '../../core/execution/stepStates.js';
+import { formatDuration } from '../../core/duration.js';
 import type { PlanWorkspace } from '../planWorkspace.js';
+
+/** The icon and colour of a step's state; pending steps keep the icon of their kind. */
+const STATE_ICONS: Record<string, [string, string | undefined]> = {
+  running: ['sync~spin', 'charts.blue'],
+  succeeded: ['pass-filled', 'testing.iconPassed'],
+  failed: ['error', 'testing.iconFailed'],
+  skipped: ['debug-step-over', 'disabledForeground'],
+  manual: ['check', 'testing.iconPassed'],
+};
 
 /** Maps the core plan tree to VS Code tree items; holds no model of its own. */
 export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<PlanNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  private readonly subscription: vscode.Disposable;
+  private readonly subscriptions: { dispose(): void }[];
 
-  constructor(private readonly plan: PlanWorkspace) {
-    this.subscription = plan.onDidChange(() => this.changed.fire(undefined));
+  constructor(
+    private readonly plan: PlanWorkspace,
+    private readonly states: StepStates,
+  ) {
+    this.subscriptions = [
+      plan.onDidChange(() => this.changed.fire(undefined)),
+      states.onChange(() => this.changed.fire(undefined)),
+    ];
   }
 
   getTreeItem(node: PlanNode): vscode.TreeItem {
@@ -25,6 +42,16 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
     item.tooltip = row.tooltip;
     item.iconPath = new vscode.ThemeIcon(row.icon);
     item.contextValue = row.contextValue;
+    if (node.type === 'step') {
+      const status = this.states.get(node.scenario.id, node.step.number);
+      const icon = STATE_ICONS[status.state];
+      if (icon) item.iconPath = new vscode.ThemeIcon(icon[0], icon[1] ? new vscode.ThemeColor(icon[1]) : undefined);
+      if (status.state !== 'pending') {
+        item.description = `${status.state}${status.durationMs !== undefined ? ` · ${formatDuration(status.durationMs)}` : ''}`;
+        item.tooltip = `${row.tooltip}\n\n${status.state}${status.summary ? `: ${status.summary}` : ''}`;
+      }
+      item.contextValue = `${row.contextValue}.${status.state}`;
+    }
     // A scenario row expands on click; the other rows open their source.
     if (node.type !== 'scenario') {
       const target = row.target;
@@ -48,7 +75,7 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
   }
 
   dispose(): void {
-    this.subscription.dispose();
+    for (const s of this.subscriptions) s.dispose();
     this.changed.dispose();
   }
 }

@@ -1,0 +1,223 @@
+import * as vscode from 'vscode';
+import type { ClusterPort } from '../../core/cluster/port.js';
+import { formatDuration } from '../../core/duration.js';
+import { preflightScenario, runScenario, type RunResult, type RunUi } from '../../core/execution/scenarioRunner.js';
+import type { StepContext } from '../../core/execution/stepExecutor.js';
+import { StepStates } from '../../core/execution/stepStates.js';
+import { secretPlaceholders } from '../../core/manifests/secretTemplate.js';
+import { stepManifests } from '../../core/problems.js';
+import { err, ok, type Result } from '../../core/result.js';
+import type { Scenario } from '../../core/runbook/model.js';
+import type { ClusterError } from '../../core/cluster/model.js';
+import { isProductionContext, readConfig } from '../config.js';
+import type { PlanWorkspace } from '../planWorkspace.js';
+import { adapters } from './lazyAdapters.js';
+import { LogChannels } from './logChannels.js';
+import { scriptedRunUi, vscodeRunUi } from './vscodeRunUi.js';
+
+/**
+ * Runs scenarios from VS Code: picks one, shows where it will act, runs the preflight, then the
+ * steps, with progress and Cancel in a notification, every step's output in the run's output
+ * channel, and each step's state in the tree.
+ */
+export class RunController implements vscode.Disposable {
+  readonly states = new StepStates();
+  private readonly logChannels: LogChannels;
+  private readonly channels = new Map<string, vscode.OutputChannel>();
+  private readonly status = vscode.window.createStatusBarItem('drRunbook.run', vscode.StatusBarAlignment.Left, 50);
+  private running = false;
+  /** In-host tests answer the run's questions through this instead of clicking dialogs. */
+  testAnswers: Partial<RunUi> | undefined;
+
+  constructor(
+    private readonly plan: PlanWorkspace,
+    private readonly secrets: vscode.SecretStorage,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    this.logChannels = new LogChannels((t) => t, log);
+  }
+
+  async run(scenarioId?: string): Promise<RunResult | undefined> {
+    if (!vscode.workspace.isTrusted) {
+      void vscode.window.showErrorMessage(
+        'DR Runbook applies nothing and runs no script in an untrusted workspace. Trust the workspace to run the plan.',
+      );
+      return undefined;
+    }
+    if (this.running) {
+      void vscode.window.showWarningMessage('A DR scenario is already running: finish or cancel it first.');
+      return undefined;
+    }
+    const state = this.plan.state;
+    if (state.kind !== 'loaded') throw new Error(state.kind === 'missing' ? state.message : 'The DR plan is still loading.');
+    const scenario = scenarioId
+      ? state.runbook.scenarios.find((s) => s.id === scenarioId)
+      : await this.pickScenario(state.runbook.scenarios);
+    if (!scenario) {
+      if (scenarioId) throw new Error(`The plan has no scenario "${scenarioId}".`);
+      return undefined;
+    }
+    const config = readConfig();
+    const connected = adapters().connectCluster({
+      ...(config.context ? { context: config.context } : {}),
+      namespace: config.namespace,
+    });
+    const cluster: Result<ClusterPort, ClusterError> = connected.ok ? ok(connected.value) : err(connected.error);
+    const contextName = cluster.ok ? cluster.value.context : config.context || '(no context)';
+    const production = isProductionContext(contextName, config.productionPatterns);
+    this.showContext(contextName, production);
+    const answers = this.testAnswers;
+    if (!answers) {
+      const go = await vscode.window.showWarningMessage(
+        `Run "${scenario.title}"?`,
+        {
+          modal: true,
+          detail: `Context: ${contextName}${production ? ' (PRODUCTION)' : ''}\nNamespace: ${config.namespace}\nSteps: ${scenario.steps.length}`,
+        },
+        'Run',
+      );
+      if (go !== 'Run') return undefined;
+    }
+    const secretValues = await this.loadSecrets(state.root, scenario);
+    const redact = redactor([...secretValues.values()]);
+    const channel = this.channel(scenario);
+    const out = (text: string): void => channel.append(redact(text));
+    out(`\n=== ${scenario.title}: ${new Date().toISOString()} on context "${contextName}", namespace ${config.namespace} ===\n`);
+    this.running = true;
+    try {
+      return await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `DR Runbook: ${scenario.title}`, cancellable: true },
+        async (progress, token) => {
+          const abort = new AbortController();
+          token.onCancellationRequested(() => abort.abort());
+          const base = vscodeRunUi(state.root, (command, namespace) =>
+            cluster.ok
+              ? this.logChannels.follow(cluster.value, {
+                  apiVersion: 'apps/v1',
+                  kind: 'Deployment',
+                  name: command.name,
+                  namespace,
+                })
+              : Promise.resolve(cluster),
+          );
+          const ctx: StepContext & { ui: RunUi } = {
+            root: state.root,
+            namespace: config.namespace,
+            cluster: () => Promise.resolve(cluster),
+            processes: new (adapters().ExecaRunner)(),
+            ui: answers ? scriptedRunUi(base, answers) : base,
+            signal: abort.signal,
+            output: out,
+            secret: (name) => process.env[name] ?? secretValues.get(name),
+            production,
+            readinessTimeoutMs: config.readinessTimeoutMs,
+            manifests: this.plan.manifests,
+          };
+          progress.report({ message: 'preflight: dry run of every manifest...' });
+          const preflight = await preflightScenario(state.runbook, scenario, projectRelative(state.root, state.planFile), ctx);
+          for (const line of preflight.lines) out(`${line}\n`);
+          if (!preflight.ok) {
+            channel.show(true);
+            void vscode.window.showErrorMessage(
+              `DR Runbook: the preflight of "${scenario.title}" failed; nothing was changed. See the output.`,
+            );
+            return { outcome: 'failed' as const };
+          }
+          this.states.reset(scenario.id);
+          const started = Date.now();
+          const result = await runScenario(scenario, ctx, {
+            onStep: (step, stepState, outcome, durationMs) => {
+              this.states.set(scenario.id, step.number, {
+                state: stepState,
+                ...(durationMs !== undefined ? { durationMs } : {}),
+                ...(outcome ? { summary: outcome.summary } : {}),
+              });
+              if (stepState === 'running') {
+                progress.report({ message: `step ${step.number}: ${step.title}` });
+                out(`\n--- step ${step.number}: ${step.text} ---\n`);
+              } else if (outcome) {
+                out(`step ${step.number} ${stepState} in ${formatDuration(durationMs ?? 0)}: ${outcome.summary}\n`);
+              }
+            },
+          });
+          const took = formatDuration(Date.now() - started);
+          out(`=== ${result.outcome} after ${took} ===\n`);
+          const message = `DR Runbook: "${scenario.title}" ${result.outcome}${result.step ? ` at step ${result.step.number}` : ''} after ${took}.`;
+          if (result.outcome === 'finished') void vscode.window.showInformationMessage(message);
+          else void vscode.window.showWarningMessage(message, 'Show Output').then((c) => c && channel.show(true));
+          return result;
+        },
+      );
+    } finally {
+      this.running = false;
+    }
+  }
+
+  reset(scenarioId: string): void {
+    this.states.reset(scenarioId);
+  }
+
+  private async pickScenario(scenarios: readonly Scenario[]): Promise<Scenario | undefined> {
+    const picked = await vscode.window.showQuickPick(
+      scenarios.map((s) => ({
+        label: s.title,
+        description: `${s.steps.length} steps${s.kind === 'drill' ? ' · drill' : ''}`,
+        scenario: s,
+      })),
+      { title: 'Run DR Scenario', placeHolder: 'Which scenario?' },
+    );
+    return picked?.scenario;
+  }
+
+  private channel(scenario: Scenario): vscode.OutputChannel {
+    let channel = this.channels.get(scenario.id);
+    if (!channel) {
+      channel = vscode.window.createOutputChannel(`DR Runbook: ${scenario.title}`);
+      this.channels.set(scenario.id, channel);
+    }
+    channel.show(true);
+    return channel;
+  }
+
+  private showContext(context: string, production: boolean): void {
+    this.status.text = `$(server-environment) ${context}`;
+    this.status.tooltip = production ? `DR Runbook acts on ${context}: a PRODUCTION context` : `DR Runbook acts on ${context}`;
+    this.status.backgroundColor = production ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
+    this.status.show();
+  }
+
+  /** The values of the `${NAME}` placeholders the scenario's Secret templates need, from the secret storage. */
+  private async loadSecrets(root: string, scenario: Scenario): Promise<Map<string, string>> {
+    const names = new Set<string>();
+    for (const step of scenario.steps.filter((s) => s.kind === 'apply')) {
+      for (const file of await stepManifests(root, step, this.plan.manifests))
+        for (const o of file.objects) secretPlaceholders(o.body).forEach((n) => names.add(n));
+    }
+    const values = new Map<string, string>();
+    for (const name of names) {
+      const value = process.env[name] ?? (await this.secrets.get(`drRunbook.secret.${name}`));
+      if (value) values.set(name, value);
+    }
+    this.log.info(
+      `secrets for "${scenario.title}": ${[...names].map((n) => `${n} ${values.has(n) ? 'set' : 'missing'}`).join(', ') || 'none needed'}`,
+    );
+    return values;
+  }
+
+  dispose(): void {
+    this.logChannels.dispose();
+    for (const c of this.channels.values()) c.dispose();
+    this.status.dispose();
+  }
+}
+
+function projectRelative(root: string, file: string): string {
+  return file.startsWith(`${root}/`) ? file.slice(root.length + 1) : file;
+}
+
+/** Replaces every known secret value with ***. */
+function redactor(values: readonly string[]): (text: string) => string {
+  const secrets = values.filter((v) => v.length >= 4).sort((a, b) => b.length - a.length);
+  if (!secrets.length) return (t) => t;
+  return (text) => secrets.reduce((t, s) => t.split(s).join('***'), text);
+}

@@ -1,0 +1,82 @@
+import * as vscode from 'vscode';
+import type { BetweenSteps, RunUi } from '../../core/execution/scenarioRunner.js';
+import type { LogsCommand, ScriptArgument, Step } from '../../core/runbook/model.js';
+import type { Result } from '../../core/result.js';
+import type { ClusterError } from '../../core/cluster/model.js';
+
+/** The questions a run asks, as VS Code dialogs. `follow` opens a log channel. */
+export function vscodeRunUi(
+  root: string,
+  follow: (command: LogsCommand, namespace: string) => Promise<Result<string, ClusterError>>,
+): RunUi {
+  return {
+    async beforeStep(step: Step, index: number, total: number): Promise<BetweenSteps> {
+      const choice = await vscode.window.showInformationMessage(
+        `Step ${step.number} (${index + 1} of ${total}): ${step.text}`,
+        { modal: true, detail: step.commands.map((c) => c.text).join('\n') || 'A manual step.' },
+        'Continue',
+        'Skip',
+        'Run the Rest Without Asking',
+      );
+      return choice === 'Continue'
+        ? 'continue'
+        : choice === 'Skip'
+          ? 'skip'
+          : choice === 'Run the Rest Without Asking'
+            ? 'rest'
+            : 'stop';
+    },
+    async confirmDestructive(action: string, namespace: string): Promise<boolean> {
+      const typed = await vscode.window.showInputBox({
+        title: `Production context: ${action}`,
+        prompt: `Type the namespace name "${namespace}" to confirm.`,
+        ignoreFocusOut: true,
+        validateInput: (v) => (v === '' || v === namespace ? undefined : `That is not "${namespace}".`),
+      });
+      return typed === namespace;
+    },
+    async fillPlaceholder(argument: ScriptArgument, step: Step): Promise<string | undefined> {
+      if (/(^|\/)path\/to\//.test(argument.value)) {
+        const picked = await vscode.window.showOpenDialog({
+          title: `Step ${step.number}: choose ${argument.value}`,
+          defaultUri: vscode.Uri.file(root),
+          canSelectMany: false,
+          openLabel: 'Use This File',
+        });
+        return picked?.[0]?.fsPath;
+      }
+      return vscode.window.showInputBox({
+        title: `Step ${step.number}`,
+        prompt: `Value for ${argument.value}`,
+        ignoreFocusOut: true,
+      });
+    },
+    async confirmOther(command: string): Promise<boolean> {
+      const choice = await vscode.window.showWarningMessage(
+        'DR Runbook does not know this command. Run it in a shell in the project folder?',
+        { modal: true, detail: command },
+        'Run',
+      );
+      return choice === 'Run';
+    },
+    async confirmRollback(description: string): Promise<boolean> {
+      const choice = await vscode.window.showWarningMessage('Roll back?', { modal: true, detail: description }, 'Roll Back');
+      return choice === 'Roll Back';
+    },
+    async manualStep(step: Step, facts: readonly string[]): Promise<'done' | 'skip' | 'stop'> {
+      const choice = await vscode.window.showInformationMessage(
+        `Step ${step.number}: ${step.text}`,
+        { modal: true, detail: facts.length ? facts.join('\n') : 'Tick it when it is done.' },
+        'Mark Done',
+        'Skip',
+      );
+      return choice === 'Mark Done' ? 'done' : choice === 'Skip' ? 'skip' : 'stop';
+    },
+    followLogs: follow,
+  };
+}
+
+/** A RunUi that answers from a script: for the in-host tests, through the extension's API. */
+export function scriptedRunUi(base: RunUi, answers: Partial<RunUi>): RunUi {
+  return { ...base, ...answers };
+}
