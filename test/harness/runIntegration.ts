@@ -5,13 +5,21 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { format } from 'node:util';
-import { launchBrowser, prepareWorkspace, ROOT, startCodeServer } from './codeServer.js';
+import { startK8sApiServer } from '../k8sApiServer/server.js';
+import { launchBrowser, makeTempDir, prepareWorkspace, ROOT, startCodeServer } from './codeServer.js';
 
 const TIMEOUT_MS = Number(process.env.DR_RUNBOOK_TEST_TIMEOUT_MS ?? 300_000);
 
 async function main(): Promise<number> {
   const workspace = prepareWorkspace();
-  const server = await startCodeServer({ smokeTestDriver: true });
+  // A Kubernetes API test server for the runs; the extension host finds it through KUBECONFIG,
+  // as it would find a real cluster.
+  const cluster = await startK8sApiServer({ podReadyDelayMs: 50, namespaceFinalizeDelayMs: 200 });
+  const kubeconfig = await cluster.writeKubeconfig(join(makeTempDir('kube-'), 'kubeconfig'), {
+    context: 'dr-runbook-test',
+    namespace: 'endpoint-stats',
+  });
+  const server = await startCodeServer({ smokeTestDriver: true, env: { KUBECONFIG: kubeconfig } });
   const browser = await launchBrowser();
   let summary: { passed: number; failed: number; skipped: number } | undefined;
   try {
@@ -49,6 +57,7 @@ async function main(): Promise<number> {
   } finally {
     await browser.close().catch(() => undefined);
     await server.stop();
+    await cluster.stop();
     rmSync(workspace, { recursive: true, force: true });
   }
 }

@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { connectCluster } from '../../src/adapters/kubernetes/clusterClient.js';
+import { applyItems, applyObjects } from '../../src/core/cluster/apply.js';
+import { waitForReady } from '../../src/core/cluster/readiness.js';
+import { parseManifestText } from '../../src/core/manifests/loadManifests.js';
+import { activeExtension, eventually } from './support.js';
+
+const NS = 'endpoint-stats';
+const FLASK_API = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'flask-api', namespace: NS };
+
+/** Rolls flask-api out with an image, through the engine, against the cluster KUBECONFIG names. */
+async function rollOut(image: string): Promise<void> {
+  const connected = connectCluster();
+  assert.ok(connected.ok, connected.ok ? '' : connected.error.message);
+  const text = `apiVersion: v1
+kind: Namespace
+metadata: {name: ${NS}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: flask-api}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: flask-api}}
+  template:
+    metadata: {labels: {app: flask-api}}
+    spec: {containers: [{name: flask-api, image: ${image}}]}
+`;
+  const applied = await applyObjects(connected.value, applyItems(parseManifestText(text, 'test.yaml').objects, NS), {
+    force: true,
+  });
+  assert.ok(applied.ok);
+  assert.ok((await waitForReady(connected.value, [FLASK_API], { timeoutMs: 20_000 })).ok);
+}
+
+describe('Run DR Scenario, in the real extension host', () => {
+  afterEach(async () => {
+    (await activeExtension()).exports.runs.testAnswers = undefined;
+  });
+
+  it('runs the application-deployment-failure scenario: the rollback lands and the tree shows every step’s state', async function () {
+    this.timeout(120_000);
+    await rollOut('flask-api:1.0');
+    await rollOut('flask-api:1.1-broken');
+    const { runs, tree } = (await activeExtension()).exports;
+    const shown: string[] = [];
+    runs.testAnswers = {
+      beforeStep: () => Promise.resolve('continue'),
+      manualStep: (_step, facts) => {
+        shown.push(...facts);
+        return Promise.resolve('done');
+      },
+      confirmRollback: (description) => {
+        shown.push(description);
+        return Promise.resolve(true);
+      },
+    };
+    const result = (await vscode.commands.executeCommand('drRunbook.runScenario', {
+      scenario: { id: 'application-deployment-failure' },
+    })) as {
+      outcome: string;
+    };
+    assert.equal(result.outcome, 'finished');
+    assert.ok(
+      shown.some((s) => /revision 2 → 1: flask-api image flask-api:1\.1-broken → flask-api:1\.0/.test(s)),
+      shown.join('\n'),
+    );
+    const connected = connectCluster();
+    assert.ok(connected.ok);
+    const live = await connected.value.read(FLASK_API);
+    assert.ok(live.ok);
+    const spec = live.value?.['spec'] as { template: { spec: { containers: { image: string }[] } } };
+    assert.equal(spec.template.spec.containers[0]?.image, 'flask-api:1.0');
+
+    const [, , app] = await tree.getChildren();
+    const steps = await tree.getChildren(app);
+    const descriptions = steps.map((s) => String(tree.getTreeItem(s).description));
+    assert.match(descriptions[0]!, /^manual · /);
+    assert.match(descriptions[1]!, /^succeeded · /);
+    assert.match(descriptions[2]!, /^succeeded · /);
+  });
+
+  it('runs the quarterly drill: the test namespace is created, then deleted and waited for', async function () {
+    this.timeout(60_000);
+    const { runs, tree } = (await activeExtension()).exports;
+    runs.testAnswers = {
+      beforeStep: () => Promise.resolve('continue'),
+      manualStep: () => Promise.resolve('done'),
+    };
+    const result = (await vscode.commands.executeCommand('drRunbook.runScenario', {
+      scenario: { id: 'quarterly-dr-drill' },
+    })) as {
+      outcome: string;
+      step?: { number: number };
+    };
+    // Step 7 would ask for the namespace name typed on a production context; this one is not.
+    assert.equal(result.outcome, 'finished');
+    const [, , , drill] = await tree.getChildren();
+    const items = (await tree.getChildren(drill)).map((s) => tree.getTreeItem(s));
+    assert.match(String(items[1]!.description), /^succeeded/);
+    assert.match(String(items[6]!.description), /^succeeded/);
+    await eventually('the drill namespace to be gone', async () => {
+      const connected = connectCluster();
+      if (!connected.ok) return undefined;
+      const ns = await connected.value.read({
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        name: 'endpoint-stats-dr-test',
+        namespace: undefined,
+      });
+      return ns.ok && !ns.value ? true : undefined;
+    });
+  });
+
+  it('stops at a failing step and shows why', async function () {
+    this.timeout(60_000);
+    const { runs, tree } = (await activeExtension()).exports;
+    runs.testAnswers = {
+      beforeStep: () => Promise.resolve('continue'),
+      manualStep: () => Promise.resolve('done'),
+    };
+    // No PostgreSQL answers on the port the restore is pointed at: the script fails, the run stops there.
+    process.env['PGHOST'] = '127.0.0.1';
+    process.env['PGPORT'] = '1';
+    try {
+      const result = (await vscode.commands.executeCommand('drRunbook.runScenario', {
+        scenario: { id: 'database-failure' },
+      })) as {
+        outcome: string;
+        step?: { number: number };
+      };
+      assert.equal(result.outcome, 'failed');
+      assert.equal(result.step?.number, 3);
+    } finally {
+      delete process.env['PGHOST'];
+      delete process.env['PGPORT'];
+    }
+    const [database] = await tree.getChildren();
+    const item = tree.getTreeItem((await tree.getChildren(database))[2]!);
+    assert.match(String(item.description), /^failed · /);
+    assert.match(String(item.tooltip), /dr-restore\.sh exited with code \d+/);
+  });
+});
