@@ -56,11 +56,9 @@ describe('Run DR Scenario, in the real extension host', () => {
         return Promise.resolve(true);
       },
     };
-    const result = (await vscode.commands.executeCommand('drRunbook.runScenario', {
+    const result = await vscode.commands.executeCommand<{ outcome: string; step?: { number: number } }>('drRunbook.runScenario', {
       scenario: { id: 'application-deployment-failure' },
-    })) as {
-      outcome: string;
-    };
+    });
     assert.equal(result.outcome, 'finished');
     assert.ok(
       shown.some((s) => /revision 2 → 1: flask-api image flask-api:1\.1-broken → flask-api:1\.0/.test(s)),
@@ -88,12 +86,9 @@ describe('Run DR Scenario, in the real extension host', () => {
       beforeStep: () => Promise.resolve('continue'),
       manualStep: () => Promise.resolve('done'),
     };
-    const result = (await vscode.commands.executeCommand('drRunbook.runScenario', {
+    const result = await vscode.commands.executeCommand<{ outcome: string; step?: { number: number } }>('drRunbook.runScenario', {
       scenario: { id: 'quarterly-dr-drill' },
-    })) as {
-      outcome: string;
-      step?: { number: number };
-    };
+    });
     // Step 7 would ask for the namespace name typed on a production context; this one is not.
     assert.equal(result.outcome, 'finished');
     const [, , , drill] = await tree.getChildren();
@@ -124,12 +119,12 @@ describe('Run DR Scenario, in the real extension host', () => {
     process.env['PGHOST'] = '127.0.0.1';
     process.env['PGPORT'] = '1';
     try {
-      const result = (await vscode.commands.executeCommand('drRunbook.runScenario', {
-        scenario: { id: 'database-failure' },
-      })) as {
-        outcome: string;
-        step?: { number: number };
-      };
+      const result = await vscode.commands.executeCommand<{ outcome: string; step?: { number: number } }>(
+        'drRunbook.runScenario',
+        {
+          scenario: { id: 'database-failure' },
+        },
+      );
       assert.equal(result.outcome, 'failed');
       assert.equal(result.step?.number, 3);
     } finally {
@@ -139,6 +134,9 @@ describe('Run DR Scenario, in the real extension host', () => {
     const [database] = await tree.getChildren();
     const item = tree.getTreeItem((await tree.getChildren(database))[2]!);
     assert.match(String(item.description), /^failed · /);
-    assert.match(String(item.tooltip), /dr-restore\.sh exited with code \d+/);
+    assert.match(
+      typeof item.tooltip === 'string' ? item.tooltip : (item.tooltip?.value ?? ''),
+      /dr-restore\.sh exited with code \d+/,
+    );
   });
 });
