@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { registerNavigationCommands } from './commands/navigation.js';
 import { registerCommand } from './commands/registerCommand.js';
 import { Commands, Views } from './ids.js';
+import { registerRunbookSerializer } from './notebook/runbookSerializer.js';
 import { PlanWorkspace } from './planWorkspace.js';
 import { RunController } from './run/runController.js';
 import { PlanTreeProvider } from './tree/planTreeProvider.js';
@@ -24,6 +25,7 @@ export function activate(context: vscode.ExtensionContext): DrRunbookApi {
     tree,
     view,
     ...registerNavigationCommands(plan, log),
+    registerRunbookSerializer(),
     registerCommand(
       Commands.runScenario,
       (node?: { type?: string; scenario?: { id: string } }) => runs.run(node?.scenario?.id),

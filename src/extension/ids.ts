@@ -14,6 +14,10 @@ export const Views = {
   plan: 'drRunbook.plan',
 } as const;
 
+export const NotebookTypes = {
+  runbook: 'drRunbook.runbook',
+} as const;
+
 export const Settings = {
   section: 'drRunbook',
   planPath: 'drRunbook.planPath',

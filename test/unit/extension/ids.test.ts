@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { Commands, Settings, Views } from '../../../src/extension/ids.js';
+import { Commands, NotebookTypes, Settings, Views } from '../../../src/extension/ids.js';
 
 interface Manifest {
   activationEvents: string[];
@@ -10,6 +10,7 @@ interface Manifest {
     views: Record<string, { id: string }[]>;
     menus: Record<string, { command: string }[]>;
     configuration: { properties: Record<string, unknown> }[];
+    notebooks: { type: string; selector: { filenamePattern: string }[] }[];
   };
 }
 
@@ -54,8 +55,18 @@ describe('ids.ts and package.json', () => {
     );
   });
 
+  it('declare the same notebook types, both ways, each for *.runbook.md files only', () => {
+    assert.deepEqual(manifest.contributes.notebooks.map((n) => n.type).sort(), Object.values(NotebookTypes).sort());
+    for (const n of manifest.contributes.notebooks) assert.deepEqual(n.selector, [{ filenamePattern: '*.runbook.md' }], n.type);
+  });
+
   it('use the drRunbook prefix for every id', () => {
-    for (const id of [...Object.values(Commands), ...Object.values(Views), ...Object.values(Settings)]) {
+    for (const id of [
+      ...Object.values(Commands),
+      ...Object.values(Views),
+      ...Object.values(Settings),
+      ...Object.values(NotebookTypes),
+    ]) {
       assert.match(id, /^drRunbook(\.|$)/);
     }
   });

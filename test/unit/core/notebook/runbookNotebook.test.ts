@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { fenceOfLanguageId, languageIdOfFence } from '../../../../src/core/notebook/cellLanguage.js';
 import {
   formatRunbookNotebook,
   parseRunbookNotebook,
@@ -309,5 +310,20 @@ describe('runbook notebook format', () => {
         assert.match(parsed.error.message, message);
       });
     }
+  });
+});
+
+describe('cell languages', () => {
+  it('maps fences to editor ids and back, keeping the fence the file wrote', () => {
+    assert.equal(languageIdOfFence('sh'), 'shellscript');
+    assert.equal(languageIdOfFence('Bash'), 'shellscript');
+    assert.equal(languageIdOfFence(undefined), 'plaintext');
+    assert.equal(languageIdOfFence('yml'), 'yaml');
+    assert.equal(languageIdOfFence('sql'), 'sql');
+    assert.equal(fenceOfLanguageId('shellscript', 'bash'), 'bash');
+    assert.equal(fenceOfLanguageId('shellscript', undefined), 'sh');
+    assert.equal(fenceOfLanguageId('plaintext', undefined), undefined);
+    assert.equal(fenceOfLanguageId('yaml', 'yml'), 'yml');
+    assert.equal(fenceOfLanguageId('sql', 'sh'), 'sql');
   });
 });
