@@ -58,4 +58,15 @@ describe('the DR Runbook view, like a person uses it', () => {
     }
     await workbench.screenshot('plan-view-objects.png');
   });
+
+  it('offers "Run DR Scenario" in the command palette', async () => {
+    const { page } = workbench;
+    await page.keyboard.press('F1');
+    await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
+    await page.keyboard.type('Run DR Scenario');
+    const entry = page.locator('.quick-input-list .monaco-list-row', { hasText: 'DR Runbook: Run DR Scenario' }).first();
+    await entry.waitFor({ timeout: 30_000 });
+    await workbench.screenshot('command-palette.png');
+    await page.keyboard.press('Escape');
+  });
 });
