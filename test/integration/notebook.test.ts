@@ -93,6 +93,38 @@ describe('runbook notebooks', () => {
     assert.equal(await readFile(uri), expected);
   });
 
+  it('writes an odd file back byte for byte after an edit that is undone: CRLF, spacing, fences, hand-written JSON', async () => {
+    const odd = [
+      'Notes first, no header.',
+      '',
+      '',
+      '~~~~bash',
+      'echo hi',
+      '~~~~~',
+      '```output',
+      'hi',
+      '```',
+      '',
+      '<!-- dr-runbook: { "state": "done" } -->',
+      '',
+    ]
+      .join('\r\n')
+      .concat('* [X] 3. A step');
+    const uri = await writeFile('odd-test.runbook.md', odd);
+    const notebook = await vscode.workspace.openNotebookDocument(uri);
+    assert.equal(notebook.cellCount, 3);
+    const cell = notebook.cellAt(1).document;
+    const change = new vscode.WorkspaceEdit();
+    change.insert(cell.uri, new vscode.Position(0, 0), '# ');
+    assert.ok(await vscode.workspace.applyEdit(change));
+    const undo = new vscode.WorkspaceEdit();
+    undo.delete(cell.uri, new vscode.Range(0, 0, 0, 2));
+    assert.ok(await vscode.workspace.applyEdit(undo));
+    assert.ok(notebook.isDirty);
+    assert.ok(await notebook.save());
+    assert.equal(await readFile(uri), odd);
+  });
+
   it('refuses to open a broken file, with the line and the reason, and leaves the file alone', async () => {
     const broken = fixture.replace('<!-- dr-runbook: {"state":"succeeded",', '<!-- dr-runbook: {"state":"succeeded"');
     const uri = await writeFile('broken-test.runbook.md', broken);

@@ -181,7 +181,9 @@ function formatCell(out: string[], cell: NotebookCell, redact: (text: string) =>
   } else {
     const content = source === '' ? (layout.emptyLine ? [''] : []) : source.split('\n');
     const fence = fitFence(layout.fence, content);
-    out.push(fence + (layout.info ?? cell.language ?? ''), ...content, fitClose(layout.closingFence, fence));
+    const info = layout.info ?? cell.language ?? '';
+    // A command block must never read back as an output block.
+    out.push(fence + (info === OUTPUT_INFO ? 'text' : info), ...content, fitClose(layout.closingFence, fence));
     if (cell.output !== undefined) {
       const text = redact(cell.output).replace(/\r\n?/g, '\n');
       const lines = text === '' ? [] : (text.endsWith('\n') ? text.slice(0, -1) : text).split('\n');

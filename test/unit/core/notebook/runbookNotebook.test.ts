@@ -327,3 +327,61 @@ describe('cell languages', () => {
     assert.equal(fenceOfLanguageId('sql', 'sh'), 'sql');
   });
 });
+
+describe('generated files', () => {
+  // Pieces a person might put in a runbook notebook, in any order, with any spacing.
+  const pieces = [
+    '# Heading',
+    '- [ ] 1. A step',
+    '- [x] 12. A done step\n  with a continuation line',
+    'Free text.\nMore free text.',
+    '```sh\nkubectl get pods\n```',
+    '```sh\nkubectl get pods\n```\n\n```output\nNAME READY\n```',
+    '```sh\nfalse\n```\n```output\n```\n<!-- dr-runbook: {"state":"failed","exitCode":1} -->',
+    '<!-- dr-runbook: {"state":"done","by":"carol"} -->',
+    '~~~yaml\nkind: Namespace\n~~~',
+    '   ```\n   indented fence in markdown\n   ```',
+    '  ',
+    '<!-- a note -->',
+  ];
+  let seed = 7;
+  const random = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+
+  it('come back byte for byte, and read the same again after formatting, 500 of them', () => {
+    let readable = 0;
+    for (let n = 0; n < 500; n++) {
+      const parts: string[] = [];
+      for (let k = random(8); k >= 0; k--) parts.push(pieces[random(pieces.length)]!, '\n'.repeat(random(3) + 1));
+      let text = parts.join('');
+      if (random(2)) text = text.slice(0, -1);
+      if (random(4) === 0) text = `<!-- dr-runbook-notebook: {"scenario":"s${n}"} -->\n${text}`;
+      if (random(3) === 0) text = text.replace(/\n/g, '\r\n');
+      const parsed = parseRunbookNotebook(text);
+      if (!parsed.ok) continue; // e.g. a run record that follows nothing, or two in a row
+      readable++;
+      const formatted = formatRunbookNotebook(parsed.value);
+      assert.equal(formatted, text, JSON.stringify(text));
+      // And a notebook with its layout forgotten (as if every cell were new) still reads back the same cells.
+      const fresh = formatRunbookNotebook({
+        header: parsed.value.header,
+        cells: parsed.value.cells.map(({ layout: _, ...c }) => c),
+      });
+      const again = parseRunbookNotebook(fresh);
+      assert.ok(again.ok, fresh);
+      assert.deepEqual(
+        again.value.cells.map((c) => [c.kind, c.source, c.output, c.run]),
+        parsed.value.cells.map((c) => [c.kind, c.source, c.output, c.run]),
+        fresh,
+      );
+    }
+    assert.ok(readable > 250, `only ${readable} of 500 were readable`);
+  });
+
+  it('a command cell whose language is "output" is not written as an output block', () => {
+    const text = formatRunbookNotebook({ cells: [{ kind: 'code', language: 'output', source: 'x' }] });
+    assert.equal(text, '```text\nx\n```\n');
+  });
+});
