@@ -76,6 +76,41 @@ export async function appendEvent(path: string, event: RunEvent): Promise<Result
   }
 }
 
+export interface JournalWriter {
+  readonly path: string;
+  /** Appends once every earlier append has finished, so events keep their order; never rejects. */
+  append(event: RunEvent): Promise<Result<void, JournalError>>;
+}
+
+/**
+ * A writer for one record that serializes appends (callers may fire events from callbacks) and
+ * passes the free text of each event (summary, error, cancel reason) through `redact` first.
+ */
+export function createJournalWriter(path: string, redact: (text: string) => string = (text) => text): JournalWriter {
+  let queue: Promise<unknown> = Promise.resolve();
+  return {
+    path,
+    append(event: RunEvent): Promise<Result<void, JournalError>> {
+      const clean = redactEvent(event, redact);
+      const done = queue.then(() => appendEvent(path, clean));
+      queue = done;
+      return done;
+    },
+  };
+}
+
+function redactEvent(event: RunEvent, redact: (text: string) => string): RunEvent {
+  if (event.type === 'step') {
+    return {
+      ...event,
+      ...(event.summary === undefined ? {} : { summary: redact(event.summary) }),
+      ...(event.error === undefined ? {} : { error: redact(event.error) }),
+    };
+  }
+  if (event.type === 'runCancelled' && event.reason !== undefined) return { ...event, reason: redact(event.reason) };
+  return event;
+}
+
 /** The line after a file's last newline: whether it is a whole event, and the length without it. */
 async function partialTail(path: string): Promise<{ complete: boolean; keepBytes: number }> {
   const bytes = await readFile(path);

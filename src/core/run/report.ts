@@ -169,6 +169,25 @@ function stepRow(step: StepRunState, clean: (text: string) => string): string {
   return `| ${step.number} | ${cell(step.title)} | ${stateLabel[step.state]}${cell(who)} | ${duration} | ${cell(shorten(clean(output)))} |`;
 }
 
+const MACHINE_LINE = /(?:^|\s)((?:RESTORE-OK|RPO-EVIDENCE|BACKUP-OK|BACKUP) \S.*)$/;
+const ERROR_LINE = /\b(?:ERROR|FATAL)\b|\berror:/i;
+
+/**
+ * A short summary of a step's output for the record and the report: the script's machine-readable
+ * lines (`RESTORE-OK`, `RPO-EVIDENCE`, `BACKUP-OK`), else its last error line, else its last line.
+ * Redact the output first.
+ */
+export function summarizeOutput(output: string, maxChars = 200): string {
+  const lines = output
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  const machine = lines.map((l) => MACHINE_LINE.exec(l)?.[1]).filter((l): l is string => l !== undefined);
+  const pick =
+    machine.length > 0 ? machine.join('; ') : ([...lines].reverse().find((l) => ERROR_LINE.test(l)) ?? lines.at(-1) ?? '');
+  return pick.length > maxChars ? `${pick.slice(0, maxChars - 1)}…` : pick;
+}
+
 /** One line, at most 300 characters. */
 function shorten(text: string): string {
   const line = text.replace(/\s+/g, ' ').trim();

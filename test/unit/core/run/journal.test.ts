@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   appendEvent,
+  createJournalWriter,
   findUnfinishedRun,
   journalFileName,
   journalPath,
@@ -12,6 +13,7 @@ import {
   readJournal,
   reportPathFor,
 } from '../../../../src/core/run/journal.js';
+import { createRedactor } from '../../../../src/core/run/redact.js';
 import type { RunEvent } from '../../../../src/core/run/runModel.js';
 
 function runEvents(runId: string, startedAt: string, finished: boolean): RunEvent[] {
@@ -160,5 +162,41 @@ describe('journal', () => {
     const found = await findUnfinishedRun(dir);
     assert.equal(found.run, undefined);
     assert.match(found.problems[0]!.message, /event 2: Step 1 cannot go from pending to succeeded/);
+  });
+});
+
+describe('journal writer', () => {
+  let root: string;
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'dr-writer-'));
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('keeps the order of events fired without waiting, and redacts their free text', async () => {
+    const writer = createJournalWriter(join(root, '.dr-runs', 'r1.jsonl'), createRedactor(['hunter22']));
+    const base = { runId: 'r1', scenarioId: 'database-failure', who: 'alice', at: '2026-03-04T10:00:00Z' };
+    const events = runEvents('r1', '2026-03-04T10:00:00Z', false);
+    const failed: RunEvent = {
+      ...base,
+      type: 'step',
+      step: 2,
+      state: 'failed',
+      error: 'psql: password=hunter22 rejected',
+      summary: 'PGPASSWORD=hunter22',
+    };
+    const cancelled: RunEvent = { ...base, type: 'runCancelled', reason: 'hunter22 leaked' };
+    const results = await Promise.all([...events, failed, cancelled].map((e) => writer.append(e)));
+    assert.ok(results.every((r) => r.ok));
+    const read = await readJournal(writer.path);
+    assert.ok(read.ok);
+    assert.deepEqual(
+      read.value.map((e) => (e.type === 'step' ? `${e.step}:${e.state}` : e.type)),
+      ['runStarted', '1:manual', '2:running', '2:failed', 'runCancelled'],
+    );
+    const text = await readFile(writer.path, 'utf8');
+    assert.ok(!text.includes('hunter22'));
+    assert.match(text, /password=\*\*\* rejected/);
   });
 });

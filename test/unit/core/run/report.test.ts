@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRedactor } from '../../../../src/core/run/redact.js';
-import { assessRpo, assessRto, renderReport, writeReport } from '../../../../src/core/run/report.js';
+import { assessRpo, assessRto, renderReport, summarizeOutput, writeReport } from '../../../../src/core/run/report.js';
 import { foldRun, type RunEvent, type RunState, type StepState } from '../../../../src/core/run/runModel.js';
 
 const hour = 3_600_000;
@@ -172,5 +172,33 @@ describe('report', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('summarizeOutput', () => {
+  it('keeps the machine-readable lines of a restore', () => {
+    const out = [
+      'dr-restore: restoring backups/x.dump',
+      'BACKUP file=backups/x.dump format=custom size=10 checksum=verified',
+      'TABLE public.requests rows=10',
+      'RPO-EVIDENCE newest_row=2026-03-04T09:25:00Z rows=10',
+      'dr-restore: swapped',
+      'RESTORE-OK database=endpoint_stats previous=none',
+      '',
+    ].join('\n');
+    assert.equal(
+      summarizeOutput(out, 500),
+      'BACKUP file=backups/x.dump format=custom size=10 checksum=verified; RPO-EVIDENCE newest_row=2026-03-04T09:25:00Z rows=10; RESTORE-OK database=endpoint_stats previous=none',
+    );
+  });
+
+  it('else the last error line, else the last line, shortened', () => {
+    assert.equal(
+      summarizeOutput('a\ndr-restore: ERROR: checksum mismatch\ncleaning up\n'),
+      'dr-restore: ERROR: checksum mismatch',
+    );
+    assert.equal(summarizeOutput('deployment.apps/flask-api configured\r\nwaiting\r\nready\r\n'), 'ready');
+    assert.equal(summarizeOutput(''), '');
+    assert.equal(summarizeOutput('x'.repeat(50), 10), `${'x'.repeat(9)}…`);
   });
 });
