@@ -190,13 +190,24 @@ export function checkRunEvent(value: unknown): string | undefined {
       for (const key of ['summary', 'error'] as const) {
         if (v[key] !== undefined && typeof v[key] !== 'string') return `"${key}" must be a string.`;
       }
-      return undefined;
+      return v.evidence === undefined ? undefined : checkEvidence(v.evidence);
     case 'runFinished':
     case 'runCancelled':
       return undefined;
     default:
       return `unknown event type ${JSON.stringify(v.type)}.`;
   }
+}
+
+function checkEvidence(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return '"evidence" must be an object.';
+  const e = value as Record<string, unknown>;
+  const newest = e.newestRow;
+  if (newest !== undefined && newest !== null && (typeof newest !== 'string' || Number.isNaN(Date.parse(newest)))) {
+    return '"evidence.newestRow" must be a time or null.';
+  }
+  if (e.rows !== undefined && typeof e.rows !== 'number') return '"evidence.rows" must be a number.';
+  return undefined;
 }
 
 export interface UnfinishedRun {

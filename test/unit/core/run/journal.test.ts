@@ -114,6 +114,11 @@ describe('journal', () => {
     );
     assert.ok(!wrongShape.ok);
     assert.match(wrongShape.error.message, /unknown step state "done"/);
+    const badEvidence = parseJournal(
+      `${JSON.stringify(first)}\n${JSON.stringify({ ...second, type: 'step', step: 1, state: 'manual', evidence: { newestRow: 'soon' } })}\n`,
+    );
+    assert.ok(!badEvidence.ok);
+    assert.match(badEvidence.error.message, /evidence\.newestRow/);
     const completeButBad = parseJournal(`${JSON.stringify(first)}\n[1,2]\n`);
     assert.ok(!completeButBad.ok);
     assert.ok(parseJournal('').ok);
