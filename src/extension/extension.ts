@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { registerNavigationCommands } from './commands/navigation.js';
 import { registerCommand } from './commands/registerCommand.js';
+import { createRedactor } from '../core/run/redact.js';
 import { Commands, Views } from './ids.js';
 import { registerRunbookSerializer } from './notebook/runbookSerializer.js';
 import { PlanWorkspace } from './planWorkspace.js';
@@ -25,7 +26,7 @@ export function activate(context: vscode.ExtensionContext): DrRunbookApi {
     tree,
     view,
     ...registerNavigationCommands(plan, log),
-    registerRunbookSerializer(),
+    registerRunbookSerializer(createRedactor([])),
     registerCommand(
       Commands.runScenario,
       (node?: { type?: string; scenario?: { id: string } }) => runs.run(node?.scenario?.id),

@@ -77,6 +77,23 @@ describe('Run DR Scenario, in the real extension host', () => {
     assert.match(descriptions[0]!, /^manual · /);
     assert.match(descriptions[1]!, /^succeeded · /);
     assert.match(descriptions[2]!, /^succeeded · /);
+
+    // The record of the run and its report, beside each other under .dr-runs/.
+    const report = await eventually('the run report', () => runs.lastReport);
+    assert.match(report, /\.dr-runs\/\d{4}-\d\d-\d\d-application-deployment-failure-[0-9a-f]+\.md$/);
+    const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.file(report)));
+    assert.match(text, /^# DR run report: Application deployment failure/);
+    assert.match(text, /\| 2 \| Go back to the last revision that worked \| succeeded \|/);
+    const record = new TextDecoder().decode(
+      await vscode.workspace.fs.readFile(vscode.Uri.file(report.replace(/\.md$/, '.jsonl'))),
+    );
+    const events = record
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; state?: string });
+    assert.equal(events[0]?.type, 'runStarted');
+    assert.equal(events.at(-1)?.type, 'runFinished');
+    assert.equal(events.filter((e) => e.type === 'step').length, 6, 'each step recorded before and after');
   });
 
   it('runs the quarterly drill: the test namespace is created, then deleted and waited for', async function () {

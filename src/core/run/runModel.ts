@@ -120,7 +120,8 @@ export interface RunError {
 
 const allowed: Readonly<Record<StepState, readonly StepState[]>> = {
   pending: ['running', 'skipped', 'manual'],
-  running: ['succeeded', 'failed'],
+  // A running step may also end skipped (the person declined a confirmation) or done by hand.
+  running: ['succeeded', 'failed', 'skipped', 'manual'],
   // A failed step can be retried, skipped or done by hand.
   failed: ['running', 'skipped', 'manual'],
   succeeded: [],

@@ -5,6 +5,12 @@ import { preflightScenario, runScenario, type RunResult, type RunUi } from '../.
 import type { StepContext } from '../../core/execution/stepExecutor.js';
 import { StepStates } from '../../core/execution/stepStates.js';
 import { secretPlaceholders } from '../../core/manifests/secretTemplate.js';
+import { createRedactor } from '../../core/run/redact.js';
+import { parseRestoreEvidence } from '../../core/run/evidence.js';
+import { createJournalWriter, journalPath, newRunId, readJournal } from '../../core/run/journal.js';
+import { renderReport, summarizeOutput, writeReport } from '../../core/run/report.js';
+import { foldRun, type RunEvent } from '../../core/run/runModel.js';
+import { userInfo } from 'node:os';
 import { stepManifests } from '../../core/problems.js';
 import { err, ok, type Result } from '../../core/result.js';
 import type { Scenario } from '../../core/runbook/model.js';
@@ -34,7 +40,7 @@ export class RunController implements vscode.Disposable {
     private readonly secrets: vscode.SecretStorage,
     private readonly log: vscode.LogOutputChannel,
   ) {
-    this.logChannels = new LogChannels((t) => t, log);
+    this.logChannels = new LogChannels(createRedactor([]), log);
   }
 
   async run(scenarioId?: string): Promise<RunResult | undefined> {
@@ -79,9 +85,34 @@ export class RunController implements vscode.Disposable {
       if (go !== 'Run') return undefined;
     }
     const secretValues = await this.loadSecrets(state.root, scenario);
-    const redact = redactor([...secretValues.values()]);
+    const redact = createRedactor([...secretValues.values()]);
     const channel = this.channel(scenario);
-    const out = (text: string): void => channel.append(redact(text));
+    // Everything the run prints, redacted, for the record's summaries and the RPO evidence (bounded).
+    let transcript = '';
+    let stepOutput = '';
+    const out = (text: string): void => {
+      const clean = redact(text);
+      channel.append(clean);
+      transcript = (transcript + clean).slice(-1_000_000);
+      stepOutput = (stepOutput + clean).slice(-100_000);
+    };
+    // The record of the run: written before and after each step, under .dr-runs/ in the workspace.
+    const runId = newRunId();
+    const startedAt = new Date();
+    const record = createJournalWriter(journalPath(state.root, startedAt, scenario.id, runId), redact);
+    const who = safeUser();
+    const event = <T extends Omit<RunEvent, 'runId' | 'scenarioId' | 'who' | 'at'>>(e: T) =>
+      ({ runId, scenarioId: scenario.id, who, at: new Date().toISOString(), ...e }) as unknown as RunEvent;
+    await record.append(
+      event({
+        type: 'runStarted',
+        context: contextName,
+        namespace: config.namespace,
+        incidentStartedAt: startedAt.toISOString(),
+        steps: scenario.steps.map((st) => ({ number: st.number, title: st.title, kind: st.kind })),
+        scenarioTitle: scenario.title,
+      }),
+    );
     out(`\n=== ${scenario.title}: ${new Date().toISOString()} on context "${contextName}", namespace ${config.namespace} ===\n`);
     this.running = true;
     try {
@@ -117,6 +148,7 @@ export class RunController implements vscode.Disposable {
           const preflight = await preflightScenario(state.runbook, scenario, projectRelative(state.root, state.planFile), ctx);
           for (const line of preflight.lines) out(`${line}\n`);
           if (!preflight.ok) {
+            await record.append(event({ type: 'runCancelled', reason: 'the preflight failed; nothing was changed' }));
             channel.show(true);
             void vscode.window.showErrorMessage(
               `DR Runbook: the preflight of "${scenario.title}" failed; nothing was changed. See the output.`,
@@ -127,6 +159,21 @@ export class RunController implements vscode.Disposable {
           const started = Date.now();
           const result = await runScenario(scenario, ctx, {
             onStep: (step, stepState, outcome, durationMs) => {
+              if (stepState === 'running') stepOutput = '';
+              void record.append(
+                event({
+                  type: 'step',
+                  step: step.number,
+                  state: stepState,
+                  ...(durationMs !== undefined ? { durationMs } : {}),
+                  ...(outcome
+                    ? {
+                        summary:
+                          outcome.state === 'failed' ? outcome.summary : summarizeOutput(`${outcome.summary}\n${stepOutput}`),
+                      }
+                    : {}),
+                }),
+              );
               this.states.set(scenario.id, step.number, {
                 state: stepState,
                 ...(durationMs !== undefined ? { durationMs } : {}),
@@ -142,9 +189,23 @@ export class RunController implements vscode.Disposable {
           });
           const took = formatDuration(Date.now() - started);
           out(`=== ${result.outcome} after ${took} ===\n`);
+          await record.append(
+            result.outcome === 'finished'
+              ? event({ type: 'runFinished' })
+              : event({
+                  type: 'runCancelled',
+                  reason: `${result.outcome}${result.step ? ` at step ${result.step.number}` : ''}`,
+                }),
+          );
+          await this.writeRunReport(record.path, state.runbook.rpoMs, state.runbook.rtoMs, scenario.title, transcript, redact);
           const message = `DR Runbook: "${scenario.title}" ${result.outcome}${result.step ? ` at step ${result.step.number}` : ''} after ${took}.`;
-          if (result.outcome === 'finished') void vscode.window.showInformationMessage(message);
-          else void vscode.window.showWarningMessage(message, 'Show Output').then((c) => c && channel.show(true));
+          const openReport = (choice: string | undefined): void => {
+            if (choice === 'Show Output') channel.show(true);
+            if (choice === 'Open Report' && this.lastReport)
+              void vscode.window.showTextDocument(vscode.Uri.file(this.lastReport));
+          };
+          if (result.outcome === 'finished') void vscode.window.showInformationMessage(message, 'Open Report').then(openReport);
+          else void vscode.window.showWarningMessage(message, 'Show Output', 'Open Report').then(openReport);
           return result;
         },
       );
@@ -152,6 +213,45 @@ export class RunController implements vscode.Disposable {
       this.running = false;
     }
   }
+
+  /** The markdown report beside the record: steps, durations, the RTO achieved and the RPO evidence. */
+  private async writeRunReport(
+    path: string,
+    rpoMs: number | undefined,
+    rtoMs: number | undefined,
+    title: string,
+    transcript: string,
+    redact: (text: string) => string,
+  ): Promise<void> {
+    const events = await readJournal(path);
+    if (!events.ok) {
+      this.log.error(`the run record ${path} cannot be read back: ${events.error.message}`);
+      return;
+    }
+    const folded = foldRun(events.value);
+    if (!folded.ok) {
+      this.log.error(`the run record ${path} is inconsistent: ${folded.error.message}`);
+      return;
+    }
+    const evidence = parseRestoreEvidence(transcript).rpo;
+    const markdown = renderReport(folded.value, {
+      scenarioTitle: title,
+      rpoMs,
+      rtoMs,
+      redact,
+      ...(evidence ? { rpoEvidence: evidence } : {}),
+    });
+    const written = await writeReport(path, markdown);
+    if (!written.ok) {
+      this.log.error(`the run report cannot be written: ${written.error.message}`);
+      return;
+    }
+    this.lastReport = written.value;
+    this.log.info(`run report: ${written.value}`);
+  }
+
+  /** The newest run report written (for "Open Report" and the tests). */
+  lastReport: string | undefined;
 
   reset(scenarioId: string): void {
     this.states.reset(scenarioId);
@@ -211,13 +311,14 @@ export class RunController implements vscode.Disposable {
   }
 }
 
-function projectRelative(root: string, file: string): string {
-  return file.startsWith(`${root}/`) ? file.slice(root.length + 1) : file;
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env['USER'] ?? 'unknown';
+  }
 }
 
-/** Replaces every known secret value with ***. */
-function redactor(values: readonly string[]): (text: string) => string {
-  const secrets = values.filter((v) => v.length >= 4).sort((a, b) => b.length - a.length);
-  if (!secrets.length) return (t) => t;
-  return (text) => secrets.reduce((t, s) => t.split(s).join('***'), text);
+function projectRelative(root: string, file: string): string {
+  return file.startsWith(`${root}/`) ? file.slice(root.length + 1) : file;
 }

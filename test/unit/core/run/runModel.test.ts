@@ -109,13 +109,20 @@ describe('foldRun', () => {
     assert.match(result.error.message, /Step 1 cannot go from succeeded to running without a reset/);
   });
 
-  it('refuses pending → succeeded (a step must run first) and running → skipped', () => {
+  it('refuses pending → succeeded (a step must run first) and skipped → running without a reset', () => {
     const a = foldRun([started, step(2, 'succeeded', '2026-01-01T10:00:00Z')]);
     assert.ok(!a.ok);
     assert.equal(a.error.kind, 'transition');
-    const b = foldRun([started, step(2, 'running', '2026-01-01T10:00:00Z'), step(2, 'skipped', '2026-01-01T10:00:01Z')]);
+    const b = foldRun([started, step(2, 'skipped', '2026-01-01T10:00:00Z'), step(2, 'running', '2026-01-01T10:00:01Z')]);
     assert.ok(!b.ok);
     assert.equal(b.error.kind, 'transition');
+  });
+
+  it('lets a running step end skipped (a confirmation declined) or done by hand', () => {
+    const skipped = foldRun([started, step(2, 'running', '2026-01-01T10:00:00Z'), step(2, 'skipped', '2026-01-01T10:00:01Z')]);
+    assert.ok(skipped.ok);
+    const manual = foldRun([started, step(1, 'running', '2026-01-01T10:00:00Z'), step(1, 'manual', '2026-01-01T10:00:01Z')]);
+    assert.ok(manual.ok);
   });
 
   it('refuses a second running step, an unknown step, and another run’s event', () => {
