@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { ClusterPort } from '../../core/cluster/port.js';
 import { formatDuration } from '../../core/duration.js';
 import { preflightScenario, runScenario, type RunResult, type RunUi } from '../../core/execution/scenarioRunner.js';
-import type { StepContext } from '../../core/execution/stepExecutor.js';
+import { executeStep, type StepContext, type StepOutcome } from '../../core/execution/stepExecutor.js';
 import { StepStates } from '../../core/execution/stepStates.js';
 import { secretPlaceholders } from '../../core/manifests/secretTemplate.js';
 import { createRedactor } from '../../core/run/redact.js';
@@ -13,9 +13,9 @@ import { foldRun, type RunEvent } from '../../core/run/runModel.js';
 import { userInfo } from 'node:os';
 import { stepManifests } from '../../core/problems.js';
 import { err, ok, type Result } from '../../core/result.js';
-import type { Scenario } from '../../core/runbook/model.js';
+import type { Scenario, Step } from '../../core/runbook/model.js';
 import type { ClusterError } from '../../core/cluster/model.js';
-import { isProductionContext, readConfig } from '../config.js';
+import { isProductionContext, readConfig, type Config } from '../config.js';
 import type { PlanWorkspace } from '../planWorkspace.js';
 import { adapters } from './lazyAdapters.js';
 import { LogChannels } from './logChannels.js';
@@ -63,15 +63,7 @@ export class RunController implements vscode.Disposable {
       if (scenarioId) throw new Error(`The plan has no scenario "${scenarioId}".`);
       return undefined;
     }
-    const config = readConfig();
-    const connected = adapters().connectCluster({
-      ...(config.context ? { context: config.context } : {}),
-      namespace: config.namespace,
-    });
-    const cluster: Result<ClusterPort, ClusterError> = connected.ok ? ok(connected.value) : err(connected.error);
-    const contextName = cluster.ok ? cluster.value.context : config.context || '(no context)';
-    const production = isProductionContext(contextName, config.productionPatterns);
-    this.showContext(contextName, production);
+    const { config, cluster, contextName, production } = this.connect();
     const answers = this.testAnswers;
     if (!answers) {
       const go = await vscode.window.showWarningMessage(
@@ -121,29 +113,7 @@ export class RunController implements vscode.Disposable {
         async (progress, token) => {
           const abort = new AbortController();
           token.onCancellationRequested(() => abort.abort());
-          const base = vscodeRunUi(state.root, (command, namespace) =>
-            cluster.ok
-              ? this.logChannels.follow(cluster.value, {
-                  apiVersion: 'apps/v1',
-                  kind: 'Deployment',
-                  name: command.name,
-                  namespace,
-                })
-              : Promise.resolve(cluster),
-          );
-          const ctx: StepContext & { ui: RunUi } = {
-            root: state.root,
-            namespace: config.namespace,
-            cluster: () => Promise.resolve(cluster),
-            processes: new (adapters().ExecaRunner)(),
-            ui: answers ? scriptedRunUi(base, answers) : base,
-            signal: abort.signal,
-            output: out,
-            secret: (name) => process.env[name] ?? secretValues.get(name),
-            production,
-            readinessTimeoutMs: config.readinessTimeoutMs,
-            manifests: this.plan.manifests,
-          };
+          const ctx = this.stepContext(state.root, config, cluster, production, secretValues, abort.signal, out);
           progress.report({ message: 'preflight: dry run of every manifest...' });
           const preflight = await preflightScenario(state.runbook, scenario, projectRelative(state.root, state.planFile), ctx);
           for (const line of preflight.lines) out(`${line}\n`);
@@ -212,6 +182,74 @@ export class RunController implements vscode.Disposable {
     } finally {
       this.running = false;
     }
+  }
+
+  /** The cluster of the configured context (not contacted yet), and whether it counts as production. */
+  private connect(): { config: Config; cluster: Result<ClusterPort, ClusterError>; contextName: string; production: boolean } {
+    const config = readConfig();
+    const connected = adapters().connectCluster({
+      ...(config.context ? { context: config.context } : {}),
+      namespace: config.namespace,
+    });
+    const cluster: Result<ClusterPort, ClusterError> = connected.ok ? ok(connected.value) : err(connected.error);
+    const contextName = cluster.ok ? cluster.value.context : config.context || '(no context)';
+    const production = isProductionContext(contextName, config.productionPatterns);
+    this.showContext(contextName, production);
+    return { config, cluster, contextName, production };
+  }
+
+  /** What a step runs with: the engine on this cluster, execa, and the person through VS Code (or a test's answers). */
+  private stepContext(
+    root: string,
+    config: Config,
+    cluster: Result<ClusterPort, ClusterError>,
+    production: boolean,
+    secretValues: ReadonlyMap<string, string>,
+    signal: AbortSignal,
+    output: (text: string) => void,
+  ): StepContext & { ui: RunUi } {
+    const base = vscodeRunUi(root, (command, namespace) =>
+      cluster.ok
+        ? this.logChannels.follow(cluster.value, { apiVersion: 'apps/v1', kind: 'Deployment', name: command.name, namespace })
+        : Promise.resolve(cluster),
+    );
+    return {
+      root,
+      namespace: config.namespace,
+      cluster: () => Promise.resolve(cluster),
+      processes: new (adapters().ExecaRunner)(),
+      ui: this.testAnswers ? scriptedRunUi(base, this.testAnswers) : base,
+      signal,
+      output,
+      secret: (name) => process.env[name] ?? secretValues.get(name),
+      production,
+      readinessTimeoutMs: config.readinessTimeoutMs,
+      manifests: this.plan.manifests,
+    };
+  }
+
+  /**
+   * Runs one step on its own (a notebook cell, "Run This Step"), through the same engine as a
+   * scenario run; its state shows in the tree.
+   */
+  async executeOne(scenario: Scenario, step: Step, signal: AbortSignal, output: (text: string) => void): Promise<StepOutcome> {
+    if (!vscode.workspace.isTrusted)
+      return { state: 'failed', summary: 'This workspace is not trusted: DR Runbook runs nothing here.' };
+    const state = this.plan.state;
+    if (state.kind !== 'loaded') return { state: 'failed', summary: 'The DR plan is not loaded.' };
+    const { config, cluster, production } = this.connect();
+    const secretValues = await this.loadSecrets(state.root, scenario);
+    const redact = createRedactor([...secretValues.values()]);
+    const ctx = this.stepContext(state.root, config, cluster, production, secretValues, signal, (text) => output(redact(text)));
+    this.states.set(scenario.id, step.number, { state: 'running' });
+    const started = Date.now();
+    const outcome = await executeStep(step, ctx);
+    this.states.set(scenario.id, step.number, {
+      state: outcome.state,
+      durationMs: Date.now() - started,
+      summary: redact(outcome.summary),
+    });
+    return outcome;
   }
 
   /** The markdown report beside the record: steps, durations, the RTO achieved and the RPO evidence. */
