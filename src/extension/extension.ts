@@ -38,7 +38,8 @@ export function activate(context: vscode.ExtensionContext): DrRunbookApi {
       log,
     ),
   );
-  void plan.reload();
+  // Once the plan is read: a run that a reload interrupted is offered for resuming.
+  void plan.reload().then(() => runs.offerResume());
   return { plan, tree, runs };
 }
 

@@ -7,10 +7,18 @@ import { StepStates } from '../../core/execution/stepStates.js';
 import { secretPlaceholders } from '../../core/manifests/secretTemplate.js';
 import { createRedactor } from '../../core/run/redact.js';
 import { parseRestoreEvidence } from '../../core/run/evidence.js';
-import { createJournalWriter, journalPath, newRunId, readJournal } from '../../core/run/journal.js';
+import {
+  createJournalWriter,
+  findUnfinishedRun,
+  journalPath,
+  newRunId,
+  readJournal,
+  runsFolderName,
+} from '../../core/run/journal.js';
 import { renderReport, summarizeOutput, writeReport } from '../../core/run/report.js';
 import { foldRun, type RunEvent } from '../../core/run/runModel.js';
 import { userInfo } from 'node:os';
+import { join } from 'node:path';
 import { stepManifests } from '../../core/problems.js';
 import { err, ok, type Result } from '../../core/result.js';
 import type { Scenario, Step } from '../../core/runbook/model.js';
@@ -20,6 +28,15 @@ import type { PlanWorkspace } from '../planWorkspace.js';
 import { adapters } from './lazyAdapters.js';
 import { LogChannels } from './logChannels.js';
 import { scriptedRunUi, vscodeRunUi } from './vscodeRunUi.js';
+
+/** Where a run picks up again after a reload: its record, and the step to start at. */
+export interface ResumePoint {
+  readonly path: string;
+  readonly runId: string;
+  readonly startAt: number;
+  /** The step that was running when the window went away. */
+  readonly interrupted?: number;
+}
 
 /**
  * Runs scenarios from VS Code: picks one, shows where it will act, runs the preflight, then the
@@ -43,7 +60,7 @@ export class RunController implements vscode.Disposable {
     this.logChannels = new LogChannels(createRedactor([]), log);
   }
 
-  async run(scenarioId?: string): Promise<RunResult | undefined> {
+  async run(scenarioId?: string, resume?: ResumePoint): Promise<RunResult | undefined> {
     if (!vscode.workspace.isTrusted) {
       void vscode.window.showErrorMessage(
         'DR Runbook applies nothing and runs no script in an untrusted workspace. Trust the workspace to run the plan.',
@@ -65,7 +82,7 @@ export class RunController implements vscode.Disposable {
     }
     const { config, cluster, contextName, production } = this.connect();
     const answers = this.testAnswers;
-    if (!answers) {
+    if (!answers && !resume) {
       const go = await vscode.window.showWarningMessage(
         `Run "${scenario.title}"?`,
         {
@@ -89,22 +106,31 @@ export class RunController implements vscode.Disposable {
       stepOutput = (stepOutput + clean).slice(-100_000);
     };
     // The record of the run: written before and after each step, under .dr-runs/ in the workspace.
-    const runId = newRunId();
+    const runId = resume?.runId ?? newRunId();
     const startedAt = new Date();
-    const record = createJournalWriter(journalPath(state.root, startedAt, scenario.id, runId), redact);
+    const record = createJournalWriter(resume?.path ?? journalPath(state.root, startedAt, scenario.id, runId), redact);
     const who = safeUser();
     const event = <T extends Omit<RunEvent, 'runId' | 'scenarioId' | 'who' | 'at'>>(e: T) =>
       ({ runId, scenarioId: scenario.id, who, at: new Date().toISOString(), ...e }) as unknown as RunEvent;
-    await record.append(
-      event({
-        type: 'runStarted',
-        context: contextName,
-        namespace: config.namespace,
-        incidentStartedAt: startedAt.toISOString(),
-        steps: scenario.steps.map((st) => ({ number: st.number, title: st.title, kind: st.kind })),
-        scenarioTitle: scenario.title,
-      }),
-    );
+    if (resume) {
+      // The step the reload interrupted ends as failed in the record, then runs again.
+      if (resume.interrupted !== undefined) {
+        await record.append(
+          event({ type: 'step', step: resume.interrupted, state: 'failed', error: 'Interrupted by a reload of the window.' }),
+        );
+      }
+    } else {
+      await record.append(
+        event({
+          type: 'runStarted',
+          context: contextName,
+          namespace: config.namespace,
+          incidentStartedAt: startedAt.toISOString(),
+          steps: scenario.steps.map((st) => ({ number: st.number, title: st.title, kind: st.kind })),
+          scenarioTitle: scenario.title,
+        }),
+      );
+    }
     out(`\n=== ${scenario.title}: ${new Date().toISOString()} on context "${contextName}", namespace ${config.namespace} ===\n`);
     this.running = true;
     try {
@@ -125,38 +151,43 @@ export class RunController implements vscode.Disposable {
             );
             return { outcome: 'failed' as const };
           }
-          this.states.reset(scenario.id);
+          if (!resume) this.states.reset(scenario.id);
           const started = Date.now();
-          const result = await runScenario(scenario, ctx, {
-            onStep: (step, stepState, outcome, durationMs) => {
-              if (stepState === 'running') stepOutput = '';
-              void record.append(
-                event({
-                  type: 'step',
-                  step: step.number,
+          const result = await runScenario(
+            scenario,
+            ctx,
+            {
+              onStep: (step, stepState, outcome, durationMs) => {
+                if (stepState === 'running') stepOutput = '';
+                void record.append(
+                  event({
+                    type: 'step',
+                    step: step.number,
+                    state: stepState,
+                    ...(durationMs !== undefined ? { durationMs } : {}),
+                    ...(outcome
+                      ? {
+                          summary:
+                            outcome.state === 'failed' ? outcome.summary : summarizeOutput(`${outcome.summary}\n${stepOutput}`),
+                        }
+                      : {}),
+                  }),
+                );
+                this.states.set(scenario.id, step.number, {
                   state: stepState,
                   ...(durationMs !== undefined ? { durationMs } : {}),
-                  ...(outcome
-                    ? {
-                        summary:
-                          outcome.state === 'failed' ? outcome.summary : summarizeOutput(`${outcome.summary}\n${stepOutput}`),
-                      }
-                    : {}),
-                }),
-              );
-              this.states.set(scenario.id, step.number, {
-                state: stepState,
-                ...(durationMs !== undefined ? { durationMs } : {}),
-                ...(outcome ? { summary: outcome.summary } : {}),
-              });
-              if (stepState === 'running') {
-                progress.report({ message: `step ${step.number}: ${step.title}` });
-                out(`\n--- step ${step.number}: ${step.text} ---\n`);
-              } else if (outcome) {
-                out(`step ${step.number} ${stepState} in ${formatDuration(durationMs ?? 0)}: ${outcome.summary}\n`);
-              }
+                  ...(outcome ? { summary: outcome.summary } : {}),
+                });
+                if (stepState === 'running') {
+                  progress.report({ message: `step ${step.number}: ${step.title}` });
+                  out(`\n--- step ${step.number}: ${step.text} ---\n`);
+                } else if (outcome) {
+                  out(`step ${step.number} ${stepState} in ${formatDuration(durationMs ?? 0)}: ${outcome.summary}\n`);
+                }
+              },
             },
-          });
+            resume ? { startAt: resume.startAt } : {},
+          );
           const took = formatDuration(Date.now() - started);
           out(`=== ${result.outcome} after ${took} ===\n`);
           await record.append(
@@ -251,6 +282,59 @@ export class RunController implements vscode.Disposable {
     });
     return outcome;
   }
+
+  /**
+   * After a reload: the newest run under .dr-runs/ that never finished is offered for resuming at
+   * the step it was on; its finished steps show as finished in the tree meanwhile.
+   */
+  async offerResume(): Promise<'resumed' | 'discarded' | 'none'> {
+    const state = this.plan.state;
+    if (state.kind !== 'loaded') return 'none';
+    const found = await findUnfinishedRun(join(state.root, runsFolderName));
+    for (const p of found.problems) this.log.warn(`run record ${p.path}: ${p.message}`);
+    if (!found.run) return 'none';
+    const { path, state: run } = found.run;
+    const scenario = state.runbook.scenarios.find((s) => s.id === run.scenarioId);
+    if (!scenario) return 'none';
+    for (const step of run.steps) {
+      if (step.state === 'pending') continue;
+      this.states.set(scenario.id, step.number, {
+        state: step.state === 'running' ? 'failed' : step.state,
+        ...(step.durationMs !== undefined ? { durationMs: step.durationMs } : {}),
+        ...(step.summary ? { summary: step.summary } : {}),
+      });
+    }
+    const interrupted = run.steps.find((s) => s.state === 'running')?.number;
+    const startAt = interrupted ?? run.currentStep;
+    if (startAt === undefined) return 'none';
+    const choice =
+      this.testResumeAnswer ??
+      (await vscode.window.showInformationMessage(
+        `DR Runbook: "${scenario.title}" stopped at step ${startAt} when the window was reloaded. Resume it there?`,
+        'Resume',
+        'Discard',
+      ));
+    if (choice === 'Resume') {
+      void this.run(scenario.id, { path, runId: run.runId, startAt, ...(interrupted !== undefined ? { interrupted } : {}) });
+      return 'resumed';
+    }
+    if (choice === 'Discard') {
+      await createJournalWriter(path).append({
+        type: 'runCancelled',
+        runId: run.runId,
+        scenarioId: run.scenarioId,
+        who: safeUser(),
+        at: new Date().toISOString(),
+        reason: 'discarded after a reload',
+      });
+      this.states.reset(scenario.id);
+      return 'discarded';
+    }
+    return 'none';
+  }
+
+  /** In-host tests answer the resume question through this. */
+  testResumeAnswer: 'Resume' | 'Discard' | undefined;
 
   /** The markdown report beside the record: steps, durations, the RTO achieved and the RPO evidence. */
   private async writeRunReport(
