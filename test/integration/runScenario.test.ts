@@ -4,7 +4,7 @@ import { connectCluster } from '../../src/adapters/kubernetes/clusterClient.js';
 import { applyItems, applyObjects } from '../../src/core/cluster/apply.js';
 import { waitForReady } from '../../src/core/cluster/readiness.js';
 import { parseManifestText } from '../../src/core/manifests/loadManifests.js';
-import { activeExtension, eventually } from './support.js';
+import { activeExtension, eventually, workspaceRoot } from './support.js';
 
 const NS = 'endpoint-stats';
 const FLASK_API = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'flask-api', namespace: NS };
@@ -155,5 +155,74 @@ describe('Run DR Scenario, in the real extension host', () => {
       typeof item.tooltip === 'string' ? item.tooltip : (item.tooltip?.value ?? ''),
       /dr-restore\.sh exited with code \d+/,
     );
+  });
+
+  it('offers to resume a run a reload interrupted, at the step it was on, with finished steps shown as finished', async function () {
+    this.timeout(120_000);
+    await rollOut('flask-api:2.0');
+    await rollOut('flask-api:2.1-broken');
+    const { runs, tree } = (await activeExtension()).exports;
+    const root = workspaceRoot();
+    const runId = 'feedf00d';
+    const record = vscode.Uri.joinPath(root, '.dr-runs', `2026-11-24-application-deployment-failure-${runId}.jsonl`);
+    const base = { runId, scenarioId: 'application-deployment-failure', who: 'alice' };
+    const lines = [
+      {
+        ...base,
+        type: 'runStarted',
+        at: '2026-11-24T10:00:00.000Z',
+        context: 'dr-runbook-test',
+        namespace: NS,
+        incidentStartedAt: '2026-11-24T09:55:00.000Z',
+        steps: [1, 2, 3].map((n) => ({ number: n, title: `step ${n}` })),
+      },
+      { ...base, type: 'step', step: 1, state: 'running', at: '2026-11-24T10:00:01.000Z' },
+      {
+        ...base,
+        type: 'step',
+        step: 1,
+        state: 'manual',
+        at: '2026-11-24T10:00:05.000Z',
+        durationMs: 4000,
+        summary: 'Done by hand.',
+      },
+      { ...base, type: 'step', step: 2, state: 'running', at: '2026-11-24T10:00:06.000Z' },
+    ];
+    await vscode.workspace.fs.writeFile(record, new TextEncoder().encode(lines.map((l) => JSON.stringify(l)).join('\n') + '\n'));
+    runs.testResumeAnswer = 'Resume';
+    runs.testAnswers = {
+      beforeStep: () => Promise.resolve('continue'),
+      confirmRollback: () => Promise.resolve(true),
+      manualStep: () => Promise.resolve('done'),
+    };
+    try {
+      assert.equal(await runs.offerResume(), 'resumed');
+      const [, , app] = await tree.getChildren();
+      const first = tree.getTreeItem((await tree.getChildren(app))[0]!);
+      assert.match(String(first.description), /^manual · 4 s/);
+      const text = await eventually(
+        'the resumed run to finish',
+        async () => {
+          const t = new TextDecoder().decode(await vscode.workspace.fs.readFile(record));
+          return t.includes('"runFinished"') ? t : undefined;
+        },
+        60_000,
+      );
+      const events = text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { type: string; step?: number; state?: string });
+      assert.deepEqual(
+        events.filter((e) => e.type === 'step').map((e) => `${e.step}:${e.state}`),
+        ['1:running', '1:manual', '2:running', '2:failed', '2:running', '2:succeeded', '3:running', '3:succeeded'],
+      );
+      const connected = connectCluster();
+      assert.ok(connected.ok);
+      const live = await connected.value.read(FLASK_API);
+      const spec = (live.ok ? live.value?.['spec'] : undefined) as { template: { spec: { containers: { image: string }[] } } };
+      assert.equal(spec.template.spec.containers[0]?.image, 'flask-api:2.0');
+    } finally {
+      runs.testResumeAnswer = undefined;
+    }
   });
 });
