@@ -1,8 +1,11 @@
 import * as vscode from 'vscode';
 import { registerNavigationCommands } from './commands/navigation.js';
+import { registerStepCommands } from './commands/stepCommands.js';
 import { registerCommand } from './commands/registerCommand.js';
 import { createRedactor } from '../core/run/redact.js';
 import { Commands, Views } from './ids.js';
+import { registerNotebookCommands } from './notebook/notebookCommands.js';
+import { RunbookController } from './notebook/runbookController.js';
 import { registerRunbookSerializer } from './notebook/runbookSerializer.js';
 import { PlanWorkspace } from './planWorkspace.js';
 import { RunController } from './run/runController.js';
@@ -19,6 +22,7 @@ export function activate(context: vscode.ExtensionContext): DrRunbookApi {
   const runs = new RunController(plan, context.secrets, log);
   const tree = new PlanTreeProvider(plan, runs.states);
   const view = vscode.window.createTreeView(Views.plan, { treeDataProvider: tree, showCollapseAll: true });
+  const notebooks = new RunbookController(plan, runs, log);
   context.subscriptions.push(
     log,
     plan,
@@ -26,7 +30,10 @@ export function activate(context: vscode.ExtensionContext): DrRunbookApi {
     tree,
     view,
     ...registerNavigationCommands(plan, log),
+    ...registerStepCommands(runs, log),
     registerRunbookSerializer(createRedactor([])),
+    notebooks,
+    ...registerNotebookCommands(plan, log),
     registerCommand(
       Commands.runScenario,
       (node?: { type?: string; scenario?: { id: string } }) => runs.run(node?.scenario?.id),
@@ -40,7 +47,7 @@ export function activate(context: vscode.ExtensionContext): DrRunbookApi {
   );
   // Once the plan is read: a run that a reload interrupted is offered for resuming.
   void plan.reload().then(() => runs.offerResume());
-  return { plan, tree, runs };
+  return { plan, tree, runs, notebooks };
 }
 
 /** What activate() returns: the live objects, for the in-host tests and for other extensions. */
@@ -48,6 +55,7 @@ export interface DrRunbookApi {
   readonly plan: PlanWorkspace;
   readonly tree: PlanTreeProvider;
   readonly runs: RunController;
+  readonly notebooks: RunbookController;
 }
 
 export function deactivate(): void {

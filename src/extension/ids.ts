@@ -7,6 +7,14 @@ export const Commands = {
   showLog: 'drRunbook.showLog',
   runScenario: 'drRunbook.runScenario',
   resetScenario: 'drRunbook.resetScenario',
+  runStep: 'drRunbook.runStep',
+  runUpToHere: 'drRunbook.runUpToHere',
+  skipStep: 'drRunbook.skipStep',
+  markStepDone: 'drRunbook.markStepDone',
+  showStepOutput: 'drRunbook.showStepOutput',
+  followLogs: 'drRunbook.followLogs',
+  openScenarioNotebook: 'drRunbook.openScenarioNotebook',
+  startDrill: 'drRunbook.startDrill',
 } as const;
 
 export const Views = {
@@ -16,6 +24,11 @@ export const Views = {
 
 export const NotebookTypes = {
   runbook: 'drRunbook.runbook',
+} as const;
+
+/** Notebook controllers are registered in code only; nothing in package.json names them. */
+export const NotebookControllers = {
+  runbook: 'drRunbook.runbookController',
 } as const;
 
 export const Settings = {

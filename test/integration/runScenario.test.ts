@@ -225,4 +225,23 @@ describe('Run DR Scenario, in the real extension host', () => {
       runs.testResumeAnswer = undefined;
     }
   });
+
+  it('runs, skips and marks single steps from the tree', async function () {
+    this.timeout(60_000);
+    const { runs, tree } = (await activeExtension()).exports;
+    runs.testAnswers = { manualStep: () => Promise.resolve('done') };
+    await vscode.commands.executeCommand('drRunbook.resetScenario', { scenario: { id: 'quarterly-dr-drill' } });
+    const [, , , drill] = await tree.getChildren();
+    const steps = await tree.getChildren(drill);
+    await vscode.commands.executeCommand('drRunbook.markStepDone', steps[0]);
+    await vscode.commands.executeCommand('drRunbook.runStep', steps[1]);
+    await vscode.commands.executeCommand('drRunbook.skipStep', steps[2]);
+    await vscode.commands.executeCommand('drRunbook.runStep', steps[6]);
+    const described = (await tree.getChildren(drill)).map((s) => String(tree.getTreeItem(s).description));
+    assert.match(described[0]!, /^manual/);
+    assert.match(described[1]!, /^succeeded · /);
+    assert.match(described[2]!, /^skipped/);
+    assert.match(described[3]!, /^manual step/, 'untouched steps keep their kind');
+    assert.match(described[6]!, /^succeeded · /);
+  });
 });

@@ -101,15 +101,16 @@ export interface RunResult {
 
 /**
  * Runs a scenario's steps in order, one at a time, asking between steps (Continue / Skip / Stop /
- * run the rest), from `startAt` (a step number, for resuming). A failed step stops the run.
+ * run the rest), from `startAt` (a step number, for resuming) up to `endAt` ("run up to here").
+ * A failed step stops the run.
  */
 export async function runScenario(
   scenario: Scenario,
   ctx: StepContext & { readonly ui: RunUi },
   hooks: RunHooks,
-  options: { readonly startAt?: number } = {},
+  options: { readonly startAt?: number; readonly endAt?: number } = {},
 ): Promise<RunResult> {
-  const steps = scenario.steps.filter((s) => s.number >= (options.startAt ?? 0));
+  const steps = scenario.steps.filter((s) => s.number >= (options.startAt ?? 0) && s.number <= (options.endAt ?? Infinity));
   let askEachStep = true;
   for (const [index, step] of steps.entries()) {
     if (ctx.signal.aborted) return { outcome: 'cancelled', step };

@@ -60,7 +60,7 @@ export class RunController implements vscode.Disposable {
     this.logChannels = new LogChannels(createRedactor([]), log);
   }
 
-  async run(scenarioId?: string, resume?: ResumePoint): Promise<RunResult | undefined> {
+  async run(scenarioId?: string, resume?: ResumePoint, endAt?: number): Promise<RunResult | undefined> {
     if (!vscode.workspace.isTrusted) {
       void vscode.window.showErrorMessage(
         'DR Runbook applies nothing and runs no script in an untrusted workspace. Trust the workspace to run the plan.',
@@ -186,7 +186,7 @@ export class RunController implements vscode.Disposable {
                 }
               },
             },
-            resume ? { startAt: resume.startAt } : {},
+            { ...(resume ? { startAt: resume.startAt } : {}), ...(endAt !== undefined ? { endAt } : {}) },
           );
           const took = formatDuration(Date.now() - started);
           out(`=== ${result.outcome} after ${took} ===\n`);
@@ -374,6 +374,58 @@ export class RunController implements vscode.Disposable {
 
   /** The newest run report written (for "Open Report" and the tests). */
   lastReport: string | undefined;
+
+  /** "Run This Step": one step, with progress and Cancel, its output in the scenario's channel. */
+  async runStep(scenarioId: string, stepNumber: number): Promise<StepOutcome | undefined> {
+    const found = this.find(scenarioId, stepNumber);
+    const channel = this.channel(found.scenario);
+    return vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `DR Runbook: step ${stepNumber}`, cancellable: true },
+      async (_progress, token) => {
+        const abort = new AbortController();
+        token.onCancellationRequested(() => abort.abort());
+        channel.append(`\n--- step ${stepNumber}: ${found.step.text} ---\n`);
+        const outcome = await this.executeOne(found.scenario, found.step, abort.signal, (t) => channel.append(t));
+        channel.append(`step ${stepNumber} ${outcome.state}: ${outcome.summary}\n`);
+        return outcome;
+      },
+    );
+  }
+
+  /** Marks a step skipped, or done by hand, without running it. */
+  mark(scenarioId: string, stepNumber: number, state: 'skipped' | 'manual'): void {
+    this.find(scenarioId, stepNumber);
+    this.states.set(scenarioId, stepNumber, { state, summary: state === 'manual' ? 'Marked done by hand.' : 'Skipped by hand.' });
+  }
+
+  showOutput(scenarioId: string): void {
+    const state = this.plan.state;
+    const scenario = state.kind === 'loaded' ? state.runbook.scenarios.find((s) => s.id === scenarioId) : undefined;
+    if (scenario) this.channel(scenario).show(true);
+  }
+
+  /** "Follow Logs" on a Deployment or StatefulSet of the tree. */
+  async followWorkload(kind: string, name: string, namespace: string | undefined): Promise<void> {
+    const { cluster, config } = this.connect();
+    if (!cluster.ok) throw new Error(`${cluster.error.message} ${cluster.error.hint}`);
+    const apiVersion = 'apps/v1';
+    const followed = await this.logChannels.follow(cluster.value, {
+      apiVersion,
+      kind,
+      name,
+      namespace: namespace ?? config.namespace,
+    });
+    if (!followed.ok) throw new Error(`${followed.error.message} ${followed.error.hint}`);
+  }
+
+  private find(scenarioId: string, stepNumber: number): { scenario: Scenario; step: Step } {
+    const state = this.plan.state;
+    const scenario = state.kind === 'loaded' ? state.runbook.scenarios.find((s) => s.id === scenarioId) : undefined;
+    const step = scenario?.steps.find((s) => s.number === stepNumber);
+    if (!scenario || !step)
+      throw new Error(`The plan has no step ${stepNumber} in scenario "${scenarioId}" (was it edited?). Refresh the view.`);
+    return { scenario, step };
+  }
 
   reset(scenarioId: string): void {
     this.states.reset(scenarioId);
