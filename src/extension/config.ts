@@ -12,6 +12,8 @@ export interface Config {
   /** Context names matching any of these (case-insensitive regular expressions) count as production. */
   readonly productionPatterns: readonly string[];
   readonly readinessTimeoutMs: number;
+  /** A folder of dr-backup.sh backups (relative to the workspace), for the backup age against the RPO. */
+  readonly backupDirectory: string;
 }
 
 export function readConfig(): Config {
@@ -23,6 +25,7 @@ export function readConfig(): Config {
     namespace: section.get<string>('cluster.namespace', 'endpoint-stats').trim() || 'endpoint-stats',
     productionPatterns: section.get<string[]>('safety.productionContextPatterns', ['prod']),
     readinessTimeoutMs: Math.max(10, section.get<number>('run.readinessTimeoutSeconds', 600)) * 1000,
+    backupDirectory: section.get<string>('backup.directory', '').trim(),
   };
 }
 

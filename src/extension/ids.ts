@@ -38,6 +38,7 @@ export const Settings = {
   namespace: 'drRunbook.cluster.namespace',
   productionPatterns: 'drRunbook.safety.productionContextPatterns',
   readinessTimeout: 'drRunbook.run.readinessTimeoutSeconds',
+  backupDirectory: 'drRunbook.backup.directory',
 } as const;
 
 export const DIAGNOSTIC_SOURCE = 'DR Runbook';

@@ -27,6 +27,7 @@ import { isProductionContext, readConfig, type Config } from '../config.js';
 import type { PlanWorkspace } from '../planWorkspace.js';
 import { adapters } from './lazyAdapters.js';
 import { LogChannels } from './logChannels.js';
+import { ObjectivesStatus } from './objectivesStatus.js';
 import { scriptedRunUi, vscodeRunUi } from './vscodeRunUi.js';
 
 /** Where a run picks up again after a reload: its record, and the step to start at. */
@@ -49,6 +50,7 @@ export class RunController implements vscode.Disposable {
   private readonly channels = new Map<string, vscode.OutputChannel>();
   private readonly status = vscode.window.createStatusBarItem('drRunbook.run', vscode.StatusBarAlignment.Left, 50);
   private running = false;
+  private readonly objectives = new ObjectivesStatus();
   /** In-host tests answer the run's questions through this instead of clicking dialogs. */
   testAnswers: Partial<RunUi> | undefined;
 
@@ -131,6 +133,12 @@ export class RunController implements vscode.Disposable {
         }),
       );
     }
+    this.objectives.start(
+      startedAt.toISOString(),
+      state.runbook.rtoMs,
+      state.runbook.rpoMs,
+      config.backupDirectory ? join(state.root, config.backupDirectory) : undefined,
+    );
     out(`\n=== ${scenario.title}: ${new Date().toISOString()} on context "${contextName}", namespace ${config.namespace} ===\n`);
     this.running = true;
     try {
@@ -212,6 +220,7 @@ export class RunController implements vscode.Disposable {
       );
     } finally {
       this.running = false;
+      this.objectives.stop();
     }
   }
 
@@ -482,6 +491,7 @@ export class RunController implements vscode.Disposable {
     this.logChannels.dispose();
     for (const c of this.channels.values()) c.dispose();
     this.status.dispose();
+    this.objectives.dispose();
   }
 }
 
