@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { connectCluster } from '../../src/adapters/kubernetes/clusterClient.js';
+import { activeExtension, eventually, workspaceRoot } from './support.js';
+
+const TEST_NS = 'endpoint-stats-dr-test';
+
+async function readText(uri: vscode.Uri): Promise<string> {
+  return new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+}
+
+function outputText(cell: vscode.NotebookCell): string {
+  return cell.outputs
+    .flatMap((o) => o.items)
+    .map((i) => new TextDecoder().decode(i.data))
+    .join('');
+}
+
+describe('runbook notebooks that run, in the real extension host', () => {
+  before(async function () {
+    this.timeout(30_000);
+    const { plan } = (await activeExtension()).exports;
+    await eventually('the DR plan to load', () => (plan.state.kind === 'loaded' ? true : undefined));
+  });
+
+  afterEach(async () => {
+    (await activeExtension()).exports.runs.testAnswers = undefined;
+  });
+
+  it('"Start DR Drill" writes .dr-runs/<date>-dr-drill.runbook.md and opens it; step 2’s cell creates the namespace and saving writes its output and run record', async function () {
+    this.timeout(60_000);
+    const { runs } = (await activeExtension()).exports;
+    runs.testAnswers = {
+      beforeStep: () => Promise.resolve('continue'),
+      manualStep: () => Promise.resolve('done'),
+    };
+    const uri = await vscode.commands.executeCommand<vscode.Uri | undefined>('drRunbook.startDrill');
+    assert.ok(uri, 'the command returns the notebook it wrote');
+    const date = new Date().toISOString().slice(0, 10);
+    assert.equal(uri.toString(), vscode.Uri.joinPath(workspaceRoot(), `.dr-runs/${date}-dr-drill.runbook.md`).toString());
+    assert.match(await readText(uri), /^<!-- dr-runbook-notebook: \{.*"kind":"drill".*\} -->\n/);
+
+    const editor = await eventually('the drill notebook in an editor', () =>
+      vscode.window.visibleNotebookEditors.find((e) => e.notebook.uri.toString() === uri.toString()),
+    );
+    const notebook = editor.notebook;
+    assert.equal(notebook.notebookType, 'drRunbook.runbook');
+    const index = notebook.getCells().findIndex((c) => c.document.getText() === `kubectl create namespace ${TEST_NS}`);
+    assert.ok(index > 0, 'the drill has the namespace-create cell');
+    const stepCell = notebook.cellAt(index - 1);
+    assert.match(stepCell.document.getText(), /^- \[ \] 2\. /);
+
+    await vscode.commands.executeCommand('notebook.cell.execute', {
+      ranges: [{ start: index, end: index + 1 }],
+      document: notebook.uri,
+    });
+    const cell = notebook.cellAt(index);
+    const summary = await eventually('the cell to finish', () => cell.executionSummary?.success);
+    assert.equal(summary, true, outputText(cell));
+    assert.ok(cell.executionSummary?.executionOrder && cell.executionSummary.executionOrder > 0);
+    assert.match(outputText(cell), new RegExp(`Namespace ${TEST_NS} (created|already exists)`));
+
+    const connected = connectCluster();
+    assert.ok(connected.ok, connected.ok ? '' : connected.error.message);
+    const ns = await connected.value.read({ apiVersion: 'v1', kind: 'Namespace', name: TEST_NS, namespace: undefined });
+    assert.ok(ns.ok && ns.value, 'the test namespace exists on the cluster');
+
+    // The run is in the cell's metadata, and the step is ticked.
+    await eventually('the run record in the cell', () => (cell.metadata['runbook'] as { run?: unknown } | undefined)?.run);
+    await eventually('the step ticked', () => (/^- \[x\] 2\. /.test(stepCell.document.getText()) ? true : undefined));
+
+    assert.ok(await notebook.save(), 'the notebook saves');
+    const saved = await readText(uri);
+    assert.match(saved, /- \[x\] 2\. /);
+    const block = new RegExp(
+      '```sh\\nkubectl create namespace endpoint-stats-dr-test\\n```\\n\\n```output\\n[^]*?Namespace endpoint-stats-dr-test (created|already exists)\\.\\n```\\n' +
+        '<!-- dr-runbook: (\\{[^\\n]*\\}) -->\\n',
+    );
+    const m = block.exec(saved);
+    assert.ok(m, saved);
+    const run = JSON.parse(m[2]!) as { state: string; by?: string; at?: string; ms?: number };
+    assert.equal(run.state, 'succeeded');
+    assert.ok(run.by, 'who ran it');
+    assert.ok(run.at && !Number.isNaN(Date.parse(run.at)), 'when');
+    assert.equal(typeof run.ms, 'number');
+
+    // A second drill the same day does not overwrite the first.
+    const second = await vscode.commands.executeCommand<vscode.Uri | undefined>('drRunbook.startDrill');
+    assert.ok(second?.path.endsWith(`/.dr-runs/${date}-dr-drill-2.runbook.md`), second?.toString());
+    assert.equal(await readText(uri), saved);
+  });
+});
