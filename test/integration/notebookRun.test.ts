@@ -90,3 +90,43 @@ describe('runbook notebooks that run, in the real extension host', () => {
     assert.equal(await readText(uri), saved);
   });
 });
+
+describe('a runbook notebook cell that fails', () => {
+  afterEach(async () => {
+    (await activeExtension()).exports.runs.testAnswers = undefined;
+  });
+
+  it('ends unsuccessfully with an error output, records "failed" and leaves the step unticked (a notebook of no plan scenario)', async function () {
+    this.timeout(60_000);
+    const { plan } = (await activeExtension()).exports;
+    await eventually('the DR plan to load', () => (plan.state.kind === 'loaded' ? true : undefined));
+    const uri = vscode.Uri.joinPath(workspaceRoot(), 'failing.runbook.md');
+    const text = [
+      '<!-- dr-runbook-notebook: {"title":"Scratch"} -->',
+      '',
+      '- [ ] 1. Apply a manifest that is not there:',
+      '',
+      '```sh',
+      'kubectl apply -f k8s/does-not-exist.yaml',
+      '```',
+      '',
+    ].join('\n');
+    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
+    const notebook = await vscode.workspace.openNotebookDocument(uri);
+    await vscode.window.showNotebookDocument(notebook);
+    await vscode.commands.executeCommand('notebook.cell.execute', { ranges: [{ start: 1, end: 2 }], document: notebook.uri });
+    const cell = notebook.cellAt(1);
+    const success = await eventually('the cell to finish', () => cell.executionSummary?.success);
+    assert.equal(success, false);
+    const items = cell.outputs.flatMap((o) => o.items);
+    const error = items.find((i) => i.mime === 'application/vnd.code.notebook.error');
+    assert.ok(error, `an error output: ${items.map((i) => i.mime).join(', ')}`);
+    assert.match(new TextDecoder().decode(error.data), /does-not-exist\.yaml/);
+    await eventually('the run record in the cell', () => (cell.metadata['runbook'] as { run?: unknown } | undefined)?.run);
+    assert.equal((cell.metadata['runbook'] as { run: { state: string } }).run.state, 'failed');
+    assert.match(notebook.cellAt(0).document.getText(), /^- \[ \] 1\. /);
+    assert.ok(await notebook.save());
+    const saved = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+    assert.match(saved, /```output\n[^]*does-not-exist\.yaml[^]*```\n<!-- dr-runbook: \{"state":"failed",/);
+  });
+});
