@@ -22,7 +22,7 @@ export interface Workbench {
   close(): Promise<void>;
 }
 
-export async function openWorkbench(): Promise<Workbench> {
+export async function openWorkbench(options: { readonly env?: NodeJS.ProcessEnv } = {}): Promise<Workbench> {
   const workspace = prepareWorkspace();
   const extensionsDir = makeTempDir('extensions-');
   const packageJson = (await import(join(ROOT, 'package.json'), { with: { type: 'json' } })) as {
@@ -33,7 +33,7 @@ export async function openWorkbench(): Promise<Workbench> {
   let server: CodeServer | undefined;
   let browser: BrowserContext | undefined;
   try {
-    server = await startCodeServer({ extensionsDir });
+    server = await startCodeServer({ extensionsDir, ...(options.env ? { env: options.env } : {}) });
     browser = await launchBrowser();
     const page = browser.pages()[0] ?? (await browser.newPage());
     await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);

@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { makeTempDir } from '../harness/codeServer.js';
+import { startK8sApiServer, type K8sApiServer } from '../k8sApiServer/server.js';
+import { normalise, openWorkbench, type Workbench } from './workbench.js';
+
+const NS = 'endpoint-stats';
+
+function flaskApi(image: string) {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'flask-api', namespace: NS },
+    spec: {
+      replicas: 2,
+      revisionHistoryLimit: 5,
+      selector: { matchLabels: { app: 'flask-api' } },
+      template: { metadata: { labels: { app: 'flask-api' } }, spec: { containers: [{ name: 'flask-api', image }] } },
+    },
+  };
+}
+
+/** Clicks a button of the modal dialog that asks `question`, once it shows; then waits for it to go. */
+async function answerDialog(page: Page, button: string, question: RegExp): Promise<void> {
+  const dialog = page.locator('.monaco-dialog-box', { hasText: question });
+  await dialog.waitFor({ timeout: 60_000 });
+  await dialog.locator('.monaco-button', { hasText: button }).first().click();
+  await dialog.waitFor({ state: 'hidden', timeout: 30_000 });
+}
+
+describe('running a scenario, like a person', () => {
+  let cluster: K8sApiServer;
+  let workbench: Workbench;
+  before(async () => {
+    cluster = await startK8sApiServer({ podReadyDelayMs: 100, anonymousIsAdmin: true });
+    cluster.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+    cluster.apply(flaskApi('ghcr.io/endpoint-stats/flask-api:1.4.2'), 'kubectl');
+    await cluster.waitFor('apps/v1', 'Deployment', NS, 'flask-api', (d) => d?.status?.readyReplicas === 2);
+    cluster.apply(flaskApi('ghcr.io/endpoint-stats/flask-api:1.5.0-broken'), 'kubectl');
+    await cluster.waitFor(
+      'apps/v1',
+      'Deployment',
+      NS,
+      'flask-api',
+      (d) => d?.status?.updatedReplicas === 2 && d.status.replicas === 2,
+    );
+    const kubeconfig = await cluster.writeKubeconfig(join(makeTempDir('kube-'), 'kubeconfig'), {
+      context: 'dr-sandbox',
+      namespace: NS,
+    });
+    workbench = await openWorkbench({ env: { KUBECONFIG: kubeconfig } });
+  });
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed')
+      await workbench?.screenshot(`failed-${this.currentTest.title.slice(0, 40).replace(/\W+/g, '-')}.png`);
+  });
+  after(async () => {
+    await workbench?.close();
+    await cluster?.stop();
+  });
+
+  it('runs "Application deployment failure" from the command palette: the rollback lands, the tree shows each step, the logs channel shows the new pods', async () => {
+    const { page } = workbench;
+    await page.locator('.activitybar [aria-label^="DR Runbook"]').first().click();
+    await workbench.widenSideBar(560);
+    const rows = page.locator('.pane-body .monaco-list-row');
+    await rows.filter({ hasText: 'Application deployment failure' }).first().click();
+    await rows.filter({ hasText: '2. Go back to the last revision that worked' }).waitFor();
+
+    await page.keyboard.press('F1');
+    await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
+    await page.keyboard.type('Run DR Scenario');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'DR Runbook: Run DR Scenario' }).first().click();
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Application deployment failure' }).first().click();
+    await answerDialog(page, 'Run', /Run "Application deployment failure"\?/);
+    await answerDialog(page, 'Continue', /Step 1 \(1 of 3\)/);
+    await answerDialog(page, 'Mark Done', /Step 1: Find the deployment/); // the manual step, with its facts
+    await answerDialog(page, 'Continue', /Step 2 \(2 of 3\)/);
+    await answerDialog(page, 'Roll Back', /Roll back\?/); // shown before it is applied
+    await rows.filter({ hasText: 'succeeded' }).first().waitFor({ timeout: 60_000 });
+    await workbench.screenshot('run-tree-mid-run.png');
+    await answerDialog(page, 'Continue', /Step 3 \(3 of 3\)/); // the logs
+    await rows
+      .filter({ hasText: '3. Read the logs to find the root cause' })
+      .filter({ hasText: 'succeeded' })
+      .waitFor({ timeout: 60_000 });
+
+    const deployment = cluster.get('apps/v1', 'Deployment', NS, 'flask-api');
+    assert.equal(deployment?.spec.template.spec.containers[0].image, 'ghcr.io/endpoint-stats/flask-api:1.4.2');
+    const pods = cluster
+      .list('v1', 'Pod', NS)
+      .filter((p) => p.spec.containers[0].image.endsWith(':1.4.2') && !p.metadata.deletionTimestamp);
+    for (const pod of pods)
+      cluster.emitLogs(NS, pod.metadata.name as string, 'flask-api', [`GET /api/v1/stats 200 served by ${pod.metadata.name}`]);
+    await page.waitForFunction(
+      (names) => {
+        const text = [...document.querySelectorAll('.part.panel .monaco-editor .view-lines')]
+          .map((e) => e.textContent ?? '')
+          .join('\n')
+          .replace(/\u00a0/g, ' ');
+        return names.every((n) => text.includes(`served by ${n}`));
+      },
+      pods.map((p) => p.metadata.name as string),
+      { timeout: 60_000 },
+    );
+    const panel = normalise(await page.locator('.part.panel .monaco-editor .view-lines').first().innerText());
+    assert.ok(
+      pods.every((p) => panel.includes(`[${p.metadata.name}/flask-api] GET /api/v1/stats 200`)),
+      panel,
+    );
+    await workbench.screenshot('run-logs-panel.png');
+    const labels = (await rows.locator('.monaco-icon-label').allInnerTexts()).map((t) => normalise(t).replace(/\s+/g, ' '));
+    assert.ok(
+      labels.some((l) => /^1\. .*manual/.test(l)),
+      labels.join(' | '),
+    );
+    assert.ok(
+      labels.some((l) => /^2\. Go back.*succeeded/.test(l)),
+      labels.join(' | '),
+    );
+  });
+});
