@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { chmod } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { connectCluster } from '../../src/adapters/kubernetes/clusterClient.js';
 import { activeExtension, eventually, workspaceRoot } from './support.js';
@@ -128,5 +129,35 @@ describe('a runbook notebook cell that fails', () => {
     assert.ok(await notebook.save());
     const saved = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
     assert.match(saved, /```output\n[^]*does-not-exist\.yaml[^]*```\n<!-- dr-runbook: \{"state":"failed",/);
+  });
+});
+
+describe('cancelling a runbook notebook cell', () => {
+  it('streams the output while it runs, then Cancel stops the script and the cell ends unsuccessfully', async function () {
+    this.timeout(60_000);
+    const { plan } = (await activeExtension()).exports;
+    await eventually('the DR plan to load', () => (plan.state.kind === 'loaded' ? true : undefined));
+    const script = vscode.Uri.joinPath(workspaceRoot(), 'scripts/slow-test.sh');
+    await vscode.workspace.fs.writeFile(script, new TextEncoder().encode('#!/bin/sh\necho started\nsleep 30\necho finished\n'));
+    await chmod(script.fsPath, 0o755);
+    const uri = vscode.Uri.joinPath(workspaceRoot(), 'cancel.runbook.md');
+    const text = ['- [ ] 1. Run a slow script:', '', '```sh', './scripts/slow-test.sh', '```', ''].join('\n');
+    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
+    const notebook = await vscode.workspace.openNotebookDocument(uri);
+    await vscode.window.showNotebookDocument(notebook);
+    const args = { ranges: [{ start: 1, end: 2 }], document: notebook.uri };
+    const executing = vscode.commands.executeCommand('notebook.cell.execute', args);
+    const cell = notebook.cellAt(1);
+    await eventually('the first line of the script in the cell', () => (/started/.test(outputText(cell)) ? true : undefined));
+    const started = Date.now();
+    await vscode.commands.executeCommand('notebook.cell.cancelExecution', args);
+    await executing;
+    const success = await eventually('the cell to end', () => cell.executionSummary?.success);
+    assert.equal(success, false);
+    assert.ok(Date.now() - started < 20_000, 'Cancel stopped the script');
+    assert.doesNotMatch(outputText(cell), /finished/);
+    assert.match(outputText(cell), /cancelled/i);
+    await eventually('the run record in the cell', () => (cell.metadata['runbook'] as { run?: unknown } | undefined)?.run);
+    assert.equal((cell.metadata['runbook'] as { run: { state: string } }).run.state, 'failed');
   });
 });
