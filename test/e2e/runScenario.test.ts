@@ -95,7 +95,11 @@ describe('running a scenario, like a person', () => {
       cluster.emitLogs(NS, pod.metadata.name as string, 'flask-api', [`GET /api/v1/stats 200 served by ${pod.metadata.name}`]);
     await page.waitForFunction(
       (names) => {
-        const text = [...document.querySelectorAll('.part.panel .monaco-editor .view-lines')]
+        // Runs in the page: the output panel's text (Monaco renders spaces as U+00A0).
+        const page = globalThis as unknown as {
+          document: { querySelectorAll(s: string): Iterable<{ textContent: string | null }> };
+        };
+        const text = [...page.document.querySelectorAll('.part.panel .monaco-editor .view-lines')]
           .map((e) => e.textContent ?? '')
           .join('\n')
           .replace(/\u00a0/g, ' ');
