@@ -1,7 +1,7 @@
-import { access } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { loadManifests, type ManifestCache } from './manifests/loadManifests.js';
 import type { ManifestFile } from './manifests/model.js';
+import { pathExists } from './paths.js';
 import type { Runbook, Step } from './runbook/model.js';
 
 /** Something wrong in the plan or in a manifest it names, at a place in a file. */
@@ -73,7 +73,7 @@ export async function collectProblems(
           }
         } else if (command.kind === 'script') {
           const script = command.path.value;
-          if (!(await exists(isAbsolute(script) ? script : resolve(root, script)))) {
+          if (!(await pathExists(isAbsolute(script) ? script : resolve(root, script)))) {
             problems.push({
               file: planFile,
               line: command.line,
@@ -88,13 +88,4 @@ export async function collectProblems(
     }
   }
   return problems;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

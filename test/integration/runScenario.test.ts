@@ -1,35 +1,16 @@
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { connectCluster } from '../../src/adapters/kubernetes/clusterClient.js';
-import { applyItems, applyObjects } from '../../src/core/cluster/apply.js';
+import { applyObjects } from '../../src/core/cluster/apply.js';
 import { waitForReady } from '../../src/core/cluster/readiness.js';
-import { parseManifestText } from '../../src/core/manifests/loadManifests.js';
+import { FLASK_API, flaskApiManifests, NS } from '../support/flaskApi.js';
 import { activeExtension, eventually, workspaceRoot } from './support.js';
-
-const NS = 'endpoint-stats';
-const FLASK_API = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'flask-api', namespace: NS };
 
 /** Rolls flask-api out with an image, through the engine, against the cluster KUBECONFIG names. */
 async function rollOut(image: string): Promise<void> {
   const connected = connectCluster();
   assert.ok(connected.ok, connected.ok ? '' : connected.error.message);
-  const text = `apiVersion: v1
-kind: Namespace
-metadata: {name: ${NS}}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: flask-api}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: flask-api}}
-  template:
-    metadata: {labels: {app: flask-api}}
-    spec: {containers: [{name: flask-api, image: ${image}}]}
-`;
-  const applied = await applyObjects(connected.value, applyItems(parseManifestText(text, 'test.yaml').objects, NS), {
-    force: true,
-  });
+  const applied = await applyObjects(connected.value, flaskApiManifests(image), { force: true });
   assert.ok(applied.ok);
   assert.ok((await waitForReady(connected.value, [FLASK_API], { timeoutMs: 20_000 })).ok);
 }

@@ -16,7 +16,8 @@ export interface RolloutOptions {
   readonly sidecar?: boolean;
 }
 
-function manifests(image: string, options: RolloutOptions) {
+/** The Namespace and the flask-api Deployment with `image`, as apply items. */
+export function flaskApiManifests(image: string, options: RolloutOptions = {}) {
   const text = `apiVersion: v1
 kind: Namespace
 metadata: {name: ${NS}}
@@ -41,7 +42,7 @@ ${options.sidecar ? '      - {name: proxy, image: envoy:1.30}\n' : ''}`;
 
 /** Applies flask-api with `image` (taking over fields as needed) and waits for the rollout; returns the new pods. */
 export async function rollOut(t: TestCluster, image: string, options: RolloutOptions = {}): Promise<string[]> {
-  const applied = await applyObjects(t.cluster, manifests(image, options), { force: true });
+  const applied = await applyObjects(t.cluster, flaskApiManifests(image, options), { force: true });
   assert.ok(applied.ok, applied.ok ? '' : JSON.stringify(applied.error));
   assert.ok((await waitForReady(t.cluster, [FLASK_API], { timeoutMs: 10_000 })).ok);
   return t.server

@@ -2,8 +2,9 @@
  * Evidence for the RPO: what dr-restore.sh proves in its output, and how old the newest backup
  * written by dr-backup.sh is (its `.json` metadata file beside each `.dump`).
  */
-import { access, readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { pathExists } from '../paths.js';
 import { err, ok, type Result } from '../result.js';
 
 /** `RPO-EVIDENCE newest_row=<YYYY-MM-DDTHH:MM:SSZ|none> rows=N` */
@@ -155,7 +156,7 @@ export async function newestBackup(dir: string, options: NewestBackupOptions = {
     if (options.database !== undefined && meta.value.database !== options.database) continue;
     if (best && Date.parse(meta.value.finishedAt) <= Date.parse(best.finishedAt)) continue;
     const file = join(dir, basename(meta.value.file));
-    if (!(await exists(file))) continue;
+    if (!(await pathExists(file))) continue;
     best = {
       file,
       metadataFile,
@@ -174,13 +175,4 @@ export async function newestBackup(dir: string, options: NewestBackupOptions = {
 /** Whether a backup of this age keeps the RPO; undefined when the plan states no RPO. */
 export function backupWithinRpo(ageMs: number, rpoMs: number | undefined): boolean | undefined {
   return rpoMs === undefined ? undefined : ageMs <= rpoMs;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
