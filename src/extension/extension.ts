@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { registerNavigationCommands } from './commands/navigation.js';
+import { registerSecretCommands } from './commands/secretCommands.js';
 import { registerStepCommands } from './commands/stepCommands.js';
 import { registerCommand } from './commands/registerCommand.js';
 import { createRedactor } from '../core/run/redact.js';
@@ -31,6 +32,7 @@ export function activate(context: vscode.ExtensionContext): DrRunbookApi {
     view,
     ...registerNavigationCommands(plan, log),
     ...registerStepCommands(runs, log),
+    ...registerSecretCommands(context.secrets, log),
     registerRunbookSerializer(createRedactor([])),
     notebooks,
     ...registerNotebookCommands(plan, log),

@@ -6,6 +6,7 @@ export const Commands = {
   openManifest: 'drRunbook.openManifest',
   showLog: 'drRunbook.showLog',
   runScenario: 'drRunbook.runScenario',
+  setSecret: 'drRunbook.setSecret',
   resetScenario: 'drRunbook.resetScenario',
   runStep: 'drRunbook.runStep',
   runUpToHere: 'drRunbook.runUpToHere',

@@ -26,6 +26,7 @@ import type { ClusterError } from '../../core/cluster/model.js';
 import { isProductionContext, readConfig, type Config } from '../config.js';
 import type { PlanWorkspace } from '../planWorkspace.js';
 import { adapters } from './lazyAdapters.js';
+import { secretKey } from '../commands/secretCommands.js';
 import { LogChannels } from './logChannels.js';
 import { ObjectivesStatus } from './objectivesStatus.js';
 import { scriptedRunUi, vscodeRunUi } from './vscodeRunUi.js';
@@ -478,7 +479,7 @@ export class RunController implements vscode.Disposable {
     }
     const values = new Map<string, string>();
     for (const name of names) {
-      const value = process.env[name] ?? (await this.secrets.get(`drRunbook.secret.${name}`));
+      const value = process.env[name] ?? (await this.secrets.get(secretKey(name)));
       if (value) values.set(name, value);
     }
     this.log.info(
