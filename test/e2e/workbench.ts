@@ -1,12 +1,13 @@
 // A real workbench for end-to-end checks: code-server with the built extension installed the
 // way a user installs it, a throw-away workspace, and a Chromium page on it.
-import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import {
   launchBrowser,
   makeTempDir,
   prepareWorkspace,
+  removeQuietly,
   RESULTS,
   ROOT,
   startCodeServer,
@@ -63,8 +64,8 @@ export async function openWorkbench(options: { readonly env?: NodeJS.ProcessEnv 
       async close() {
         await b.close().catch(() => undefined);
         await s.stop();
-        rmSync(workspace, { recursive: true, force: true });
-        rmSync(extensionsDir, { recursive: true, force: true });
+        removeQuietly(workspace);
+        removeQuietly(extensionsDir);
       },
     };
   } catch (error) {

@@ -173,7 +173,7 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
       }
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
     }
-    if (!process.env.KEEP_HARNESS_TMP) rmSync(tmp, { recursive: true, force: true });
+    if (!process.env.KEEP_HARNESS_TMP) removeQuietly(tmp);
   };
   return { url, port, tmp, child, stop };
 }
@@ -195,8 +195,18 @@ export async function launchBrowser(): Promise<BrowserContext> {
       '--disable-dev-shm-usage',
     ],
   });
-  context.on('close', () => rmSync(userDataDir, { recursive: true, force: true }));
+  // Chromium may still be writing its profile as it closes: clean up with retries, never throw.
+  context.on('close', () => removeQuietly(userDataDir));
   return context;
+}
+
+/** Removes a temporary folder, retrying while processes finish writing into it; never throws. */
+export function removeQuietly(path: string): void {
+  try {
+    rmSync(path, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  } catch (error) {
+    console.warn(`could not remove ${path}: ${(error as Error).message}`);
+  }
 }
 
 function run(command: string, args: string[]): Promise<void> {

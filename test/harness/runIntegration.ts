@@ -2,11 +2,10 @@
 // code-server with the smoke-test driver, the extension loaded as extensionDevelopmentPath and
 // the suite as extensionTestsPath through the ?payload= route, the result reported back through
 // codeAutomationExit. Prints mocha's report and a final "N passed, N failed" line.
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { format } from 'node:util';
 import { startK8sApiServer } from '../k8sApiServer/server.js';
-import { launchBrowser, makeTempDir, prepareWorkspace, ROOT, startCodeServer } from './codeServer.js';
+import { launchBrowser, makeTempDir, prepareWorkspace, removeQuietly, ROOT, startCodeServer } from './codeServer.js';
 
 const TIMEOUT_MS = Number(process.env.DR_RUNBOOK_TEST_TIMEOUT_MS ?? 300_000);
 
@@ -58,7 +57,7 @@ async function main(): Promise<number> {
     await browser.close().catch(() => undefined);
     await server.stop();
     await cluster.stop();
-    rmSync(workspace, { recursive: true, force: true });
+    removeQuietly(workspace);
   }
 }
 
