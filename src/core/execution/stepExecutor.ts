@@ -63,6 +63,21 @@ const DESTRUCTIVE_SCRIPTS = /restore/i;
 /** Runs one step of the plan: its commands in order, through the engine, a script runner or the person. */
 export async function executeStep(step: Step, ctx: StepContext): Promise<StepOutcome> {
   if (step.commands.length === 0) return manualStep(step, ctx);
+  // A step of applies is one apply: every object of its files, in dependency order, with one
+  // preflight (nothing of the step is applied if any object is refused) and one readiness wait.
+  const applies = step.commands.filter((c) => c.kind === 'apply');
+  const namespaces = new Set(applies.map((c) => c.namespace));
+  if (applies.length > 1 && applies.length === step.commands.length && namespaces.size === 1) {
+    for (const c of applies) ctx.output(`$ ${c.text}\n`);
+    const outcome = await applyStep(
+      applies.flatMap((c) => c.paths.map((p) => p.value)),
+      [...namespaces][0] ?? ctx.namespace,
+      step,
+      ctx,
+    );
+    ctx.output(`${outcome.state === 'succeeded' ? '✔' : '✖'} ${outcome.summary}\n`);
+    return outcome;
+  }
   const summaries: string[] = [];
   for (const command of step.commands) {
     if (ctx.signal.aborted) return { state: 'failed', summary: 'Cancelled.' };

@@ -6,7 +6,7 @@ import { followLogs, followTargetFor } from '../../../../src/core/cluster/logs.j
 import { ok } from '../../../../src/core/result.js';
 import { preflightScenario, runScenario, type RunUi } from '../../../../src/core/execution/scenarioRunner.js';
 import type { StepState } from '../../../../src/core/run/runModel.js';
-import type { StepContext } from '../../../../src/core/execution/stepExecutor.js';
+import { executeStep, type StepContext } from '../../../../src/core/execution/stepExecutor.js';
 import { parsePlan } from '../../../../src/core/runbook/parsePlan.js';
 import { FLASK_API, NS, rollOut } from '../../../support/flaskApi.js';
 import { useTestCluster, type TestCluster } from '../../../support/testCluster.js';
@@ -163,5 +163,20 @@ describe('runScenario', () => {
     assert.deepEqual(asked, [1, 2]);
     assert.equal(result.outcome, 'stopped');
     assert.equal(t.server.get('apps/v1', 'Deployment', NS, 'flask-api')?.spec.template.spec.containers[0].image, 'flask-api:1.1');
+  });
+
+  it('applies a step of several files as one: all objects, one preflight, one readiness wait', async () => {
+    const t = cluster();
+    const p = person(t);
+    const output: string[] = [];
+    const steps = scenario('complete-cluster-failure').steps;
+    const ctx = { ...context(t, p.ui, output), expectedNamespaces: [NS] };
+    for (const step of [steps[1]!, steps[2]!, steps[3]!]) {
+      const outcome = await executeStep(step, ctx);
+      assert.equal(outcome.state, 'succeeded', `${step.number}: ${outcome.summary}`);
+    }
+    const step4 = output.join('').split('$ kubectl apply -f k8s/security/secrets.yaml')[1]!;
+    assert.equal(step4.match(/waiting for \d+ object\(s\) to be ready/g)?.length, 1, 'one wait for the whole step');
+    assert.ok(t.server.get('batch/v1', 'CronJob', NS, 'postgres-backup'), 'the last file of the step was applied too');
   });
 });
