@@ -37,7 +37,12 @@ async function warmUp(server: K8sApiServer): Promise<void> {
 }
 
 const [mode = 'empty', podsArg = '20', rateArg = '50000'] = process.argv.slice(2);
-const server = await startK8sApiServer({ anonymousIsAdmin: true, podReadyDelayMs: 10, logBufferLines: 200_000 });
+// Pods become ready half a second after they are scheduled, as the sandbox's do (real pods take seconds).
+const server = await startK8sApiServer({
+  anonymousIsAdmin: true,
+  podReadyDelayMs: mode === 'logs' ? 10 : 500,
+  logBufferLines: 200_000,
+});
 let names: string[] = [];
 if (mode === 'empty') await warmUp(server);
 if (mode === 'logs') {
