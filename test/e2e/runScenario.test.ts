@@ -125,3 +125,59 @@ describe('running a scenario, like a person', () => {
     );
   });
 });
+
+describe('a production context, like a person meets it', () => {
+  let cluster: K8sApiServer;
+  let workbench: Workbench;
+  before(async () => {
+    cluster = await startK8sApiServer({ podReadyDelayMs: 100, anonymousIsAdmin: true, namespaceFinalizeDelayMs: 200 });
+    const kubeconfig = await cluster.writeKubeconfig(join(makeTempDir('kube-'), 'kubeconfig'), {
+      context: 'prod-eu-1',
+      namespace: NS,
+    });
+    workbench = await openWorkbench({
+      env: { KUBECONFIG: kubeconfig },
+      settings: { 'drRunbook.safety.productionContextPatterns': ['^prod'] },
+    });
+  });
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed')
+      await workbench?.screenshot(`failed-${this.currentTest.title.slice(0, 40).replace(/\W+/g, '-')}.png`);
+  });
+  after(async () => {
+    await workbench?.close();
+    await cluster?.stop();
+  });
+
+  it('asks for the namespace name before deleting it, refuses a wrong one, and deletes nothing', async () => {
+    const { page } = workbench;
+    await page.locator('.activitybar [aria-label^="DR Runbook"]').first().click();
+    await workbench.widenSideBar(560);
+    const rows = page.locator('.pane-body .monaco-list-row');
+    await rows.filter({ hasText: 'Quarterly DR drill' }).first().click();
+    await page.keyboard.press('F1');
+    await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
+    await page.keyboard.type('Run DR Scenario');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'DR Runbook: Run DR Scenario' }).first().click();
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Quarterly DR drill' }).first().click();
+    await answerDialog(page, 'Run', /Run "Quarterly DR drill"\?/);
+    for (const n of [1, 2, 3, 4, 5, 6]) {
+      await answerDialog(page, 'Continue', new RegExp(`Step ${n} \\(${n} of 7\\)`));
+      if (n !== 2) await answerDialog(page, 'Mark Done', new RegExp(`Step ${n}: `));
+    }
+    await answerDialog(page, 'Continue', /Step 7 \(7 of 7\)/);
+    const input = page.locator('.quick-input-widget input');
+    await page
+      .locator('.quick-input-widget', { hasText: 'Type the namespace name "endpoint-stats-dr-test" to confirm.' })
+      .waitFor({ timeout: 30_000 });
+    await input.fill('endpoint-stats');
+    await page.locator('.quick-input-widget', { hasText: 'That is not "endpoint-stats-dr-test".' }).waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Enter'); // refused: the wrong name cannot be accepted
+    await workbench.screenshot('production-confirmation.png');
+    await page.keyboard.press('Escape');
+    await rows.filter({ hasText: '7. Remove the test environment' }).filter({ hasText: 'skipped' }).waitFor({ timeout: 30_000 });
+    assert.ok(cluster.get('v1', 'Namespace', undefined, 'endpoint-stats-dr-test'), 'the namespace was not deleted');
+    const status = normalise(await page.locator('.part.statusbar').innerText());
+    assert.match(status, /prod-eu-1/);
+  });
+});

@@ -23,7 +23,9 @@ export interface Workbench {
   close(): Promise<void>;
 }
 
-export async function openWorkbench(options: { readonly env?: NodeJS.ProcessEnv } = {}): Promise<Workbench> {
+export async function openWorkbench(
+  options: { readonly env?: NodeJS.ProcessEnv; readonly settings?: Record<string, unknown> } = {},
+): Promise<Workbench> {
   const workspace = prepareWorkspace();
   const extensionsDir = makeTempDir('extensions-');
   const packageJson = (await import(join(ROOT, 'package.json'), { with: { type: 'json' } })) as {
@@ -34,7 +36,11 @@ export async function openWorkbench(options: { readonly env?: NodeJS.ProcessEnv 
   let server: CodeServer | undefined;
   let browser: BrowserContext | undefined;
   try {
-    server = await startCodeServer({ extensionsDir, ...(options.env ? { env: options.env } : {}) });
+    server = await startCodeServer({
+      extensionsDir,
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.settings ? { settings: options.settings } : {}),
+    });
     browser = await launchBrowser();
     const page = browser.pages()[0] ?? (await browser.newPage());
     await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
