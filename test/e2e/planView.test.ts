@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
-import { normalise, openWorkbench, type Workbench } from './workbench.js';
+import { normalise, openWorkbench, screenshotOnFailure, type Workbench } from './workbench.js';
 
 describe('the DR Runbook view, like a person uses it', () => {
   let workbench: Workbench;
   before(async () => {
     workbench = await openWorkbench();
   });
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed')
-      await workbench?.screenshot(`failed-${this.currentTest.title.slice(0, 40).replace(/\W+/g, '-')}.png`);
-  });
+  screenshotOnFailure(() => workbench);
   after(async () => {
     await workbench?.close();
   });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { makeTempDir } from '../harness/codeServer.js';
 import { startK8sApiServer, type K8sApiServer } from '../k8sApiServer/server.js';
-import { normalise, openWorkbench, type Workbench } from './workbench.js';
+import { normalise, openWorkbench, screenshotOnFailure, type Workbench } from './workbench.js';
 
 const NS = 'endpoint-stats';
 
@@ -29,6 +29,25 @@ async function answerDialog(page: Page, button: string, question: RegExp): Promi
   await dialog.waitFor({ state: 'hidden', timeout: 30_000 });
 }
 
+/**
+ * Opens the DR Runbook view, expands the scenario, runs "Run DR Scenario" from the command
+ * palette, picks the scenario and confirms the run. Returns the tree's rows.
+ */
+async function runFromPalette(workbench: Workbench, scenario: string) {
+  const { page } = workbench;
+  await page.locator('.activitybar [aria-label^="DR Runbook"]').first().click();
+  await workbench.widenSideBar(560);
+  const rows = page.locator('.pane-body .monaco-list-row');
+  await rows.filter({ hasText: scenario }).first().click();
+  await page.keyboard.press('F1');
+  await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
+  await page.keyboard.type('Run DR Scenario');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'DR Runbook: Run DR Scenario' }).first().click();
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: scenario }).first().click();
+  await answerDialog(page, 'Run', new RegExp(`Run "${scenario}"\\?`));
+  return rows;
+}
+
 describe('running a scenario, like a person', () => {
   let cluster: K8sApiServer;
   let workbench: Workbench;
@@ -51,10 +70,7 @@ describe('running a scenario, like a person', () => {
     });
     workbench = await openWorkbench({ env: { KUBECONFIG: kubeconfig } });
   });
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed')
-      await workbench?.screenshot(`failed-${this.currentTest.title.slice(0, 40).replace(/\W+/g, '-')}.png`);
-  });
+  screenshotOnFailure(() => workbench);
   after(async () => {
     await workbench?.close();
     await cluster?.stop();
@@ -62,18 +78,7 @@ describe('running a scenario, like a person', () => {
 
   it('runs "Application deployment failure" from the command palette: the rollback lands, the tree shows each step, the logs channel shows the new pods', async () => {
     const { page } = workbench;
-    await page.locator('.activitybar [aria-label^="DR Runbook"]').first().click();
-    await workbench.widenSideBar(560);
-    const rows = page.locator('.pane-body .monaco-list-row');
-    await rows.filter({ hasText: 'Application deployment failure' }).first().click();
-    await rows.filter({ hasText: '2. Go back to the last revision that worked' }).waitFor();
-
-    await page.keyboard.press('F1');
-    await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
-    await page.keyboard.type('Run DR Scenario');
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'DR Runbook: Run DR Scenario' }).first().click();
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Application deployment failure' }).first().click();
-    await answerDialog(page, 'Run', /Run "Application deployment failure"\?/);
+    const rows = await runFromPalette(workbench, 'Application deployment failure');
     await answerDialog(page, 'Continue', /Step 1 \(1 of 3\)/);
     await answerDialog(page, 'Mark Done', /Step 1: Find the deployment/); // the manual step, with its facts
     await answerDialog(page, 'Continue', /Step 2 \(2 of 3\)/);
@@ -140,10 +145,7 @@ describe('a production context, like a person meets it', () => {
       settings: { 'drRunbook.safety.productionContextPatterns': ['^prod'] },
     });
   });
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed')
-      await workbench?.screenshot(`failed-${this.currentTest.title.slice(0, 40).replace(/\W+/g, '-')}.png`);
-  });
+  screenshotOnFailure(() => workbench);
   after(async () => {
     await workbench?.close();
     await cluster?.stop();
@@ -151,16 +153,7 @@ describe('a production context, like a person meets it', () => {
 
   it('asks for the namespace name before deleting it, refuses a wrong one, and deletes nothing', async () => {
     const { page } = workbench;
-    await page.locator('.activitybar [aria-label^="DR Runbook"]').first().click();
-    await workbench.widenSideBar(560);
-    const rows = page.locator('.pane-body .monaco-list-row');
-    await rows.filter({ hasText: 'Quarterly DR drill' }).first().click();
-    await page.keyboard.press('F1');
-    await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
-    await page.keyboard.type('Run DR Scenario');
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'DR Runbook: Run DR Scenario' }).first().click();
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Quarterly DR drill' }).first().click();
-    await answerDialog(page, 'Run', /Run "Quarterly DR drill"\?/);
+    const rows = await runFromPalette(workbench, 'Quarterly DR drill');
     for (const n of [1, 2, 3, 4, 5, 6]) {
       await answerDialog(page, 'Continue', new RegExp(`Step ${n} \\(${n} of 7\\)`));
       if (n !== 2) await answerDialog(page, 'Mark Done', new RegExp(`Step ${n}: `));

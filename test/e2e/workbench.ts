@@ -85,3 +85,11 @@ export async function openWorkbench(
 export function normalise(text: string): string {
   return text.replace(/\u00a0/g, ' ');
 }
+
+/** Saves a screenshot named after a test that failed: call inside describe(), after the workbench opens. */
+export function screenshotOnFailure(workbench: () => Workbench | undefined): void {
+  afterEach(async function () {
+    const test = this.currentTest;
+    if (test?.state === 'failed') await workbench()?.screenshot(`failed-${test.title.slice(0, 40).replace(/\W+/g, '-')}.png`);
+  });
+}
