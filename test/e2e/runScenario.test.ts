@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
 import { makeTempDir } from '../harness/codeServer.js';
 import { startK8sApiServer, type K8sApiServer } from '../k8sApiServer/server.js';
-import { normalise, openWorkbench, screenshotOnFailure, type Workbench } from './workbench.js';
+import { answerDialog, normalise, openWorkbench, runFromPalette, screenshotOnFailure, type Workbench } from './workbench.js';
 
 const NS = 'endpoint-stats';
 
@@ -19,33 +18,6 @@ function flaskApi(image: string) {
       template: { metadata: { labels: { app: 'flask-api' } }, spec: { containers: [{ name: 'flask-api', image }] } },
     },
   };
-}
-
-/** Clicks a button of the modal dialog that asks `question`, once it shows; then waits for it to go. */
-async function answerDialog(page: Page, button: string, question: RegExp): Promise<void> {
-  const dialog = page.locator('.monaco-dialog-box', { hasText: question });
-  await dialog.waitFor({ timeout: 60_000 });
-  await dialog.locator('.monaco-button', { hasText: button }).first().click();
-  await dialog.waitFor({ state: 'hidden', timeout: 30_000 });
-}
-
-/**
- * Opens the DR Runbook view, expands the scenario, runs "Run DR Scenario" from the command
- * palette, picks the scenario and confirms the run. Returns the tree's rows.
- */
-async function runFromPalette(workbench: Workbench, scenario: string) {
-  const { page } = workbench;
-  await page.locator('.activitybar [aria-label^="DR Runbook"]').first().click();
-  await workbench.widenSideBar(560);
-  const rows = page.locator('.pane-body .monaco-list-row');
-  await rows.filter({ hasText: scenario }).first().click();
-  await page.keyboard.press('F1');
-  await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
-  await page.keyboard.type('Run DR Scenario');
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'DR Runbook: Run DR Scenario' }).first().click();
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: scenario }).first().click();
-  await answerDialog(page, 'Run', new RegExp(`Run "${scenario}"\\?`));
-  return rows;
 }
 
 describe('running a scenario, like a person', () => {

@@ -2,7 +2,7 @@
 // way a user installs it, a throw-away workspace, and a Chromium page on it.
 import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import {
   launchBrowser,
   makeTempDir,
@@ -92,4 +92,31 @@ export function screenshotOnFailure(workbench: () => Workbench | undefined): voi
     const test = this.currentTest;
     if (test?.state === 'failed') await workbench()?.screenshot(`failed-${test.title.slice(0, 40).replace(/\W+/g, '-')}.png`);
   });
+}
+
+/** Clicks a button of the modal dialog that asks `question`, once it shows; then waits for it to go. */
+export async function answerDialog(page: Page, button: string, question: RegExp): Promise<void> {
+  const dialog = page.locator('.monaco-dialog-box', { hasText: question });
+  await dialog.waitFor({ timeout: 60_000 });
+  await dialog.locator('.monaco-button', { hasText: button }).first().click();
+  await dialog.waitFor({ state: 'hidden', timeout: 30_000 });
+}
+
+/**
+ * Opens the DR Runbook view, expands the scenario, runs "Run DR Scenario" from the command
+ * palette, picks the scenario and confirms the run. Returns the tree's rows.
+ */
+export async function runFromPalette(workbench: Workbench, scenario: string): Promise<Locator> {
+  const { page } = workbench;
+  await page.locator('.activitybar [aria-label^="DR Runbook"]').first().click();
+  await workbench.widenSideBar(560);
+  const rows = page.locator('.pane-body .monaco-list-row');
+  await rows.filter({ hasText: scenario }).first().click();
+  await page.keyboard.press('F1');
+  await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
+  await page.keyboard.type('Run DR Scenario');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'DR Runbook: Run DR Scenario' }).first().click();
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: scenario }).first().click();
+  await answerDialog(page, 'Run', new RegExp(`Run "${scenario}"\\?`));
+  return rows;
 }
