@@ -3,8 +3,9 @@
 --   psql -X -v ON_ERROR_STOP=1 -v rows=100000 -v days=7 -v seed=0.42 -f scripts/backup/seed.sql
 --
 -- rows: requests to add (default 10000); days: how far back they reach (default 7);
+-- until: the newest request's time (default now);
 -- seed: setseed() value in [-1, 1] for reproducible values (default 0.42).
--- Requests are spread evenly over the last `days` days up to now(), ids in time order, with a
+-- Requests are spread evenly over the `days` days up to `until`, ids in time order, with a
 -- skewed endpoint popularity, mostly 2xx/3xx status codes, some 4xx and a few 5xx, and
 -- log-normal latencies (slower for errors). Hourly aggregates are then rebuilt.
 
@@ -15,6 +16,10 @@
 \if :{?days}
 \else
   \set days 7
+\endif
+\if :{?until}
+\else
+  \set until now
 \endif
 \if :{?seed}
 \else
@@ -54,7 +59,7 @@ ON CONFLICT ON CONSTRAINT endpoints_method_path_key DO NOTHING;
 
 INSERT INTO requests (endpoint_id, requested_at, status_code, latency_ms, response_bytes, client_ip, user_agent)
 SELECT e.ids[1 + floor(power(s.r1, 2.2) * e.n)::int],
-       now() - make_interval(secs => (:rows - s.g) * (:days * 86400.0 / :rows) + s.r2),
+       :'until'::timestamptz - make_interval(secs => (:rows - s.g) * (:days * 86400.0 / :rows) + s.r2),
        s.status,
        round((exp(ln(CASE WHEN s.status >= 500 THEN 180 ELSE 35 END)
                   + 0.8 * sqrt(-2 * ln(1 - s.r3)) * cos(2 * pi() * s.r4)))::numeric, 2)::real,

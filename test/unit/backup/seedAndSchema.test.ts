@@ -65,10 +65,37 @@ describe('schema.sql and seed.sh', function () {
     assert.equal(Number(hourly!.total), 20500, 'hourly aggregates cover every request');
   });
 
-  it('refuses bad arguments', async () => {
+  it('adds requests that end at --until: an hour of traffic three hours ago', async () => {
+    await query(server, 'postgres', 'CREATE DATABASE history');
+    const env = scriptEnv(server, 'history');
+    const run = await runScript('seed.sh', ['--rows', '1200', '--days', '0.041667', '--until', '3 hours ago'], env);
+    assert.equal(run.exitCode, 0, run.all);
+    assert.match(run.stdout, /added 1200 requests over 0\.041667 days up to \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/);
+    const [span] = await query<{ newest_h: string; oldest_h: string }>(
+      server,
+      'history',
+      `SELECT extract(epoch FROM now() - max(requested_at)) / 3600 AS newest_h,
+              extract(epoch FROM now() - min(requested_at)) / 3600 AS oldest_h FROM requests`,
+    );
+    assert.ok(Number(span!.newest_h) > 2.99 && Number(span!.newest_h) < 3.02, `newest ${span!.newest_h} h ago`);
+    assert.ok(Number(span!.oldest_h) > 3.95 && Number(span!.oldest_h) < 4.02, `oldest ${span!.oldest_h} h ago`);
+  });
+
+  it('refuses bad arguments and adds nothing', async () => {
     const env = scriptEnv(server, 'seeded');
-    for (const args of [['--rows', 'many'], ['--days', '0'], ['--seed', '7'], ['--bogus']]) {
-      assert.equal((await runScript('seed.sh', args, env)).exitCode, 2, args.join(' '));
+    const before = await query<{ n: string }>(server, 'seeded', 'SELECT count(*) AS n FROM requests');
+    for (const args of [
+      ['--rows', 'many'],
+      ['--days', '0'],
+      ['--seed', '7'],
+      ['--until', 'yesterday-ish'],
+      ['--until', ''],
+      ['--bogus'],
+    ]) {
+      const run = await runScript('seed.sh', args, env);
+      assert.equal(run.exitCode, 2, args.join(' '));
+      assert.match(run.stderr, /^seed\.sh: /m, args.join(' '));
     }
+    assert.deepEqual(await query(server, 'seeded', 'SELECT count(*) AS n FROM requests'), before);
   });
 });
