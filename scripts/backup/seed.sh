@@ -43,8 +43,10 @@ done
 [[ $rows =~ ^[0-9]+$ ]] || { echo "seed.sh: --rows must be a whole number" >&2; exit 2; }
 [[ $days =~ ^[0-9]+([.][0-9]+)?$ && $days != 0 ]] || { echo "seed.sh: --days must be a positive number" >&2; exit 2; }
 [[ $seed =~ ^-?[01]([.][0-9]+)?$ ]] || { echo "seed.sh: --seed must be a number between -1 and 1" >&2; exit 2; }
-until_utc=$(date -u -d "$until" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null) && [[ -n $until ]] ||
-  { echo "seed.sh: --until must be a time date(1) understands, e.g. \"3 hours ago\"" >&2; exit 2; }
+if [[ -z $until ]] || ! until_utc=$(date -u -d "$until" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null); then
+  echo "seed.sh: --until must be a time date(1) understands, e.g. \"3 hours ago\"" >&2
+  exit 2
+fi
 command -v psql >/dev/null || { echo "seed.sh: psql not found (Debian package postgresql-client)" >&2; exit 3; }
 
 psql_args=(-X -q -v ON_ERROR_STOP=1)
