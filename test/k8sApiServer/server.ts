@@ -79,6 +79,8 @@ export class K8sApiServer {
   private readonly sockets = new Set<Socket>();
   private readonly behaviours: { pattern: string | RegExp; behaviour: PodBehaviour }[] = [];
   private port = 0;
+  private requestsReceived = 0;
+  private readonly latestRequests: string[] = [];
 
   constructor(private readonly options: K8sApiServerOptions = {}) {
     this.adminToken = options.adminToken ?? randomBytes(16).toString('hex');
@@ -111,7 +113,12 @@ export class K8sApiServer {
       bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1000,
       defaultWatchTimeoutSeconds: options.defaultWatchTimeoutSeconds ?? 1800,
     };
-    this.http = createServer((req, res) => void handleRequest(httpCtx, req, res));
+    this.http = createServer((req, res) => {
+      this.requestsReceived++;
+      this.latestRequests.push(`${req.method} ${req.url}`);
+      if (this.latestRequests.length > 100) this.latestRequests.shift();
+      void handleRequest(httpCtx, req, res);
+    });
     this.http.keepAliveTimeout = 60_000;
     this.http.on('connection', (s) => {
       this.sockets.add(s);
@@ -160,6 +167,16 @@ export class K8sApiServer {
   /** `http://127.0.0.1:<port>`. */
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** How many HTTP requests the server has received since it started, answered or refused, on any path. */
+  get requestCount(): number {
+    return this.requestsReceived;
+  }
+
+  /** Method and path of the latest requests received (at most 100), oldest first. */
+  recentRequests(): string[] {
+    return [...this.latestRequests];
   }
 
   /** A kubeconfig (YAML) for this server; by default the admin token, context `dr-runbook-test`. */

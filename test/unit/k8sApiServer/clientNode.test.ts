@@ -247,6 +247,14 @@ describe('k8sApiServer with @kubernetes/client-node', function () {
     );
   });
 
+  it('counts the requests it receives and keeps the latest', async () => {
+    const before = server.requestCount;
+    await kc.makeApiClient(CoreV1Api).readNamespace({ name: 'default' });
+    await assert.rejects(kubeConfig(server, 'not-a-token').makeApiClient(CoreV1Api).readNamespace({ name: 'default' }));
+    assert.equal(server.requestCount, before + 2);
+    assert.deepEqual(server.recentRequests().slice(-2), ['GET /api/v1/namespaces/default', 'GET /api/v1/namespaces/default']);
+  });
+
   it('deletes a namespace: Terminating, then gone with its contents', async () => {
     const core = kc.makeApiClient(CoreV1Api);
     const ns = await core.deleteNamespace({ name: 'endpoint-stats' });
