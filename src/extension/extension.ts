@@ -49,7 +49,7 @@ export function activate(context: vscode.ExtensionContext): DrRunbookApi {
   );
   // Once the plan is read: a run that a reload interrupted is offered for resuming.
   void plan.reload().then(() => runs.offerResume());
-  return { plan, tree, runs, notebooks };
+  return { plan, tree, runs, notebooks, logUri: context.logUri };
 }
 
 /** What activate() returns: the live objects, for the in-host tests and for other extensions. */
@@ -58,6 +58,8 @@ export interface DrRunbookApi {
   readonly tree: PlanTreeProvider;
   readonly runs: RunController;
   readonly notebooks: RunbookController;
+  /** Where VS Code keeps this extension's log; the files behind its output channels are beside it. */
+  readonly logUri: vscode.Uri;
 }
 
 export function deactivate(): void {

@@ -4,6 +4,7 @@ import { fillSecretTemplate } from '../manifests/secretTemplate.js';
 import { collectProblems, stepManifests } from '../problems.js';
 import type { Runbook, Scenario, Step } from '../runbook/model.js';
 import type { StepState } from '../run/runModel.js';
+import { checkBackupAge } from './backupPreflight.js';
 import { executeStep, type StepContext, type StepOutcome, type StepUi } from './stepExecutor.js';
 
 /** The choice between two steps. `rest` runs the remaining non-destructive steps without asking. */
@@ -12,6 +13,8 @@ export type BetweenSteps = 'continue' | 'skip' | 'stop' | 'rest';
 export interface RunUi extends StepUi {
   /** Asked before each step unless the person chose to run the rest without asking. */
   beforeStep(step: Step, index: number, total: number): Promise<BetweenSteps>;
+  /** The preflight's warnings, shown before the first step: true when the person goes on anyway. */
+  acceptWarnings(warnings: readonly string[]): Promise<boolean>;
 }
 
 export interface RunHooks {
@@ -21,8 +24,19 @@ export interface RunHooks {
 
 export interface PreflightReport {
   readonly ok: boolean;
-  /** One line per check, prefixed ✔ or ✖. */
+  /**
+   * One line per check, prefixed ✔ (passed), ✖ (failed: nothing may run), ⚠ (a warning: the run
+   * may go on once the person has seen it) or ℹ (not checked, and why).
+   */
   readonly lines: readonly string[];
+  /** The ⚠ lines without their mark, for the person to read before the first step. */
+  readonly warnings: readonly string[];
+}
+
+export interface PreflightOptions {
+  /** The setting drRunbook.backup.directory (relative to the project root), for scenarios that restore. */
+  readonly backupDirectory?: string;
+  readonly now?: Date;
 }
 
 /** Steps that change or remove what runs: never run without asking, even after "run the rest". */
@@ -37,36 +51,49 @@ export function isDestructive(step: Step): boolean {
 }
 
 /**
- * The preflight of a scenario: every file and script it names is there, the cluster answers,
- * and a server-side dry run of every manifest of every step passes (namespaces the scenario
- * creates count as present). Changes nothing.
+ * The preflight of a scenario: every file and script it names is there, the newest backup is
+ * young enough for the RPO (when the scenario restores one), the cluster answers, and a
+ * server-side dry run of every manifest of every step passes (namespaces the scenario creates
+ * count as present). Changes nothing.
  */
 export async function preflightScenario(
   runbook: Runbook,
   scenario: Scenario,
   planFile: string,
   ctx: StepContext,
+  options: PreflightOptions = {},
 ): Promise<PreflightReport> {
   const lines: string[] = [];
+  const warnings: string[] = [];
   const problems = (
     await collectProblems(ctx.root, planFile, { ...runbook, scenarios: [scenario], warnings: [] }, ctx.manifests)
   ).filter((p) => p.severity === 'error');
   if (problems.length) for (const p of problems) lines.push(`✖ ${p.file}:${p.line}:${p.column} ${p.message}`);
   else lines.push('✔ every manifest and script the scenario names is present and readable');
+  const backup = await checkBackupAge(scenario, {
+    root: ctx.root,
+    backupDirectory: options.backupDirectory,
+    rpoMs: runbook.rpoMs,
+    ...(options.now ? { now: options.now } : {}),
+  });
+  if (backup) {
+    lines.push(`${{ ok: '✔', warning: '⚠', info: 'ℹ' }[backup.level]} ${backup.text}`);
+    if (backup.level === 'warning') warnings.push(backup.text);
+  }
   const needsCluster = scenario.steps.some((s) =>
     s.commands.some((c) => c.kind !== 'script' && c.kind !== 'cd' && c.kind !== 'other'),
   );
-  if (!needsCluster) return { ok: problems.length === 0, lines };
+  if (!needsCluster) return { ok: problems.length === 0, lines, warnings };
   const connected = await ctx.cluster();
   if (!connected.ok) {
     lines.push(`✖ ${formatClusterError(connected.error)}`);
-    return { ok: false, lines };
+    return { ok: false, lines, warnings };
   }
   const cluster = connected.value;
   const reach = await cluster.read({ apiVersion: 'v1', kind: 'Namespace', name: 'default', namespace: undefined });
   if (!reach.ok) {
     lines.push(`✖ ${formatClusterError(reach.error)}`);
-    return { ok: false, lines };
+    return { ok: false, lines, warnings };
   }
   lines.push(`✔ cluster reachable: context "${cluster.context}" (${cluster.server})`);
   const items: ApplyItem[] = [];
@@ -90,7 +117,7 @@ export async function preflightScenario(
   else
     for (const f of checked.error.failures)
       lines.push(`✖ ${f.item.file}:${f.item.line} ${describeRef(f.item.ref)}: ${f.error.message}`);
-  return { ok: problems.length === 0 && missingSecrets.size === 0 && checked.ok, lines };
+  return { ok: problems.length === 0 && missingSecrets.size === 0 && checked.ok, lines, warnings };
 }
 
 export interface RunResult {

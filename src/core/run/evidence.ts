@@ -107,6 +107,8 @@ export interface NewestBackup {
   readonly newestRow: string | null | undefined;
   /** Age of the backup's snapshot (its start time) at `now`: the data a restore of it would lose. */
   readonly ageMs: number;
+  /** Metadata files passed over because they cannot be read (one of them may be a newer backup). */
+  readonly skipped: readonly BackupError[];
 }
 
 export interface NewestBackupOptions {
@@ -118,7 +120,8 @@ export interface NewestBackupOptions {
 /**
  * The newest complete backup in `dir`, by its finish time. A backup counts only when its archive
  * is there (dr-backup.sh renames the archive last); metadata files that cannot be read are
- * skipped unless there is nothing else, then the first problem is the error.
+ * passed over (and listed in `skipped`) unless there is nothing else, then the first problem is
+ * the error.
  */
 export async function newestBackup(dir: string, options: NewestBackupOptions = {}): Promise<Result<NewestBackup, BackupError>> {
   const now = options.now ?? new Date();
@@ -133,24 +136,24 @@ export async function newestBackup(dir: string, options: NewestBackupOptions = {
     return err({ kind: 'unreadable', path: dir, message: `Cannot list the backup directory ${dir}: ${String(e)}` });
   }
   const metaNames = names.filter((n) => n.endsWith('.json') && !n.startsWith('.')).sort();
-  let best: NewestBackup | undefined;
-  let firstProblem: BackupError | undefined;
+  let best: Omit<NewestBackup, 'skipped'> | undefined;
+  const problems: BackupError[] = [];
   for (const name of metaNames) {
     const metadataFile = join(dir, name);
     let text: string;
     try {
       text = await readFile(metadataFile, 'utf8');
     } catch (e) {
-      firstProblem ??= { kind: 'unreadable', path: metadataFile, message: `Cannot read ${metadataFile}: ${String(e)}` };
+      problems.push({ kind: 'unreadable', path: metadataFile, message: `Cannot read ${metadataFile}: ${String(e)}` });
       continue;
     }
     const meta = parseBackupMetadata(text);
     if (!meta.ok) {
-      firstProblem ??= {
+      problems.push({
         kind: 'badMetadata',
         path: metadataFile,
         message: `${metadataFile} is not backup metadata: ${meta.error}.`,
-      };
+      });
       continue;
     }
     if (options.database !== undefined && meta.value.database !== options.database) continue;
@@ -166,8 +169,8 @@ export async function newestBackup(dir: string, options: NewestBackupOptions = {
       ageMs: now.getTime() - Date.parse(meta.value.startedAt),
     };
   }
-  if (best) return ok(best);
-  if (firstProblem) return err(firstProblem);
+  if (best) return ok({ ...best, skipped: problems });
+  if (problems[0]) return err(problems[0]);
   const of = options.database === undefined ? '' : ` of database ${options.database}`;
   return err({ kind: 'noBackups', path: dir, message: `There is no complete backup${of} in ${dir}.` });
 }

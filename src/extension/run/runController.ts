@@ -18,7 +18,7 @@ import {
 import { renderReport, summarizeOutput, writeReport } from '../../core/run/report.js';
 import { foldRun, type RunEvent } from '../../core/run/runModel.js';
 import { userInfo } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { stepManifests } from '../../core/problems.js';
 import { err, ok, type Result } from '../../core/result.js';
 import type { Scenario, Step } from '../../core/runbook/model.js';
@@ -138,7 +138,7 @@ export class RunController implements vscode.Disposable {
       startedAt.toISOString(),
       state.runbook.rtoMs,
       state.runbook.rpoMs,
-      config.backupDirectory ? join(state.root, config.backupDirectory) : undefined,
+      config.backupDirectory ? resolve(state.root, config.backupDirectory) : undefined,
     );
     out(`\n=== ${scenario.title}: ${new Date().toISOString()} on context "${contextName}", namespace ${config.namespace} ===\n`);
     this.running = true;
@@ -150,7 +150,9 @@ export class RunController implements vscode.Disposable {
           token.onCancellationRequested(() => abort.abort());
           const ctx = this.stepContext(state.root, config, cluster, production, secretValues, abort.signal, out);
           progress.report({ message: 'preflight: dry run of every manifest...' });
-          const preflight = await preflightScenario(state.runbook, scenario, projectRelative(state.root, state.planFile), ctx);
+          const preflight = await preflightScenario(state.runbook, scenario, projectRelative(state.root, state.planFile), ctx, {
+            backupDirectory: config.backupDirectory,
+          });
           for (const line of preflight.lines) out(`${line}\n`);
           if (!preflight.ok) {
             await record.append(event({ type: 'runCancelled', reason: 'the preflight failed; nothing was changed' }));
@@ -159,6 +161,14 @@ export class RunController implements vscode.Disposable {
               `DR Runbook: the preflight of "${scenario.title}" failed; nothing was changed. See the output.`,
             );
             return { outcome: 'failed' as const };
+          }
+          // A warning (a backup older than the RPO, or none) does not stop the run, but the person sees it first.
+          if (preflight.warnings.length && !(await ctx.ui.acceptWarnings(preflight.warnings))) {
+            out('=== stopped at the preflight warnings; nothing was changed ===\n');
+            await record.append(
+              event({ type: 'runCancelled', reason: 'stopped at the preflight warnings; nothing was changed' }),
+            );
+            return { outcome: 'stopped' as const };
           }
           if (!resume) this.states.reset(scenario.id);
           const started = Date.now();

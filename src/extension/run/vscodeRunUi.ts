@@ -26,6 +26,14 @@ export function vscodeRunUi(
             ? 'rest'
             : 'stop';
     },
+    async acceptWarnings(warnings: readonly string[]): Promise<boolean> {
+      const choice = await vscode.window.showWarningMessage(
+        warnings.length === 1 ? 'The preflight has a warning.' : `The preflight has ${warnings.length} warnings.`,
+        { modal: true, detail: warnings.map((w) => `⚠ ${w}`).join('\n\n') },
+        'Continue Anyway',
+      );
+      return choice === 'Continue Anyway';
+    },
     async confirmDestructive(action: string, namespace: string): Promise<boolean> {
       const typed = await vscode.window.showInputBox({
         title: `Production context: ${action}`,

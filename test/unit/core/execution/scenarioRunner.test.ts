@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExecaRunner } from '../../../../src/adapters/process/execaRunner.js';
 import { followLogs, followTargetFor } from '../../../../src/core/cluster/logs.js';
@@ -10,6 +13,7 @@ import { executeStep, type StepContext } from '../../../../src/core/execution/st
 import { parsePlan } from '../../../../src/core/runbook/parsePlan.js';
 import { FLASK_API, NS, rollOut } from '../../../support/flaskApi.js';
 import { useTestCluster, type TestCluster } from '../../../support/testCluster.js';
+import { writeBackup } from '../../../support/backups.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const plan = parsePlan(readFileSync(`${root}DR-PLAN.md`, 'utf8'));
@@ -22,6 +26,7 @@ function person(t: TestCluster, answers: Partial<RunUi> = {}) {
   const controller = new AbortController();
   const ui: RunUi = {
     beforeStep: () => Promise.resolve('continue'),
+    acceptWarnings: () => Promise.resolve(true),
     confirmDestructive: () => Promise.resolve(true),
     fillPlaceholder: () => Promise.resolve(undefined),
     confirmOther: () => Promise.resolve(false),
@@ -144,6 +149,26 @@ describe('runScenario', () => {
     });
     assert.equal(report.ok, false);
     assert.ok(report.lines.some((l) => l.includes('secret values not set: REDIS_PASSWORD')));
+  });
+
+  it('warns in the preflight of a restore when the newest backup is older than the RPO, and still passes the rest', async () => {
+    const t = cluster();
+    const p = person(t);
+    const backups = await mkdtemp(join(tmpdir(), 'dr-backups-'));
+    try {
+      await writeBackup(backups, new Date(Date.now() - 2 * 3_600_000 - 60_000));
+      const report = await preflightScenario(plan, scenario('complete-cluster-failure'), 'DR-PLAN.md', context(t, p.ui, []), {
+        backupDirectory: backups,
+      });
+      assert.ok(report.ok, report.lines.join('\n'));
+      assert.equal(report.warnings.length, 1);
+      assert.match(report.warnings[0]!, /endpoint_stats_\d{8}T\d{6}Z\.dump, is 2 h [12] min old: older than the RPO of 1 h/);
+      const marks = report.lines.map((l) => l.slice(0, 1));
+      assert.deepEqual(marks, ['✔', '⚠', '✔', '✔'], report.lines.join('\n'));
+      assert.match(report.lines.at(-1)!, /server-side dry run of \d+ object\(s\) passed/);
+    } finally {
+      await rm(backups, { recursive: true, force: true });
+    }
   });
 
   it('asks again before a destructive step even after "run the rest"', async () => {

@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backupWithinRpo, newestBackup, parseBackupMetadata, parseRestoreEvidence } from '../../../../src/core/run/evidence.js';
+import { backupMetadata as metadata } from '../../../support/backups.js';
 
 const restoreOutput = [
   'dr-restore: restoring /backups/endpoint_stats_20260304T090000Z.dump',
@@ -12,31 +13,6 @@ const restoreOutput = [
   'dr-restore: checks passed and statistics gathered',
   'RESTORE-OK database=endpoint_stats previous=endpoint_stats_before_20260304T101500Z',
 ].join('\n');
-
-/** The metadata dr-backup.sh writes, field for field. */
-function metadata(name: string, started: string, finished: string, newestRow?: string): string {
-  return JSON.stringify(
-    {
-      format_version: 1,
-      database: 'endpoint_stats',
-      file: `${name}.dump`,
-      format: 'custom',
-      compression: 6,
-      started_at: started,
-      finished_at: finished,
-      duration_seconds: 3,
-      size_bytes: 4096,
-      sha256: 'ab'.repeat(32),
-      server_version: '17.2 (Debian 17.2-1.pgdg120+1)',
-      pg_dump_version: 'pg_dump (PostgreSQL) 17.2',
-      table_data_entries: 2,
-      ...(newestRow === undefined ? {} : { rpo_column: 'public.requests.requested_at', newest_row: newestRow }),
-      row_counts: { 'public.requests': 1200 },
-    },
-    null,
-    2,
-  );
-}
 
 describe('parseRestoreEvidence', () => {
   it('reads the RPO-EVIDENCE and RESTORE-OK lines', () => {
@@ -123,6 +99,11 @@ describe('backup metadata', () => {
     assert.ok(found.ok);
     assert.equal(found.value.newestRow, undefined);
     assert.equal(found.value.ageMs, 10 * 60_000);
+    assert.deepEqual(
+      found.value.skipped.map((p) => [p.kind, p.path]),
+      [['badMetadata', join(dir, 'broken.json')]],
+      'the file passed over is named',
+    );
   });
 
   it('says what is wrong: no directory, no backups, only bad metadata', async () => {
