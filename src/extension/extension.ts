@@ -42,6 +42,13 @@ export function activate(context: vscode.ExtensionContext): DrRunbookApi {
       log,
     ),
     registerCommand(
+      Commands.cancelRun,
+      () => {
+        if (!runs.cancel()) void vscode.window.showInformationMessage('DR Runbook: no run is under way.');
+      },
+      log,
+    ),
+    registerCommand(
       Commands.resetScenario,
       (node?: { scenario?: { id: string } }) => node?.scenario && runs.reset(node.scenario.id),
       log,

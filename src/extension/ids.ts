@@ -16,6 +16,14 @@ export const Commands = {
   followLogs: 'drRunbook.followLogs',
   openScenarioNotebook: 'drRunbook.openScenarioNotebook',
   startDrill: 'drRunbook.startDrill',
+  cancelRun: 'drRunbook.cancelRun',
+} as const;
+
+/** Context keys the extension sets, for `when` clauses. */
+export const ContextKeys = {
+  planLoaded: 'drRunbook.planLoaded',
+  /** A scenario run or a single step is under way. */
+  running: 'drRunbook.running',
 } as const;
 
 export const Views = {

@@ -7,7 +7,7 @@ import { collectProblems, type Problem } from '../core/problems.js';
 import { parsePlan } from '../core/runbook/parsePlan.js';
 import type { Runbook } from '../core/runbook/model.js';
 import { readConfig } from './config.js';
-import { DIAGNOSTIC_SOURCE } from './ids.js';
+import { ContextKeys, DIAGNOSTIC_SOURCE } from './ids.js';
 
 export type PlanState =
   | { readonly kind: 'loading' }
@@ -68,7 +68,7 @@ export class PlanWorkspace implements vscode.Disposable {
     const rootChanged = this.current.kind !== 'loaded' || next.kind !== 'loaded' || this.current.root !== next.root;
     this.current = next;
     if (rootChanged) this.watch(next);
-    void vscode.commands.executeCommand('setContext', 'drRunbook.planLoaded', next.kind === 'loaded');
+    void vscode.commands.executeCommand('setContext', ContextKeys.planLoaded, next.kind === 'loaded');
     this.changed.fire();
     if (next.kind === 'loaded') {
       const problems = await collectProblems(next.root, projectPath(next.root, next.planFile), next.runbook, this.manifests);

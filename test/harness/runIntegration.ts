@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { format } from 'node:util';
 import { startK8sApiServer } from '../k8sApiServer/server.js';
+import { NEVER_READY_IMAGE } from '../support/testImages.js';
 import { launchBrowser, makeTempDir, prepareWorkspace, removeQuietly, ROOT, startCodeServer } from './codeServer.js';
 
 const TIMEOUT_MS = Number(process.env.DR_RUNBOOK_TEST_TIMEOUT_MS ?? 300_000);
@@ -14,6 +15,8 @@ async function main(): Promise<number> {
   // A Kubernetes API test server for the runs; the extension host finds it through KUBECONFIG,
   // as it would find a real cluster.
   const cluster = await startK8sApiServer({ podReadyDelayMs: 50, namespaceFinalizeDelayMs: 200 });
+  // A rollout that never becomes ready, for the test that cancels a run while it waits.
+  cluster.setImageBehaviour(NEVER_READY_IMAGE, { neverReady: true });
   const kubeconfig = await cluster.writeKubeconfig(join(makeTempDir('kube-'), 'kubeconfig'), {
     context: 'dr-runbook-test',
     namespace: 'endpoint-stats',

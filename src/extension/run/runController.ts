@@ -24,6 +24,7 @@ import { err, ok, type Result } from '../../core/result.js';
 import type { Scenario, Step } from '../../core/runbook/model.js';
 import type { ClusterError } from '../../core/cluster/model.js';
 import { isProductionContext, readConfig, type Config } from '../config.js';
+import { ContextKeys } from '../ids.js';
 import type { PlanWorkspace } from '../planWorkspace.js';
 import { adapters } from './lazyAdapters.js';
 import { secretKey } from '../commands/secretCommands.js';
@@ -51,6 +52,8 @@ export class RunController implements vscode.Disposable {
   private readonly channels = new Map<string, vscode.OutputChannel>();
   private readonly status = vscode.window.createStatusBarItem('drRunbook.run', vscode.StatusBarAlignment.Left, 50);
   private running = false;
+  /** The runs and single steps under way: "Cancel Run" aborts them as their notification's Cancel does. */
+  private readonly underWay = new Set<AbortController>();
   private readonly objectives = new ObjectivesStatus();
   /** In-host tests answer the run's questions through this instead of clicking dialogs. */
   testAnswers: Partial<RunUi> | undefined;
@@ -142,11 +145,11 @@ export class RunController implements vscode.Disposable {
     );
     out(`\n=== ${scenario.title}: ${new Date().toISOString()} on context "${contextName}", namespace ${config.namespace} ===\n`);
     this.running = true;
+    const abort = this.underWayStarted();
     try {
       return await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `DR Runbook: ${scenario.title}`, cancellable: true },
         async (progress, token) => {
-          const abort = new AbortController();
           token.onCancellationRequested(() => abort.abort());
           const ctx = this.stepContext(state.root, config, cluster, production, secretValues, abort.signal, out);
           progress.report({ message: 'preflight: dry run of every manifest...' });
@@ -231,8 +234,29 @@ export class RunController implements vscode.Disposable {
       );
     } finally {
       this.running = false;
+      this.underWayEnded(abort);
       this.objectives.stop();
     }
+  }
+
+  /** "Cancel Run": aborts what is under way, as the Cancel of its notification does. False when nothing runs. */
+  cancel(): boolean {
+    const running = [...this.underWay];
+    for (const abort of running) abort.abort();
+    return running.length > 0;
+  }
+
+  /** A run or step begins: it can be cancelled, and the palette offers "Cancel Run". */
+  private underWayStarted(): AbortController {
+    const abort = new AbortController();
+    this.underWay.add(abort);
+    void vscode.commands.executeCommand('setContext', ContextKeys.running, true);
+    return abort;
+  }
+
+  private underWayEnded(abort: AbortController): void {
+    this.underWay.delete(abort);
+    if (this.underWay.size === 0) void vscode.commands.executeCommand('setContext', ContextKeys.running, false);
   }
 
   /** The cluster of the configured context (not contacted yet), and whether it counts as production. */
@@ -399,17 +423,21 @@ export class RunController implements vscode.Disposable {
   async runStep(scenarioId: string, stepNumber: number): Promise<StepOutcome | undefined> {
     const found = this.find(scenarioId, stepNumber);
     const channel = this.channel(found.scenario);
-    return vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `DR Runbook: step ${stepNumber}`, cancellable: true },
-      async (_progress, token) => {
-        const abort = new AbortController();
-        token.onCancellationRequested(() => abort.abort());
-        channel.append(`\n--- step ${stepNumber}: ${found.step.text} ---\n`);
-        const outcome = await this.executeOne(found.scenario, found.step, abort.signal, (t) => channel.append(t));
-        channel.append(`step ${stepNumber} ${outcome.state}: ${outcome.summary}\n`);
-        return outcome;
-      },
-    );
+    const abort = this.underWayStarted();
+    try {
+      return await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `DR Runbook: step ${stepNumber}`, cancellable: true },
+        async (_progress, token) => {
+          token.onCancellationRequested(() => abort.abort());
+          channel.append(`\n--- step ${stepNumber}: ${found.step.text} ---\n`);
+          const outcome = await this.executeOne(found.scenario, found.step, abort.signal, (t) => channel.append(t));
+          channel.append(`step ${stepNumber} ${outcome.state}: ${outcome.summary}\n`);
+          return outcome;
+        },
+      );
+    } finally {
+      this.underWayEnded(abort);
+    }
   }
 
   /** Marks a step skipped, or done by hand, without running it. */
