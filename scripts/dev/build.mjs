@@ -2,12 +2,15 @@
 //   node scripts/dev/build.mjs              development build with source maps
 //   node scripts/dev/build.mjs --production minified, no source maps (for the .vsix)
 //   node scripts/dev/build.mjs --watch
+//   node scripts/dev/build.mjs --outdir DIR the extension's bundles into DIR instead of dist/ (npm run bench)
 import { build, context } from 'esbuild';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
+const outdirAt = process.argv.indexOf('--outdir');
+const outdir = outdirAt >= 0 ? process.argv[outdirAt + 1] : 'dist';
 
 /** @type {import('esbuild').BuildOptions} */
 const common = {
@@ -30,7 +33,7 @@ const common = {
 const extension = {
   ...common,
   entryPoints: { extension: 'src/extension/extension.ts', adapters: 'src/adapters/bundle.ts' },
-  outdir: 'dist',
+  outdir,
   outExtension: { '.js': '.cjs' },
 };
 

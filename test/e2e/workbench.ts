@@ -1,6 +1,6 @@
 // A real workbench for end-to-end checks: code-server with the built extension installed the
 // way a user installs it, a throw-away workspace, and a Chromium page on it.
-import { mkdirSync, symlinkSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import {
@@ -23,16 +23,22 @@ export interface Workbench {
   close(): Promise<void>;
 }
 
-export async function openWorkbench(
-  options: { readonly env?: NodeJS.ProcessEnv; readonly settings?: Record<string, unknown> } = {},
-): Promise<Workbench> {
+export interface WorkbenchOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly settings?: Record<string, unknown>;
+  /** Extension folders to install (default: this checkout, with its built dist/). */
+  readonly extensions?: readonly string[];
+  /** Runs on the new page before it navigates to the workbench (e.g. page.addInitScript). */
+  readonly beforeNavigate?: (page: Page) => Promise<void>;
+}
+
+export async function openWorkbench(options: WorkbenchOptions = {}): Promise<Workbench> {
   const workspace = prepareWorkspace();
   const extensionsDir = makeTempDir('extensions-');
-  const packageJson = (await import(join(ROOT, 'package.json'), { with: { type: 'json' } })) as {
-    default: { publisher: string; name: string; version: string };
-  };
-  const { publisher, name, version } = packageJson.default;
-  symlinkSync(ROOT, join(extensionsDir, `${publisher}.${name}-${version}`));
+  for (const folder of options.extensions ?? [ROOT]) {
+    const { publisher, name, version } = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as Record<string, string>;
+    symlinkSync(folder, join(extensionsDir, `${publisher}.${name}-${version}`));
+  }
   let server: CodeServer | undefined;
   let browser: BrowserContext | undefined;
   try {
@@ -43,6 +49,7 @@ export async function openWorkbench(
     });
     browser = await launchBrowser();
     const page = browser.pages()[0] ?? (await browser.newPage());
+    await options.beforeNavigate?.(page);
     await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
     await page.waitForSelector('.monaco-workbench .part.activitybar', { timeout: 120_000 });
     const shots = join(RESULTS, 'e2e');
