@@ -9,9 +9,9 @@
 // (b) Log fan-in: lines per second delivered from 20 pods emitting as fast as they can, followed
 //     by our log follower against `kubectl logs -f -l ... --prefix`, and our peak memory, which
 //     must stay flat. Target: 100,000 lines/s.
-// Results go to test-results/bench-k8s.json.
+// Results go to test-results/bench/k8s.json (see results.ts).
 import { execa } from 'execa';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -23,6 +23,7 @@ import { fillSecretTemplate, secretPlaceholders } from '../../src/core/manifests
 import { ManifestCache } from '../../src/core/manifests/loadManifests.ts';
 import { stepManifests } from '../../src/core/problems.ts';
 import { parsePlan } from '../../src/core/runbook/parsePlan.ts';
+import { figure, writeResult } from './results.ts';
 import { formatTable, median } from './stats.ts';
 
 const repo = resolve(import.meta.dirname, '../..');
@@ -212,6 +213,7 @@ async function logFanIn(): Promise<{ ours: FanIn; kubectl: number; pods: number 
   }
 }
 
+const benchStarted = performance.now();
 const project = filledProject();
 try {
   log(`applying ${steps.length} plan steps (${commands.length} kubectl commands), ${runs} runs each, in alternating order`);
@@ -245,8 +247,40 @@ try {
       heapPeakSecondHalfMiB: fanIn.ours.heapSecondHalfMiB,
     },
   };
-  mkdirSync(join(repo, 'test-results'), { recursive: true });
-  writeFileSync(join(repo, 'test-results/bench-k8s.json'), `${JSON.stringify(results, null, 2)}\n`);
+  const heapGrowth = fanIn.ours.heapSecondHalfMiB / fanIn.ours.heapFirstHalfMiB;
+  const file = writeResult({
+    bench: 'k8s',
+    seconds: (performance.now() - benchStarted) / 1000,
+    options: { runs, seconds: fanInSeconds },
+    figures: [
+      figure({
+        id: 'k8s.apply.seconds',
+        label: 'apply cluster-failure manifests',
+        value: applyOurs,
+        unit: 's',
+        baseline: { label: 'kubectl apply', value: applyKubectl },
+        ratioNote: `${results.apply.speedup.toFixed(1)}x faster`,
+        target: { text: '>= 5x faster', met: results.apply.speedup >= 5 },
+      }),
+      figure({
+        id: 'k8s.logs.linesPerSecond',
+        label: `log fan-in, ${fanIn.pods} pods`,
+        value: fanIn.ours.linesPerSecond,
+        unit: 'lines/s',
+        baseline: { label: 'kubectl logs -f', value: fanIn.kubectl },
+        target: { text: '>= 100,000 lines/s', met: fanIn.ours.linesPerSecond >= 100_000 },
+      }),
+      figure({
+        id: 'k8s.logs.liveHeapMiB',
+        label: 'log fan-in live heap, 2nd half',
+        value: fanIn.ours.heapSecondHalfMiB,
+        unit: 'MiB',
+        baseline: { label: '1st half', value: fanIn.ours.heapFirstHalfMiB },
+        target: { text: 'flat (<= 1.10x)', met: heapGrowth <= 1.1 },
+      }),
+    ],
+    details: results,
+  });
   console.log('');
   console.log(
     formatTable(
@@ -270,14 +304,14 @@ try {
           'log fan-in live memory (after GC, 1st → 2nd half)',
           `${fanIn.ours.heapFirstHalfMiB.toFixed(0)} → ${fanIn.ours.heapSecondHalfMiB.toFixed(0)} MiB`,
           '',
-          `${(fanIn.ours.heapSecondHalfMiB / fanIn.ours.heapFirstHalfMiB).toFixed(2)}x`,
+          `${heapGrowth.toFixed(2)}x`,
           'flat (~1.00x)',
         ],
         ['process peak RSS during fan-in', `${fanIn.ours.peakRssMiB.toFixed(0)} MiB`, '', '', ''],
       ],
     ),
   );
-  console.log('\nresults: test-results/bench-k8s.json');
+  console.log(`\nresults: ${file}`);
 } finally {
   rmSync(project, { recursive: true, force: true });
 }

@@ -8,16 +8,17 @@
 //   - psql                  a plain SQL dump of the same data restored with psql,
 // in rotating order, and reports each median and its ratio to pg_restore -j 2 (target for ours:
 // at most 1.15), plus the backup's time and size (dr-backup.sh). Results go to
-// test-results/bench-restore.json. The PostgreSQL server is a throw-away one with durable
-// (production-like) settings, started by test/support/postgres.ts.
+// test-results/bench/restore.json (see results.ts). The PostgreSQL server is a throw-away one
+// with durable (production-like) settings, started by test/support/postgres.ts.
 import { execa } from 'execa';
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { mkdtempSync } from 'node:fs';
 import pg from 'pg';
 import { startPostgres, type PostgresServer } from '../support/postgres.ts';
+import { figure, writeResult } from './results.ts';
 import { formatTable, median, seconds } from './stats.ts';
 
 const repo = resolve(import.meta.dirname, '../..');
@@ -199,33 +200,37 @@ async function main(): Promise<void> {
       ].join('\n'),
     );
 
-    const resultsDir = join(repo, 'test-results');
-    mkdirSync(resultsDir, { recursive: true });
-    const file = join(resultsDir, 'bench-restore.json');
-    writeFileSync(
-      file,
-      `${JSON.stringify(
-        {
-          date: new Date().toISOString(),
-          rows,
-          runs,
-          jobs,
-          cpus: cpuCount,
-          postgres: version!.server_version as string,
-          database_bytes: databaseBytes,
-          seed_seconds: seedSeconds,
-          backup: { seconds: backupSeconds, bytes: dumpBytes, format: 'custom' },
-          restore_seconds: times,
-          median_seconds: Object.fromEntries(names.map((n) => [n, median(times[n])])),
-          ratio_to_pg_restore: Object.fromEntries(names.map((n) => [n, median(times[n]) / base])),
-          target_ratio: TARGET,
-          target_met: ratio <= TARGET,
-          safety_step_seconds: stepTimes,
-        },
-        null,
-        2,
-      )}\n`,
-    );
+    const file = writeResult({
+      bench: 'restore',
+      seconds: (Date.now() - started) / 1000,
+      options: { rows, runs, jobs },
+      figures: [
+        figure({
+          id: 'restore.seconds',
+          label: `restore ${(databaseBytes / 1e6).toFixed(0)} MB (dr-restore.sh)`,
+          value: ours,
+          unit: 's',
+          baseline: { label: `pg_restore -j ${jobs}`, value: base },
+          target: { text: `<= ${TARGET}x pg_restore`, met: ratio <= TARGET },
+        }),
+      ],
+      details: {
+        rows,
+        runs,
+        jobs,
+        cpus: cpuCount,
+        postgres: version!.server_version as string,
+        database_bytes: databaseBytes,
+        seed_seconds: seedSeconds,
+        backup: { seconds: backupSeconds, bytes: dumpBytes, format: 'custom' },
+        restore_seconds: times,
+        median_seconds: Object.fromEntries(names.map((n) => [n, median(times[n])])),
+        ratio_to_pg_restore: Object.fromEntries(names.map((n) => [n, median(times[n]) / base])),
+        target_ratio: TARGET,
+        target_met: ratio <= TARGET,
+        safety_step_seconds: stepTimes,
+      },
+    });
     log(`results written to ${file}`);
   } finally {
     await server.stop();
