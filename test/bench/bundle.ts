@@ -1,0 +1,83 @@
+// npm run bench:bundle
+//
+// The production build (`scripts/dev/build.mjs --production`, minified), made in a temporary
+// folder so that the checkout's dist/ (which the tests load) is left alone:
+//   - dist/extension.cjs, what activation loads: target under 2 MB; its baseline is one bundle
+//     holding the adapters too (extension.cjs + adapters.cjs), what activation would load if
+//     @kubernetes/client-node and execa were not split out and loaded on a run's first use;
+//   - dist/adapters.cjs, loaded lazily, on its own;
+//   - the .vsix that `npm run package` makes of it (vsce, the same options).
+// Results go to test-results/bench/bundle.json.
+import { execa } from 'execa';
+import { cpSync, mkdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { makeTempDir, removeQuietly, ROOT } from '../harness/codeServer.ts';
+import { figure, figureTable, writeResult, type Figure } from './results.ts';
+
+export const BUNDLE_TARGET_BYTES = 2_000_000;
+
+/** What a .vsix of the extension holds (see .vscodeignore), with the production build in its dist/. */
+const PACKAGED = ['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', '.vscodeignore', 'media'];
+
+export interface ProductionExtension {
+  /** An extension folder, installable as it is: the manifest, media and the minified dist/. */
+  readonly dir: string;
+  remove(): void;
+}
+
+/** Builds the extension for production into a temporary extension folder. */
+export async function buildProductionExtension(): Promise<ProductionExtension> {
+  const dir = makeTempDir('production-extension-');
+  for (const entry of PACKAGED) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
+  mkdirSync(join(dir, 'dist'));
+  await execa(process.execPath, [join(ROOT, 'scripts/dev/build.mjs'), '--production', '--outdir', join(dir, 'dist')], {
+    cwd: ROOT,
+  });
+  return { dir, remove: () => removeQuietly(dir) };
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const extension = await buildProductionExtension();
+  try {
+    const size = (file: string) => statSync(join(extension.dir, file)).size;
+    const main = size('dist/extension.cjs');
+    const adapters = size('dist/adapters.cjs');
+    // As `npm run package` does, on the same production build.
+    const vsix = join(extension.dir, 'dr-runbook.vsix');
+    await execa(
+      join(ROOT, 'node_modules/.bin/vsce'),
+      ['package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '--out', vsix],
+      { cwd: extension.dir },
+    );
+    const figures: Figure[] = [
+      figure({
+        id: 'bundle.extension.bytes',
+        label: 'dist/extension.cjs (activation loads it)',
+        value: main,
+        unit: 'bytes',
+        baseline: { label: 'with adapters', value: main + adapters },
+        target: { text: '< 2 MB', met: main < BUNDLE_TARGET_BYTES },
+      }),
+      figure({ id: 'bundle.adapters.bytes', label: 'dist/adapters.cjs (lazy)', value: adapters, unit: 'bytes' }),
+      figure({ id: 'bundle.vsix.bytes', label: 'dr-runbook.vsix', value: size('dr-runbook.vsix'), unit: 'bytes' }),
+    ];
+    const path = writeResult({
+      bench: 'bundle',
+      seconds: (performance.now() - started) / 1000,
+      options: { build: 'scripts/dev/build.mjs --production' },
+      figures,
+      details: {
+        extensionBytes: main,
+        adaptersBytes: adapters,
+        vsixBytes: size('dr-runbook.vsix'),
+        targetBytes: BUNDLE_TARGET_BYTES,
+      },
+    });
+    console.log(`\n${figureTable(figures)}\n\nresults: ${path}`);
+  } finally {
+    extension.remove();
+  }
+}
+
+if (resolve(process.argv[1] ?? '') === import.meta.filename) await main();
