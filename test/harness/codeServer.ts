@@ -28,6 +28,8 @@ export interface CodeServer {
 }
 
 export interface CodeServerOptions {
+  /** TCP port on 127.0.0.1 (default: a free one). */
+  readonly port?: number;
   /** A folder of installed extensions (each a sub-folder or a symlink to one). */
   readonly extensionsDir?: string;
   /** Needed for ?payload= (extension development and test paths). */
@@ -92,7 +94,7 @@ export function prepareWorkspace(): string {
 
 export async function startCodeServer(options: CodeServerOptions = {}): Promise<CodeServer> {
   await ensureCodeServer();
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const tmp = makeTempDir('code-server-');
   const userDataDir = join(tmp, 'user-data');
   const extensionsDir = options.extensionsDir ?? join(tmp, 'extensions');
