@@ -1,9 +1,10 @@
 // A real workbench for end-to-end checks: code-server with the built extension installed the
 // way a user installs it, a throw-away workspace, and a Chromium page on it.
-import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import {
+  installExtensions,
   launchBrowser,
   makeTempDir,
   prepareWorkspace,
@@ -35,10 +36,7 @@ export interface WorkbenchOptions {
 export async function openWorkbench(options: WorkbenchOptions = {}): Promise<Workbench> {
   const workspace = prepareWorkspace();
   const extensionsDir = makeTempDir('extensions-');
-  for (const folder of options.extensions ?? [ROOT]) {
-    const { publisher, name, version } = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as Record<string, string>;
-    symlinkSync(folder, join(extensionsDir, `${publisher}.${name}-${version}`));
-  }
+  installExtensions(extensionsDir, options.extensions ?? [ROOT]);
   let server: CodeServer | undefined;
   let browser: BrowserContext | undefined;
   try {

@@ -2,7 +2,17 @@
 // loopback, driven by Debian's Chromium through playwright-core. Used by the integration tier
 // (mocha suites inside the extension host) and the end-to-end tier (clicks and screenshots).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -90,6 +100,14 @@ export function prepareWorkspace(): string {
     if (existsSync(from)) cpSync(from, join(workspace, entry), { recursive: true });
   }
   return workspace;
+}
+
+/** Installs extension folders into an extensions folder as links, the way a user's installed extensions sit there. */
+export function installExtensions(extensionsDir: string, folders: readonly string[]): void {
+  for (const folder of folders) {
+    const { publisher, name, version } = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as Record<string, string>;
+    symlinkSync(folder, join(extensionsDir, `${publisher}.${name}-${version}`));
+  }
 }
 
 export async function startCodeServer(options: CodeServerOptions = {}): Promise<CodeServer> {
