@@ -29,8 +29,8 @@ export default tseslint.config(
     },
   },
   {
-    // Tests and benchmarks read Kubernetes objects as untyped JSON (the test server's objects).
-    files: ['test/**/*.ts'],
+    // Tests, benchmarks and the sandbox read Kubernetes objects as untyped JSON (the test server's objects).
+    files: ['test/**/*.ts', 'scripts/sandbox/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',

@@ -34,7 +34,16 @@ mkdir -p "$cache"
 cd "$cache"
 [ -f package.json ] || echo '{"name":"code-server-cache","private":true}' > package.json
 PATH=$node24/bin:$PATH npm_config_nodedir=$node24 npm install --no-save --no-audit --no-fund \
-  --foreground-scripts --loglevel=error "code-server@$version" >install.log 2>&1 || {
+  --foreground-scripts --loglevel=error "code-server@$version" >install.log 2>&1 &
+installer=$!
+# Progress while npm works quietly: time so far and what is on disk.
+started=$SECONDS
+while kill -0 "$installer" 2>/dev/null; do
+  sleep 15
+  kill -0 "$installer" 2>/dev/null || break
+  echo "  ... $((SECONDS - started)) s, $(du -sm node_modules 2>/dev/null | cut -f1 || echo 0) MB so far"
+done
+wait "$installer" || {
   echo "error: code-server install failed; the last lines of $cache/install.log:" >&2
   tail -n 30 install.log >&2
   exit 1

@@ -21,19 +21,21 @@ function postgresBin() {
     .find((dir) => existsSync(`${dir}/initdb`));
 }
 
-export async function ensurePrerequisites() {
-  const missing = APT_PACKAGES.filter((pkg) => !installed(pkg));
-  if (missing.length) {
-    const command = `apt-get update && apt-get install -y --no-install-recommends ${missing.join(' ')}`;
-    if (process.getuid?.() !== 0) {
-      console.error(
-        `The tests need these Debian packages: ${missing.join(', ')}.\nInstall them with:\n  sudo sh -c '${command}'`,
-      );
-      process.exit(1);
-    }
-    console.log(`Installing Debian packages the tests need: ${missing.join(', ')} ...`);
-    execFileSync('sh', ['-c', command], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+/** Installs the Debian packages of `packages` that are missing (as root; otherwise says what to run and exits). */
+export function ensureDebianPackages(packages, who = 'The tests') {
+  const missing = packages.filter((pkg) => !installed(pkg));
+  if (!missing.length) return;
+  const command = `apt-get update && apt-get install -y --no-install-recommends ${missing.join(' ')}`;
+  if (process.getuid?.() !== 0) {
+    console.error(`${who} need these Debian packages: ${missing.join(', ')}.\nInstall them with:\n  sudo sh -c '${command}'`);
+    process.exit(1);
   }
+  console.log(`Installing Debian packages ${who.toLowerCase()} need: ${missing.join(', ')} ...`);
+  execFileSync('sh', ['-c', command], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+}
+
+export async function ensurePrerequisites() {
+  ensureDebianPackages(APT_PACKAGES);
   if (!postgresBin()) {
     console.error('PostgreSQL server binaries (initdb) were not found under /usr/lib/postgresql/*/bin.');
     process.exit(1);
