@@ -283,7 +283,7 @@ export class RunController implements vscode.Disposable {
     signal: AbortSignal,
     output: (text: string) => void,
   ): StepContext & { ui: RunUi } {
-    const base = vscodeRunUi(root, (command, namespace) =>
+    const base = vscodeRunUi(config.backupDirectory ? resolve(root, config.backupDirectory) : root, (command, namespace) =>
       cluster.ok
         ? this.logChannels.follow(cluster.value, { apiVersion: 'apps/v1', kind: 'Deployment', name: command.name, namespace })
         : Promise.resolve(cluster),

@@ -4,9 +4,12 @@ import type { LogsCommand, ScriptArgument, Step } from '../../core/runbook/model
 import type { Result } from '../../core/result.js';
 import type { ClusterError } from '../../core/cluster/model.js';
 
-/** The questions a run asks, as VS Code dialogs. `follow` opens a log channel. */
+/**
+ * The questions a run asks, as VS Code dialogs. `pickFrom` is where the file picker for a path
+ * placeholder opens (the backup directory when one is set). `follow` opens a log channel.
+ */
 export function vscodeRunUi(
-  root: string,
+  pickFrom: string,
   follow: (command: LogsCommand, namespace: string) => Promise<Result<string, ClusterError>>,
 ): RunUi {
   return {
@@ -47,7 +50,7 @@ export function vscodeRunUi(
       if (/(^|\/)path\/to\//.test(argument.value)) {
         const picked = await vscode.window.showOpenDialog({
           title: `Step ${step.number}: choose ${argument.value}`,
-          defaultUri: vscode.Uri.file(root),
+          defaultUri: vscode.Uri.file(pickFrom),
           canSelectMany: false,
           openLabel: 'Use This File',
         });
