@@ -68,7 +68,9 @@ describe('runbook notebooks that run, in the real extension host', () => {
 
     // The run is in the cell's metadata, and the step is ticked.
     await eventually('the run record in the cell', () => (cell.metadata['runbook'] as { run?: unknown } | undefined)?.run);
-    await eventually('the step ticked', () => (/^- \[x\] 2\. /.test(stepCell.document.getText()) ? true : undefined));
+    await eventually('the step ticked', () =>
+      /^- \[x\] 2\. /.test(notebook.cellAt(index - 1).document.getText()) ? true : undefined,
+    );
 
     assert.ok(await notebook.save(), 'the notebook saves');
     const saved = await readText(uri);

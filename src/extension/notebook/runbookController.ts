@@ -124,11 +124,8 @@ export class RunbookController implements vscode.Disposable {
    * and ticks the step's box once every command cell of the step has succeeded.
    */
   private async record(notebook: vscode.NotebookDocument, cell: vscode.NotebookCell, run: CellRun): Promise<void> {
-    const edit = new vscode.WorkspaceEdit();
     const previous = (cell.metadata['runbook'] ?? {}) as RunbookCellMetadata;
-    edit.set(notebook.uri, [
-      vscode.NotebookEdit.updateCellMetadata(cell.index, { ...cell.metadata, runbook: { ...previous, run } }),
-    ]);
+    const edits = [vscode.NotebookEdit.updateCellMetadata(cell.index, { ...cell.metadata, runbook: { ...previous, run } })];
     const stepCell = stepCellAbove(notebook, cell.index);
     if (stepCell && run.state === 'succeeded') {
       const siblings = stepCells(notebook, stepCell.index).filter((c) => c.index !== cell.index);
@@ -138,10 +135,15 @@ export class RunbookController implements vscode.Disposable {
       const source = stepCell.document.getText();
       const ticked = setStepDone(source, true);
       if (allDone && ticked !== source) {
-        const whole = new vscode.Range(stepCell.document.positionAt(0), stepCell.document.positionAt(source.length));
-        edit.replace(stepCell.document.uri, whole, ticked);
+        // The step's cell is replaced, not edited as text: after a text edit the workbench keeps
+        // drawing the markdown as it was, so the step looked unticked until the notebook was reopened.
+        const data = new vscode.NotebookCellData(vscode.NotebookCellKind.Markup, ticked, stepCell.document.languageId);
+        data.metadata = stepCell.metadata;
+        edits.push(vscode.NotebookEdit.replaceCells(new vscode.NotebookRange(stepCell.index, stepCell.index + 1), [data]));
       }
     }
+    const edit = new vscode.WorkspaceEdit();
+    edit.set(notebook.uri, edits);
     if (!(await vscode.workspace.applyEdit(edit)))
       this.log.warn(`the run of notebook cell ${cell.index + 1} could not be recorded`);
   }
