@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { format } from 'node:util';
 import { startK8sApiServer } from '../k8sApiServer/server.js';
-import { NEVER_READY_IMAGE } from '../support/testImages.js';
+import { leakPasswordsInLogs, NEVER_READY_IMAGE } from '../support/testImages.js';
 import { launchBrowser, makeTempDir, prepareWorkspace, removeQuietly, ROOT, startCodeServer } from './codeServer.js';
 
 const TIMEOUT_MS = Number(process.env.DR_RUNBOOK_TEST_TIMEOUT_MS ?? 300_000);
@@ -17,6 +17,8 @@ async function main(): Promise<number> {
   const cluster = await startK8sApiServer({ podReadyDelayMs: 50, namespaceFinalizeDelayMs: 200 });
   // A rollout that never becomes ready, for the test that cancels a run while it waits.
   cluster.setImageBehaviour(NEVER_READY_IMAGE, { neverReady: true });
+  // Pods that log a password, for the test that no secret reaches an output channel.
+  const stopLeaking = leakPasswordsInLogs(cluster);
   const kubeconfig = await cluster.writeKubeconfig(join(makeTempDir('kube-'), 'kubeconfig'), {
     context: 'dr-runbook-test',
     namespace: 'endpoint-stats',
@@ -59,6 +61,7 @@ async function main(): Promise<number> {
   } finally {
     await browser.close().catch(() => undefined);
     await server.stop();
+    stopLeaking();
     await cluster.stop();
     removeQuietly(workspace);
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { connectCluster } from '../../src/adapters/kubernetes/clusterClient.js';
-import { NEVER_READY_IMAGE } from '../support/testImages.js';
+import { deploymentManifest, NEVER_READY_IMAGE } from '../support/testImages.js';
 import { deleteNamespace } from '../../src/core/cluster/namespaces.js';
 import { activeExtension, channelFileName, channelText, eventually, outputChannelTexts, usePlan } from './support.js';
 
@@ -29,18 +29,7 @@ const NEVER_READY = `apiVersion: v1
 kind: Namespace
 metadata: {name: ${NS}}
 ---
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: never-ready, namespace: ${NS}}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: never-ready}}
-  template:
-    metadata: {labels: {app: never-ready}}
-    spec:
-      containers:
-      - {name: app, image: "${NEVER_READY_IMAGE}:1"}
-`;
+${deploymentManifest('never-ready', NS, `${NEVER_READY_IMAGE}:1`)}`;
 
 const AFTER = `apiVersion: v1
 kind: ConfigMap

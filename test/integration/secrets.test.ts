@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { connectCluster } from '../../src/adapters/kubernetes/clusterClient.js';
+import { deploymentManifest, LEAKED_PASSWORD, LEAKY_LOGGER_IMAGE } from '../support/testImages.js';
 import { activeExtension, channelFileName, channelText, eventually, outputChannelTexts, usePlan } from './support.js';
 
 const CHANNEL = 'DR Runbook: Secrets go to the cluster and to scripts';
@@ -12,10 +13,11 @@ RPO: 1 hour. RTO: 4 hours.
 
 ### Scenario 1: Secrets go to the cluster and to scripts
 
-1. Create the namespace and the Secrets from the template:
+1. Create the namespace, the Secrets from the template, and a service that logs its password:
    \`\`\`
    kubectl apply -f k8s/core/namespace.yaml
    kubectl apply -f k8s/security/secrets.yaml
+   kubectl apply -f secrets/leaky-logger.yaml
    \`\`\`
 2. Run a script that prints what it was given:
    \`\`\`
@@ -25,7 +27,14 @@ RPO: 1 hour. RTO: 4 hours.
    \`\`\`
    printenv REDIS_PASSWORD
    \`\`\`
+4. Follow the logs of the service:
+   \`\`\`
+   kubectl logs -n endpoint-stats deployment/leaky-logger
+   \`\`\`
 `;
+
+// Its pods log the Redis password once they run (the integration harness makes them).
+const LEAKY_LOGGER = deploymentManifest('leaky-logger', 'endpoint-stats', `${LEAKY_LOGGER_IMAGE}:1`);
 
 // A careless script, as a team might have one: it prints the passwords it was given.
 const SCRIPT = `#!/bin/sh
@@ -41,7 +50,7 @@ const token = (): string => randomBytes(9).toString('base64url');
 const SECRETS: Record<string, string> = {
   POSTGRES_PASSWORD: `pg-${token()}`,
   APP_DB_PASSWORD: `app/${token()}+?&=`,
-  REDIS_PASSWORD: `redis-${token()}`,
+  REDIS_PASSWORD: LEAKED_PASSWORD, // the one the leaky-logger pods log
   FLASK_SECRET_KEY: `flask-${token()}`,
 };
 
@@ -58,7 +67,11 @@ function assertNoSecret(where: string, text: string): void {
 }
 
 describe('nothing secret reaches an output channel, the run record or the report, in the real extension host', () => {
-  usePlan('secrets-plan.md', { 'secrets-plan.md': PLAN, 'scripts/print-secrets.sh': SCRIPT }, ['scripts/print-secrets.sh']);
+  usePlan(
+    'secrets-plan.md',
+    { 'secrets-plan.md': PLAN, 'scripts/print-secrets.sh': SCRIPT, 'secrets/leaky-logger.yaml': LEAKY_LOGGER },
+    ['scripts/print-secrets.sh'],
+  );
 
   before(() => {
     for (const [name, value] of Object.entries(SECRETS)) process.env[name] = value;
@@ -101,6 +114,17 @@ describe('nothing secret reaches an output channel, the run record or the report
     assert.match(run, /session key: \*\*\*\n/);
     assert.match(run, /print-secrets: done/);
     assert.match(run, /\$ printenv REDIS_PASSWORD\n\*\*\*\n/);
+
+    // The followed logs: the password the pods logged is masked too.
+    const logs = await channelText('Logs: endpoint-stats/leaky-logger', /leaky-logger: ready/);
+    assert.match(logs, /\[leaky-logger-[a-z0-9-]+\/app\] redis AUTH \*\*\* accepted\n/);
+
+    // "Follow Logs" on the Deployment in the tree masks it as well: it knows every secret value of the plan.
+    await vscode.commands.executeCommand('drRunbook.followLogs', {
+      object: { kind: 'Deployment', name: 'leaky-logger', namespace: 'endpoint-stats' },
+    });
+    const again = await channelText('Logs: endpoint-stats/leaky-logger', /leaky-logger: ready[^]*leaky-logger: ready/);
+    assert.equal(again.match(/redis AUTH \*\*\* accepted\n/g)?.length, 2, again);
 
     // Every channel of this host, the extension's own log included: no secret in any form.
     const channels = await eventually('the extension log to name the secrets it found', async () => {

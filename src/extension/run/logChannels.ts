@@ -4,6 +4,7 @@ import { followLogs, followTargetFor } from '../../core/cluster/logs.js';
 import type { ClusterError, ObjectRef } from '../../core/cluster/model.js';
 import type { ClusterPort } from '../../core/cluster/port.js';
 import { err, ok, type Result } from '../../core/result.js';
+import type { Redactor } from '../../core/run/redact.js';
 
 /**
  * One output channel per log stream the user follows ("Logs: endpoint-stats/flask-api"), reused
@@ -12,12 +13,10 @@ import { err, ok, type Result } from '../../core/result.js';
 export class LogChannels implements vscode.Disposable {
   private readonly streams = new Map<string, { channel: vscode.OutputChannel; stop: AbortController }>();
 
-  constructor(
-    private readonly redact: (text: string) => string,
-    private readonly log: vscode.LogOutputChannel,
-  ) {}
+  constructor(private readonly log: vscode.LogOutputChannel) {}
 
-  async follow(cluster: ClusterPort, ref: ObjectRef): Promise<Result<string, ClusterError>> {
+  /** Follows `ref`'s logs; every line passes through `redact` (which knows the plan's secret values). */
+  async follow(cluster: ClusterPort, ref: ObjectRef, redact: Redactor): Promise<Result<string, ClusterError>> {
     const target = await followTargetFor(cluster, ref);
     if (!target.ok) return err(target.error);
     const name = `Logs: ${target.value.name}`;
@@ -37,7 +36,7 @@ export class LogChannels implements vscode.Disposable {
       signal: stop.signal,
       tailLines: 200,
       onLines: (lines: LogLine[]) => {
-        for (const line of lines) pending.push(`${this.redact(formatLogLine(line))}\n`);
+        for (const line of lines) pending.push(`${redact(formatLogLine(line))}\n`);
         if (pending.length > 5_000) flush();
       },
       onStatus: (status) => this.log.info(`${name}: ${status}`),

@@ -63,7 +63,7 @@ export class RunController implements vscode.Disposable {
     private readonly secrets: vscode.SecretStorage,
     private readonly log: vscode.LogOutputChannel,
   ) {
-    this.logChannels = new LogChannels(createRedactor([]), log);
+    this.logChannels = new LogChannels(log);
   }
 
   async run(scenarioId?: string, resume?: ResumePoint, endAt?: number): Promise<RunResult | undefined> {
@@ -99,7 +99,7 @@ export class RunController implements vscode.Disposable {
       );
       if (go !== 'Run') return undefined;
     }
-    const secretValues = await this.loadSecrets(state.root, scenario);
+    const secretValues = await this.loadSecrets(state.root, scenario.steps, `"${scenario.title}"`);
     const redact = createRedactor([...secretValues.values()]);
     const channel = this.channel(scenario);
     // Everything the run prints, redacted, for the record's summaries and the RPO evidence (bounded).
@@ -285,7 +285,11 @@ export class RunController implements vscode.Disposable {
   ): StepContext & { ui: RunUi } {
     const base = vscodeRunUi(config.backupDirectory ? resolve(root, config.backupDirectory) : root, (command, namespace) =>
       cluster.ok
-        ? this.logChannels.follow(cluster.value, { apiVersion: 'apps/v1', kind: 'Deployment', name: command.name, namespace })
+        ? this.logChannels.follow(
+            cluster.value,
+            { apiVersion: 'apps/v1', kind: 'Deployment', name: command.name, namespace },
+            createRedactor([...secretValues.values()]),
+          )
         : Promise.resolve(cluster),
     );
     return {
@@ -313,7 +317,7 @@ export class RunController implements vscode.Disposable {
     const state = this.plan.state;
     if (state.kind !== 'loaded') return { state: 'failed', summary: 'The DR plan is not loaded.' };
     const { config, cluster, production } = this.connect();
-    const secretValues = await this.loadSecrets(state.root, scenario);
+    const secretValues = await this.loadSecrets(state.root, scenario.steps, `"${scenario.title}"`);
     const redact = createRedactor([...secretValues.values()]);
     const ctx = this.stepContext(state.root, config, cluster, production, secretValues, signal, (text) => output(redact(text)));
     this.states.set(scenario.id, step.number, { state: 'running' });
@@ -456,13 +460,22 @@ export class RunController implements vscode.Disposable {
   async followWorkload(kind: string, name: string, namespace: string | undefined): Promise<void> {
     const { cluster, config } = this.connect();
     if (!cluster.ok) throw new Error(`${cluster.error.message} ${cluster.error.hint}`);
+    // Pods may log any of the plan's secret values: the channel masks all of them.
+    const state = this.plan.state;
+    const secretValues =
+      state.kind === 'loaded'
+        ? await this.loadSecrets(
+            state.root,
+            state.runbook.scenarios.flatMap((s) => s.steps),
+            'the plan',
+          )
+        : new Map<string, string>();
     const apiVersion = 'apps/v1';
-    const followed = await this.logChannels.follow(cluster.value, {
-      apiVersion,
-      kind,
-      name,
-      namespace: namespace ?? config.namespace,
-    });
+    const followed = await this.logChannels.follow(
+      cluster.value,
+      { apiVersion, kind, name, namespace: namespace ?? config.namespace },
+      createRedactor([...secretValues.values()]),
+    );
     if (!followed.ok) throw new Error(`${followed.error.message} ${followed.error.hint}`);
   }
 
@@ -508,10 +521,13 @@ export class RunController implements vscode.Disposable {
     this.status.show();
   }
 
-  /** The values of the `${NAME}` placeholders the scenario's Secret templates need, from the secret storage. */
-  private async loadSecrets(root: string, scenario: Scenario): Promise<Map<string, string>> {
+  /**
+   * The values of the `${NAME}` placeholders the Secret templates of these steps need, from the
+   * environment or the secret storage; `what` names the steps in the extension's log.
+   */
+  private async loadSecrets(root: string, steps: readonly Step[], what: string): Promise<Map<string, string>> {
     const names = new Set<string>();
-    for (const step of scenario.steps.filter((s) => s.kind === 'apply')) {
+    for (const step of steps.filter((s) => s.kind === 'apply')) {
       for (const file of await stepManifests(root, step, this.plan.manifests))
         for (const o of file.objects) secretPlaceholders(o.body).forEach((n) => names.add(n));
     }
@@ -521,7 +537,7 @@ export class RunController implements vscode.Disposable {
       if (value) values.set(name, value);
     }
     this.log.info(
-      `secrets for "${scenario.title}": ${[...names].map((n) => `${n} ${values.has(n) ? 'set' : 'missing'}`).join(', ') || 'none needed'}`,
+      `secrets for ${what}: ${[...names].map((n) => `${n} ${values.has(n) ? 'set' : 'missing'}`).join(', ') || 'none needed'}`,
     );
     return values;
   }
