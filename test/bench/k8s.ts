@@ -186,11 +186,20 @@ async function logFanIn(): Promise<{ ours: FanIn; kubectl: number; pods: number 
         env: { KUBECONFIG: ready.kubeconfig },
         reject: false,
         buffer: false,
+        stderr: 'pipe',
       },
     );
-    kubectl.stdout?.on('data', (chunk: Buffer) => {
-      for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) kubectlLines++;
+    let kubectlStderr = '';
+    kubectl.stderr?.on('data', (chunk: Buffer) => void (kubectlStderr += chunk.toString()));
+    const firstLine = new Promise<void>((resolveFirst) => {
+      kubectl.stdout?.on('data', (chunk: Buffer) => {
+        for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) kubectlLines++;
+        if (kubectlLines) resolveFirst();
+      });
     });
+    // Warm up as ours did, but from kubectl's first line: on a busy machine it can take seconds to start.
+    const startedFollowing = await Promise.race([firstLine.then(() => true), new Promise((r) => setTimeout(r, 30_000, false))]);
+    if (!startedFollowing) throw new Error(`kubectl logs -f printed no line in 30 s:\n${kubectlStderr}`);
     await new Promise((r) => setTimeout(r, 1_000));
     const kStart = kubectlLines;
     const kStarted = performance.now();
