@@ -15,7 +15,7 @@ const execFileAsync = promisify(execFile);
 export const DATABASE = 'endpoint_stats';
 
 export interface HistoryOptions {
-  /** Requests in the week before the oldest backup (default 200 000). */
+  /** Requests in the week before the oldest backup (default 50 000). */
   readonly rows?: number;
   /** How many hourly backups (default 4: the newest 10 minutes old, the others an hour apart). */
   readonly backups?: number;
@@ -95,7 +95,7 @@ export async function loadHistory(
   options: HistoryOptions = {},
 ): Promise<Backup[]> {
   const now = options.now ?? new Date();
-  const rows = options.rows ?? 200_000;
+  const rows = options.rows ?? 50_000;
   const count = options.backups ?? 4;
   const perHour = Math.max(1, Math.round(rows / (7 * 24)));
   const minute = 60_000;

@@ -21,7 +21,7 @@ ${Object.entries(TROUBLES)
   .map(([name, what]) => `                     ${name.padEnd(13)} ${what}`)
   .join('\n')}
   --port N         the editor's port on 127.0.0.1 (default 8080, or a free one when taken)
-  --rows N         requests in the database's first week (default 200000)
+  --rows N         requests in the database's first week (default 50000)
   --editor NAME    code-server (VS Code in the browser; the default) or code (a desktop VS Code on the PATH)
   -h, --help       this text`;
 

@@ -20,7 +20,7 @@ export const SANDBOX_CONTEXT = 'dr-runbook-sandbox';
 
 export interface SandboxOptions {
   readonly trouble: Trouble;
-  /** Requests in the database's first week (default 200 000; fewer start faster). */
+  /** Requests in the database's first week (default 50 000; fewer start faster). */
   readonly rows?: number;
   /** Time from a pod's scheduling to Ready (default 500 ms). */
   readonly podReadyDelayMs?: number;
