@@ -109,9 +109,10 @@ export async function answerDialog(page: Page, button: string, question: RegExp)
 
 /**
  * Opens the DR Runbook view, expands the scenario, runs "Run DR Scenario" from the command
- * palette, picks the scenario and confirms the run. Returns the tree's rows.
+ * palette, picks the scenario, confirms the run and answers when the incident started (Enter:
+ * now). Returns the tree's rows.
  */
-export async function runFromPalette(workbench: Workbench, scenario: string): Promise<Locator> {
+export async function runFromPalette(workbench: Workbench, scenario: string, incidentStart = ''): Promise<Locator> {
   const { page } = workbench;
   await page.locator('.activitybar [aria-label^="DR Runbook"]').first().click();
   await workbench.widenSideBar(560);
@@ -123,5 +124,10 @@ export async function runFromPalette(workbench: Workbench, scenario: string): Pr
   await page.locator('.quick-input-list .monaco-list-row', { hasText: 'DR Runbook: Run DR Scenario' }).first().click();
   await page.locator('.quick-input-list .monaco-list-row', { hasText: scenario }).first().click();
   await answerDialog(page, 'Run', new RegExp(`Run "${scenario}"\\?`));
+  const question = page.locator('.quick-input-widget', { hasText: 'when did the incident start?' });
+  await question.waitFor({ timeout: 30_000 });
+  await question.locator('input').fill(incidentStart);
+  await page.keyboard.press('Enter');
+  await question.waitFor({ state: 'hidden', timeout: 10_000 });
   return rows;
 }

@@ -30,7 +30,7 @@ import { adapters } from './lazyAdapters.js';
 import { secretKey } from '../commands/secretCommands.js';
 import { LogChannels } from './logChannels.js';
 import { ObjectivesStatus } from './objectivesStatus.js';
-import { scriptedRunUi, vscodeRunUi } from './vscodeRunUi.js';
+import { askIncidentStart, scriptedRunUi, vscodeRunUi } from './vscodeRunUi.js';
 
 /** Where a run picks up again after a reload: its record, and the step to start at. */
 export interface ResumePoint {
@@ -99,6 +99,9 @@ export class RunController implements vscode.Disposable {
       );
       if (go !== 'Run') return undefined;
     }
+    // The RTO clock and the RPO evidence count from the incident's start: asked, now by default.
+    const incidentStartedAt = answers || resume ? new Date() : await askIncidentStart();
+    if (!incidentStartedAt) return undefined;
     const secretValues = await this.loadSecrets(state.root, scenario.steps, `"${scenario.title}"`);
     const redact = createRedactor([...secretValues.values()]);
     const channel = this.channel(scenario);
@@ -131,14 +134,14 @@ export class RunController implements vscode.Disposable {
           type: 'runStarted',
           context: contextName,
           namespace: config.namespace,
-          incidentStartedAt: startedAt.toISOString(),
+          incidentStartedAt: incidentStartedAt.toISOString(),
           steps: scenario.steps.map((st) => ({ number: st.number, title: st.title, kind: st.kind })),
           scenarioTitle: scenario.title,
         }),
       );
     }
     this.objectives.start(
-      startedAt.toISOString(),
+      incidentStartedAt.toISOString(),
       state.runbook.rtoMs,
       state.runbook.rpoMs,
       config.backupDirectory ? resolve(state.root, config.backupDirectory) : undefined,

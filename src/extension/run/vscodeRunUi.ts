@@ -3,6 +3,7 @@ import type { BetweenSteps, RunUi } from '../../core/execution/scenarioRunner.js
 import type { LogsCommand, ScriptArgument, Step } from '../../core/runbook/model.js';
 import type { Result } from '../../core/result.js';
 import type { ClusterError } from '../../core/cluster/model.js';
+import { INCIDENT_START_HINT, parseIncidentStart } from '../../core/run/incidentStart.js';
 
 /**
  * The questions a run asks, as VS Code dialogs. `pickFrom` is where the file picker for a path
@@ -90,4 +91,21 @@ export function vscodeRunUi(
 /** A RunUi that answers from a script: for the in-host tests, through the extension's API. */
 export function scriptedRunUi(base: RunUi, answers: Partial<RunUi>): RunUi {
   return { ...base, ...answers };
+}
+
+/** Asks when the incident started (Enter: now); undefined when the person dismisses the question. */
+export async function askIncidentStart(): Promise<Date | undefined> {
+  const answer = await vscode.window.showInputBox({
+    title: 'DR Runbook: when did the incident start?',
+    prompt: `The RTO clock and the RPO evidence count from it. ${INCIDENT_START_HINT}.`,
+    placeHolder: 'now',
+    ignoreFocusOut: true,
+    validateInput: (v) => {
+      const parsed = parseIncidentStart(v, new Date());
+      return parsed.ok ? undefined : parsed.error;
+    },
+  });
+  if (answer === undefined) return undefined;
+  const parsed = parseIncidentStart(answer, new Date());
+  return parsed.ok ? parsed.value : undefined;
 }
