@@ -6,17 +6,9 @@ import { executeStep, type StepContext, type StepOutcome } from '../../core/exec
 import { StepStates } from '../../core/execution/stepStates.js';
 import { secretPlaceholders } from '../../core/manifests/secretTemplate.js';
 import { createRedactor } from '../../core/run/redact.js';
-import { parseRestoreEvidence } from '../../core/run/evidence.js';
-import {
-  createJournalWriter,
-  findUnfinishedRun,
-  journalPath,
-  newRunId,
-  readJournal,
-  runsFolderName,
-} from '../../core/run/journal.js';
-import { renderReport, summarizeOutput, writeReport } from '../../core/run/report.js';
-import { foldRun, type RunEvent } from '../../core/run/runModel.js';
+import { createJournalWriter, findUnfinishedRun, journalPath, newRunId, runsFolderName } from '../../core/run/journal.js';
+import { summarizeOutput } from '../../core/run/report.js';
+import type { RunEvent } from '../../core/run/runModel.js';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stepManifests } from '../../core/problems.js';
@@ -30,6 +22,7 @@ import { adapters } from './lazyAdapters.js';
 import { secretKey } from '../commands/secretCommands.js';
 import { LogChannels } from './logChannels.js';
 import { ObjectivesStatus } from './objectivesStatus.js';
+import { writeRunReport } from '../../core/run/runReport.js';
 import { askIncidentStart, scriptedRunUi, vscodeRunUi } from './vscodeRunUi.js';
 
 /** Where a run picks up again after a reload: its record, and the step to start at. */
@@ -223,7 +216,19 @@ export class RunController implements vscode.Disposable {
                   reason: `${result.outcome}${result.step ? ` at step ${result.step.number}` : ''}`,
                 }),
           );
-          await this.writeRunReport(record.path, state.runbook.rpoMs, state.runbook.rtoMs, scenario.title, transcript, redact);
+          const report = await writeRunReport(record.path, {
+            scenarioTitle: scenario.title,
+            rpoMs: state.runbook.rpoMs,
+            rtoMs: state.runbook.rtoMs,
+            transcript,
+            redact,
+          });
+          if (report.ok) {
+            this.lastReport = report.value;
+            this.log.info(`run report: ${report.value}`);
+          } else {
+            this.log.error(report.error);
+          }
           const message = `DR Runbook: "${scenario.title}" ${result.outcome}${result.step ? ` at step ${result.step.number}` : ''} after ${took}.`;
           const openReport = (choice: string | undefined): void => {
             if (choice === 'Show Output') channel.show(true);
@@ -386,42 +391,6 @@ export class RunController implements vscode.Disposable {
 
   /** In-host tests answer the resume question through this. */
   testResumeAnswer: 'Resume' | 'Discard' | undefined;
-
-  /** The markdown report beside the record: steps, durations, the RTO achieved and the RPO evidence. */
-  private async writeRunReport(
-    path: string,
-    rpoMs: number | undefined,
-    rtoMs: number | undefined,
-    title: string,
-    transcript: string,
-    redact: (text: string) => string,
-  ): Promise<void> {
-    const events = await readJournal(path);
-    if (!events.ok) {
-      this.log.error(`the run record ${path} cannot be read back: ${events.error.message}`);
-      return;
-    }
-    const folded = foldRun(events.value);
-    if (!folded.ok) {
-      this.log.error(`the run record ${path} is inconsistent: ${folded.error.message}`);
-      return;
-    }
-    const evidence = parseRestoreEvidence(transcript).rpo;
-    const markdown = renderReport(folded.value, {
-      scenarioTitle: title,
-      rpoMs,
-      rtoMs,
-      redact,
-      ...(evidence ? { rpoEvidence: evidence } : {}),
-    });
-    const written = await writeReport(path, markdown);
-    if (!written.ok) {
-      this.log.error(`the run report cannot be written: ${written.error.message}`);
-      return;
-    }
-    this.lastReport = written.value;
-    this.log.info(`run report: ${written.value}`);
-  }
 
   /** The newest run report written (for "Open Report" and the tests). */
   lastReport: string | undefined;
