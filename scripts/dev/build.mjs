@@ -5,7 +5,7 @@
 //   node scripts/dev/build.mjs --outdir DIR the extension's bundles into DIR instead of dist/ (npm run bench)
 import { build, context } from 'esbuild';
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -28,11 +28,32 @@ const common = {
   banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
 };
 
-// Two bundles: the extension, loaded at activation, and the adapters (client-node, execa), loaded
-// by src/extension/run/lazyAdapters.ts when a run first needs them.
+// `yaml` in the extension's bundles resolves to src/extension/lazyYaml.cjs, which loads the real
+// package from its own bundle, dist/yaml.cjs, on first use.
+const lazyYaml = {
+  name: 'lazy-yaml',
+  setup(b) {
+    b.onResolve({ filter: /^yaml$/ }, (args) =>
+      args.importer.endsWith(join('node_modules', 'yaml', 'dist', 'index.js')) || args.kind === 'entry-point'
+        ? undefined
+        : { path: resolve('src/extension/lazyYaml.cjs') },
+    );
+  },
+};
+
+// Three bundles: the extension, loaded at activation; the YAML parser, loaded when the plan's
+// manifests are first read; the adapters (client-node, execa), loaded by
+// src/extension/run/lazyAdapters.ts when a run first needs them.
 const extension = {
   ...common,
   entryPoints: { extension: 'src/extension/extension.ts', adapters: 'src/adapters/bundle.ts' },
+  outdir,
+  outExtension: { '.js': '.cjs' },
+  plugins: [lazyYaml],
+};
+const yamlBundle = {
+  ...common,
+  entryPoints: { yaml: 'yaml' },
   outdir,
   outExtension: { '.js': '.cjs' },
 };
@@ -52,7 +73,7 @@ const tests = {
   external: [...common.external, 'mocha'],
 };
 
-const targets = production ? [extension] : [extension, tests];
+const targets = production ? [extension, yamlBundle] : [extension, yamlBundle, tests];
 if (watch) {
   for (const options of targets) await (await context(options)).watch();
   console.log('esbuild: watching for changes');
