@@ -32,6 +32,8 @@ export interface ResumePoint {
   readonly startAt: number;
   /** The step that was running when the window went away. */
   readonly interrupted?: number;
+  /** As the run's record has it: the RTO clock goes on from there. */
+  readonly incidentStartedAt?: string;
 }
 
 /**
@@ -93,7 +95,9 @@ export class RunController implements vscode.Disposable {
       if (go !== 'Run') return undefined;
     }
     // The RTO clock and the RPO evidence count from the incident's start: asked, now by default.
-    const incidentStartedAt = answers || resume ? new Date() : await askIncidentStart();
+    const recorded = resume?.incidentStartedAt ? new Date(resume.incidentStartedAt) : undefined;
+    const incidentStartedAt =
+      recorded && !Number.isNaN(recorded.getTime()) ? recorded : answers || resume ? new Date() : await askIncidentStart();
     if (!incidentStartedAt) return undefined;
     const secretValues = await this.loadSecrets(state.root, scenario.steps, `"${scenario.title}"`);
     const redact = createRedactor([...secretValues.values()]);
@@ -371,7 +375,13 @@ export class RunController implements vscode.Disposable {
         'Discard',
       ));
     if (choice === 'Resume') {
-      void this.run(scenario.id, { path, runId: run.runId, startAt, ...(interrupted !== undefined ? { interrupted } : {}) });
+      void this.run(scenario.id, {
+        path,
+        runId: run.runId,
+        startAt,
+        incidentStartedAt: run.incidentStartedAt,
+        ...(interrupted !== undefined ? { interrupted } : {}),
+      });
       return 'resumed';
     }
     if (choice === 'Discard') {
