@@ -151,3 +151,43 @@ describe('flows 2 and 3: the tree and the log panel, on the sandbox with a bad d
     await workbench.screenshot('flow3-logs-panel.png');
   });
 });
+
+describe('the default sandbox, damaged data: "Database failure" from the palette', () => {
+  const current = onSandbox('db-corrupted');
+
+  it('restores the newest backup from the backup folder and keeps the damaged database under another name', async function () {
+    this.timeout(300_000);
+    const { sandbox, workbench } = current();
+    const { page } = workbench;
+    const rows = await runFromPalette(workbench, 'Database failure');
+    await answerDialog(page, 'Continue', /Step 1 \(1 of 3\)/);
+    await answerDialog(page, 'Mark Done', /Step 1: /);
+    await answerDialog(page, 'Continue', /Step 2 \(2 of 3\)/);
+    await answerDialog(page, 'Skip', /Step 2: /); // the data is damaged: no point waiting for a reschedule
+    await answerDialog(page, 'Continue', /Step 3 \(3 of 3\)/);
+    await rows.filter({ hasText: /^3\. .*succeeded · / }).waitFor({ timeout: 180_000 });
+    const channel = await panelText(page);
+    assert.match(channel, /RESTORE-OK database=endpoint_stats previous=endpoint_stats_pre_restore_\d{8}T\d{6}Z/);
+    await workbench.screenshot('flow-db-restored.png');
+
+    const client = new pg.Client(sandbox.postgres.clientConfig('postgres'));
+    await client.connect();
+    try {
+      const names = (await client.query<{ datname: string }>('SELECT datname FROM pg_database')).rows.map((r) => r.datname);
+      assert.ok(
+        names.some((n) => n.startsWith(`${DATABASE}_pre_restore_`)),
+        `the damaged database is kept: ${names.join(', ')}`,
+      );
+    } finally {
+      await client.end();
+    }
+    const restored = new pg.Client(sandbox.postgres.clientConfig(DATABASE));
+    await restored.connect();
+    try {
+      const { rows: counted } = await restored.query<{ n: number }>('SELECT count(*)::int AS n FROM requests');
+      assert.equal(counted[0]!.n, sandbox.backups.at(-1)!.rows, 'the newest backup, every row of it');
+    } finally {
+      await restored.end();
+    }
+  });
+});
