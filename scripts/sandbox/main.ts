@@ -112,6 +112,10 @@ async function main(): Promise<void> {
     await ensureCodeServer();
   }
 
+  // Settled before anything starts, so that a refusal leaves nothing behind.
+  const wanted = opts.port ?? 8080;
+  const port = (await portFree(wanted)) ? wanted : opts.port === undefined ? undefined : fail(`port ${wanted} is taken`);
+
   const sandbox = await startSandbox({ trouble: opts.trouble, ...(opts.rows ? { rows: opts.rows } : {}), progress: say });
   let stopping = false;
   const cleanups: (() => Promise<void>)[] = [];
@@ -136,8 +140,6 @@ async function main(): Promise<void> {
       cleanups.push(() => Promise.resolve(void code.kill()));
       url = 'a desktop VS Code window';
     } else {
-      const wanted = opts.port ?? 8080;
-      const port = (await portFree(wanted)) ? wanted : opts.port === undefined ? undefined : fail(`port ${wanted} is taken`);
       const extensionsDir = join(sandbox.dir, 'extensions');
       mkdirSync(extensionsDir);
       installExtensions(extensionsDir, [ROOT]);
