@@ -77,7 +77,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     progress('starting PostgreSQL on 127.0.0.1');
     const postgres = await startPostgres();
     stops.push(() => postgres.stop());
-    progress(`loading a week of traffic and ${4} hourly backups into ${DATABASE}`);
+    progress(`loading a week of traffic and four hourly backups into ${DATABASE}`);
     const backups = await loadHistory(ROOT, postgres, backupDir, options.rows === undefined ? {} : { rows: options.rows });
     if (trouble === 'db-corrupted') await corruptDatabase(postgres);
     if (trouble === 'cluster-lost') await dropDatabase(postgres);
