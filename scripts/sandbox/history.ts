@@ -7,8 +7,7 @@ import { execFile } from 'node:child_process';
 import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import pg from 'pg';
-import type { PostgresServer } from '../../test/support/postgres.ts';
+import { query, type PostgresServer } from '../../test/support/postgres.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -45,16 +44,6 @@ async function script(root: string, server: PostgresServer, name: string, args: 
   } catch (error) {
     const e = error as { stderr?: string; message: string };
     throw new Error(`${name} ${args.join(' ')} failed: ${e.stderr?.trim() || e.message}`, { cause: error });
-  }
-}
-
-async function sql(server: PostgresServer, database: string, text: string): Promise<pg.QueryResult> {
-  const client = new pg.Client(server.clientConfig(database));
-  await client.connect();
-  try {
-    return await client.query(text);
-  } finally {
-    await client.end();
   }
 }
 
@@ -100,7 +89,7 @@ export async function loadHistory(
   const perHour = Math.max(1, Math.round(rows / (7 * 24)));
   const minute = 60_000;
   const labels = Array.from({ length: count }, (_, i) => new Date(now.getTime() - (10 + (count - 1 - i) * 60) * minute));
-  await sql(server, 'postgres', `CREATE DATABASE ${DATABASE}`);
+  await query(server, 'postgres', `CREATE DATABASE ${DATABASE}`);
   const labelled = new Set<string>();
   const backups: Backup[] = [];
   let until: Date | undefined;
@@ -111,8 +100,8 @@ export async function loadHistory(
     await script(root, server, 'seed.sh', [...args, '--until', iso(label), '--seed', `0.${i + 1}`], backupDir);
     await script(root, server, 'dr-backup.sh', ['--dir', backupDir, '--keep', '0'], backupDir);
     const file = await relabel(backupDir, label, labelled);
-    const total = await sql(server, DATABASE, 'SELECT count(*)::int AS n FROM requests');
-    backups.push({ file, takenAt: label, rows: (total.rows[0] as { n: number }).n });
+    const [total] = await query<{ n: number }>(server, DATABASE, 'SELECT count(*)::int AS n FROM requests');
+    backups.push({ file, takenAt: label, rows: total!.n });
     until = label;
   }
   // The traffic since the newest backup: what an incident now would lose.
@@ -137,10 +126,10 @@ export async function loadHistory(
 
 /** Damages the data as a failing disk would: aggregates gone, a share of the requests lost. */
 export async function corruptDatabase(server: PostgresServer): Promise<void> {
-  await sql(server, DATABASE, 'TRUNCATE endpoint_stats_hourly; DELETE FROM requests WHERE id % 7 = 0');
+  await query(server, DATABASE, 'TRUNCATE endpoint_stats_hourly; DELETE FROM requests WHERE id % 7 = 0');
 }
 
 /** The database as a brand-new cluster has it: none. */
 export async function dropDatabase(server: PostgresServer): Promise<void> {
-  await sql(server, 'postgres', `DROP DATABASE ${DATABASE} WITH (FORCE)`);
+  await query(server, 'postgres', `DROP DATABASE ${DATABASE} WITH (FORCE)`);
 }

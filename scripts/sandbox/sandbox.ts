@@ -7,9 +7,8 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { startK8sApiServer, type K8sApiServer } from '../../test/k8sApiServer/server.ts';
-import { startPostgres, type PostgresServer } from '../../test/support/postgres.ts';
+import { query, startPostgres, type PostgresServer } from '../../test/support/postgres.ts';
 import { NAMESPACE, stageCluster, startTraffic, type Trouble } from './cluster.ts';
 import { corruptDatabase, DATABASE, dropDatabase, loadHistory, type Backup } from './history.ts';
 import { removeQuietly } from '../../test/harness/codeServer.ts';
@@ -49,16 +48,14 @@ export interface Sandbox {
 async function databaseHealthy(postgres: PostgresServer, trouble: Trouble): Promise<boolean> {
   // Asked of the maintenance database, so that no session ever holds the application database
   // while a restore swaps it.
-  const client = new pg.Client(postgres.clientConfig('postgres'));
   try {
-    await client.connect();
-    const names = (await client.query<{ datname: string }>('SELECT datname FROM pg_database')).rows.map((r) => r.datname);
+    const names = (await query<{ datname: string }>(postgres, 'postgres', 'SELECT datname FROM pg_database')).map(
+      (r) => r.datname,
+    );
     if (!names.includes(DATABASE)) return false;
     return trouble !== 'db-corrupted' || names.some((n) => n.startsWith(`${DATABASE}_pre_restore_`));
   } catch {
     return false;
-  } finally {
-    await client.end().catch(() => undefined);
   }
 }
 

@@ -16,8 +16,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { mkdtempSync } from 'node:fs';
-import pg from 'pg';
-import { startPostgres, type PostgresServer } from '../support/postgres.ts';
+import { query, startPostgres, type PostgresServer } from '../support/postgres.ts';
 import { figure, writeResult } from './results.ts';
 import { formatTable, median, seconds } from './stats.ts';
 
@@ -39,16 +38,6 @@ const jobs = Number(opts.jobs);
 
 function log(message: string): void {
   process.stdout.write(`bench: ${message}\n`);
-}
-
-async function sql(server: PostgresServer, database: string, text: string): Promise<pg.QueryResultRow[]> {
-  const client = new pg.Client(server.clientConfig(database));
-  await client.connect();
-  try {
-    return (await client.query<pg.QueryResultRow>(text)).rows;
-  } finally {
-    await client.end();
-  }
 }
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
@@ -76,13 +65,13 @@ async function main(): Promise<void> {
   const server = await startPostgres({ durable: true });
   try {
     const env = envFor(server);
-    const [version] = await sql(server, 'postgres', 'SHOW server_version');
+    const [version] = await query(server, 'postgres', 'SHOW server_version');
 
     log(`generating ${rows.toLocaleString('en')} requests`);
-    await sql(server, 'postgres', `CREATE DATABASE ${DB}`);
+    await query(server, 'postgres', `CREATE DATABASE ${DB}`);
     const seedSeconds = await timed(() => run('bash', [join(scripts, 'seed.sh'), '--rows', String(rows), '--days', '14'], env));
-    await sql(server, DB, 'VACUUM ANALYZE');
-    const [size] = await sql(server, DB, 'SELECT pg_database_size(current_database())::bigint AS bytes');
+    await query(server, DB, 'VACUUM ANALYZE');
+    const [size] = await query(server, DB, 'SELECT pg_database_size(current_database())::bigint AS bytes');
     const databaseBytes = Number(size!.bytes);
     log(`database: ${(databaseBytes / 1e6).toFixed(0)} MB, generated in ${seedSeconds.toFixed(1)} s`);
 
@@ -102,7 +91,7 @@ async function main(): Promise<void> {
 
     const methods = {
       'pg_restore -j 2': async () => {
-        await sql(server, 'postgres', 'CREATE DATABASE bench_pg_restore TEMPLATE template0');
+        await query(server, 'postgres', 'CREATE DATABASE bench_pg_restore TEMPLATE template0');
         await run('pg_restore', ['-j', String(jobs), '--exit-on-error', '-d', 'bench_pg_restore', dump], env);
       },
       'dr-restore.sh (ours)': async () => {
@@ -110,7 +99,7 @@ async function main(): Promise<void> {
         if (!/^RESTORE-OK /m.test(out)) throw new Error(`dr-restore.sh did not finish:\n${out}`);
       },
       'psql (plain SQL)': async () => {
-        await sql(server, 'postgres', 'CREATE DATABASE bench_psql TEMPLATE template0');
+        await query(server, 'postgres', 'CREATE DATABASE bench_psql TEMPLATE template0');
         await run(
           'psql',
           ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--single-transaction', '-d', 'bench_psql', '-f', plain],
@@ -123,13 +112,13 @@ async function main(): Promise<void> {
     const times: Record<Method, number[]> = { 'pg_restore -j 2': [], 'dr-restore.sh (ours)': [], 'psql (plain SQL)': [] };
 
     const cleanUp = async () => {
-      const dbs = await sql(
+      const dbs = await query(
         server,
         'postgres',
         "SELECT datname FROM pg_database WHERE datname LIKE 'bench\\_%' OR datname LIKE '%\\_pre\\_restore\\_%'",
       );
-      for (const { datname } of dbs) await sql(server, 'postgres', `DROP DATABASE "${String(datname)}" WITH (FORCE)`);
-      await sql(server, 'postgres', 'CHECKPOINT');
+      for (const { datname } of dbs) await query(server, 'postgres', `DROP DATABASE "${String(datname)}" WITH (FORCE)`);
+      await query(server, 'postgres', 'CHECKPOINT');
     };
 
     for (let i = 0; i < runs; i++) {
@@ -155,12 +144,12 @@ async function main(): Promise<void> {
         ),
       'pg_restore --list': () => run('pg_restore', ['--list', dump], env),
       'exact row counts': () =>
-        sql(
+        query(
           server,
           DB,
           'SELECT (SELECT count(*) FROM requests), (SELECT count(*) FROM endpoint_stats_hourly), (SELECT count(*) FROM endpoints)',
         ),
-      ANALYZE: () => sql(server, DB, 'ANALYZE'),
+      ANALYZE: () => query(server, DB, 'ANALYZE'),
     };
     const stepTimes: Record<string, number> = {};
     for (const [name, fn] of Object.entries(steps)) {

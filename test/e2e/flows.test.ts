@@ -3,11 +3,11 @@
 // the screen shows; the database and the cluster are checked too.
 import assert from 'node:assert/strict';
 import { basename } from 'node:path';
-import pg from 'pg';
 import type { Locator, Page } from 'playwright-core';
 import { BROKEN_IMAGE, NAMESPACE } from '../../scripts/sandbox/cluster.ts';
 import { DATABASE } from '../../scripts/sandbox/history.ts';
 import { startSandbox, type Sandbox } from '../../scripts/sandbox/sandbox.ts';
+import { query } from '../support/postgres.ts';
 import { answerDialog, normalise, openWorkbench, runFromPalette, screenshotOnFailure, type Workbench } from './workbench.js';
 
 /** The tree rows' labels and descriptions, as shown ("2. Go back ... succeeded · 1.2 s"). */
@@ -87,14 +87,8 @@ describe('flow 1: "Run DR Scenario" from the palette, "Complete cluster failure"
     await workbench.screenshot('flow1-report.png');
 
     // The real database came back from the backup: every row the backup holds, none after it.
-    const client = new pg.Client(sandbox.postgres.clientConfig(DATABASE));
-    await client.connect();
-    try {
-      const { rows: counted } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM requests');
-      assert.equal(counted[0]!.n, backup.rows);
-    } finally {
-      await client.end();
-    }
+    const [counted] = await query<{ n: number }>(sandbox.postgres, DATABASE, 'SELECT count(*)::int AS n FROM requests');
+    assert.equal(counted!.n, backup.rows);
     const api = sandbox.cluster.get('apps/v1', 'Deployment', NAMESPACE, 'flask-api');
     assert.equal(api?.status?.readyReplicas, api?.spec?.replicas, 'the Flask API is ready in the new cluster');
   });
@@ -170,24 +164,14 @@ describe('the default sandbox, damaged data: "Database failure" from the palette
     assert.match(channel, /RESTORE-OK database=endpoint_stats previous=endpoint_stats_pre_restore_\d{8}T\d{6}Z/);
     await workbench.screenshot('flow-db-restored.png');
 
-    const client = new pg.Client(sandbox.postgres.clientConfig('postgres'));
-    await client.connect();
-    try {
-      const names = (await client.query<{ datname: string }>('SELECT datname FROM pg_database')).rows.map((r) => r.datname);
-      assert.ok(
-        names.some((n) => n.startsWith(`${DATABASE}_pre_restore_`)),
-        `the damaged database is kept: ${names.join(', ')}`,
-      );
-    } finally {
-      await client.end();
-    }
-    const restored = new pg.Client(sandbox.postgres.clientConfig(DATABASE));
-    await restored.connect();
-    try {
-      const { rows: counted } = await restored.query<{ n: number }>('SELECT count(*)::int AS n FROM requests');
-      assert.equal(counted[0]!.n, sandbox.backups.at(-1)!.rows, 'the newest backup, every row of it');
-    } finally {
-      await restored.end();
-    }
+    const names = (await query<{ datname: string }>(sandbox.postgres, 'postgres', 'SELECT datname FROM pg_database')).map(
+      (r) => r.datname,
+    );
+    assert.ok(
+      names.some((n) => n.startsWith(`${DATABASE}_pre_restore_`)),
+      `the damaged database is kept: ${names.join(', ')}`,
+    );
+    const [restored] = await query<{ n: number }>(sandbox.postgres, DATABASE, 'SELECT count(*)::int AS n FROM requests');
+    assert.equal(restored!.n, sandbox.backups.at(-1)!.rows, 'the newest backup, every row of it');
   });
 });

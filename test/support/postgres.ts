@@ -105,6 +105,22 @@ const DURABLE_SETTINGS: Record<string, string | number | boolean> = {
   log_min_messages: 'warning',
 };
 
+/** Runs one statement on `database` over a connection of its own, and returns the rows. */
+export async function query<R extends pg.QueryResultRow = Record<string, unknown>>(
+  server: PostgresServer,
+  database: string,
+  text: string,
+  values: unknown[] = [],
+): Promise<R[]> {
+  const client = new pg.Client(server.clientConfig(database));
+  await client.connect();
+  try {
+    return (await client.query<R>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
 /** Where the PostgreSQL server binaries are. */
 export function findPostgresBinDir(): string {
   const fromEnv = process.env.PG_BIN_DIR;

@@ -4,8 +4,9 @@ import { execa, type ResultPromise } from 'execa';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import pg from 'pg';
-import type { PostgresServer } from '../../support/postgres.ts';
+import { query, type PostgresServer } from '../../support/postgres.ts';
+
+export { query };
 
 export const scriptsDir = resolve(import.meta.dirname, '../../../scripts/backup');
 
@@ -62,21 +63,6 @@ export function startScript(
 export function tempDir(prefix: string): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
-}
-
-export async function query<R extends pg.QueryResultRow = Record<string, unknown>>(
-  server: PostgresServer,
-  database: string,
-  text: string,
-  values: unknown[] = [],
-): Promise<R[]> {
-  const client = new pg.Client(server.clientConfig(database));
-  await client.connect();
-  try {
-    return (await client.query<R>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
 }
 
 export async function databases(server: PostgresServer): Promise<string[]> {
