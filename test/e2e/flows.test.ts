@@ -3,21 +3,25 @@
 // the screen shows; the database and the cluster are checked too.
 import assert from 'node:assert/strict';
 import { basename } from 'node:path';
-import type { Locator, Page } from 'playwright-core';
+import type { Locator } from 'playwright-core';
 import { BROKEN_IMAGE, NAMESPACE } from '../../scripts/sandbox/cluster.ts';
 import { DATABASE } from '../../scripts/sandbox/history.ts';
 import { startSandbox, type Sandbox } from '../../scripts/sandbox/sandbox.ts';
 import { query } from '../support/postgres.ts';
-import { answerDialog, normalise, openWorkbench, runFromPalette, screenshotOnFailure, type Workbench } from './workbench.js';
+import {
+  answerDialog,
+  normalise,
+  openWorkbench,
+  panelText,
+  runFromPalette,
+  screenshotOnFailure,
+  waitForPanelText,
+  type Workbench,
+} from './workbench.js';
 
 /** The tree rows' labels and descriptions, as shown ("2. Go back ... succeeded · 1.2 s"). */
 async function rowTexts(rows: Locator): Promise<string[]> {
   return (await rows.locator('.monaco-icon-label').allInnerTexts()).map((t) => normalise(t).replace(/\s+/g, ' ').trim());
-}
-
-/** The text of the output panel's editor, with lines the panel wrapped joined again (each log line starts with "["). */
-async function panelText(page: Page): Promise<string> {
-  return normalise(await page.locator('.part.panel .monaco-editor .view-lines').first().innerText()).replace(/\n(?!\[)/g, '');
 }
 
 /** Starts the sandbox with `trouble` and opens a workbench on it, for the enclosing describe(). */
@@ -132,14 +136,9 @@ describe('flows 2 and 3: the tree and the log panel, on the sandbox with a bad d
       .map((p) => p.metadata.name as string);
     assert.ok(newPods.length >= 1);
     // The sandbox's pods write a request line a second: wait until each new pod's show in the panel.
-    const deadline = Date.now() + 60_000;
-    let text = '';
-    while (Date.now() < deadline) {
-      text = await panelText(page);
-      if (newPods.every((pod) => new RegExp(`\\[${pod}/flask-api\\] .*GET /api/v1/\\S* 200`).test(text))) break;
-      await page.waitForTimeout(500);
-    }
-    for (const pod of newPods) assert.match(text, new RegExp(`\\[${pod}/flask-api\\] .*GET /api/v1/\\S* 200`));
+    const served = newPods.map((pod) => new RegExp(`\\[${pod}/flask-api\\] .*GET /api/v1/\\S* 200`));
+    const text = await waitForPanelText(page, (t) => served.every((line) => line.test(t)));
+    for (const line of served) assert.match(text, line);
     const tabs = normalise(await page.locator('.part.panel').innerText());
     assert.match(tabs, /Logs: endpoint-stats\/flask-api/);
     await workbench.screenshot('flow3-logs-panel.png');

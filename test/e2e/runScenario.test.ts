@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { makeTempDir } from '../harness/codeServer.js';
 import { startK8sApiServer, type K8sApiServer } from '../k8sApiServer/server.js';
-import { answerDialog, normalise, openWorkbench, runFromPalette, screenshotOnFailure, type Workbench } from './workbench.js';
+import {
+  answerDialog,
+  normalise,
+  openWorkbench,
+  runFromPalette,
+  screenshotOnFailure,
+  waitForPanelText,
+  type Workbench,
+} from './workbench.js';
 
 const NS = 'endpoint-stats';
 
@@ -70,24 +78,9 @@ describe('running a scenario, like a person', () => {
       .filter((p) => p.spec.containers[0].image.endsWith(':1.4.2') && !p.metadata.deletionTimestamp);
     for (const pod of pods)
       cluster.emitLogs(NS, pod.metadata.name as string, 'flask-api', [`GET /api/v1/stats 200 served by ${pod.metadata.name}`]);
-    await page.waitForFunction(
-      (names) => {
-        // Runs in the page: the output panel's text (Monaco renders spaces as U+00A0).
-        const page = globalThis as unknown as {
-          document: { querySelectorAll(s: string): Iterable<{ textContent: string | null }> };
-        };
-        const text = [...page.document.querySelectorAll('.part.panel .monaco-editor .view-lines')]
-          .map((e) => e.textContent ?? '')
-          .join('\n')
-          .replace(/\u00a0/g, ' ');
-        return names.every((n) => text.includes(`served by ${n}`));
-      },
-      pods.map((p) => p.metadata.name as string),
-      { timeout: 60_000 },
-    );
-    const panel = normalise(await page.locator('.part.panel .monaco-editor .view-lines').first().innerText());
+    const panel = await waitForPanelText(page, (text) => pods.every((p) => text.includes(`served by ${p.metadata.name}`)));
     assert.ok(
-      pods.every((p) => panel.includes(`[${p.metadata.name}/flask-api] GET /api/v1/stats 200`)),
+      pods.every((p) => panel.includes(`[${p.metadata.name}/flask-api] GET /api/v1/stats 200 served by ${p.metadata.name}`)),
       panel,
     );
     await workbench.screenshot('run-logs-panel.png');

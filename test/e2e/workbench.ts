@@ -91,6 +91,21 @@ export function normalise(text: string): string {
   return text.replace(/\u00a0/g, ' ');
 }
 
+/** The text of the output panel's editor, with lines the panel wrapped joined again (each log line starts with "["). */
+export async function panelText(page: Page): Promise<string> {
+  return normalise(await page.locator('.part.panel .monaco-editor .view-lines').first().innerText()).replace(/\n(?!\[)/g, '');
+}
+
+/** The output panel's text once `shows` holds for it, or the last text seen after `timeoutMs` (for the assertions to report). */
+export async function waitForPanelText(page: Page, shows: (text: string) => boolean, timeoutMs = 60_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = await panelText(page);
+    if (shows(text) || Date.now() > deadline) return text;
+    await page.waitForTimeout(500);
+  }
+}
+
 /** Saves a screenshot named after a test that failed: call inside describe(), after the workbench opens. */
 export function screenshotOnFailure(workbench: () => Workbench | undefined): void {
   afterEach(async function () {
