@@ -4,13 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRedactor } from '../../../../src/core/run/redact.js';
 import { assessRpo, assessRto, renderReport, summarizeOutput, writeReport } from '../../../../src/core/run/report.js';
-import { foldRun, type RunEvent, type RunState, type StepState } from '../../../../src/core/run/runModel.js';
+import { foldRun, type RunEvent, type RunState } from '../../../../src/core/run/runModel.js';
+import { runEvents } from './runEvents.js';
 
 const hour = 3_600_000;
-const base = { runId: 'ab12cd34', scenarioId: 'complete-cluster-failure', who: 'alice' };
-const started: RunEvent = {
-  ...base,
-  type: 'runStarted',
+const {
+  base,
+  started: startedEvent,
+  step,
+  finished,
+} = runEvents({ runId: 'ab12cd34', scenarioId: 'complete-cluster-failure', who: 'alice' });
+const started = startedEvent({
   at: '2026-03-04T10:00:00Z',
   context: 'kind-dr',
   namespace: 'endpoint-stats',
@@ -21,14 +25,6 @@ const started: RunEvent = {
     { number: 2, title: 'Restore the database', kind: 'script' },
     { number: 3, title: 'Update DNS | records', kind: 'manual' },
   ],
-};
-const step = (n: number, state: StepState, at: string, extra: object = {}): RunEvent => ({
-  ...base,
-  type: 'step',
-  step: n,
-  state,
-  at,
-  ...extra,
 });
 
 function fold(events: RunEvent[]): RunState {
@@ -48,7 +44,7 @@ function successfulRun(finishedAt: string, newestRow: string | null = '2026-03-0
       evidence: { newestRow, rows: 1200, database: 'endpoint_stats' },
     }),
     step(3, 'manual', finishedAt),
-    { ...base, type: 'runFinished', at: finishedAt },
+    finished(finishedAt),
   ]);
 }
 
@@ -112,7 +108,7 @@ describe('report', () => {
       started,
       step(1, 'running', '2026-03-04T10:05:00Z'),
       step(1, 'failed', '2026-03-04T10:05:01Z', { error: 'no' }),
-      { ...base, type: 'runFinished', at: '2026-03-04T10:06:00Z' },
+      finished('2026-03-04T10:06:00Z'),
     ]);
     const md = renderReport(state, { rtoMs: 4 * hour, rpoMs: hour });
     assert.match(md, /\| Outcome \| Not recovered: step 1 failed \|/);

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { applyEvent, canTransition, foldRun, type RunEvent, type StepState } from '../../../../src/core/run/runModel.js';
+import { applyEvent, canTransition, foldRun } from '../../../../src/core/run/runModel.js';
+import { runEvents } from './runEvents.js';
 
-const base = { runId: 'r1', scenarioId: 'database-failure', who: 'alice' };
-const started: RunEvent = {
-  ...base,
-  type: 'runStarted',
+const { base, started: startedEvent, step, finished } = runEvents({ runId: 'r1', scenarioId: 'database-failure', who: 'alice' });
+const started = startedEvent({
   at: '2026-01-01T10:00:00Z',
   context: 'kind-dr',
   namespace: 'endpoint-stats',
@@ -14,14 +13,6 @@ const started: RunEvent = {
     { number: 2, title: 'Restore the database', kind: 'script' },
     { number: 3, title: 'Check the application', kind: 'other' },
   ],
-};
-const step = (n: number, state: StepState, at: string, extra: object = {}): RunEvent => ({
-  ...base,
-  type: 'step',
-  step: n,
-  state,
-  at,
-  ...extra,
 });
 
 describe('foldRun', () => {
@@ -32,7 +23,7 @@ describe('foldRun', () => {
       step(2, 'running', '2026-01-01T10:02:00Z'),
       step(2, 'succeeded', '2026-01-01T10:07:30Z', { summary: 'RESTORE-OK database=endpoint_stats' }),
       step(3, 'skipped', '2026-01-01T10:08:00Z'),
-      { ...base, type: 'runFinished', at: '2026-01-01T10:08:00Z' },
+      finished('2026-01-01T10:08:00Z'),
     ]);
     assert.ok(result.ok);
     const run = result.value;
@@ -145,21 +136,13 @@ describe('foldRun', () => {
     const twice = foldRun([started, started]);
     assert.ok(!twice.ok);
     assert.equal(twice.error.kind, 'alreadyStarted');
-    const after = foldRun([
-      started,
-      { ...base, type: 'runFinished', at: '2026-01-01T10:00:00Z' },
-      step(1, 'running', '2026-01-01T10:00:01Z'),
-    ]);
+    const after = foldRun([started, finished('2026-01-01T10:00:00Z'), step(1, 'running', '2026-01-01T10:00:01Z')]);
     assert.ok(!after.ok);
     assert.equal(after.error.kind, 'ended');
   });
 
   it('refuses to finish while a step runs, but a cancel fails the running step', () => {
-    const finish = foldRun([
-      started,
-      step(1, 'running', '2026-01-01T10:00:00Z'),
-      { ...base, type: 'runFinished', at: '2026-01-01T10:00:01Z' },
-    ]);
+    const finish = foldRun([started, step(1, 'running', '2026-01-01T10:00:00Z'), finished('2026-01-01T10:00:01Z')]);
     assert.ok(!finish.ok);
     assert.equal(finish.error.kind, 'stepRunning');
     const cancel = foldRun([

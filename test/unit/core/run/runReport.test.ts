@@ -6,6 +6,7 @@ import { createJournalWriter } from '../../../../src/core/run/journal.js';
 import { createRedactor } from '../../../../src/core/run/redact.js';
 import { writeRunReport } from '../../../../src/core/run/runReport.js';
 import type { RunEvent } from '../../../../src/core/run/runModel.js';
+import { runEvents } from './runEvents.js';
 
 const HOUR = 3_600_000;
 
@@ -18,20 +19,18 @@ describe('writeRunReport: the record of a run becomes its report', () => {
 
   it('writes the report beside the record, with the RPO evidence read from the restore output', async () => {
     const journal = join(dir, '2026-11-25-database-failure-abc12345.jsonl');
-    const base = { runId: 'abc12345', scenarioId: 'database-failure', who: 'alice' };
+    const { started, step, finished } = runEvents({ runId: 'abc12345', scenarioId: 'database-failure', who: 'alice' });
     const events: RunEvent[] = [
-      {
-        ...base,
-        type: 'runStarted',
+      started({
         at: '2026-11-25T03:00:00Z',
         context: 'dr-runbook-sandbox',
         namespace: 'endpoint-stats',
         incidentStartedAt: '2026-11-25T02:40:00Z',
         steps: [{ number: 1, title: 'Restore the newest backup', kind: 'script' }],
-      },
-      { ...base, type: 'step', step: 1, state: 'running', at: '2026-11-25T03:00:01Z' },
-      { ...base, type: 'step', step: 1, state: 'succeeded', at: '2026-11-25T03:00:09Z', durationMs: 8000, summary: 'restored' },
-      { ...base, type: 'runFinished', at: '2026-11-25T03:00:10Z' },
+      }),
+      step(1, 'running', '2026-11-25T03:00:01Z'),
+      step(1, 'succeeded', '2026-11-25T03:00:09Z', { durationMs: 8000, summary: 'restored' }),
+      finished('2026-11-25T03:00:10Z'),
     ];
     const writer = createJournalWriter(journal);
     for (const e of events) await writer.append(e);
