@@ -127,54 +127,10 @@ function startPod(ctx: ControllerContext, pod: KubeObject): void {
   const containers = (pod.spec?.containers ?? []) as KubeObject[];
   const isJob = ((pod.metadata.ownerReferences ?? []) as KubeObject[]).some((r) => r.kind === 'Job');
   const ip = ctx.allocatePodIp();
-  if (b.waitingReason) {
-    ctx.update(
-      'Pod',
-      pod,
-      (o) => {
-        o.status = {
-          phase: 'Pending',
-          conditions: [
-            cond('Initialized', 'True', now),
-            cond('Ready', 'False', now, {
-              reason: 'ContainersNotReady',
-              message: `containers with unready status: [${containers.map((c) => c.name).join(' ')}]`,
-            }),
-            cond('ContainersReady', 'False', now, {
-              reason: 'ContainersNotReady',
-              message: `containers with unready status: [${containers.map((c) => c.name).join(' ')}]`,
-            }),
-            cond('PodScheduled', 'True', now),
-          ],
-          hostIP: '127.0.0.1',
-          podIP: ip,
-          podIPs: [{ ip }],
-          startTime: now,
-          containerStatuses: containers.map((c) => ({
-            name: c.name,
-            state: { waiting: { reason: b.waitingReason, message: `Back-off pulling image "${String(c.image)}"` } },
-            lastState: {},
-            ready: false,
-            restartCount: 0,
-            image: c.image,
-            imageID: '',
-          })),
-          qosClass: 'BestEffort',
-        };
-      },
-      'status',
-      'kubelet',
-    );
-    ctx.event(
-      pod,
-      'Warning',
-      b.waitingReason === 'CrashLoopBackOff' ? 'BackOff' : 'Failed',
-      b.waitingReason === 'CrashLoopBackOff' ? 'Back-off restarting failed container' : `Error: ${b.waitingReason}`,
-      'kubelet',
-    );
-    return;
-  }
-  const ready = !b.neverReady;
+  // A waiting container (image pull, crash loop) leaves the pod Pending; otherwise it runs, ready
+  // unless its behaviour says it never is.
+  const waiting = b.waitingReason;
+  const ready = !waiting && !b.neverReady;
   const r = ready ? 'True' : 'False';
   const notReady = ready
     ? {}
@@ -184,7 +140,7 @@ function startPod(ctx: ControllerContext, pod: KubeObject): void {
     pod,
     (o) => {
       o.status = {
-        phase: 'Running',
+        phase: waiting ? 'Pending' : 'Running',
         conditions: [
           cond('Initialized', 'True', now),
           cond('Ready', r, now, notReady),
@@ -197,7 +153,9 @@ function startPod(ctx: ControllerContext, pod: KubeObject): void {
         startTime: now,
         containerStatuses: containers.map((c) => ({
           name: c.name,
-          state: { running: { startedAt: now } },
+          state: waiting
+            ? { waiting: { reason: waiting, message: `Back-off pulling image "${String(c.image)}"` } }
+            : { running: { startedAt: now } },
           lastState: {},
           ready,
           restartCount: 0,
@@ -210,6 +168,16 @@ function startPod(ctx: ControllerContext, pod: KubeObject): void {
     'status',
     'kubelet',
   );
+  if (waiting) {
+    ctx.event(
+      pod,
+      'Warning',
+      waiting === 'CrashLoopBackOff' ? 'BackOff' : 'Failed',
+      waiting === 'CrashLoopBackOff' ? 'Back-off restarting failed container' : `Error: ${waiting}`,
+      'kubelet',
+    );
+    return;
+  }
   for (const c of containers) {
     ctx.event(pod, 'Normal', 'Started', `Started container ${String(c.name)}`, 'kubelet');
   }
