@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { Settings } from './ids.js';
 
@@ -27,6 +28,11 @@ export function readConfig(): Config {
     readinessTimeoutMs: Math.max(10, section.get<number>('run.readinessTimeoutSeconds', 600)) * 1000,
     backupDirectory: section.get<string>('backup.directory', '').trim(),
   };
+}
+
+/** The backup directory setting as a path: absolute as given, else under the workspace root; undefined when unset. */
+export function backupFolder(root: string, config: Config): string | undefined {
+  return config.backupDirectory ? resolve(root, config.backupDirectory) : undefined;
 }
 
 /** Whether a context name looks like production by the configured patterns (a bad pattern counts as a substring). */

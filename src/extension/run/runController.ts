@@ -10,12 +10,12 @@ import { createJournalWriter, findUnfinishedRun, journalPath, newRunId, runsFold
 import { summarizeOutput } from '../../core/run/report.js';
 import type { RunEvent } from '../../core/run/runModel.js';
 import { userInfo } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { stepManifests } from '../../core/problems.js';
 import { err, ok, type Result } from '../../core/result.js';
 import type { Scenario, Step } from '../../core/runbook/model.js';
 import type { ClusterError } from '../../core/cluster/model.js';
-import { isProductionContext, readConfig, type Config } from '../config.js';
+import { backupFolder, isProductionContext, readConfig, type Config } from '../config.js';
 import { ContextKeys } from '../ids.js';
 import type { PlanWorkspace } from '../planWorkspace.js';
 import { adapters } from './lazyAdapters.js';
@@ -141,7 +141,7 @@ export class RunController implements vscode.Disposable {
       incidentStartedAt.toISOString(),
       state.runbook.rtoMs,
       state.runbook.rpoMs,
-      config.backupDirectory ? resolve(state.root, config.backupDirectory) : undefined,
+      backupFolder(state.root, config),
     );
     out(`\n=== ${scenario.title}: ${new Date().toISOString()} on context "${contextName}", namespace ${config.namespace} ===\n`);
     this.running = true;
@@ -295,7 +295,7 @@ export class RunController implements vscode.Disposable {
     signal: AbortSignal,
     output: (text: string) => void,
   ): StepContext & { ui: RunUi } {
-    const base = vscodeRunUi(config.backupDirectory ? resolve(root, config.backupDirectory) : root, (command, namespace) =>
+    const base = vscodeRunUi(backupFolder(root, config) ?? root, (command, namespace) =>
       cluster.ok
         ? this.logChannels.follow(
             cluster.value,
