@@ -30,7 +30,7 @@ export default tseslint.config(
   },
   {
     // Tests, benchmarks and the sandbox read Kubernetes objects as untyped JSON (the test server's objects).
-    files: ['test/**/*.ts', 'scripts/sandbox/**/*.ts'],
+    files: ['test/**/*.ts', 'scripts/sandbox/**/*.ts', 'scripts/k8sApiServer/**/*.ts', 'scripts/lib/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',
@@ -51,7 +51,10 @@ export default tseslint.config(
               group: clientLibraries,
               message: 'src/core never imports a client library: put this in src/adapters behind a port.',
             },
-            { group: ['**/extension/**', '**/adapters/**'], message: 'src/core depends on nothing outside itself.' },
+            {
+              group: ['**/extension/**', '**/adapters/**', '**/test/**', '**/scripts/**'],
+              message: 'src/core depends on nothing outside itself.',
+            },
           ],
         },
       ],
@@ -64,8 +67,31 @@ export default tseslint.config(
         'error',
         {
           paths: [{ name: 'vscode', message: 'src/adapters never imports vscode: put this in src/extension.' }],
-          patterns: [{ group: ['**/extension/**'], message: 'adapters do not depend on the extension.' }],
+          patterns: [
+            { group: ['**/extension/**'], message: 'adapters do not depend on the extension.' },
+            { group: ['**/test/**', '**/scripts/**'], message: 'product code never imports test/ or scripts/.' },
+          ],
         },
+      ],
+    },
+  },
+  {
+    // The sandbox, the Kubernetes API test server and their helpers are part of the product: they
+    // never reach into test/. Product code (src/) never imports scripts/ or test/ either.
+    files: ['scripts/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/test/**'], message: 'scripts/ never imports test/: move what both need into scripts/lib.' }] },
+      ],
+    },
+  },
+  {
+    files: ['src/extension/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/test/**', '**/scripts/**'], message: 'product code never imports test/ or scripts/.' }] },
       ],
     },
   },

@@ -4,8 +4,8 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadManifests } from '../../src/core/manifests/loadManifests.ts';
 import { fillSecretTemplate } from '../../src/core/manifests/secretTemplate.ts';
-import type { K8sApiServer } from '../../test/k8sApiServer/server.ts';
-import type { KubeObject } from '../../test/k8sApiServer/types.ts';
+import type { K8sApiServer } from '../k8sApiServer/server.ts';
+import type { KubeObject } from '../k8sApiServer/types.ts';
 
 export const NAMESPACE = 'endpoint-stats';
 

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { query, type PostgresServer } from '../../test/support/postgres.ts';
+import { query, type PostgresServer } from '../lib/postgres.ts';
 
 const execFileAsync = promisify(execFile);
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 // @ts-expect-error: a plain ES module of the dev scripts, without types
 import { ensureDebianPackages } from '../dev/prerequisites.mjs';
-import { ensureCodeServer, installExtensions, startCodeServer } from '../../test/harness/codeServer.ts';
+import { ensureCodeServer, installExtensions, startCodeServer } from '../lib/codeServer.ts';
 import { isTrouble, TROUBLES, type Trouble } from './cluster.ts';
 import { ROOT, SANDBOX_CONTEXT, startSandbox, type Sandbox } from './sandbox.ts';
 

@@ -7,11 +7,11 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startK8sApiServer, type K8sApiServer } from '../../test/k8sApiServer/server.ts';
-import { query, startPostgres, type PostgresServer } from '../../test/support/postgres.ts';
+import { startK8sApiServer, type K8sApiServer } from '../k8sApiServer/server.ts';
+import { query, startPostgres, type PostgresServer } from '../lib/postgres.ts';
 import { NAMESPACE, stageCluster, startTraffic, type Trouble } from './cluster.ts';
 import { corruptDatabase, DATABASE, dropDatabase, loadHistory, type Backup } from './history.ts';
-import { removeQuietly } from '../../test/harness/codeServer.ts';
+import { removeQuietly } from '../lib/codeServer.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The kubeconfig context: its name says what it is. */

@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROOT } from '../harness/codeServer.ts';
+import { ROOT } from '../../scripts/lib/codeServer.ts';
 import { BENCH_RESULTS, figureTable, machine, readResult, resultPath, type BenchResult, type Figure } from './results.ts';
 
 interface Part {

@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { startK8sApiServer, type K8sApiServer, type KubeObject } from '../k8sApiServer/server.ts';
+import { startK8sApiServer, type K8sApiServer, type KubeObject } from '../../scripts/k8sApiServer/server.ts';
 
 /** Applies the project's manifests into scratch namespaces a few times over, then removes them. */
 async function warmUp(server: K8sApiServer): Promise<void> {

@@ -11,7 +11,7 @@
 import { execa } from 'execa';
 import { cpSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { makeTempDir, removeQuietly, ROOT } from '../harness/codeServer.ts';
+import { makeTempDir, removeQuietly, ROOT } from '../../scripts/lib/codeServer.ts';
 import { figure, figureTable, writeResult, type Figure } from './results.ts';
 
 export const BUNDLE_TARGET_BYTES = 2_000_000;

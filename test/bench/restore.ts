@@ -9,14 +9,14 @@
 // in rotating order, and reports each median and its ratio to pg_restore -j 2 (target for ours:
 // at most 1.15), plus the backup's time and size (dr-backup.sh). Results go to
 // test-results/bench/restore.json (see results.ts). The PostgreSQL server is a throw-away one
-// with durable (production-like) settings, started by test/support/postgres.ts.
+// with durable (production-like) settings, started by scripts/lib/postgres.ts.
 import { execa } from 'execa';
 import { rmSync, statSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { mkdtempSync } from 'node:fs';
-import { query, startPostgres, type PostgresServer } from '../support/postgres.ts';
+import { query, startPostgres, type PostgresServer } from '../../scripts/lib/postgres.ts';
 import { figure, writeResult } from './results.ts';
 import { formatTable, median, seconds } from './stats.ts';
 

@@ -7,7 +7,7 @@ import type { Locator } from 'playwright-core';
 import { BROKEN_IMAGE, NAMESPACE } from '../../scripts/sandbox/cluster.ts';
 import { DATABASE } from '../../scripts/sandbox/history.ts';
 import { startSandbox, type Sandbox } from '../../scripts/sandbox/sandbox.ts';
-import { query } from '../support/postgres.ts';
+import { query } from '../../scripts/lib/postgres.ts';
 import {
   answerDialog,
   normalise,

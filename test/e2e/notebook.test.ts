@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-import { makeTempDir } from '../harness/codeServer.js';
-import { startK8sApiServer, type K8sApiServer } from '../k8sApiServer/server.js';
+import { makeTempDir } from '../../scripts/lib/codeServer.js';
+import { startK8sApiServer, type K8sApiServer } from '../../scripts/k8sApiServer/server.js';
 import { normalise, openWorkbench, screenshotOnFailure, type Workbench } from './workbench.js';
 
 const TEST_NS = 'endpoint-stats-dr-test';

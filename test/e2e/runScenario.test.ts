@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { makeTempDir } from '../harness/codeServer.js';
-import { startK8sApiServer, type K8sApiServer } from '../k8sApiServer/server.js';
+import { makeTempDir } from '../../scripts/lib/codeServer.js';
+import { startK8sApiServer, type K8sApiServer } from '../../scripts/k8sApiServer/server.js';
 import {
   answerDialog,
   normalise,

@@ -13,7 +13,7 @@ import {
   ROOT,
   startCodeServer,
   type CodeServer,
-} from '../harness/codeServer.js';
+} from '../../scripts/lib/codeServer.js';
 
 export interface Workbench {
   readonly page: Page;

@@ -3,7 +3,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { runTests } from '@vscode/test-electron';
-import { prepareWorkspace, ROOT } from './codeServer.js';
+import { prepareWorkspace, ROOT } from '../../scripts/lib/codeServer.js';
 
 const workspace = prepareWorkspace();
 try {

@@ -4,9 +4,16 @@
 // codeAutomationExit. Prints mocha's report and a final "N passed, N failed" line.
 import { join } from 'node:path';
 import { format } from 'node:util';
-import { startK8sApiServer } from '../k8sApiServer/server.js';
+import { startK8sApiServer } from '../../scripts/k8sApiServer/server.js';
 import { leakPasswordsInLogs, NEVER_READY_IMAGE } from '../support/testImages.js';
-import { launchBrowser, makeTempDir, prepareWorkspace, removeQuietly, ROOT, startCodeServer } from './codeServer.js';
+import {
+  launchBrowser,
+  makeTempDir,
+  prepareWorkspace,
+  removeQuietly,
+  ROOT,
+  startCodeServer,
+} from '../../scripts/lib/codeServer.js';
 
 const TIMEOUT_MS = Number(process.env.DR_RUNBOOK_TEST_TIMEOUT_MS ?? 300_000);
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectCluster } from '../../src/adapters/kubernetes/clusterClient.js';
 import type { ClusterPort } from '../../src/core/cluster/port.js';
-import { startK8sApiServer, type K8sApiServer, type K8sApiServerOptions } from '../k8sApiServer/server.js';
+import { startK8sApiServer, type K8sApiServer, type K8sApiServerOptions } from '../../scripts/k8sApiServer/server.js';
 
 export interface TestCluster {
   readonly server: K8sApiServer;

@@ -1,6 +1,6 @@
 // Container images the Kubernetes API test server gives a behaviour, shared by the harness that
 // starts the server and the suites that apply them.
-import type { K8sApiServer } from '../k8sApiServer/server.js';
+import type { K8sApiServer } from '../../scripts/k8sApiServer/server.js';
 
 /** Pods of this image run but never become ready (a readiness probe that never passes). */
 export const NEVER_READY_IMAGE = 'dr-runbook-test/never-ready';

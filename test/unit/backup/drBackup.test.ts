@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { startPostgres, type PostgresServer } from '../../support/postgres.ts';
+import { startPostgres, type PostgresServer } from '../../../scripts/lib/postgres.ts';
 import { createSeededDatabase, query, runScript, scriptEnv, snapshot, tempDir } from './scriptFixture.ts';
 
 const DB = 'endpoint_stats';

@@ -4,7 +4,7 @@ import { chmodSync, copyFileSync, mkdirSync, readFileSync, statSync, truncateSyn
 import { join } from 'node:path';
 import { execa } from 'execa';
 import pg from 'pg';
-import { startPostgres, type PostgresServer } from '../../support/postgres.ts';
+import { startPostgres, type PostgresServer } from '../../../scripts/lib/postgres.ts';
 import {
   allOutput,
   commandLines,

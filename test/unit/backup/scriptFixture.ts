@@ -4,7 +4,7 @@ import { execa, type ResultPromise } from 'execa';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { query, type PostgresServer } from '../../support/postgres.ts';
+import { query, type PostgresServer } from '../../../scripts/lib/postgres.ts';
 
 export { query };
 

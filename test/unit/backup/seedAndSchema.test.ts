@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { startPostgres, type PostgresServer } from '../../support/postgres.ts';
+import { startPostgres, type PostgresServer } from '../../../scripts/lib/postgres.ts';
 import { query, runScript, scriptEnv } from './scriptFixture.ts';
 
 describe('schema.sql and seed.sh', function () {

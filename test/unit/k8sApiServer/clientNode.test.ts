@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { AppsV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, Log, PatchStrategy, Watch } from '@kubernetes/client-node';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { startK8sApiServer } from '../../k8sApiServer/server.ts';
-import type { K8sApiServer } from '../../k8sApiServer/server.ts';
+import { startK8sApiServer } from '../../../scripts/k8sApiServer/server.ts';
+import type { K8sApiServer } from '../../../scripts/k8sApiServer/server.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

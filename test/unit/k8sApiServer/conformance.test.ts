@@ -3,7 +3,7 @@
  * file-number order, against one test server, and the status, content type, framing, Status shape
  * and the essential body are compared (uids, times, resourceVersions, IPs and hashes normalized).
  */
-import { startK8sApiServer } from '../../k8sApiServer/server.ts';
+import { startK8sApiServer } from '../../../scripts/k8sApiServer/server.ts';
 import { registerApplyFixtures } from './conformanceApply.ts';
 import { Harness } from './conformanceHarness.ts';
 import { registerLaterFixtures } from './conformanceLater.ts';

@@ -1,6 +1,6 @@
 /** Shared state of the conformance replay: one test server, the fixtures, and the comparisons. */
 import assert from 'node:assert/strict';
-import type { K8sApiServer } from '../../k8sApiServer/server.ts';
+import type { K8sApiServer } from '../../../scripts/k8sApiServer/server.ts';
 import type { Fixture, Json, Reply } from './fixtureReplay.ts';
 import { fixtureRequest, normalize, send, without } from './fixtureReplay.ts';
 

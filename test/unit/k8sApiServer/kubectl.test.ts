@@ -8,8 +8,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startK8sApiServer } from '../../k8sApiServer/server.ts';
-import type { K8sApiServer } from '../../k8sApiServer/server.ts';
+import { startK8sApiServer } from '../../../scripts/k8sApiServer/server.ts';
+import type { K8sApiServer } from '../../../scripts/k8sApiServer/server.ts';
 
 const run = promisify(execFile);
 const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';

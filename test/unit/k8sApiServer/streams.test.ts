@@ -1,8 +1,8 @@
 /** Watch and log streams beyond the fixtures: 410 Expired on a small history, dropped log streams, previous logs, and log throughput. */
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { startK8sApiServer } from '../../k8sApiServer/server.ts';
-import type { K8sApiServer } from '../../k8sApiServer/server.ts';
+import { startK8sApiServer } from '../../../scripts/k8sApiServer/server.ts';
+import type { K8sApiServer } from '../../../scripts/k8sApiServer/server.ts';
 import { send, watchEvents } from './fixtureReplay.ts';
 
 function pod(name: string, containers = ['app']): Record<string, unknown> {

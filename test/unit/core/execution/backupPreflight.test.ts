@@ -9,7 +9,7 @@ import { checkBackupAge, restoresBackup } from '../../../../src/core/execution/b
 import { preflightScenario, type RunUi } from '../../../../src/core/execution/scenarioRunner.js';
 import type { StepContext } from '../../../../src/core/execution/stepExecutor.js';
 import { parsePlan } from '../../../../src/core/runbook/parsePlan.js';
-import { startPostgres, type PostgresServer } from '../../../support/postgres.js';
+import { startPostgres, type PostgresServer } from '../../../../scripts/lib/postgres.js';
 import { createSeededDatabase, runScript, scriptEnv } from '../../backup/scriptFixture.js';
 import { writeBackup } from '../../../support/backups.js';
 

@@ -1,7 +1,7 @@
 /**
  * Runs the Kubernetes API test server from the command line (the sandbox):
  *
- *   npx tsx test/k8sApiServer/main.ts [--port 6443] [--state objects.yaml] [--kubeconfig ./sandbox.kubeconfig]
+ *   npx tsx scripts/k8sApiServer/main.ts [--port 6443] [--state objects.yaml] [--kubeconfig ./sandbox.kubeconfig]
  *
  * `--state` is a multi-document YAML file of Kubernetes objects applied at start (namespaces first).
  * The kubeconfig is written (admin token) and its path printed; Ctrl-C stops the server.
