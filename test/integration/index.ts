@@ -6,9 +6,12 @@ import { join } from 'node:path';
 import Mocha from 'mocha';
 
 export async function run(): Promise<void> {
+  // DR_RUNBOOK_TEST_FILES=notebook,secrets runs only the files whose names start with those words
+  // (a developer's shortcut; CI runs everything).
+  const only = process.env.DR_RUNBOOK_TEST_FILES?.split(',').filter(Boolean) ?? [];
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec', forbidOnly: true });
   for (const file of readdirSync(__dirname)
-    .filter((f) => f.endsWith('.test.cjs'))
+    .filter((f) => f.endsWith('.test.cjs') && (!only.length || only.some((name) => f.startsWith(name))))
     .sort()) {
     mocha.addFile(join(__dirname, file));
   }
