@@ -116,6 +116,7 @@ const MODEL_MODULES: Record<string, string> = {
   'policy/v1': 'kubernetes-models/policy/v1',
   'storage.k8s.io/v1': 'kubernetes-models/storage.k8s.io/v1',
   'autoscaling/v2': 'kubernetes-models/autoscaling/v2',
+  'admissionregistration.k8s.io/v1': 'kubernetes-models/admissionregistration.k8s.io/v1',
 };
 
 type ModelClass = new (data: unknown) => { validate(): void };
@@ -186,7 +187,17 @@ export async function schemaProblems(doc: ManifestDoc): Promise<string[]> {
 // ---------------------------------------------------------------------------------------------
 // Across objects
 
-const CLUSTER_SCOPED = new Set(['Namespace', 'PersistentVolume', 'StorageClass', 'ClusterRole', 'ClusterRoleBinding', 'IngressClass', 'PriorityClass']);
+const CLUSTER_SCOPED = new Set([
+  'Namespace',
+  'PersistentVolume',
+  'StorageClass',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'IngressClass',
+  'PriorityClass',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
+]);
 
 interface PodTemplate {
   doc: ManifestDoc;
@@ -435,7 +446,7 @@ export function crossObjectProblems(docs: ManifestDoc[]): string[] {
     }
   }
 
-  for (const doc of byKind(docs, 'RoleBinding')) {
+  for (const doc of [...byKind(docs, 'RoleBinding'), ...byKind(docs, 'ClusterRoleBinding')]) {
     const o = doc.object as { roleRef?: { kind: string; name: string }; subjects?: { kind: string; name: string }[] };
     if (o.roleRef && !named(docs, o.roleRef.kind, o.roleRef.name)) problems.push(`${location(doc)}: ${o.roleRef.kind} ${o.roleRef.name} does not exist`);
     for (const s of o.subjects ?? []) {
