@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
 import { CronExpressionParser } from 'cron-parser';
 import type { ICronJob } from 'kubernetes-models/batch/v1';
 import type { IClusterRole, IClusterRoleBinding, IPolicyRule, IRole, IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
@@ -8,6 +9,7 @@ import { applyItems, applyObjects, describeFailures } from '../../../src/core/cl
 import { loadManifests as loadCoreManifests } from '../../../src/core/manifests/loadManifests.js';
 import { parsePlan } from '../../../src/core/runbook/parsePlan.js';
 import { startTestCluster } from '../../support/testCluster.js';
+import { parse } from 'yaml';
 import { loadManifests, NAMESPACE } from './manifestChecks.ts';
 
 const repo = resolve(import.meta.dirname, '../../..');
@@ -160,5 +162,30 @@ describe('the quarterly drill CronJob (k8s/maintenance/dr-drill-cronjob.yaml)', 
     } finally {
       await t.stop();
     }
+  });
+
+  describe('the example CI workflow (scripts/ci/dr-drill.github-workflow.yml)', () => {
+    const path = join(repo, 'scripts/ci/dr-drill.github-workflow.yml');
+    const text = readFileSync(path, 'utf8');
+
+    it('is a valid GitHub Actions workflow (GitHub’s own parser and schema)', () => {
+      const parsed = parseWorkflow({ name: 'dr-drill.yml', content: text }, new NoOperationTraceWriter());
+      assert.deepEqual(
+        parsed.context.errors.getErrors().map((e) => e.message),
+        [],
+      );
+      // Proof that the check bites: a misspelt key is an error.
+      const broken = parseWorkflow({ name: 'x.yml', content: text.replace('runs-on:', 'run-on:') }, new NoOperationTraceWriter());
+      assert.ok(broken.context.errors.getErrors().length > 0);
+    });
+
+    it('drills on the CronJob’s quarterly schedule, and on the plan’s drill namespace', () => {
+      const workflow = parse(text) as { on: { schedule: { cron: string }[] }; jobs: Record<string, { if?: string; steps: { run?: string }[] }> };
+      const cron = find<ICronJob>('CronJob', 'dr-drill').spec.schedule;
+      assert.ok(workflow.on.schedule.some((s) => s.cron === cron));
+      assert.ok(workflow.jobs['drill']!.if!.includes(cron));
+      const drill = workflow.jobs['drill']!.steps.map((s) => s.run ?? '').find((r) => r.includes('dr-runbook drill'))!;
+      assert.ok(drill.includes(`--confirm-delete=${drillNamespace()}`));
+    });
   });
 });
