@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { connectCluster } from '../../src/adapters/kubernetes/clusterClient.js';
 import { applyObjects } from '../../src/core/cluster/apply.js';
 import { waitForReady } from '../../src/core/cluster/readiness.js';
+import { verifyEvidenceBundle } from '../../src/core/run/evidenceBundle.js';
 import { FLASK_API, flaskApiManifests, NS } from '../support/flaskApi.js';
 import { activeExtension, eventually, workspaceRoot } from './support.js';
 
@@ -75,6 +76,9 @@ describe('Run DR Scenario, in the real extension host', () => {
     assert.equal(events[0]?.type, 'runStarted');
     assert.equal(events.at(-1)?.type, 'runFinished');
     assert.equal(events.filter((e) => e.type === 'step').length, 6, 'each step recorded before and after');
+    // The evidence bundle beside them verifies.
+    const bundle = report.replace(/\.md$/, '.evidence.json');
+    assert.deepEqual((await verifyEvidenceBundle(bundle)).problems, []);
   });
 
   it('runs the quarterly drill: the test namespace is created, then deleted and waited for', async function () {

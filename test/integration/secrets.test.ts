@@ -147,5 +147,6 @@ describe('nothing secret reaches an output channel, the run record or the report
     assert.match(report, /error: the first try was refused for password \*\*\*; retrying/);
     assertNoSecret('the run report', report);
     assertNoSecret('the run record', record);
+    assertNoSecret('the evidence bundle', await read(reportPath.replace(/\.md$/, '.evidence.json')));
   });
 });

@@ -21,6 +21,15 @@ export interface RestoreOk {
   readonly previous: string | null;
 }
 
+/** `BACKUP file=<path> format=<...> size=<bytes> checksum=<verified|absent>`: the backup a restore used. */
+export interface BackupUsed {
+  readonly file: string;
+  readonly format: string;
+  readonly sizeBytes: number;
+  /** Whether the restore checked the archive against its `.sha256` file before using it. */
+  readonly checksumVerified: boolean;
+}
+
 export interface RestoreEvidence {
   readonly rpo: RpoEvidence | undefined;
   readonly restore: RestoreOk | undefined;
@@ -28,6 +37,7 @@ export interface RestoreEvidence {
 
 // Anchored to the start of a line, after an optional prefix such as a timestamp or "stdout: ".
 const RPO_LINE = /^(?:.*?\s)?RPO-EVIDENCE newest_row=(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ|none) rows=(\d+)\s*$/gm;
+const BACKUP_LINE = /^(?:.*?\s)?BACKUP file=(\S+) format=(\S+) size=(\d+) checksum=(verified|absent)\s*$/gm;
 const RESTORE_LINE = /^(?:.*?\s)?RESTORE-OK database=(\S+) previous=(\S+)\s*$/gm;
 
 /** The restore script's machine-readable lines in `output` (the last of each counts). */
@@ -41,6 +51,15 @@ export function parseRestoreEvidence(output: string): RestoreEvidence {
     restore = { database: m[1]!, previous: m[2] === 'none' ? null : m[2]! };
   }
   return { rpo, restore };
+}
+
+/** The backup the restore script used, from its `BACKUP` line in `output` (the last one counts). */
+export function parseBackupUsed(output: string): BackupUsed | undefined {
+  let used: BackupUsed | undefined;
+  for (const m of output.matchAll(BACKUP_LINE)) {
+    used = { file: m[1]!, format: m[2]!, sizeBytes: Number(m[3]), checksumVerified: m[4] === 'verified' };
+  }
+  return used;
 }
 
 /** The fields of dr-backup.sh's metadata file that DR Runbook reads. */

@@ -22,6 +22,7 @@ import { adapters } from './lazyAdapters.js';
 import { secretKey } from '../commands/secretCommands.js';
 import { LogChannels } from './logChannels.js';
 import { ObjectivesStatus } from './objectivesStatus.js';
+import { describeDatabase } from '../../core/run/evidenceBundle.js';
 import { writeRunReport } from '../../core/run/runReport.js';
 import { askIncidentStart, scriptedRunUi, vscodeRunUi } from './vscodeRunUi.js';
 
@@ -226,10 +227,22 @@ export class RunController implements vscode.Disposable {
             rtoMs: state.runbook.rtoMs,
             transcript,
             redact,
+            evidence: {
+              planPath: state.planFile,
+              planFile: projectRelative(state.root, state.planFile),
+              cluster: cluster.ok ? cluster.value.server : '(not connected)',
+              database: describeDatabase(process.env),
+              kind: scenario.kind,
+              root: state.root,
+              validations: [],
+              producer: 'DR Runbook for VS Code',
+            },
           });
           if (report.ok) {
-            this.lastReport = report.value;
-            this.log.info(`run report: ${report.value}`);
+            this.lastReport = report.value.report;
+            this.log.info(
+              `run report: ${report.value.report}; evidence bundle ${report.value.bundle} (sha256 ${report.value.bundleSha256})`,
+            );
           } else {
             this.log.error(report.error);
           }
