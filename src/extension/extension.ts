@@ -11,6 +11,7 @@ import { registerRunbookSerializer } from './notebook/runbookSerializer.js';
 import { PlanWorkspace } from './planWorkspace.js';
 import { RunController } from './run/runController.js';
 import { PlanTreeProvider } from './tree/planTreeProvider.js';
+import { RunHistoryWatcher } from './tree/runHistoryWatcher.js';
 
 /**
  * The composition root: builds the logger, the plan workspace, the run controller and the views
@@ -21,13 +22,15 @@ export function activate(context: vscode.ExtensionContext): DrRunbookApi {
   const log = vscode.window.createOutputChannel('DR Runbook', { log: true });
   const plan = new PlanWorkspace(log);
   const runs = new RunController(plan, context.secrets, log);
-  const tree = new PlanTreeProvider(plan, runs.states);
+  const history = new RunHistoryWatcher(plan, log);
+  const tree = new PlanTreeProvider(plan, runs.states, history);
   const view = vscode.window.createTreeView(Views.plan, { treeDataProvider: tree, showCollapseAll: true });
   const notebooks = new RunbookController(plan, runs, log);
   context.subscriptions.push(
     log,
     plan,
     runs,
+    history,
     tree,
     view,
     ...registerNavigationCommands(plan, log),
