@@ -286,7 +286,8 @@ describe('dr-restore.sh against a real PostgreSQL server', function () {
       {
         name: 'a plain .sql file with a syntax error',
         code: 10,
-        message: /syntax error at or near "TABEL".*the live database endpoint_stats was checked: same OID \(\d+\) and catalog entry/,
+        message:
+          /syntax error at or near "TABEL".*the live database endpoint_stats was checked: same OID \(\d+\) and catalog entry/,
         make: (dir) => {
           mkdirSync(dir, { recursive: true });
           const f = join(dir, 'broken.sql');

@@ -74,7 +74,11 @@ const cases: HostileCase[] = [
     code: REFUSED,
   },
   { name: '\\o into a pipe', sql: (h) => `\\o |${h.touch('pipe')}\n${h.dump}`, code: REFUSED },
-  { name: '\\setenv and \\gexec', sql: (h) => `\\setenv PGDATABASE ${DB}\nSELECT 'DROP TABLE x' \\gexec\n${h.dump}`, code: REFUSED },
+  {
+    name: '\\setenv and \\gexec',
+    sql: (h) => `\\setenv PGDATABASE ${DB}\nSELECT 'DROP TABLE x' \\gexec\n${h.dump}`,
+    code: REFUSED,
+  },
   { name: '\\i of another file', sql: (h) => `\\i ${h.marker('nothing.sql')}\n${h.dump}`, code: REFUSED },
   {
     name: 'COPY ... TO PROGRAM',
@@ -128,8 +132,18 @@ const cases: HostileCase[] = [
   },
   // DROP/CREATE DATABASE cannot run in the restore's transaction: PostgreSQL stops them before it
   // even looks at privileges (exit 10), and the role could not do them anyway.
-  { name: 'DROP DATABASE', sql: (h) => `${h.dump}\nDROP DATABASE ${DB};\n`, code: FAILED, message: /cannot run inside a transaction block/ },
-  { name: 'CREATE DATABASE', sql: (h) => `CREATE DATABASE evil;\n${h.dump}`, code: FAILED, message: /cannot run inside a transaction block/ },
+  {
+    name: 'DROP DATABASE',
+    sql: (h) => `${h.dump}\nDROP DATABASE ${DB};\n`,
+    code: FAILED,
+    message: /cannot run inside a transaction block/,
+  },
+  {
+    name: 'CREATE DATABASE',
+    sql: (h) => `CREATE DATABASE evil;\n${h.dump}`,
+    code: FAILED,
+    message: /cannot run inside a transaction block/,
+  },
   {
     name: 'ALTER ROLE of the superuser',
     sql: (h) => `${h.dump}\nALTER ROLE postgres PASSWORD 'known';\n`,
@@ -205,8 +219,7 @@ describe('dr-restore.sh against hostile plain SQL backups (real PostgreSQL)', fu
     const dumpKey = /^\\unrestrict (\S+)$/m.exec(dump)?.[1];
     assert.ok(dumpKey, 'pg_dump writes \\restrict and \\unrestrict (pg_dump 13.22, 14.19, 15.14, 16.10, 17.6 or later)');
     const other = (await execa('pg_dump', ['-Fp', '-d', 'other_app'], { env: env(), extendEnv: false })).stdout;
-    const otherCreate = (await execa('pg_dump', ['-Fp', '--create', '-d', 'other_app'], { env: env(), extendEnv: false }))
-      .stdout;
+    const otherCreate = (await execa('pg_dump', ['-Fp', '--create', '-d', 'other_app'], { env: env(), extendEnv: false })).stdout;
     const all = (await execa('pg_dumpall', [], { env: env(), extendEnv: false })).stdout;
     helpers = {
       dump,
@@ -241,7 +254,10 @@ describe('dr-restore.sh against hostile plain SQL backups (real PostgreSQL)', fu
       const r = await runScript('dr-restore.sh', [file], env());
       assert.equal(r.exitCode, c.code, r.all);
       if (c.message) assert.match(r.stderr, c.message);
-      assert.match(r.stderr, /the live database endpoint_stats was checked: same OID \(\d+\) and catalog entry as when the restore started, not touched/);
+      assert.match(
+        r.stderr,
+        /the live database endpoint_stats was checked: same OID \(\d+\) and catalog entry as when the restore started, not touched/,
+      );
       assert.doesNotMatch(r.stdout, /^(RESTORE-OK|RPO-EVIDENCE)/m);
       await check();
       assert.deepEqual(readdirSync(markers), [], 'a payload created a file');
@@ -272,27 +288,15 @@ describe('dr-restore.sh against hostile plain SQL backups (real PostgreSQL)', fu
   });
 
   it('the restore role cannot log in to the live database, even with a password the file set', async () => {
-    // The file sets a password it knows, then waits (inside the restore) until the test has tried.
+    // The file sets a password it knows and commits it, then waits (inside the restore) until the
+    // test has tried it.
     const release = `dr_release_${Date.now()}`;
-    const file = join(work.path, 'login.sql');
-    writeFileSync(
-      file,
-      `${helpers.dump}\nALTER ROLE CURRENT_USER PASSWORD 'known-to-the-file';\nCOMMIT;\n` +
-        `DO $$ BEGIN WHILE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${release}') LOOP PERFORM pg_sleep(0.05); END LOOP; END $$;\n`,
-    );
     const check = await guardLive(server, DB);
-    const restore = runScript('dr-restore.sh', [file], env());
-    let role = '';
-    for (let i = 0; i < 1200 && role === ''; i++) {
-      const rows = await query<{ usename: string }>(
-        server,
-        'postgres',
-        "SELECT usename FROM pg_stat_activity WHERE usename LIKE 'endpoint\\_stats\\_restorer\\_%' AND query LIKE 'DO $$%'",
-      );
-      role = rows[0]?.usename ?? '';
-      if (role === '') await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    assert.notEqual(role, '', 'the file never reached its waiting loop');
+    const { done, role } = await restoreThatWaits(
+      'login',
+      release,
+      "ALTER ROLE CURRENT_USER PASSWORD 'known-to-the-file';\nCOMMIT;\n",
+    );
     const attempts: string[] = [];
     for (const database of [DB, 'postgres', 'other_app', 'template1']) {
       const client = new pg.Client({ ...server.clientConfig(database), user: role, password: 'known-to-the-file' });
@@ -305,15 +309,84 @@ describe('dr-restore.sh against hostile plain SQL backups (real PostgreSQL)', fu
       }
     }
     await query(server, 'postgres', `CREATE ROLE ${release}`);
-    const r = await restore;
+    const r = await done;
     await query(server, 'postgres', `DROP ROLE ${release}`);
     assert.equal(r.exitCode, 0, r.all);
-    for (const a of attempts) assert.match(a, /could not access file "dr_restore_role_may_connect_only_to_its_fresh_database"/, a);
+    for (const a of attempts)
+      assert.match(a, /could not access file "dr_restore_role_may_connect_only_to_its_fresh_database"/, a);
     assert.equal((await roles(server)).filter((name) => name.includes('_restorer_')).length, 0);
     // The restore succeeded: the live database is now the restored one; the kept one is the old live one.
     const previous = /previous=(\S+)/.exec(r.stdout)![1]!;
     assert.ok(previous.startsWith(`${DB}_pre_restore_`));
     await assert.rejects(check(), 'the swap did happen');
+  });
+
+  /**
+   * Starts a restore of the dump, then `extra` SQL, then a wait until a role named `release`
+   * exists; resolves once the restore waits, with the restore role's name.
+   */
+  async function restoreThatWaits(
+    name: string,
+    release: string,
+    extra = '',
+  ): Promise<{ done: ReturnType<typeof runScript>; role: string }> {
+    const file = join(work.path, `${name}.sql`);
+    writeFileSync(
+      file,
+      `${helpers.dump}\n${extra}DO $$ BEGIN WHILE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${release}') LOOP PERFORM pg_sleep(0.05); END LOOP; END $$;\n`,
+    );
+    const done = runScript('dr-restore.sh', [file], env());
+    for (let i = 0; i < 1200; i++) {
+      const [row] = await query<{ usename: string }>(
+        server,
+        'postgres',
+        "SELECT usename FROM pg_stat_activity WHERE usename LIKE 'endpoint\\_stats\\_restorer\\_%' AND query LIKE 'DO $$%'",
+      );
+      if (row) return { done, role: row.usename };
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`the restore never reached its waiting loop: ${(await done).all}`);
+  }
+
+  it('a live database changed by someone else during the restore is not swapped out (exit 14)', async () => {
+    const release = `dr_release_${Date.now()}`;
+    const check = await guardLive(server, DB);
+    const restore = await restoreThatWaits('changed-live', release);
+    await query(server, 'postgres', `ALTER DATABASE ${DB} SET work_mem = '8MB'`);
+    await query(server, 'postgres', `CREATE ROLE ${release}`);
+    const r = await restore.done;
+    await query(server, 'postgres', `DROP ROLE ${release}`);
+    await query(server, 'postgres', `ALTER DATABASE ${DB} RESET work_mem`);
+    assert.equal(r.exitCode, 14, r.all);
+    assert.match(r.stderr, /the live database endpoint_stats changed during the restore .* nothing was swapped/);
+    assert.doesNotMatch(r.stdout, /^(RESTORE-OK|RPO-EVIDENCE)/m);
+    await check();
+  });
+
+  it('a psql without \\restrict is refused for plain SQL (exit 3), and an archive still restores', async () => {
+    const bin = join(work.path, 'old-psql');
+    mkdirSync(bin, { recursive: true });
+    const real = (await execa('sh', ['-c', 'command -v psql'])).stdout;
+    writeFileSync(
+      join(bin, 'psql'),
+      `#!/bin/sh\nif [ "$1" = --version ]; then echo 'psql (PostgreSQL) 15.13'; exit 0; fi\nexec ${real} "$@"\n`,
+    );
+    chmodSync(join(bin, 'psql'), 0o755);
+    const oldEnv = { ...env(), PATH: `${bin}:${process.env.PATH ?? ''}` };
+    const file = join(work.path, 'plain-for-old-psql.sql');
+    writeFileSync(file, helpers.dump);
+    const check = await guardLive(server, DB);
+    const r = await runScript('dr-restore.sh', [file], oldEnv);
+    assert.equal(r.exitCode, 3, r.all);
+    assert.match(
+      r.stderr,
+      /psql psql \(PostgreSQL\) 15\.13 cannot keep a plain SQL backup from running psql meta-commands \(it lacks \\restrict\): install psql 13\.22, 14\.19, 15\.14, 16\.10, 17\.6 or later/,
+    );
+    await check();
+    const archive = join(work.path, 'for-old-psql.dump');
+    await execa('pg_dump', ['-Fc', '-d', DB, '-f', archive], { env: env(), extendEnv: false });
+    const a = await runScript('dr-restore.sh', [archive], oldEnv);
+    assert.equal(a.exitCode, 0, a.all);
   });
 
   describe('RPO evidence that cannot be forged', () => {

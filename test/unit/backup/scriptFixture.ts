@@ -120,7 +120,11 @@ export async function snapshot(server: PostgresServer, database: string): Promis
 
 /** The names of the roles of the server. */
 export async function roles(server: PostgresServer): Promise<string[]> {
-  const rows = await query<{ rolname: string }>(server, 'postgres', "SELECT rolname FROM pg_roles WHERE rolname !~ '^pg_' ORDER BY 1");
+  const rows = await query<{ rolname: string }>(
+    server,
+    'postgres',
+    "SELECT rolname FROM pg_roles WHERE rolname !~ '^pg_' ORDER BY 1",
+  );
   return rows.map((r) => r.rolname);
 }
 
@@ -141,7 +145,12 @@ export async function guardLive(server: PostgresServer, database: string): Promi
        FROM pg_database d WHERE d.datname = $1`,
       [database],
     );
-  const before = { entry: await entry(), data: await snapshot(server, database), dbs: await databases(server), roles: await roles(server) };
+  const before = {
+    entry: await entry(),
+    data: await snapshot(server, database),
+    dbs: await databases(server),
+    roles: await roles(server),
+  };
   return async () => {
     assert.deepEqual(await entry(), before.entry, 'the live database is another one, or its catalog entry changed');
     const rows = await query(server, database, 'SELECT 1 FROM schema_migrations WHERE version = $1', [marker]);
