@@ -5,11 +5,11 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { err, ok, type Result } from '../result.js';
-import type { BackupError } from './evidence.js';
+import { ok, type Result } from '../result.js';
+import { readBackupDirectory, type BackupError } from './evidence.js';
 
 export type BackupFormat = 'custom' | 'plain' | 'plain-gzip';
 
@@ -45,16 +45,9 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 /** The backups in `dir` (regular files only), newest first. */
 export async function listBackupFiles(dir: string): Promise<Result<BackupListing, BackupError>> {
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') {
-      return err({ kind: 'noDirectory', path: dir, message: `The backup directory ${dir} does not exist.` });
-    }
-    return err({ kind: 'unreadable', path: dir, message: `Cannot list the backup directory ${dir}: ${String(e)}` });
-  }
+  const listed = await readBackupDirectory(dir);
+  if (!listed.ok) return listed;
+  const names = listed.value;
   const files: BackupFile[] = [];
   const refused: string[] = [];
   for (const name of names) {

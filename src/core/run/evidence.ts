@@ -100,6 +100,19 @@ export function parseBackupMetadata(text: string): Result<BackupMetadata, string
   });
 }
 
+/** The names in a backup directory, or why it cannot be listed. */
+export async function readBackupDirectory(dir: string): Promise<Result<string[], BackupError>> {
+  try {
+    return ok(await readdir(dir));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      return err({ kind: 'noDirectory', path: dir, message: `The backup directory ${dir} does not exist.` });
+    }
+    return err({ kind: 'unreadable', path: dir, message: `Cannot list the backup directory ${dir}: ${String(e)}` });
+  }
+}
+
 export interface NewestBackup {
   /** Path of the archive (`.dump`). */
   readonly file: string;
@@ -128,16 +141,9 @@ export interface NewestBackupOptions {
  */
 export async function newestBackup(dir: string, options: NewestBackupOptions = {}): Promise<Result<NewestBackup, BackupError>> {
   const now = options.now ?? new Date();
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') {
-      return err({ kind: 'noDirectory', path: dir, message: `The backup directory ${dir} does not exist.` });
-    }
-    return err({ kind: 'unreadable', path: dir, message: `Cannot list the backup directory ${dir}: ${String(e)}` });
-  }
+  const listed = await readBackupDirectory(dir);
+  if (!listed.ok) return listed;
+  const names = listed.value;
   const metaNames = names.filter((n) => n.endsWith('.json') && !n.startsWith('.')).sort();
   let best: Omit<NewestBackup, 'skipped'> | undefined;
   const problems: BackupError[] = [];
