@@ -582,9 +582,9 @@ role_password=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
 printf '*:*:*:%s:%s\n' "$role_name" "$role_password" >"$tmp/pgpass"
 role=$role_name
 session "CREATE ROLE \"$role\" NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT $((jobs + 2));" ||
-  die "$EX_RESTORE" "cannot create the role $role: $(session_text); $(live_report)"
+  die_checked "$EX_RESTORE" "cannot create the role $role: $(session_text)"
 session "ALTER ROLE \"$role\" SET session_preload_libraries = '$guard_library';" ||
-  die "$EX_RESTORE" "cannot confine the role $role: $(session_text); $(live_report)"
+  die_checked "$EX_RESTORE" "cannot confine the role $role: $(session_text)"
 fresh=$fresh_name
 # Same encoding and collation as the live database, when there is one; owned by the role.
 session "SELECT format('CREATE DATABASE %I TEMPLATE template0 OWNER %I', '$fresh_name', '$role')
