@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { exists } from '../files.js';
 import { STARTER_PLAN } from '../../core/runbook/starterPlan.js';
 import { Commands, Settings } from '../ids.js';
 import type { PlanWorkspace } from '../planWorkspace.js';
@@ -50,13 +51,4 @@ export function registerChoosePlan(plan: PlanWorkspace, log: vscode.LogOutputCha
       log,
     ),
   ];
-}
-
-async function exists(uri: vscode.Uri): Promise<boolean> {
-  try {
-    await vscode.workspace.fs.stat(uri);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { exists } from '../files.js';
 import {
   drillNotebook,
   notebookFileName,
@@ -102,13 +103,4 @@ async function writeAndOpen(root: string, relative: string, doc: NotebookDoc): P
   await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(formatRunbookNotebook(doc)));
   await vscode.window.showNotebookDocument(await vscode.workspace.openNotebookDocument(uri));
   return uri;
-}
-
-async function exists(uri: vscode.Uri): Promise<boolean> {
-  try {
-    await vscode.workspace.fs.stat(uri);
-    return true;
-  } catch {
-    return false;
-  }
 }
