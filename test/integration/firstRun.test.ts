@@ -49,7 +49,7 @@ describe('another team’s plan: watched at its path, ticked in a notebook', () 
   });
 
   it('"Toggle Step Done" on a step cell writes [x] into the file, and [ ] again', async function () {
-    this.timeout(60_000);
+    this.timeout(180_000);
     const uri = vscode.Uri.joinPath(workspaceRoot(), 'runbooks/tick.runbook.md');
     await vscode.workspace.fs.writeFile(
       uri,
