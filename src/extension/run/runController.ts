@@ -505,7 +505,7 @@ export class RunController implements vscode.Disposable {
 
   private showContext(context: string, production: boolean): void {
     this.status.text = `$(server-environment) ${context}`;
-    this.status.tooltip = production ? `DR Runbook acts on ${context}: a PRODUCTION context` : `DR Runbook acts on ${context}`;
+    this.status.tooltip = `${production ? `DR Runbook acts on ${context}: a PRODUCTION context` : `DR Runbook acts on ${context}`}. Click to pick another context.`;
     this.status.backgroundColor = production ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
     this.status.show();
   }
