@@ -14,23 +14,33 @@ import { pickBackup } from './backupPicker.js';
 export function vscodeRunUi(
   pickFrom: string,
   follow: (command: LogsCommand, namespace: string) => Promise<Result<string, ClusterError>>,
+  preview?: (step: Step) => Thenable<unknown>,
 ): RunUi {
   return {
     async beforeStep(step: Step, index: number, total: number): Promise<BetweenSteps> {
-      const choice = await vscode.window.showInformationMessage(
-        `Step ${step.number} (${index + 1} of ${total}): ${step.text}`,
-        { modal: true, detail: step.commands.map((c) => c.text).join('\n') || 'A manual step.' },
-        'Continue',
-        'Skip',
-        'Run the Rest Without Asking',
-      );
-      return choice === 'Continue'
-        ? 'continue'
-        : choice === 'Skip'
-          ? 'skip'
-          : choice === 'Run the Rest Without Asking'
-            ? 'rest'
-            : 'stop';
+      // An apply step offers its preview (the diff editor); the question is asked again after it.
+      const previewable = preview !== undefined && step.commands.some((c) => c.kind === 'apply');
+      for (;;) {
+        const choice = await vscode.window.showInformationMessage(
+          `Step ${step.number} (${index + 1} of ${total}): ${step.text}`,
+          { modal: true, detail: step.commands.map((c) => c.text).join('\n') || 'A manual step.' },
+          'Continue',
+          'Skip',
+          'Run the Rest Without Asking',
+          ...(previewable ? ['Preview Changes'] : []),
+        );
+        if (choice === 'Preview Changes') {
+          await preview?.(step);
+          continue;
+        }
+        return choice === 'Continue'
+          ? 'continue'
+          : choice === 'Skip'
+            ? 'skip'
+            : choice === 'Run the Rest Without Asking'
+              ? 'rest'
+              : 'stop';
+      }
     },
     async acceptWarnings(warnings: readonly string[]): Promise<boolean> {
       const choice = await vscode.window.showWarningMessage(
