@@ -11,6 +11,7 @@ import { checkDrift, type Finding } from '../core/drift/driftCheck.js';
 import { projectPath } from '../core/paths.js';
 import { verifyEvidenceBundle } from '../core/run/evidenceBundle.js';
 import { parsePlan } from '../core/runbook/parsePlan.js';
+import { planNamespace } from '../core/runbook/planNamespace.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -37,7 +38,8 @@ Options of check:
   --plan FILE           the plan, relative to the workspace (default: DR-PLAN.md)
   --kubeconfig FILE     the kubeconfig (default: $KUBECONFIG, then ~/.kube/config)
   --context NAME        the kubeconfig context (default: its current context)
-  --namespace NS        the namespace of objects the plan names without one (default: endpoint-stats)
+  --namespace NS        the namespace of objects the plan names without one (default: the one
+                        the plan's commands name most, else default)
   --backup-dir DIR      the folder dr-backup.sh writes to (default: $DR_BACKUP_DIR)
 
 Options of verify:
@@ -110,7 +112,7 @@ async function check(args: string[], io: CliIo): Promise<number> {
     );
   }
   const runbook = parsePlan(text);
-  const namespace = values.namespace ?? 'endpoint-stats';
+  const namespace = values.namespace ?? planNamespace(runbook) ?? 'default';
   const cluster = connectCluster({
     ...(values.kubeconfig ? { kubeconfigPath: resolve(io.cwd, values.kubeconfig) } : {}),
     ...(values.context ? { context: values.context } : {}),
