@@ -3,6 +3,7 @@ import { loadManifests, type ManifestCache } from './manifests/loadManifests.js'
 import type { ManifestFile } from './manifests/model.js';
 import { pathExists } from './paths.js';
 import type { Runbook, Step } from './runbook/model.js';
+import { resolveScript } from './runbook/scriptPath.js';
 
 /** Something wrong in the plan or in a manifest it names, at a place in a file. */
 export interface Problem {
@@ -37,13 +38,13 @@ export async function collectProblems(
   runbook: Runbook,
   cache?: ManifestCache,
 ): Promise<Problem[]> {
-  const problems: Problem[] = runbook.warnings.map((w) => ({
+  const problems: Problem[] = runbook.problems.map((p) => ({
     file: planFile,
-    line: w.line,
-    column: w.column,
+    line: p.line,
+    column: p.column,
     length: 1,
-    severity: 'warning' as const,
-    message: w.message,
+    severity: p.severity,
+    message: p.message,
   }));
   const seenManifestErrors = new Set<string>();
   for (const scenario of runbook.scenarios) {
@@ -73,14 +74,18 @@ export async function collectProblems(
           }
         } else if (command.kind === 'script') {
           const script = command.path.value;
-          if (!(await pathExists(isAbsolute(script) ? script : resolve(root, script)))) {
+          const resolved = await resolveScript(root, script);
+          if (!resolved.ok) {
+            const missing = !(await pathExists(isAbsolute(script) ? script : resolve(root, script)));
             problems.push({
               file: planFile,
               line: command.line,
               column: command.path.column,
               length: script.length,
-              severity: 'error',
-              message: `Step ${step.number} of "${scenario.title}": the script ${script} does not exist.`,
+              severity: missing ? 'error' : 'warning',
+              message: missing
+                ? `Step ${step.number} of "${scenario.title}": the script ${script} does not exist.`
+                : `Step ${step.number} of "${scenario.title}": ${resolved.error} It is not the plan's own script: the run asks before it each time.`,
             });
           }
         }

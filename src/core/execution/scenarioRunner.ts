@@ -66,7 +66,12 @@ export async function preflightScenario(
   const lines: string[] = [];
   const warnings: string[] = [];
   const problems = (
-    await collectProblems(ctx.root, planFile, { ...runbook, scenarios: [scenario], warnings: [] }, ctx.manifests)
+    await collectProblems(
+      ctx.root,
+      planFile,
+      { ...runbook, scenarios: [scenario], problems: runbook.problems.filter((p) => p.scenarioId === scenario.id) },
+      ctx.manifests,
+    )
   ).filter((p) => p.severity === 'error');
   if (problems.length) for (const p of problems) lines.push(`✖ ${p.file}:${p.line}:${p.column} ${p.message}`);
   else lines.push('✔ every manifest and script the scenario names is present and readable');

@@ -11,6 +11,7 @@ import { fillSecretTemplate } from '../manifests/secretTemplate.js';
 import { stepManifests } from '../problems.js';
 import type { Result } from '../result.js';
 import type { Command, LogsCommand, ScriptArgument, Step } from '../runbook/model.js';
+import { resolveScript } from '../runbook/scriptPath.js';
 import type { ProcessRunner } from './ports.js';
 
 /** How a step ended. */
@@ -142,14 +143,22 @@ async function executeCommand(command: Command, step: Step, ctx: StepContext): P
               : `Namespace ${command.namespace} did not exist.`,
         };
       });
-    case 'script':
-      return runScript(command.path.value, command.args, step, ctx);
-    case 'other': {
-      if (!(await ctx.ui.confirmOther(command.text)))
-        return { state: 'skipped', summary: `Not confirmed: "${command.text}" was not run.` };
-      return runProcess(['bash', '-c', command.text], command.text, ctx);
+    case 'script': {
+      // Only a regular file inside the project is the plan's script; anything else asks every time.
+      const resolved = await resolveScript(ctx.root, command.path.value);
+      if (resolved.ok) return runScript(command.path.value, command.args, step, ctx);
+      ctx.output(`${resolved.error} It runs as an unknown command, only when confirmed.\n`);
+      return runOther(command.text, ctx);
     }
+    case 'other':
+      return runOther(command.text, ctx);
   }
+}
+
+/** A command DR Runbook does not know: shown, and run by bash only when confirmed, every time. */
+async function runOther(text: string, ctx: StepContext): Promise<StepOutcome> {
+  if (!(await ctx.ui.confirmOther(text))) return { state: 'skipped', summary: `Not confirmed: "${text}" was not run.` };
+  return runProcess(['bash', '-c', text], text, ctx);
 }
 
 async function applyStep(paths: readonly string[], namespace: string, step: Step, ctx: StepContext): Promise<StepOutcome> {

@@ -14,12 +14,19 @@ export interface Runbook {
   /** Recovery time objective in milliseconds, if the plan states one. */
   readonly rtoMs: number | undefined;
   readonly scenarios: readonly Scenario[];
-  /** Things the parser noticed that a person should fix (no RPO, a step with no text, ...). */
-  readonly warnings: readonly PlanWarning[];
+  /**
+   * Things the parser noticed that a person should fix: warnings (no RPO, a step with no text)
+   * and errors in the plan's structure (an unclosed code block, two steps that cannot be told
+   * apart), which refuse the scenario they belong to at preflight.
+   */
+  readonly problems: readonly PlanProblem[];
 }
 
-export interface PlanWarning extends SourcePosition {
+export interface PlanProblem extends SourcePosition {
+  readonly severity: 'error' | 'warning';
   readonly message: string;
+  /** The scenario an error makes unrunnable; absent for the plan as a whole. */
+  readonly scenarioId?: string;
 }
 
 export type ScenarioKind = 'recovery' | 'drill';
@@ -35,14 +42,21 @@ export interface Scenario {
 }
 
 export interface Step {
-  /** The number the plan gives the step (1, 2, ...). */
+  /**
+   * What records, resume and tree actions know the step by: the scenario's id, the step's title
+   * as a slug and a hash of its text and commands ("database-failure/restore-the-backup-3f2a9c1e").
+   * Unique in the plan (two steps that share it are an error); see stepIdentity.ts.
+   */
+  readonly id: string;
+  /** The number a markdown viewer shows for the step (1, 2, ...): for display only. */
   readonly number: number;
   /** The step's whole text, as one line. */
   readonly text: string;
   /** Its first sentence: what the tree shows ("Bring up the database"). */
   readonly title: string;
-  /** 1-based line of the list item. */
+  /** 1-based line and column of the list item. */
   readonly line: number;
+  readonly column: number;
   readonly commands: readonly Command[];
   /** What the step mainly does, for its icon and for how it runs. */
   readonly kind: StepKind;
