@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { stepManifests } from '../../core/problems.js';
 import { err, ok, type Result } from '../../core/result.js';
 import type { Scenario, Step } from '../../core/runbook/model.js';
+import { matchRecordedStep } from '../../core/runbook/stepIdentity.js';
 import type { ClusterError } from '../../core/cluster/model.js';
 import { backupFolder, isProductionContext, readConfig, type Config } from '../config.js';
 import { ContextKeys } from '../ids.js';
@@ -365,15 +366,23 @@ export class RunController implements vscode.Disposable {
       });
     }
     const interrupted = run.steps.find((s) => s.state === 'running')?.number;
-    const startAt = interrupted ?? run.currentStep;
-    if (startAt === undefined) return 'none';
+    const recorded = run.steps.find((s) => s.number === (interrupted ?? run.currentStep));
+    if (!recorded) return 'none';
+    // The plan may have changed since: resume at the same step, or say what changed and show the step that would run.
+    const match = matchRecordedStep(scenario, recorded);
+    if (match.kind === 'gone') {
+      void vscode.window.showWarningMessage(
+        `DR Runbook: "${scenario.title}" stopped at step ${recorded.number} when the window was reloaded, but ${match.reason} Start the scenario again.`,
+      );
+      return 'none';
+    }
+    const startAt = match.step.number;
+    const question =
+      match.kind === 'same'
+        ? `DR Runbook: "${scenario.title}" stopped at step ${startAt} when the window was reloaded. Resume it there?`
+        : `DR Runbook: "${scenario.title}" stopped at step ${recorded.number} when the window was reloaded, and the plan changed since: ${match.reason} Resume at step ${startAt}: "${match.step.text}"?`;
     const choice =
-      this.testResumeAnswer ??
-      (await vscode.window.showInformationMessage(
-        `DR Runbook: "${scenario.title}" stopped at step ${startAt} when the window was reloaded. Resume it there?`,
-        'Resume',
-        'Discard',
-      ));
+      this.testResumeAnswer ?? (await vscode.window.showInformationMessage(question, 'Resume', 'Discard'));
     if (choice === 'Resume') {
       void this.run(scenario.id, {
         path,
