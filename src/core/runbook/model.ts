@@ -78,35 +78,60 @@ interface CommandBase {
   readonly column: number;
 }
 
-export interface ApplyCommand extends CommandBase {
+/** What kubectl's global flags say about where and how a command acts. */
+export interface KubectlTarget {
+  /** `--context`: the command's own context, instead of the run's. */
+  readonly context: string | undefined;
+  /** `--kubeconfig`: the command's own kubeconfig file, relative to the project root as written. */
+  readonly kubeconfig: string | undefined;
+  /** `--dry-run`: `client` and `server` change nothing (a bare `--dry-run` is `client`, as in kubectl). */
+  readonly dryRun: 'none' | 'client' | 'server';
+}
+
+interface KubectlBase extends CommandBase {
+  readonly globals: KubectlTarget;
+}
+
+export interface ApplyCommand extends KubectlBase {
   readonly kind: 'apply';
   /** Each file or folder given with -f, relative to the project root as written. */
   readonly paths: readonly Word[];
+  /** `-n`: kubectl refuses objects that name another namespace. */
   readonly namespace: string | undefined;
+  /** `-R`: folders with their subfolders. */
+  readonly recursive: boolean;
+  /** `--force-conflicts`: take over fields another manager owns. */
+  readonly forceConflicts: boolean;
 }
 
-export interface RollbackCommand extends CommandBase {
+export interface RollbackCommand extends KubectlBase {
   readonly kind: 'rollback';
-  readonly resource: string;
+  /** DR Runbook rolls back Deployments itself; other kinds are run by kubectl (see OtherCommand). */
+  readonly resource: 'deployment';
   readonly name: string;
   readonly namespace: string | undefined;
   readonly toRevision: number | undefined;
 }
 
-export interface LogsCommand extends CommandBase {
+export interface LogsCommand extends KubectlBase {
   readonly kind: 'logs';
-  /** `deployment`, `statefulset`, `pod`, ... or `selector` for -l. */
+  /** `deployment`, `statefulset`, `daemonset`, `job`, `pod`, or `selector` for -l. */
   readonly resource: string;
   /** The object's name, or the label selector. */
   readonly name: string;
   readonly namespace: string | undefined;
   readonly container: string | undefined;
   readonly follow: boolean;
+  /** `--tail`: lines from before a follow starts, per container (all when absent, as kubectl does with -f). */
+  readonly tail: number | undefined;
+  /** The words after `kubectl`, as written: a one-off read (no -f) is run by kubectl itself. */
+  readonly args: readonly string[];
 }
 
-export interface NamespaceCommand extends CommandBase {
+export interface NamespaceCommand extends KubectlBase {
   readonly kind: 'namespaceCreate' | 'namespaceDelete';
-  readonly namespace: string;
+  /** Every namespace the command names (`kubectl delete namespace a b c`). */
+  readonly namespaces: readonly string[];
 }
 
 export interface ScriptArgument extends Word {
@@ -130,6 +155,14 @@ export interface CdCommand extends CommandBase {
 
 export interface OtherCommand extends CommandBase {
   readonly kind: 'other';
+  /**
+   * For a kubectl line whose form DR Runbook does not carry out itself (`-k`, `--prune`, a flag it
+   * does not know, `rollout undo statefulset/...`): why. Such a line is run by kubectl, after its
+   * own confirmation, every time; the Problems panel says so.
+   */
+  readonly kubectl?: string;
+  /** A form refused at preflight: why, and what to write instead. */
+  readonly refused?: string;
 }
 
 export type Command = ApplyCommand | RollbackCommand | LogsCommand | NamespaceCommand | ScriptCommand | CdCommand | OtherCommand;

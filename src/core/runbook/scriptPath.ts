@@ -1,5 +1,5 @@
-import { realpath, stat } from 'node:fs/promises';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { resolveInProject } from '../paths.js';
 import { err, ok, type Result } from '../result.js';
 
 /**
@@ -8,17 +8,10 @@ import { err, ok, type Result } from '../result.js';
  * project, a folder, a device) is an unknown command, confirmed each time it runs.
  */
 export async function resolveScript(root: string, path: string): Promise<Result<string, string>> {
-  const absolute = isAbsolute(path) ? path : resolve(root, path);
-  let real: string;
-  let realRoot: string;
-  try {
-    [real, realRoot] = await Promise.all([realpath(absolute), realpath(root)]);
-  } catch {
-    return err(`${path} does not exist.`);
-  }
-  const rel = relative(realRoot, real);
-  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) return err(`${path} is outside the project (${real}).`);
-  const info = await stat(real).catch(() => undefined);
+  const found = await resolveInProject(root, path);
+  if (!found) return err(`${path} does not exist.`);
+  if (!found.inside) return err(`${path} is outside the project (${found.real}).`);
+  const info = await stat(found.real).catch(() => undefined);
   if (!info?.isFile()) return err(`${path} is not a regular file.`);
-  return ok(real);
+  return ok(found.real);
 }

@@ -89,6 +89,10 @@ describe('scripts: only a regular file inside the project is the plan’s own', 
     const report = await preflightScenario(plan, plan.scenarios[0]!, 'DR-PLAN.md', ctx);
     assert.equal(report.ok, false);
     assert.match(report.lines.join('\n'), /✖ DR-PLAN\.md:3:4 This code block is never closed/);
-    assert.doesNotMatch(report.lines.join('\n'), /link\.sh/, 'a warning is not a preflight failure');
+    assert.match(
+      report.lines.join('\n'),
+      /⚠ DR-PLAN\.md:7:4 Step 2 of "Outage": \.\/scripts\/link\.sh is outside the project .* asks before it each time/,
+    );
+    assert.equal(report.warnings.length, 1);
   });
 });
