@@ -92,7 +92,7 @@ describe('parsePlan on our DR-PLAN.md', () => {
       'deployment',
       'flask-api',
       'endpoint-stats',
-      false,
+      true,
     ]);
     assert.deepEqual(
       drill!.steps.map((s) => s.kind),
