@@ -85,6 +85,22 @@ const yes: RunUi = {
   followLogs: () => Promise.resolve(err({ kind: 'invalid', context: 'test', message: 'not in this test', hint: '' })),
 };
 
+/** The engine on `t` (or the context a command names), confirming everything, its output kept. */
+function engineContext(root: string, t: TestCluster, output: string[]): StepContext {
+  return {
+    root,
+    namespace: NS,
+    cluster: (target) => Promise.resolve(ok(target?.context ? t.connect({ context: target.context }) : t.cluster)),
+    processes: new ExecaRunner(),
+    ui: yes,
+    signal: new AbortController().signal,
+    output: (text) => void output.push(text),
+    secret: () => undefined,
+    production: false,
+    readinessTimeoutMs: 15_000,
+  };
+}
+
 /** Everything but what the server or the client writes for itself, by kind/namespace/name. */
 function state(t: TestCluster): Map<string, unknown> {
   const objects = new Map<string, unknown>();
@@ -104,7 +120,7 @@ function state(t: TestCluster): Map<string, unknown> {
         generation: _g,
         ...metadata
       } = o.metadata ?? {};
-      const annotations = { ...(metadata['annotations']) };
+      const annotations = { ...metadata['annotations'] };
       delete annotations['kubectl.kubernetes.io/last-applied-configuration'];
       const labels = metadata['labels'];
       objects.set(`${kind} ${metadata['namespace'] ?? ''}/${metadata['name']}`, {
@@ -147,20 +163,7 @@ function state(t: TestCluster): Map<string, unknown> {
         const step = parsePlan(`## Oracle\n1. Run\n   \`\`\`\n   ${row.command}\n   \`\`\`\n`).scenarios[0]!.steps[0]!;
         assert.notEqual(step.commands[0]!.kind, 'other', `the engine carries out ${row.command} itself`);
         const output: string[] = [];
-        const ctx: StepContext = {
-          root,
-          namespace: NS,
-          cluster: (target) =>
-            Promise.resolve(ok(target?.context ? engineSide.connect({ context: target.context }) : engineSide.cluster)),
-          processes: new ExecaRunner(),
-          ui: yes,
-          signal: new AbortController().signal,
-          output: (text) => void output.push(text),
-          secret: () => undefined,
-          production: false,
-          readinessTimeoutMs: 15_000,
-        };
-        const outcome = await executeStep(step, ctx);
+        const outcome = await executeStep(step, engineContext(root, engineSide, output));
         if (row.namespacesAfter) {
           assert.equal(outcome.state, 'succeeded', outcome.summary);
           if (row.unchanged) assert.deepEqual(state(engineSide), before);
@@ -224,18 +227,7 @@ function state(t: TestCluster): Map<string, unknown> {
         process.env['KUBECONFIG'] = t.kubeconfigPath;
         let outcome;
         try {
-          outcome = await executeStep(step, {
-            root,
-            namespace: NS,
-            cluster: () => Promise.resolve(ok(t.cluster)),
-            processes: new ExecaRunner(),
-            ui: yes,
-            signal: new AbortController().signal,
-            output: (text) => void output.push(text),
-            secret: () => undefined,
-            production: false,
-            readinessTimeoutMs: 15_000,
-          });
+          outcome = await executeStep(step, engineContext(root, t, output));
         } finally {
           if (saved === undefined) delete process.env['KUBECONFIG'];
           else process.env['KUBECONFIG'] = saved;
