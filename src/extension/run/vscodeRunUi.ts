@@ -4,6 +4,8 @@ import type { LogsCommand, ScriptArgument, Step } from '../../core/runbook/model
 import type { Result } from '../../core/result.js';
 import type { ClusterError } from '../../core/cluster/model.js';
 import { INCIDENT_START_HINT, parseIncidentStart } from '../../core/run/incidentStart.js';
+import { isRestoreCommand } from '../../core/execution/backupPreflight.js';
+import { pickBackup } from './backupPicker.js';
 
 /**
  * The questions a run asks, as VS Code dialogs. `pickFrom` is where the file picker for a path
@@ -49,8 +51,11 @@ export function vscodeRunUi(
     },
     async fillPlaceholder(argument: ScriptArgument, step: Step): Promise<string | undefined> {
       if (/(^|\/)path\/to\//.test(argument.value)) {
+        const title = `Step ${step.number}: choose ${argument.value}`;
+        const restore = step.commands.some((c) => isRestoreCommand(c) && c.kind === 'script' && c.args.includes(argument));
+        if (restore) return pickBackup(title, pickFrom);
         const picked = await vscode.window.showOpenDialog({
-          title: `Step ${step.number}: choose ${argument.value}`,
+          title,
           defaultUri: vscode.Uri.file(pickFrom),
           canSelectMany: false,
           openLabel: 'Use This File',
