@@ -5,16 +5,16 @@
  * left its test namespace behind, and the newest backup is within the RPO.
  */
 import { resolve } from 'node:path';
-import { applyItems } from '../cluster/apply.js';
 import { describeRef, formatClusterError, type ClusterError, type ObjectRef } from '../cluster/model.js';
 import type { ClusterPort } from '../cluster/port.js';
 import { formatDuration } from '../duration.js';
 import type { ManifestCache } from '../manifests/loadManifests.js';
 import { projectPath } from '../paths.js';
-import { collectProblems, stepManifests } from '../problems.js';
+import { applyCommandItems } from '../execution/applyCommand.js';
+import { collectProblems } from '../problems.js';
 import type { Result } from '../result.js';
 import { backupWithinRpo, newestBackup } from '../run/evidence.js';
-import type { Runbook } from '../runbook/model.js';
+import type { ApplyCommand, Runbook } from '../runbook/model.js';
 
 export type FindingLevel = 'ok' | 'warning' | 'fail';
 
@@ -72,14 +72,16 @@ async function expectedObjects(o: DriftOptions): Promise<{ present: ObjectRef[];
   const absent = new Set<string>();
   for (const scenario of o.runbook.scenarios) {
     for (const step of scenario.steps) {
-      const objects = (await stepManifests(o.root, step, o.cache)).flatMap((f) => f.objects);
-      for (const item of applyItems(objects, o.namespace)) {
+      // As the run applies them (kubectl's -n included); what cannot be read is a file finding already.
+      const applies = step.commands.filter((c): c is ApplyCommand => c.kind === 'apply');
+      const items = await applyCommandItems(o.root, step, applies, o.namespace, o.cache);
+      for (const item of items.ok ? items.value : []) {
         if (item.ref.namespace) namespace(item.ref.namespace);
         if (item.ref.kind === 'Namespace') namespace(item.ref.name);
         if (WORKLOAD_KINDS.has(item.ref.kind)) add(item.ref);
       }
       for (const c of step.commands) {
-        if (c.kind === 'namespaceCreate' && scenario.kind === 'drill') absent.add(c.namespace);
+        if (c.kind === 'namespaceCreate' && scenario.kind === 'drill') for (const n of c.namespaces) absent.add(n);
         if (c.kind !== 'rollback' && c.kind !== 'logs') continue;
         const type = RESOURCE_KINDS[c.resource];
         if (!type) continue;

@@ -31,7 +31,7 @@ function drillNamespace(): string {
   const plan = parsePlan(readFileSync(join(repo, 'DR-PLAN.md'), 'utf8'));
   const drill = plan.scenarios.find((s) => s.kind === 'drill');
   assert.ok(drill, 'the plan has a drill');
-  const names = drill.steps.flatMap((s) => s.commands.flatMap((c) => (c.kind === 'namespaceCreate' || c.kind === 'namespaceDelete' ? [c.namespace] : [])));
+  const names = drill.steps.flatMap((s) => s.commands.flatMap((c) => (c.kind === 'namespaceCreate' || c.kind === 'namespaceDelete' ? c.namespaces : [])));
   assert.equal(new Set(names).size, 1, `the drill creates and deletes one namespace: ${names.join(', ')}`);
   return names[0]!;
 }
