@@ -43,7 +43,7 @@ const lazyYaml = {
 
 // Three bundles: the extension, loaded at activation; the YAML parser, loaded when the plan's
 // manifests are first read; the adapters (client-node, execa), loaded by
-// src/extension/run/lazyAdapters.ts when a run first needs them.
+// src/extension/trust.ts (the trust gate) when a run first needs them.
 const extension = {
   ...common,
   entryPoints: { extension: 'src/extension/extension.ts', adapters: 'src/adapters/bundle.ts' },

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { format } from 'node:util';
 import { stringify } from 'yaml';
 import { startK8sApiServer } from '../../scripts/k8sApiServer/server.js';
-import { leakPasswordsInLogs, NEVER_READY_IMAGE } from '../support/testImages.js';
+import { leakPasswordsInLogs, NEVER_READY_IMAGE, WEBHOOK_ECHO_MESSAGE, WEBHOOK_ECHO_SECRET } from '../support/testImages.js';
 import {
   launchBrowser,
   makeTempDir,
@@ -77,6 +77,14 @@ async function trustedHost(): Promise<Counts | { error: string }> {
   cluster.setImageBehaviour(NEVER_READY_IMAGE, { neverReady: true });
   // Pods that log a password, for the test that no secret reaches an output channel.
   const stopLeaking = leakPasswordsInLogs(cluster);
+  // An admission webhook that echoes a Secret, password and all, in its refusal (the secrets test).
+  cluster.faults.failRequests({
+    method: 'PATCH',
+    path: `/secrets/${WEBHOOK_ECHO_SECRET}`,
+    status: 422,
+    times: Infinity,
+    message: WEBHOOK_ECHO_MESSAGE,
+  });
   try {
     const kubeconfig = await cluster.writeKubeconfig(join(makeTempDir('kube-'), 'kubeconfig'), {
       context: 'dr-runbook-test',
@@ -131,14 +139,12 @@ async function untrustedHost(): Promise<Counts | { error: string }> {
     JSON.stringify({ 'drRunbook.cluster.context': contexts[1], 'drRunbook.backup.directory': '/' }),
   );
   try {
-    const counts = await runHost(
-      workspace,
-      { KUBECONFIG: join(kube, 'kubeconfig'), DR_RUNBOOK_TEST_EXEC_MARKER: marker },
-      true,
-    );
+    const counts = await runHost(workspace, { KUBECONFIG: join(kube, 'kubeconfig'), DR_RUNBOOK_TEST_EXEC_MARKER: marker }, true);
     if ('error' in counts) return counts;
     const leaks = [
-      ...(cluster.requestCount > 0 ? [`${cluster.requestCount} request(s) reached the test cluster: ${cluster.recentRequests().join(', ')}`] : []),
+      ...(cluster.requestCount > 0
+        ? [`${cluster.requestCount} request(s) reached the test cluster: ${cluster.recentRequests().join(', ')}`]
+        : []),
       ...(existsSync(marker) ? ['the kubeconfig exec credential plugin ran'] : []),
     ];
     for (const leak of leaks) console.error(`integration (untrusted workspace): ${leak}`);
@@ -168,9 +174,7 @@ async function main(): Promise<number> {
     total.failed += counts.failed;
     total.skipped += counts.skipped;
   }
-  console.log(
-    `integration: ${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ''}`,
-  );
+  console.log(`integration: ${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ''}`);
   return total.failed === 0 && total.passed > 0 ? 0 : 1;
 }
 

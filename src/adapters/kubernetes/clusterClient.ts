@@ -34,7 +34,7 @@ export function loadKubeConfig(options: ConnectOptions = {}): Result<KubeConfig,
     if (options.kubeconfigPath) kc.loadFromFile(options.kubeconfigPath);
     else kc.loadFromDefault();
   } catch (e) {
-    return err(configError(`The kubeconfig ${where} cannot be read: ${(e as Error).message}`, options.context ?? ''));
+    return err(configError(`The kubeconfig ${where} cannot be read: ${whyUnreadable(e)}`, options.context ?? ''));
   }
   if (options.context) {
     if (!kc.getContextObject(options.context)) {
@@ -54,6 +54,21 @@ export function loadKubeConfig(options: ConnectOptions = {}): Result<KubeConfig,
     );
   }
   return ok(kc);
+}
+
+/**
+ * Why a kubeconfig could not be loaded, without quoting the file: a YAML error's message shows the
+ * lines around the mistake, and a kubeconfig's lines hold tokens and keys.
+ */
+function whyUnreadable(error: unknown): string {
+  const e = error as { name?: string; reason?: string; code?: string; mark?: { line?: number; column?: number } };
+  if (e.name === 'YAMLException') {
+    const at = e.mark?.line === undefined ? '' : ` at line ${e.mark.line + 1}, column ${(e.mark.column ?? 0) + 1}`;
+    return `it is not valid YAML (${e.reason ?? 'a syntax error'}${at}). Fix that line; its text is not shown here, since a kubeconfig holds credentials.`;
+  }
+  if (e.code === 'ENOENT') return 'the file does not exist.';
+  const message = error instanceof Error ? error.message : String(error);
+  return (message.split('\n')[0] ?? '').slice(0, 200);
 }
 
 function configError(message: string, context: string): ClusterError {

@@ -103,7 +103,7 @@ export async function preflightScenario(
       (await stepManifests(ctx.root, step, ctx.manifests)).flatMap((f) => f.objects),
       ctx.namespace,
     )) {
-      const filled = fillSecretTemplate(item.body, ctx.secret);
+      const filled = fillSecretTemplate(item.body, (name) => ctx.secrets.get(name));
       if (!filled.ok) filled.error.missing.forEach((m) => missingSecrets.add(m));
       else items.push({ ...item, body: filled.value });
     }

@@ -48,8 +48,11 @@ export interface StepContext {
   readonly signal: AbortSignal;
   /** The step's output: every line goes to its output channel (redacted by the caller). */
   readonly output: (text: string) => void;
-  /** Values for `${NAME}` in Secret templates and for scripts' environment. */
-  readonly secret: (name: string) => string | undefined;
+  /**
+   * The secret values by name, from the one source (the environment, then VS Code's secret
+   * storage): they fill `${NAME}` in Secret templates and are the environment of every script step.
+   */
+  readonly secrets: ReadonlyMap<string, string>;
   /** Whether destructive steps need the namespace typed (the context matches a production pattern). */
   readonly production: boolean;
   readonly readinessTimeoutMs: number;
@@ -166,7 +169,7 @@ async function applyStep(paths: readonly string[], namespace: string, step: Step
     files.flatMap((f) => f.objects),
     namespace,
   )) {
-    const filled = fillSecretTemplate(item.body, ctx.secret);
+    const filled = fillSecretTemplate(item.body, (name) => ctx.secrets.get(name));
     if (!filled.ok) {
       return {
         state: 'failed',
@@ -263,7 +266,12 @@ async function runScript(path: string, args: readonly ScriptArgument[], step: St
 
 async function runProcess(argv: readonly string[], label: string, ctx: StepContext): Promise<StepOutcome> {
   const started = Date.now();
-  const result = await ctx.processes.run(argv, { cwd: ctx.root, signal: ctx.signal, onOutput: ctx.output });
+  const result = await ctx.processes.run(argv, {
+    cwd: ctx.root,
+    env: Object.fromEntries(ctx.secrets),
+    signal: ctx.signal,
+    onOutput: ctx.output,
+  });
   if (!result.ok) return { state: 'failed', summary: result.error.message };
   const took = formatDuration(Date.now() - started);
   if (result.value.cancelled) return { state: 'failed', summary: `${label} was cancelled after ${took}.` };

@@ -1,19 +1,18 @@
 import * as vscode from 'vscode';
+import { secretValueProblem } from '../../core/secrets/redaction.js';
 import { Commands } from '../ids.js';
+import type { RedactedLog } from '../output/redactedLog.js';
+import type { SecretSource } from '../secretSource.js';
 import { registerCommand } from './registerCommand.js';
 
 const NAME = /^[A-Z][A-Z0-9_]*$/;
 
-/** The key under which a Secret template value is kept in VS Code's secret storage. */
-export function secretKey(name: string): string {
-  return `drRunbook.secret.${name}`;
-}
-
 /**
- * "Set Secret": stores a value for a `${NAME}` of k8s/security/secrets.yaml in VS Code's secret
- * storage (never in settings or files); an empty value removes it.
+ * "Set Secret": stores a value for a `${NAME}` of k8s/security/secrets.yaml (or any variable a
+ * script step needs, such as PGPASSWORD) in VS Code's secret storage, never in settings or files;
+ * an empty value removes it. A value too short to be masked in output is refused, with the reason.
  */
-export function registerSecretCommands(secrets: vscode.SecretStorage, log: vscode.LogOutputChannel): vscode.Disposable[] {
+export function registerSecretCommands(secrets: SecretSource, log: RedactedLog): vscode.Disposable[] {
   return [
     registerCommand(
       Commands.setSecret,
@@ -33,14 +32,15 @@ export function registerSecretCommands(secrets: vscode.SecretStorage, log: vscod
           prompt: 'Kept in VS Code’s secret storage; leave empty to remove it.',
           password: true,
           ignoreFocusOut: true,
+          validateInput: (v) => {
+            const problem = v === '' ? undefined : secretValueProblem(v);
+            return problem && `Refused: ${problem}`;
+          },
         });
         if (value === undefined) return;
-        if (value === '') await secrets.delete(secretKey(name));
-        else await secrets.store(secretKey(name), value);
-        log.info(`secret ${name} ${value === '' ? 'removed' : 'stored'}`);
-        void vscode.window.showInformationMessage(
-          `DR Runbook: ${name} ${value === '' ? 'removed' : 'stored in the secret storage'}.`,
-        );
+        const stored = await secrets.store(name, value);
+        if (!stored.ok) void log.showMessage('error', `DR Runbook: ${stored.error}`);
+        else void log.showMessage('info', `DR Runbook: ${name} ${value === '' ? 'removed' : 'stored in the secret storage'}.`);
       },
       log,
     ),

@@ -4,25 +4,26 @@ import { followLogs, followTargetFor } from '../../core/cluster/logs.js';
 import type { ClusterError, ObjectRef } from '../../core/cluster/model.js';
 import type { ClusterPort } from '../../core/cluster/port.js';
 import { err, ok, type Result } from '../../core/result.js';
-import type { Redactor } from '../../core/run/redact.js';
+import type { RedactedLog } from '../output/redactedLog.js';
 
 /**
  * One output channel per log stream the user follows ("Logs: endpoint-stats/flask-api"), reused
  * when followed again, revealed once, and fed in batches so a fast stream never floods the window.
+ * The channels are the log's (redacted): each log line reaches them whole, so each is masked whole.
  */
 export class LogChannels implements vscode.Disposable {
   private readonly streams = new Map<string, { channel: vscode.OutputChannel; stop: AbortController }>();
 
-  constructor(private readonly log: vscode.LogOutputChannel) {}
+  constructor(private readonly log: RedactedLog) {}
 
-  /** Follows `ref`'s logs; every line passes through `redact` (which knows the plan's secret values). */
-  async follow(cluster: ClusterPort, ref: ObjectRef, redact: Redactor): Promise<Result<string, ClusterError>> {
+  /** Follows `ref`'s logs into its channel. */
+  async follow(cluster: ClusterPort, ref: ObjectRef): Promise<Result<string, ClusterError>> {
     const target = await followTargetFor(cluster, ref);
     if (!target.ok) return err(target.error);
     const name = `Logs: ${target.value.name}`;
     const existing = this.streams.get(name);
     existing?.stop.abort();
-    const channel = existing?.channel ?? vscode.window.createOutputChannel(name);
+    const channel = existing?.channel ?? this.log.createOutputChannel(name);
     const stop = new AbortController();
     this.streams.set(name, { channel, stop });
     if (!existing) channel.show(true);
@@ -36,7 +37,7 @@ export class LogChannels implements vscode.Disposable {
       signal: stop.signal,
       tailLines: 200,
       onLines: (lines: LogLine[]) => {
-        for (const line of lines) pending.push(`${redact(formatLogLine(line))}\n`);
+        for (const line of lines) pending.push(`${formatLogLine(line)}\n`);
         if (pending.length > 5_000) flush();
       },
       onStatus: (status) => this.log.info(`${name}: ${status}`),
