@@ -125,10 +125,7 @@ export class RedactingStream {
     if (chunk === '') return;
     this.pending += chunk;
     const hold = Math.max(0, this.redaction.longestForm - 1);
-    const cut = this.redaction.safeCut(
-      this.pending,
-      Math.max(this.pending.lastIndexOf('\n') + 1, this.pending.length - hold),
-    );
+    const cut = this.redaction.safeCut(this.pending, Math.max(this.pending.lastIndexOf('\n') + 1, this.pending.length - hold));
     if (cut > 0) this.emit(cut);
   }
 

@@ -12,12 +12,18 @@ const ENCODERS: Readonly<Record<string, (value: string, pick: readonly boolean[]
     [...Array(v.length).keys()].map((i) => `\\u${v.charCodeAt(i).toString(16).padStart(4, '0')}`).join(''),
   'percent-encoded (encodeURIComponent)': (v) => encodeURIComponent(v),
   'percent-encoded, lower case': (v) => encodeURIComponent(v).replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()),
-  'percent-encoded, every byte': (v) => [...Buffer.from(v)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
+  'percent-encoded, every byte': (v) =>
+    [...Buffer.from(v)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
   'percent-encoded, some characters': (v, pick) =>
-    [...v].map((c, i) => (pick[i % pick.length] ? encodeURIComponent(c).replace(/^[^%]/, (x) => `%${x.charCodeAt(0).toString(16)}`) : c)).join(''),
+    [...v]
+      .map((c, i) =>
+        pick[i % pick.length] ? encodeURIComponent(c).replace(/^[^%]/, (x) => `%${x.charCodeAt(0).toString(16)}`) : c,
+      )
+      .join(''),
   'form-encoded': (v) => new URLSearchParams({ v }).toString().slice(2),
   'hex escapes, lower case': (v) => [...Buffer.from(v)].map((b) => `\\x${b.toString(16).padStart(2, '0')}`).join(''),
-  'hex escapes, upper case': (v) => [...Buffer.from(v)].map((b) => `\\x${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
+  'hex escapes, upper case': (v) =>
+    [...Buffer.from(v)].map((b) => `\\x${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
   'shell, single-quoted': (v) => `'${v.replace(/'/g, `'\\''`)}'`,
   'shell, double-quoted': (v) => `"${v.replace(/["\\$`]/g, '\\$&')}"`,
   'shell, backslash-escaped': (v) => v.replace(/[^A-Za-z0-9]/gu, '\\$&'),
@@ -68,7 +74,12 @@ const UNESCAPES: readonly ((text: string) => string)[] = [
   (t) => decodeBytes(t, /\\x([0-9a-fA-F]{2})/g),
   (t) =>
     t.replace(/(?:\\u[0-9a-fA-F]{4})+/g, (run) =>
-      String.fromCharCode(...run.split('\\u').slice(1).map((h) => parseInt(h, 16))),
+      String.fromCharCode(
+        ...run
+          .split('\\u')
+          .slice(1)
+          .map((h) => parseInt(h, 16)),
+      ),
     ),
   (t) => t.replace(/\\([ntrbf])/g, (_m, c: string) => ({ n: '\n', t: '\t', r: '\r', b: '\b', f: '\f' })[c]!),
   (t) => t.replace(/\\([^])/gu, '$1'),
@@ -171,7 +182,10 @@ describe('the redaction pipeline', () => {
 
   it('refuses values too short to mask, saying why', () => {
     assert.equal(secretValueProblem('long-enough'), undefined);
-    assert.match(secretValueProblem('abc') ?? '', /^it is 3 characters long; DR Runbook needs at least 8 .* Use a longer value\.$/);
+    assert.match(
+      secretValueProblem('abc') ?? '',
+      /^it is 3 characters long; DR Runbook needs at least 8 .* Use a longer value\.$/,
+    );
     assert.match(secretValueProblem('  short  ') ?? '', /^it is 5 characters long/);
     // A short value is never learnt, so it blanks no ordinary word.
     assert.equal(new Redaction(['cab']).text('a table about cabs'), 'a table about cabs');
