@@ -18,13 +18,17 @@ interface MenuEntry {
 async function invoke(command: string, ...args: unknown[]): Promise<unknown> {
   let done = false;
   const running = Promise.resolve(vscode.commands.executeCommand(command, ...args)).finally(() => (done = true));
-  await eventually(`${command} to return`, async () => {
-    if (!done) {
-      await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
-      await vscode.commands.executeCommand('notifications.clearAll');
-    }
-    return done ? true : undefined;
-  });
+  await eventually(
+    `${command} to return`,
+    async () => {
+      if (!done) {
+        await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+        await vscode.commands.executeCommand('notifications.clearAll');
+      }
+      return done ? true : undefined;
+    },
+    60_000, // opening a notebook editor takes a while on a busy machine
+  );
   return running;
 }
 
