@@ -4,7 +4,13 @@ import * as vscode from 'vscode';
 import { connectCluster } from '../../src/adapters/kubernetes/clusterClient.js';
 import { formatRunbookNotebook } from '../../src/core/notebook/runbookNotebook.js';
 import type { PlanNode } from '../../src/core/runbook/planTree.js';
-import { deploymentManifest, LEAKED_PASSWORD, LEAKY_LOGGER_IMAGE, WEBHOOK_ECHO_SECRET } from '../support/testImages.js';
+import {
+  deploymentManifest,
+  LEAKED_PASSWORD,
+  LEAKY_LOGGER_IMAGE,
+  NEVER_READY_IMAGE,
+  WEBHOOK_ECHO_SECRET,
+} from '../support/testImages.js';
 import {
   activeExtension,
   channelFileName,
@@ -49,6 +55,10 @@ RPO: 1 hour. RTO: 4 hours.
    \`\`\`
    kubectl apply -f secrets/webhook-echo.yaml
    \`\`\`
+
+### Scenario 3: A pod fails with a password in its events
+
+1. Identify the failure cause
 `;
 
 // Its pods log the Redis password once they run (the integration harness makes them).
@@ -230,6 +240,55 @@ describe('nothing secret reaches any sink, in the real extension host', () => {
     assert.match(tooltip, /failed: .*denied the request: in \{"stringData":\{"auth":"\*\*\*"\}\}/);
     assertNoSecret('the tree item', `${item.label as string} ${item.description as string} ${tooltip}`);
     assert.equal(runs.states.get('a-webhook-echoes-the-secret', 1).summary, outcome.summary);
+  });
+
+  it("a manual step's facts (a failing pod's events) reach the dialog masked", async function () {
+    this.timeout(60_000);
+    const { runs } = (await activeExtension()).exports;
+    const connected = connectCluster();
+    assert.ok(connected.ok, connected.ok ? '' : connected.error.message);
+    const namespace = 'endpoint-stats';
+    const pod = await connected.value.apply(
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'crashing-app', namespace },
+        spec: { containers: [{ name: 'app', image: NEVER_READY_IMAGE }] },
+      },
+      { dryRun: false, force: true },
+    );
+    assert.ok(pod.ok, pod.ok ? '' : pod.error.message);
+    const event = await connected.value.apply(
+      {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name: 'crashing-app.readiness', namespace },
+        involvedObject: { apiVersion: 'v1', kind: 'Pod', name: 'crashing-app', namespace },
+        type: 'Warning',
+        reason: 'Unhealthy',
+        message: `Readiness probe failed: redis AUTH ${LEAKED_PASSWORD} refused`,
+        count: 1,
+        lastTimestamp: new Date().toISOString(),
+      },
+      { dryRun: false, force: true },
+    );
+    assert.ok(event.ok, event.ok ? '' : event.error.message);
+    let shown: readonly string[] = [];
+    runs.testAnswers = {
+      beforeStep: () => Promise.resolve('continue'),
+      manualStep: (_step, facts) => {
+        shown = facts;
+        return Promise.resolve('done');
+      },
+    };
+    const result = await vscode.commands.executeCommand<{ outcome: string } | undefined>('drRunbook.runScenario', {
+      scenario: { id: 'a-pod-fails-with-a-password-in-its-events' },
+    });
+    assert.equal(result?.outcome, 'finished');
+    const facts = shown.join('\n');
+    assert.match(facts, /Pod crashing-app: /);
+    assert.match(facts, /Warning Unhealthy: Readiness probe failed: redis AUTH \*\*\* refused/);
+    assertNoSecret("the manual step's facts", facts);
   });
 
   it('a notebook with no scenario header: a cell that prints a password shows it masked, and saving masks what the file held', async function () {

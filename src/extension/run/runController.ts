@@ -4,6 +4,7 @@ import { formatDuration } from '../../core/duration.js';
 import { preflightScenario, runScenario, type RunResult, type RunUi } from '../../core/execution/scenarioRunner.js';
 import { executeStep, type StepContext, type StepOutcome } from '../../core/execution/stepExecutor.js';
 import { StepStates } from '../../core/execution/stepStates.js';
+import { redactedRunUi } from '../../core/execution/redactedRunUi.js';
 import { createJournalWriter, findUnfinishedRun, journalPath, newRunId, runsFolderName } from '../../core/run/journal.js';
 import { summarizeOutput } from '../../core/run/report.js';
 import type { RunEvent } from '../../core/run/runModel.js';
@@ -302,7 +303,7 @@ export class RunController implements vscode.Disposable {
     signal: AbortSignal,
     output: (text: string) => void,
   ): StepContext & { ui: RunUi } {
-    const base = vscodeRunUi(this.log, backupFolder(root, config) ?? root, (command, namespace) =>
+    const base = vscodeRunUi(backupFolder(root, config) ?? root, (command, namespace) =>
       cluster.ok
         ? this.logChannels.follow(cluster.value, { apiVersion: 'apps/v1', kind: 'Deployment', name: command.name, namespace })
         : Promise.resolve(cluster),
@@ -312,7 +313,7 @@ export class RunController implements vscode.Disposable {
       namespace: config.namespace,
       cluster: () => Promise.resolve(cluster),
       processes: new adapters.ExecaRunner(),
-      ui: this.testAnswers ? scriptedRunUi(base, this.testAnswers) : base,
+      ui: redactedRunUi(this.testAnswers ? scriptedRunUi(base, this.testAnswers) : base, this.log.redaction.text),
       signal,
       output,
       secrets: secretValues,

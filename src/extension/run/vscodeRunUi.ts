@@ -4,22 +4,18 @@ import type { LogsCommand, ScriptArgument, Step } from '../../core/runbook/model
 import type { Result } from '../../core/result.js';
 import type { ClusterError } from '../../core/cluster/model.js';
 import { INCIDENT_START_HINT, parseIncidentStart } from '../../core/run/incidentStart.js';
-import type { RedactedLog } from '../output/redactedLog.js';
 
 /**
- * The questions a run asks, as VS Code dialogs, through the log's redacting showMessage (a manual
- * step's facts quote Kubernetes events, which may quote anything). `pickFrom` is where the file picker for a path
+ * The questions a run asks, as VS Code dialogs. `pickFrom` is where the file picker for a path
  * placeholder opens (the backup directory when one is set). `follow` opens a log channel.
  */
 export function vscodeRunUi(
-  log: RedactedLog,
   pickFrom: string,
   follow: (command: LogsCommand, namespace: string) => Promise<Result<string, ClusterError>>,
 ): RunUi {
   return {
     async beforeStep(step: Step, index: number, total: number): Promise<BetweenSteps> {
-      const choice = await log.showMessage(
-        'info',
+      const choice = await vscode.window.showInformationMessage(
         `Step ${step.number} (${index + 1} of ${total}): ${step.text}`,
         { modal: true, detail: step.commands.map((c) => c.text).join('\n') || 'A manual step.' },
         'Continue',
@@ -35,8 +31,7 @@ export function vscodeRunUi(
             : 'stop';
     },
     async acceptWarnings(warnings: readonly string[]): Promise<boolean> {
-      const choice = await log.showMessage(
-        'warning',
+      const choice = await vscode.window.showWarningMessage(
         warnings.length === 1 ? 'The preflight has a warning.' : `The preflight has ${warnings.length} warnings.`,
         { modal: true, detail: warnings.map((w) => `⚠ ${w}`).join('\n\n') },
         'Continue Anyway',
@@ -69,8 +64,7 @@ export function vscodeRunUi(
       });
     },
     async confirmOther(command: string): Promise<boolean> {
-      const choice = await log.showMessage(
-        'warning',
+      const choice = await vscode.window.showWarningMessage(
         'DR Runbook does not know this command. Run it in a shell in the project folder?',
         { modal: true, detail: command },
         'Run',
@@ -78,12 +72,11 @@ export function vscodeRunUi(
       return choice === 'Run';
     },
     async confirmRollback(description: string): Promise<boolean> {
-      const choice = await log.showMessage('warning', 'Roll back?', { modal: true, detail: description }, 'Roll Back');
+      const choice = await vscode.window.showWarningMessage('Roll back?', { modal: true, detail: description }, 'Roll Back');
       return choice === 'Roll Back';
     },
     async manualStep(step: Step, facts: readonly string[]): Promise<'done' | 'skip' | 'stop'> {
-      const choice = await log.showMessage(
-        'info',
+      const choice = await vscode.window.showInformationMessage(
         `Step ${step.number}: ${step.text}`,
         { modal: true, detail: facts.length ? facts.join('\n') : 'Tick it when it is done.' },
         'Mark Done',
