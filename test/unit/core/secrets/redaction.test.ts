@@ -136,7 +136,7 @@ describe('the redaction pipeline', () => {
     );
   });
 
-  it('gives the core sinks only masked text: notebooks and the report (property)', () => {
+  it('gives a saved notebook only masked text (property)', () => {
     fc.assert(
       fc.property(secretValue, fc.constantFrom(...Object.keys(ENCODERS)), context, (secret, form, before) => {
         const redaction = new Redaction([secret]);
