@@ -1,4 +1,6 @@
 import * as vscode from 'vscode';
+import { registerChoosePlan } from './commands/choosePlan.js';
+import { registerContextPicker } from './commands/contextPicker.js';
 import { registerNavigationCommands } from './commands/navigation.js';
 import { registerSecretCommands } from './commands/secretCommands.js';
 import { registerStepCommands } from './commands/stepCommands.js';
@@ -8,8 +10,10 @@ import { Commands, Views } from './ids.js';
 import { registerNotebookCommands } from './notebook/notebookCommands.js';
 import { RunbookController } from './notebook/runbookController.js';
 import { registerRunbookSerializer } from './notebook/runbookSerializer.js';
+import { registerStepTicks } from './notebook/stepTicks.js';
 import { createRedactedLog } from './output/redactedLog.js';
 import { PlanWorkspace } from './planWorkspace.js';
+import { registerPreviewCommand, StepPreviewer } from './preview/stepPreviewer.js';
 import { RunController } from './run/runController.js';
 import { SecretSource } from './secretSource.js';
 import { PlanTreeProvider } from './tree/planTreeProvider.js';
@@ -28,6 +32,11 @@ export function activate(context: vscode.ExtensionContext): DrRunbookApi {
   const tree = new PlanTreeProvider(plan, runs.states, log.redaction.text);
   const view = vscode.window.createTreeView(Views.plan, { treeDataProvider: tree, showCollapseAll: true });
   const notebooks = new RunbookController(plan, runs, log);
+  const previewer = new StepPreviewer(plan, secrets, log);
+  // The empty view names the path it tried (viewsWelcome text cannot say it).
+  const showMissing = (): void => {
+    view.message = plan.state.kind === 'missing' ? plan.state.message : undefined;
+  };
   context.subscriptions.push(
     log,
     plan,
@@ -41,6 +50,12 @@ export function activate(context: vscode.ExtensionContext): DrRunbookApi {
     registerRunbookSerializer(log.redaction.text),
     notebooks,
     ...registerNotebookCommands(plan, log),
+    ...registerStepTicks(log),
+    ...registerChoosePlan(plan, log),
+    ...registerContextPicker(log),
+    previewer,
+    registerPreviewCommand(previewer, plan, log),
+    plan.onDidChange(showMissing),
     registerCommand(
       Commands.runScenario,
       (node?: { type?: string; scenario?: { id: string } }) => runs.run(node?.scenario?.id),
@@ -61,7 +76,7 @@ export function activate(context: vscode.ExtensionContext): DrRunbookApi {
   );
   // Once the plan is read: a run that a reload interrupted is offered for resuming.
   void plan.reload().then(() => runs.offerResume());
-  return { plan, tree, runs, notebooks, secrets, logUri: context.logUri };
+  return { plan, tree, runs, notebooks, secrets, previewer, logUri: context.logUri };
 }
 
 /** What activate() returns: the live objects, for the in-host tests and for other extensions. */
@@ -72,6 +87,7 @@ export interface DrRunbookApi {
   readonly notebooks: RunbookController;
   /** The one source of secret values (the environment, then the secret storage). */
   readonly secrets: SecretSource;
+  readonly previewer: StepPreviewer;
   /** Where VS Code keeps this extension's log; the files behind its output channels are beside it. */
   readonly logUri: vscode.Uri;
 }

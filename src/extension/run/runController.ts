@@ -14,7 +14,7 @@ import { err, ok, type Result } from '../../core/result.js';
 import type { Scenario, Step } from '../../core/runbook/model.js';
 import type { ClusterError } from '../../core/cluster/model.js';
 import { backupFolder, isProductionContext, readConfig, type Config } from '../config.js';
-import { ContextKeys } from '../ids.js';
+import { Commands, ContextKeys } from '../ids.js';
 import type { PlanWorkspace } from '../planWorkspace.js';
 import type * as Adapters from '../../adapters/bundle.js';
 import type { RedactedLog } from '../output/redactedLog.js';
@@ -59,6 +59,7 @@ export class RunController implements vscode.Disposable {
     private readonly log: RedactedLog,
   ) {
     this.logChannels = new LogChannels(log);
+    this.status.command = Commands.pickContext;
   }
 
   async run(scenarioId?: string, resume?: ResumePoint, endAt?: number): Promise<RunResult | undefined> {
@@ -87,7 +88,7 @@ export class RunController implements vscode.Disposable {
         `Run "${scenario.title}"?`,
         {
           modal: true,
-          detail: `Context: ${contextName}${production ? ' (PRODUCTION)' : ''}\nNamespace: ${config.namespace}\nSteps: ${scenario.steps.length}`,
+          detail: `Context: ${contextName}${production ? ' (PRODUCTION)' : ''}${cluster.ok ? '' : `\n✖ ${cluster.error.message}`}\nNamespace: ${config.namespace}\nSteps: ${scenario.steps.length}`,
         },
         'Run',
       );
@@ -280,7 +281,8 @@ export class RunController implements vscode.Disposable {
     contextName: string;
     production: boolean;
   } {
-    const config = readConfig();
+    const state = this.plan.state;
+    const config = readConfig(state.kind === 'loaded' ? state.runbook : undefined);
     const connected = adapters.connectCluster({
       ...(config.context ? { context: config.context } : {}),
       namespace: config.namespace,
@@ -303,10 +305,17 @@ export class RunController implements vscode.Disposable {
     signal: AbortSignal,
     output: (text: string) => void,
   ): StepContext & { ui: RunUi } {
-    const base = vscodeRunUi(backupFolder(root, config) ?? root, (command, namespace) =>
-      cluster.ok
-        ? this.logChannels.follow(cluster.value, { apiVersion: 'apps/v1', kind: 'Deployment', name: command.name, namespace })
-        : Promise.resolve(cluster),
+    const base = vscodeRunUi(
+      backupFolder(root, config) ?? root,
+      (command, namespace) =>
+        cluster.ok
+          ? this.logChannels.follow(cluster.value, { apiVersion: 'apps/v1', kind: 'Deployment', name: command.name, namespace })
+          : Promise.resolve(cluster),
+      (step) => {
+        const state = this.plan.state;
+        const scenario = state.kind === 'loaded' ? state.runbook.scenarios.find((s) => s.steps.includes(step)) : undefined;
+        return vscode.commands.executeCommand(Commands.previewStep, { scenario, step });
+      },
     );
     return {
       root,
@@ -496,7 +505,7 @@ export class RunController implements vscode.Disposable {
 
   private showContext(context: string, production: boolean): void {
     this.status.text = `$(server-environment) ${context}`;
-    this.status.tooltip = production ? `DR Runbook acts on ${context}: a PRODUCTION context` : `DR Runbook acts on ${context}`;
+    this.status.tooltip = `${production ? `DR Runbook acts on ${context}: a PRODUCTION context` : `DR Runbook acts on ${context}`}. Click to pick another context.`;
     this.status.backgroundColor = production ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
     this.status.show();
   }
