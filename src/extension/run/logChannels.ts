@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { formatLogLine, type LogLine } from '../../core/cluster/logLines.js';
-import { followLogs, followTargetFor } from '../../core/cluster/logs.js';
+import { followLogs, followTargetFor, type FollowTarget } from '../../core/cluster/logs.js';
 import type { ClusterError, ObjectRef } from '../../core/cluster/model.js';
 import type { ClusterPort } from '../../core/cluster/port.js';
 import { err, ok, type Result } from '../../core/result.js';
@@ -16,9 +16,9 @@ export class LogChannels implements vscode.Disposable {
 
   constructor(private readonly log: RedactedLog) {}
 
-  /** Follows `ref`'s logs into its channel. */
-  async follow(cluster: ClusterPort, ref: ObjectRef): Promise<Result<string, ClusterError>> {
-    const target = await followTargetFor(cluster, ref);
+  /** Follows the logs of a workload's pods (or of the pods a label selector picks) into its channel. */
+  async follow(cluster: ClusterPort, what: ObjectRef | FollowTarget, tailLines = 200): Promise<Result<string, ClusterError>> {
+    const target = 'selector' in what ? ok(what) : await followTargetFor(cluster, what);
     if (!target.ok) return err(target.error);
     const name = `Logs: ${target.value.name}`;
     const existing = this.streams.get(name);
@@ -35,7 +35,7 @@ export class LogChannels implements vscode.Disposable {
     const timer = setInterval(flush, 150);
     void followLogs(cluster, target.value, {
       signal: stop.signal,
-      tailLines: 200,
+      tailLines,
       onLines: (lines: LogLine[]) => {
         for (const line of lines) pending.push(`${formatLogLine(line)}\n`);
         if (pending.length > 5_000) flush();
