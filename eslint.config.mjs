@@ -4,6 +4,10 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 const clientLibraries = ['@kubernetes/client-node', 'pg', 'pg-*', 'execa'];
+const focusedTest = {
+  selector: "CallExpression[callee.object.name=/^(describe|it|suite|test|context)$/][callee.property.name='only']",
+  message: 'A focused test (.only) would make CI run only that test.',
+};
 
 export default tseslint.config(
   { ignores: ['dist/**', 'dist-test/**', 'node_modules/**', '.cache/**', 'test-results/**', '.vscode-test/**', '*.vsix'] },
@@ -19,13 +23,7 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-restricted-syntax': [
-        'error',
-        {
-          selector: "CallExpression[callee.object.name=/^(describe|it|suite|test|context)$/][callee.property.name='only']",
-          message: 'A focused test (.only) would make CI run only that test.',
-        },
-      ],
+      'no-restricted-syntax': ['error', focusedTest],
     },
   },
   {
@@ -103,10 +101,29 @@ export default tseslint.config(
   },
   {
     files: ['src/extension/**/*.ts'],
+    ignores: ['src/extension/trust.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/test/**', '**/scripts/**'], message: 'product code never imports test/ or scripts/.' }] },
+        {
+          patterns: [
+            { group: ['**/test/**', '**/scripts/**'], message: 'product code never imports test/ or scripts/.' },
+            {
+              group: ['**/adapters/**'],
+              allowTypeImports: true,
+              message: 'clusters and processes are reached through trustedAdapters() (src/extension/trust.ts), the trust gate.',
+            },
+          ],
+        },
+      ],
+      // Trust is checked in one place: src/extension/trust.ts.
+      'no-restricted-syntax': [
+        'error',
+        focusedTest,
+        {
+          selector: "MemberExpression[property.name='isTrusted']",
+          message: 'Workspace trust is checked in one place: use trustedAdapters() from src/extension/trust.ts.',
+        },
       ],
     },
   },

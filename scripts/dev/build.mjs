@@ -44,7 +44,7 @@ const lazyPackages = {
 
 // Four bundles: the extension, loaded at activation; the YAML parser, loaded when the plan's
 // manifests are first read; the CommonMark parser, loaded when the plan is first read; the adapters (client-node, execa), loaded by
-// src/extension/run/lazyAdapters.ts when a run first needs them.
+// src/extension/trust.ts (the trust gate) when a run first needs them.
 const extension = {
   ...common,
   entryPoints: { extension: 'src/extension/extension.ts', adapters: 'src/adapters/bundle.ts' },

@@ -46,6 +46,11 @@ export interface CodeServerOptions {
   readonly smokeTestDriver?: boolean;
   readonly env?: NodeJS.ProcessEnv;
   readonly settings?: Record<string, unknown>;
+  /**
+   * Workspace trust on, and the opened folder left untrusted (restricted mode, no prompt): for the
+   * tests that an untrusted workspace reaches no cluster and runs nothing. Off by default.
+   */
+  readonly untrustedWorkspace?: boolean;
 }
 
 /** Makes sure code-server is installed in the cache, installing it on first use. */
@@ -161,7 +166,8 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
         'workbench.tips.enabled': false,
         'workbench.welcomePage.walkthroughs.openOnInstall': false,
         'npm.fetchOnlinePackageInfo': false,
-        'security.workspace.trust.enabled': false,
+        'security.workspace.trust.enabled': options.untrustedWorkspace === true,
+        ...(options.untrustedWorkspace ? { 'security.workspace.trust.startupPrompt': 'never' } : {}),
         'chat.disableAIFeatures': true,
         'window.commandCenter': false,
         'workbench.secondarySideBar.defaultVisibility': 'hidden',
@@ -183,7 +189,7 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
     'none',
     '--disable-telemetry',
     '--disable-update-check',
-    '--disable-workspace-trust',
+    ...(options.untrustedWorkspace ? [] : ['--disable-workspace-trust']),
     '--disable-getting-started-override',
     '--disable-proxy',
     '--ignore-last-opened',

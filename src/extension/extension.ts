@@ -5,15 +5,17 @@ import { registerNavigationCommands } from './commands/navigation.js';
 import { registerSecretCommands } from './commands/secretCommands.js';
 import { registerStepCommands } from './commands/stepCommands.js';
 import { registerCommand } from './commands/registerCommand.js';
-import { createRedactor } from '../core/run/redact.js';
+import { Redaction } from '../core/secrets/redaction.js';
 import { Commands, Views } from './ids.js';
 import { registerNotebookCommands } from './notebook/notebookCommands.js';
 import { RunbookController } from './notebook/runbookController.js';
 import { registerRunbookSerializer } from './notebook/runbookSerializer.js';
 import { registerStepTicks } from './notebook/stepTicks.js';
+import { createRedactedLog } from './output/redactedLog.js';
 import { PlanWorkspace } from './planWorkspace.js';
 import { registerPreviewCommand, StepPreviewer } from './preview/stepPreviewer.js';
 import { RunController } from './run/runController.js';
+import { SecretSource } from './secretSource.js';
 import { PlanTreeProvider } from './tree/planTreeProvider.js';
 import { RunHistoryWatcher } from './tree/runHistoryWatcher.js';
 
@@ -23,14 +25,16 @@ import { RunHistoryWatcher } from './tree/runHistoryWatcher.js';
  * separate bundle, loaded when a run first needs it.
  */
 export function activate(context: vscode.ExtensionContext): DrRunbookApi {
-  const log = vscode.window.createOutputChannel('DR Runbook', { log: true });
+  // The one redaction pipeline: every sink below writes through it (the log hands it on).
+  const log = createRedactedLog(new Redaction());
   const plan = new PlanWorkspace(log);
-  const runs = new RunController(plan, context.secrets, log);
+  const secrets = new SecretSource(context.secrets, plan, log);
+  const runs = new RunController(plan, secrets, log);
   const history = new RunHistoryWatcher(plan, log);
-  const tree = new PlanTreeProvider(plan, runs.states, history);
+  const tree = new PlanTreeProvider(plan, runs.states, history, log.redaction.text);
   const view = vscode.window.createTreeView(Views.plan, { treeDataProvider: tree, showCollapseAll: true });
   const notebooks = new RunbookController(plan, runs, log);
-  const previewer = new StepPreviewer(plan, context.secrets, log);
+  const previewer = new StepPreviewer(plan, secrets, log);
   // The empty view names the path it tried (viewsWelcome text cannot say it).
   const showMissing = (): void => {
     view.message = plan.state.kind === 'missing' ? plan.state.message : undefined;
@@ -38,14 +42,15 @@ export function activate(context: vscode.ExtensionContext): DrRunbookApi {
   context.subscriptions.push(
     log,
     plan,
+    secrets,
     runs,
     history,
     tree,
     view,
     ...registerNavigationCommands(plan, log),
     ...registerStepCommands(runs, log),
-    ...registerSecretCommands(context.secrets, log),
-    registerRunbookSerializer(createRedactor([])),
+    ...registerSecretCommands(secrets, log),
+    registerRunbookSerializer(log.redaction.text),
     notebooks,
     ...registerNotebookCommands(plan, log),
     ...registerStepTicks(log),
@@ -62,7 +67,7 @@ export function activate(context: vscode.ExtensionContext): DrRunbookApi {
     registerCommand(
       Commands.cancelRun,
       () => {
-        if (!runs.cancel()) void vscode.window.showInformationMessage('DR Runbook: no run is under way.');
+        if (!runs.cancel()) void log.showMessage('info', 'DR Runbook: no run is under way.');
       },
       log,
     ),
@@ -74,7 +79,7 @@ export function activate(context: vscode.ExtensionContext): DrRunbookApi {
   );
   // Once the plan is read: a run that a reload interrupted is offered for resuming.
   void plan.reload().then(() => runs.offerResume());
-  return { plan, tree, runs, notebooks, previewer, logUri: context.logUri };
+  return { plan, tree, runs, notebooks, secrets, previewer, logUri: context.logUri };
 }
 
 /** What activate() returns: the live objects, for the in-host tests and for other extensions. */
@@ -83,6 +88,8 @@ export interface DrRunbookApi {
   readonly tree: PlanTreeProvider;
   readonly runs: RunController;
   readonly notebooks: RunbookController;
+  /** The one source of secret values (the environment, then the secret storage). */
+  readonly secrets: SecretSource;
   readonly previewer: StepPreviewer;
   /** Where VS Code keeps this extension's log; the files behind its output channels are beside it. */
   readonly logUri: vscode.Uri;

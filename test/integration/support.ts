@@ -103,3 +103,12 @@ export function usePlan(plan: string, files: Readonly<Record<string, string>>, e
     await eventually('DR-PLAN.md to load again', loaded('DR-PLAN.md'));
   });
 }
+
+/** Shows `notebook` with DR Runbook's controller as its kernel, so the controller's execute() may run its cells. */
+export async function selectRunbookKernel(notebook: vscode.NotebookDocument): Promise<void> {
+  await vscode.window.showNotebookDocument(notebook);
+  await vscode.commands.executeCommand('notebook.selectKernel', {
+    id: 'drRunbook.runbookController',
+    extension: EXTENSION_ID,
+  });
+}

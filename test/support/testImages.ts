@@ -11,6 +11,12 @@ export const LEAKY_LOGGER_IMAGE = 'dr-runbook-test/leaky-logger';
 /** The password those pods log (the secrets test sets it as a secret value; it guards nothing). */
 export const LEAKED_PASSWORD = 'leaked-in-a-log-line-7d41c9';
 
+/** A Secret whose apply an admission webhook refuses with a 422 that echoes the object, password and all. */
+export const WEBHOOK_ECHO_SECRET = 'webhook-echo';
+
+/** The refusal the harness makes the test cluster send for WEBHOOK_ECHO_SECRET. */
+export const WEBHOOK_ECHO_MESSAGE = `admission webhook "policy.example.com" denied the request: in {"stringData":{"auth":"${LEAKED_PASSWORD}"}}`;
+
 /** A manifest of one Deployment `name` in `namespace`: one pod of `image`, labelled app=`name`. */
 export function deploymentManifest(name: string, namespace: string, image: string): string {
   return `apiVersion: apps/v1

@@ -6,12 +6,12 @@ import { ESLint } from 'eslint';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Lints a throw-away file at `path` (inside the project, so the real config and type info apply). */
-async function lintProbe(path: string, source: string): Promise<string[]> {
+async function lintProbe(path: string, source: string, rules = ['no-restricted-imports']): Promise<string[]> {
   const file = `${root}${path}`;
   writeFileSync(file, source);
   try {
     const [result] = await new ESLint({ cwd: root }).lintFiles([file]);
-    return result!.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+    return result!.messages.filter((m) => rules.includes(m.ruleId ?? '')).map((m) => m.message);
   } finally {
     rmSync(file, { force: true });
   }
@@ -49,6 +49,24 @@ describe('layering, enforced by lint', function () {
     assert.deepEqual(
       await lintProbe('src/extension/layeringProbe.ts', "import * as vscode from 'vscode';\nexport const probe = vscode;\n"),
       [],
+    );
+  });
+
+  it('keeps trust in one place: no other extension module reads isTrusted or loads the adapters', async () => {
+    const messages = await lintProbe(
+      'src/extension/run/trustProbe.ts',
+      [
+        "import * as vscode from 'vscode';",
+        "import { connectCluster } from '../../adapters/kubernetes/clusterClient.js';",
+        'export const probe = vscode.workspace.isTrusted ? connectCluster : undefined;',
+        '',
+      ].join('\n'),
+      ['no-restricted-imports', 'no-restricted-syntax'],
+    );
+    assert.equal(messages.length, 2, messages.join('\n'));
+    assert.ok(
+      messages.every((m) => /src\/extension\/trust\.ts/.test(m)),
+      messages.join('\n'),
     );
   });
 });

@@ -136,7 +136,7 @@ export async function preflightScenario(
         continue;
       }
       for (const item of loaded.value) {
-        const filled = fillSecretTemplate(item.body, ctx.secret);
+        const filled = fillSecretTemplate(item.body, (name) => ctx.secrets.get(name));
         if (!filled.ok) filled.error.missing.forEach((m) => missingSecrets.add(m));
         else items.push({ ...item, body: filled.value });
       }

@@ -60,8 +60,11 @@ export interface StepContext {
   readonly signal: AbortSignal;
   /** The step's output: every line goes to its output channel (redacted by the caller). */
   readonly output: (text: string) => void;
-  /** Values for `${NAME}` in Secret templates and for scripts' environment. */
-  readonly secret: (name: string) => string | undefined;
+  /**
+   * The secret values by name, from the one source (the environment, then VS Code's secret
+   * storage): they fill `${NAME}` in Secret templates and are the environment of every script step.
+   */
+  readonly secrets: ReadonlyMap<string, string>;
   /** Whether destructive steps need the namespace typed (the run's context matches a production pattern). */
   readonly production: boolean;
   /** The same judgement for a context a command names itself (`--context prod-eu`); the run's when absent. */
@@ -187,7 +190,7 @@ async function runOther(text: string, ctx: StepContext): Promise<StepOutcome> {
 async function applyStep(commands: readonly ApplyCommand[], step: Step, ctx: StepContext): Promise<StepOutcome> {
   const loaded = await applyCommandItems(ctx.root, step, commands, ctx.namespace, ctx.manifests);
   if (!loaded.ok) return { state: 'failed', summary: `${loaded.error.join('; ')} Nothing was applied.` };
-  const filled = fillItemSecrets(loaded.value, ctx.secret);
+  const filled = fillItemSecrets(loaded.value, (name) => ctx.secrets.get(name));
   if (!filled.ok) return { state: 'failed', summary: `${filled.error} Nothing was applied.` };
   const items = filled.value;
   const { globals: target, forceConflicts } = commands[0]!;
@@ -328,7 +331,12 @@ async function runScript(path: string, args: readonly ScriptArgument[], step: St
 
 async function runProcess(argv: readonly string[], label: string, ctx: StepContext): Promise<StepOutcome> {
   const started = Date.now();
-  const result = await ctx.processes.run(argv, { cwd: ctx.root, signal: ctx.signal, onOutput: ctx.output });
+  const result = await ctx.processes.run(argv, {
+    cwd: ctx.root,
+    env: Object.fromEntries(ctx.secrets),
+    signal: ctx.signal,
+    onOutput: ctx.output,
+  });
   if (!result.ok) return { state: 'failed', summary: result.error.message };
   const took = formatDuration(Date.now() - started);
   if (result.value.cancelled) return { state: 'failed', summary: `${label} was cancelled after ${took}.` };

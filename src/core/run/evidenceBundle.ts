@@ -14,7 +14,7 @@ import { parseBackupMetadata, type BackupUsed } from './evidence.js';
 import { canonicalJson, sha256Hex, verifyChain } from './hashChain.js';
 import { parseJournal } from './journal.js';
 import { assessRpo, assessRto } from './report.js';
-import type { Redactor } from './redact.js';
+import type { Redactor } from '../secrets/redaction.js';
 import type { RpoEvidence } from './evidence.js';
 import { foldRun, type RunEvent, type RunState } from './runModel.js';
 

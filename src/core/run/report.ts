@@ -8,7 +8,7 @@ import { formatDuration } from '../duration.js';
 import { err, ok, type Result } from '../result.js';
 import type { RpoEvidence } from './evidence.js';
 import { reportPathFor, type JournalError } from './journal.js';
-import type { Redactor } from './redact.js';
+import type { Redactor } from '../secrets/redaction.js';
 import { isSettled, type RunState, type StepRunState, type StepState } from './runModel.js';
 
 export interface ReportPlanInfo {

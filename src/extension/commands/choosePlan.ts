@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { exists } from '../files.js';
 import { STARTER_PLAN } from '../../core/runbook/starterPlan.js';
 import { Commands, Settings } from '../ids.js';
+import type { RedactedLog } from '../output/redactedLog.js';
 import type { PlanWorkspace } from '../planWorkspace.js';
 import { registerCommand } from './registerCommand.js';
 
@@ -11,7 +12,7 @@ const NEW_PLAN = 'DR-PLAN.md';
  * "Choose DR Plan": a markdown file of the workspace becomes the plan (drRunbook.planPath), or a
  * starter DR-PLAN.md is created; the plan opens either way.
  */
-export function registerChoosePlan(plan: PlanWorkspace, log: vscode.LogOutputChannel): vscode.Disposable[] {
+export function registerChoosePlan(plan: PlanWorkspace, log: RedactedLog): vscode.Disposable[] {
   return [
     registerCommand(
       Commands.choosePlan,

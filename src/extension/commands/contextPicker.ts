@@ -2,7 +2,8 @@ import * as vscode from 'vscode';
 import { formatClusterError } from '../../core/cluster/model.js';
 import { isProductionContext, readConfig } from '../config.js';
 import { Commands, Settings } from '../ids.js';
-import { adapters } from '../run/lazyAdapters.js';
+import type { RedactedLog } from '../output/redactedLog.js';
+import { trustedAdapters } from '../trust.js';
 import { registerCommand } from './registerCommand.js';
 
 /**
@@ -10,12 +11,14 @@ import { registerCommand } from './registerCommand.js';
  * contexts of the kubeconfig kubectl would use, each marked when it matches a production pattern,
  * and the choice saved in drRunbook.cluster.context. Reads the kubeconfig; contacts no cluster.
  */
-export function registerContextPicker(log: vscode.LogOutputChannel): vscode.Disposable[] {
+export function registerContextPicker(log: RedactedLog): vscode.Disposable[] {
   return [
     registerCommand(
       Commands.pickContext,
       async (): Promise<string | undefined> => {
-        const listed = adapters().listContexts();
+        const gate = trustedAdapters();
+        if (!gate.ok) throw new Error(gate.error);
+        const listed = gate.value.listContexts();
         if (!listed.ok) throw new Error(formatClusterError(listed.error));
         const { where, current, contexts } = listed.value;
         const config = readConfig();

@@ -1,11 +1,12 @@
 import * as vscode from 'vscode';
 import { isAbsolute, join } from 'node:path';
 import { Commands } from '../ids.js';
+import type { RedactedLog } from '../output/redactedLog.js';
 import type { PlanWorkspace } from '../planWorkspace.js';
 import { registerCommand } from './registerCommand.js';
 
 /** Commands that open the plan and the manifests at the right line. */
-export function registerNavigationCommands(plan: PlanWorkspace, log: vscode.LogOutputChannel): vscode.Disposable[] {
+export function registerNavigationCommands(plan: PlanWorkspace, log: RedactedLog): vscode.Disposable[] {
   const loaded = () => {
     const state = plan.state;
     if (state.kind !== 'loaded') throw new Error(state.kind === 'missing' ? state.message : 'The DR plan is still loading.');

@@ -1,51 +1,18 @@
 import * as vscode from 'vscode';
-import type { ManifestCache } from '../../core/manifests/loadManifests.js';
-import { secretPlaceholders } from '../../core/manifests/secretTemplate.js';
-import { stepManifests } from '../../core/problems.js';
-import type { Step } from '../../core/runbook/model.js';
+import { secretValueProblem } from '../../core/secrets/redaction.js';
 import { Commands } from '../ids.js';
+import type { RedactedLog } from '../output/redactedLog.js';
+import type { SecretSource } from '../secretSource.js';
 import { registerCommand } from './registerCommand.js';
 
 const NAME = /^[A-Z][A-Z0-9_]*$/;
 
-/** The key under which a Secret template value is kept in VS Code's secret storage. */
-export function secretKey(name: string): string {
-  return `drRunbook.secret.${name}`;
-}
-
 /**
- * The values of the `${NAME}` placeholders the Secret templates of these steps need, from the
- * environment or the secret storage; `what` names the steps in the extension's log (names only).
+ * "Set Secret": stores a value for a `${NAME}` of k8s/security/secrets.yaml (or any variable a
+ * script step needs, such as PGPASSWORD) in VS Code's secret storage, never in settings or files;
+ * an empty value removes it. A value too short to be masked in output is refused, with the reason.
  */
-export async function loadSecretValues(
-  secrets: vscode.SecretStorage,
-  root: string,
-  steps: readonly Step[],
-  manifests: ManifestCache,
-  log: vscode.LogOutputChannel,
-  what: string,
-): Promise<Map<string, string>> {
-  const names = new Set<string>();
-  for (const step of steps.filter((s) => s.commands.some((c) => c.kind === 'apply'))) {
-    for (const file of await stepManifests(root, step, manifests))
-      for (const o of file.objects) secretPlaceholders(o.body).forEach((n) => names.add(n));
-  }
-  const values = new Map<string, string>();
-  for (const name of names) {
-    const value = process.env[name] ?? (await secrets.get(secretKey(name)));
-    if (value) values.set(name, value);
-  }
-  log.info(
-    `secrets for ${what}: ${[...names].map((n) => `${n} ${values.has(n) ? 'set' : 'missing'}`).join(', ') || 'none needed'}`,
-  );
-  return values;
-}
-
-/**
- * "Set Secret": stores a value for a `${NAME}` of k8s/security/secrets.yaml in VS Code's secret
- * storage (never in settings or files); an empty value removes it.
- */
-export function registerSecretCommands(secrets: vscode.SecretStorage, log: vscode.LogOutputChannel): vscode.Disposable[] {
+export function registerSecretCommands(secrets: SecretSource, log: RedactedLog): vscode.Disposable[] {
   return [
     registerCommand(
       Commands.setSecret,
@@ -65,14 +32,15 @@ export function registerSecretCommands(secrets: vscode.SecretStorage, log: vscod
           prompt: 'Kept in VS Code’s secret storage; leave empty to remove it.',
           password: true,
           ignoreFocusOut: true,
+          validateInput: (v) => {
+            const problem = v === '' ? undefined : secretValueProblem(v);
+            return problem && `Refused: ${problem}`;
+          },
         });
         if (value === undefined) return;
-        if (value === '') await secrets.delete(secretKey(name));
-        else await secrets.store(secretKey(name), value);
-        log.info(`secret ${name} ${value === '' ? 'removed' : 'stored'}`);
-        void vscode.window.showInformationMessage(
-          `DR Runbook: ${name} ${value === '' ? 'removed' : 'stored in the secret storage'}.`,
-        );
+        const stored = await secrets.store(name, value);
+        if (!stored.ok) void log.showMessage('error', `DR Runbook: ${stored.error}`);
+        else void log.showMessage('info', `DR Runbook: ${name} ${value === '' ? 'removed' : 'stored in the secret storage'}.`);
       },
       log,
     ),

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { Commands } from '../ids.js';
+import type { RedactedLog } from '../output/redactedLog.js';
 import type { RunController } from '../run/runController.js';
 import { registerCommand } from './registerCommand.js';
 
@@ -16,7 +17,7 @@ function stepOf(node: NodeArg | undefined): { scenarioId: string; step: number }
 }
 
 /** The inline actions of the tree: on a step, on a scenario, on a workload. */
-export function registerStepCommands(runs: RunController, log: vscode.LogOutputChannel): vscode.Disposable[] {
+export function registerStepCommands(runs: RunController, log: RedactedLog): vscode.Disposable[] {
   return [
     registerCommand(
       Commands.runStep,

@@ -12,6 +12,7 @@ import type { Scenario } from '../../core/runbook/model.js';
 import { registerCommand } from '../commands/registerCommand.js';
 import { readConfig } from '../config.js';
 import { Commands } from '../ids.js';
+import type { RedactedLog } from '../output/redactedLog.js';
 import type { PlanWorkspace } from '../planWorkspace.js';
 import { osUser } from './osUser.js';
 
@@ -20,7 +21,7 @@ import { osUser } from './osUser.js';
  * `.dr-runs/` in the project and opens it. Both return the notebook's URI (for the tests), or
  * undefined when there was nothing to open.
  */
-export function registerNotebookCommands(plan: PlanWorkspace, log: vscode.LogOutputChannel): vscode.Disposable[] {
+export function registerNotebookCommands(plan: PlanWorkspace, log: RedactedLog): vscode.Disposable[] {
   return [
     registerCommand(
       Commands.openScenarioNotebook,

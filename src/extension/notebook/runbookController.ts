@@ -8,6 +8,7 @@ import type { Command, Scenario, Step } from '../../core/runbook/model.js';
 import { NotebookControllers, NotebookTypes } from '../ids.js';
 import type { PlanWorkspace } from '../planWorkspace.js';
 import { osUser } from './osUser.js';
+import type { RedactedLog } from '../output/redactedLog.js';
 import type { RunController } from '../run/runController.js';
 import type { RunbookCellMetadata, RunbookNotebookMetadata } from './runbookSerializer.js';
 
@@ -26,7 +27,7 @@ export class RunbookController implements vscode.Disposable {
   constructor(
     private readonly plan: PlanWorkspace,
     private readonly runs: RunController,
-    private readonly log: vscode.LogOutputChannel,
+    private readonly log: RedactedLog,
   ) {
     this.controller = vscode.notebooks.createNotebookController(NotebookControllers.runbook, NotebookTypes.runbook, 'DR Runbook');
     this.controller.description = 'Runs each command through the DR Runbook engine';
@@ -62,7 +63,7 @@ export class RunbookController implements vscode.Disposable {
       outcome = await this.runs.executeOne(scenario, step, abort.signal, (text) => stream.append(text));
     } catch (e) {
       this.log.error(`notebook cell ${cell.index + 1} failed: ${e instanceof Error && e.stack ? e.stack : String(e)}`);
-      outcome = { state: 'failed', summary: e instanceof Error ? e.message : String(e) };
+      outcome = { state: 'failed', summary: this.log.redaction.text(e instanceof Error ? e.message : String(e)) };
     } finally {
       cancelled.dispose();
     }

@@ -9,6 +9,7 @@ import type {
   NotebookLayout,
 } from '../../core/notebook/notebookModel.js';
 import { formatRunbookNotebook, parseRunbookNotebook } from '../../core/notebook/runbookNotebook.js';
+import type { Redactor } from '../../core/secrets/redaction.js';
 import { NotebookTypes } from '../ids.js';
 
 /**
@@ -37,7 +38,8 @@ const TEXT_MIMES = new Set(['application/vnd.code.notebook.stdout', 'application
  * whose next save would wipe the file.
  */
 export class RunbookSerializer implements vscode.NotebookSerializer {
-  constructor(private readonly redact: (text: string) => string = (text) => text) {}
+  /** `redact` is the extension's redaction pipeline: outputs are masked as the notebook is saved, header or not. */
+  constructor(private readonly redact: Redactor) {}
 
   deserializeNotebook(content: Uint8Array): vscode.NotebookData {
     const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(content);
@@ -57,7 +59,7 @@ export class RunbookSerializer implements vscode.NotebookSerializer {
 }
 
 /** Registers the serializer for the `drRunbook.runbook` notebook type; outputs are saved. */
-export function registerRunbookSerializer(redact?: (text: string) => string): vscode.Disposable {
+export function registerRunbookSerializer(redact: Redactor): vscode.Disposable {
   return vscode.workspace.registerNotebookSerializer(NotebookTypes.runbook, new RunbookSerializer(redact), {
     transientOutputs: false,
   });

@@ -2,12 +2,13 @@ import * as vscode from 'vscode';
 import { setStepDone, stepLine } from '../../core/notebook/runbookNotebook.js';
 import { registerCommand } from '../commands/registerCommand.js';
 import { Commands, NotebookTypes } from '../ids.js';
+import type { RedactedLog } from '../output/redactedLog.js';
 
 /**
  * The checkbox of each step cell of a runbook notebook, in the cell's status bar: ☐ or ☑, a
  * click ticks or unticks the step and saves the notebook, so `[x]` is in the file.
  */
-export function registerStepTicks(log: vscode.LogOutputChannel): vscode.Disposable[] {
+export function registerStepTicks(log: RedactedLog): vscode.Disposable[] {
   const changed = new vscode.EventEmitter<void>();
   const provider: vscode.NotebookCellStatusBarItemProvider = {
     onDidChangeCellStatusBarItems: changed.event,

@@ -1,13 +1,13 @@
 import * as vscode from 'vscode';
 import { formatClusterError } from '../../core/cluster/model.js';
 import { describeCounts, previewStep, previewTexts, type StepPreview } from '../../core/execution/stepPreview.js';
-import { createRedactor } from '../../core/run/redact.js';
 import { registerCommand } from '../commands/registerCommand.js';
-import { loadSecretValues } from '../commands/secretCommands.js';
 import { readConfig } from '../config.js';
 import { Commands } from '../ids.js';
+import type { RedactedLog } from '../output/redactedLog.js';
 import type { PlanWorkspace } from '../planWorkspace.js';
-import { adapters } from '../run/lazyAdapters.js';
+import type { SecretSource } from '../secretSource.js';
+import { trustedAdapters } from '../trust.js';
 
 /** The read-only documents of the diff editor: `drrunbook-preview:/<n>/<side>/<title>.yaml`. */
 const SCHEME = 'drrunbook-preview';
@@ -24,8 +24,8 @@ export class StepPreviewer implements vscode.Disposable {
 
   constructor(
     private readonly plan: PlanWorkspace,
-    private readonly secrets: vscode.SecretStorage,
-    private readonly log: vscode.LogOutputChannel,
+    private readonly secrets: SecretSource,
+    private readonly log: RedactedLog,
   ) {
     this.registration = vscode.workspace.registerTextDocumentContentProvider(SCHEME, {
       provideTextDocumentContent: (uri) => this.documents.get(uri.path) ?? '',
@@ -34,10 +34,9 @@ export class StepPreviewer implements vscode.Disposable {
 
   /** Previews a step of a scenario; undefined when it was refused or cancelled (the person was told why). */
   async preview(scenarioId: string, stepNumber: number): Promise<StepPreview | undefined> {
-    if (!vscode.workspace.isTrusted) {
-      void vscode.window.showErrorMessage(
-        'DR Runbook contacts no cluster from an untrusted workspace. Trust the workspace to preview a step.',
-      );
+    const gate = trustedAdapters();
+    if (!gate.ok) {
+      void this.log.showMessage('error', `DR Runbook: ${gate.error}`);
       return undefined;
     }
     const state = this.plan.state;
@@ -49,14 +48,14 @@ export class StepPreviewer implements vscode.Disposable {
     if (!step.commands.some((c) => c.kind === 'apply'))
       throw new Error(`Step ${step.number} applies no manifest (only "kubectl apply -f" steps have a preview).`);
     const config = readConfig(state.runbook);
-    const connected = adapters().connectCluster({
+    const connected = gate.value.connectCluster({
       ...(config.context ? { context: config.context } : {}),
       namespace: config.namespace,
     });
     if (!connected.ok) throw new Error(formatClusterError(connected.error));
     const cluster = connected.value;
-    const values = await loadSecretValues(this.secrets, state.root, [step], this.plan.manifests, this.log, `step ${step.number}`);
-    const redact = createRedactor([...values.values()]);
+    const values = await this.secrets.load();
+    const redact = this.log.redaction.text;
     const result = await vscode.window.withProgress(
       {
         location: vscode.ProgressLocation.Notification,
@@ -69,7 +68,7 @@ export class StepPreviewer implements vscode.Disposable {
         return previewStep(cluster, step, {
           root: state.root,
           namespace: config.namespace,
-          secret: (name) => process.env[name] ?? values.get(name),
+          secret: (name) => values.get(name),
           manifests: this.plan.manifests,
           signal: abort.signal,
         });
@@ -103,11 +102,7 @@ export class StepPreviewer implements vscode.Disposable {
  * "Preview Step Changes": on an apply step of the tree, or from the palette with a pick of the
  * plan's apply steps.
  */
-export function registerPreviewCommand(
-  previewer: StepPreviewer,
-  plan: PlanWorkspace,
-  log: vscode.LogOutputChannel,
-): vscode.Disposable {
+export function registerPreviewCommand(previewer: StepPreviewer, plan: PlanWorkspace, log: RedactedLog): vscode.Disposable {
   return registerCommand(
     Commands.previewStep,
     async (node?: { scenario?: { id: string }; step?: { number: number } }) => {

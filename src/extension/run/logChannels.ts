@@ -4,33 +4,26 @@ import { followLogs, followTargetFor, type FollowTarget } from '../../core/clust
 import type { ClusterError, ObjectRef } from '../../core/cluster/model.js';
 import type { ClusterPort } from '../../core/cluster/port.js';
 import { err, ok, type Result } from '../../core/result.js';
-import type { Redactor } from '../../core/run/redact.js';
+import type { RedactedLog } from '../output/redactedLog.js';
 
 /**
  * One output channel per log stream the user follows ("Logs: endpoint-stats/flask-api"), reused
  * when followed again, revealed once, and fed in batches so a fast stream never floods the window.
+ * The channels are the log's (redacted): each log line reaches them whole, so each is masked whole.
  */
 export class LogChannels implements vscode.Disposable {
   private readonly streams = new Map<string, { channel: vscode.OutputChannel; stop: AbortController }>();
 
-  constructor(private readonly log: vscode.LogOutputChannel) {}
+  constructor(private readonly log: RedactedLog) {}
 
-  /**
-   * Follows the logs of a workload's pods (or of the pods a label selector picks); every line
-   * passes through `redact` (which knows the plan's secret values).
-   */
-  async follow(
-    cluster: ClusterPort,
-    what: ObjectRef | FollowTarget,
-    redact: Redactor,
-    tailLines = 200,
-  ): Promise<Result<string, ClusterError>> {
+  /** Follows the logs of a workload's pods (or of the pods a label selector picks) into its channel. */
+  async follow(cluster: ClusterPort, what: ObjectRef | FollowTarget, tailLines = 200): Promise<Result<string, ClusterError>> {
     const target = 'selector' in what ? ok(what) : await followTargetFor(cluster, what);
     if (!target.ok) return err(target.error);
     const name = `Logs: ${target.value.name}`;
     const existing = this.streams.get(name);
     existing?.stop.abort();
-    const channel = existing?.channel ?? vscode.window.createOutputChannel(name);
+    const channel = existing?.channel ?? this.log.createOutputChannel(name);
     const stop = new AbortController();
     this.streams.set(name, { channel, stop });
     if (!existing) channel.show(true);
@@ -44,7 +37,7 @@ export class LogChannels implements vscode.Disposable {
       signal: stop.signal,
       tailLines,
       onLines: (lines: LogLine[]) => {
-        for (const line of lines) pending.push(`${redact(formatLogLine(line))}\n`);
+        for (const line of lines) pending.push(`${formatLogLine(line)}\n`);
         if (pending.length > 5_000) flush();
       },
       onStatus: (status) => this.log.info(`${name}: ${status}`),

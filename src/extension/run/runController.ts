@@ -4,7 +4,7 @@ import { formatDuration } from '../../core/duration.js';
 import { preflightScenario, runScenario, type RunResult, type RunUi } from '../../core/execution/scenarioRunner.js';
 import { executeStep, type StepContext, type StepOutcome } from '../../core/execution/stepExecutor.js';
 import { StepStates } from '../../core/execution/stepStates.js';
-import { createRedactor } from '../../core/run/redact.js';
+import { redactedRunUi } from '../../core/execution/redactedRunUi.js';
 import { createJournalWriter, findUnfinishedRun, journalPath, newRunId, runsFolderName } from '../../core/run/journal.js';
 import { summarizeOutput } from '../../core/run/report.js';
 import type { RunEvent } from '../../core/run/runModel.js';
@@ -18,8 +18,10 @@ import type { FollowTarget } from '../../core/cluster/logs.js';
 import { backupFolder, isProductionContext, readConfig, type Config } from '../config.js';
 import { Commands, ContextKeys } from '../ids.js';
 import type { PlanWorkspace } from '../planWorkspace.js';
-import { adapters } from './lazyAdapters.js';
-import { loadSecretValues } from '../commands/secretCommands.js';
+import type * as Adapters from '../../adapters/bundle.js';
+import type { RedactedLog } from '../output/redactedLog.js';
+import type { SecretSource } from '../secretSource.js';
+import { trustedAdapters } from '../trust.js';
 import { LogChannels } from './logChannels.js';
 import { ObjectivesStatus } from './objectivesStatus.js';
 import { describeDatabase } from '../../core/run/evidenceBundle.js';
@@ -56,18 +58,17 @@ export class RunController implements vscode.Disposable {
 
   constructor(
     private readonly plan: PlanWorkspace,
-    private readonly secrets: vscode.SecretStorage,
-    private readonly log: vscode.LogOutputChannel,
+    private readonly secrets: SecretSource,
+    private readonly log: RedactedLog,
   ) {
     this.logChannels = new LogChannels(log);
     this.status.command = Commands.pickContext;
   }
 
   async run(scenarioId?: string, resume?: ResumePoint, endAt?: number): Promise<RunResult | undefined> {
-    if (!vscode.workspace.isTrusted) {
-      void vscode.window.showErrorMessage(
-        'DR Runbook applies nothing and runs no script in an untrusted workspace. Trust the workspace to run the plan.',
-      );
+    const gate = trustedAdapters();
+    if (!gate.ok) {
+      void this.log.showMessage('error', `DR Runbook: ${gate.error}`);
       return undefined;
     }
     if (this.running) {
@@ -83,7 +84,7 @@ export class RunController implements vscode.Disposable {
       if (scenarioId) throw new Error(`The plan has no scenario "${scenarioId}".`);
       return undefined;
     }
-    const { config, cluster, contextName, production } = this.connect();
+    const { config, cluster, contextName, production } = this.connect(gate.value);
     const answers = this.testAnswers;
     if (!answers && !resume) {
       const go = await vscode.window.showWarningMessage(
@@ -101,18 +102,18 @@ export class RunController implements vscode.Disposable {
     const incidentStartedAt =
       recorded && !Number.isNaN(recorded.getTime()) ? recorded : answers || resume ? new Date() : await askIncidentStart();
     if (!incidentStartedAt) return undefined;
-    const secretValues = await this.loadSecrets(state.root, scenario.steps, `"${scenario.title}"`);
-    const redact = createRedactor([...secretValues.values()]);
+    const secretValues = await this.secrets.load();
+    const redact = this.log.redaction.text;
     const channel = this.channel(scenario);
-    // Everything the run prints, redacted, for the record's summaries and the RPO evidence (bounded).
+    // Everything the run prints, redacted as one stream, for the record's summaries and the RPO evidence (bounded).
     let transcript = '';
     let stepOutput = '';
-    const out = (text: string): void => {
-      const clean = redact(text);
+    const printed = this.log.redaction.stream((clean) => {
       channel.append(clean);
       transcript = (transcript + clean).slice(-1_000_000);
       stepOutput = (stepOutput + clean).slice(-100_000);
-    };
+    });
+    const out = (text: string): void => printed.write(text);
     // The record of the run: written before and after each step, under .dr-runs/ in the workspace.
     const runId = resume?.runId ?? newRunId();
     const startedAt = new Date();
@@ -153,7 +154,7 @@ export class RunController implements vscode.Disposable {
         { location: vscode.ProgressLocation.Notification, title: `DR Runbook: ${scenario.title}`, cancellable: true },
         async (progress, token) => {
           token.onCancellationRequested(() => abort.abort());
-          const ctx = this.stepContext(state.root, config, cluster, production, secretValues, abort.signal, out);
+          const ctx = this.stepContext(gate.value, state.root, config, cluster, production, secretValues, abort.signal, out);
           progress.report({ message: 'preflight: dry run of every manifest...' });
           const preflight = await preflightScenario(state.runbook, scenario, projectRelative(state.root, state.planFile), ctx, {
             backupDirectory: config.backupDirectory,
@@ -162,7 +163,8 @@ export class RunController implements vscode.Disposable {
           if (!preflight.ok) {
             await record.append(event({ type: 'runCancelled', reason: 'the preflight failed; nothing was changed' }));
             channel.show(true);
-            void vscode.window.showErrorMessage(
+            void this.log.showMessage(
+              'error',
               `DR Runbook: the preflight of "${scenario.title}" failed; nothing was changed. See the output.`,
             );
             return { outcome: 'failed' as const };
@@ -182,6 +184,7 @@ export class RunController implements vscode.Disposable {
             ctx,
             {
               onStep: (step, stepState, outcome, durationMs) => {
+                printed.flush();
                 if (stepState === 'running') stepOutput = '';
                 void record.append(
                   event({
@@ -214,6 +217,7 @@ export class RunController implements vscode.Disposable {
           );
           const took = formatDuration(Date.now() - started);
           out(`=== ${result.outcome} after ${took} ===\n`);
+          printed.flush();
           await record.append(
             result.outcome === 'finished'
               ? event({ type: 'runFinished' })
@@ -253,8 +257,8 @@ export class RunController implements vscode.Disposable {
             if (choice === 'Open Report' && this.lastReport)
               void vscode.window.showTextDocument(vscode.Uri.file(this.lastReport));
           };
-          if (result.outcome === 'finished') void vscode.window.showInformationMessage(message, 'Open Report').then(openReport);
-          else void vscode.window.showWarningMessage(message, 'Show Output', 'Open Report').then(openReport);
+          if (result.outcome === 'finished') void this.log.showMessage('info', message, {}, 'Open Report').then(openReport);
+          else void this.log.showMessage('warning', message, {}, 'Show Output', 'Open Report').then(openReport);
           return result;
         },
       );
@@ -286,10 +290,15 @@ export class RunController implements vscode.Disposable {
   }
 
   /** The cluster of the configured context (not contacted yet), and whether it counts as production. */
-  private connect(): { config: Config; cluster: Result<ClusterPort, ClusterError>; contextName: string; production: boolean } {
+  private connect(adapters: typeof Adapters): {
+    config: Config;
+    cluster: Result<ClusterPort, ClusterError>;
+    contextName: string;
+    production: boolean;
+  } {
     const state = this.plan.state;
     const config = readConfig(state.kind === 'loaded' ? state.runbook : undefined);
-    const connected = adapters().connectCluster({
+    const connected = adapters.connectCluster({
       ...(config.context ? { context: config.context } : {}),
       namespace: config.namespace,
     });
@@ -302,6 +311,7 @@ export class RunController implements vscode.Disposable {
 
   /** What a step runs with: the engine on this cluster, execa, and the person through VS Code (or a test's answers). */
   private stepContext(
+    adapters: typeof Adapters,
     root: string,
     config: Config,
     cluster: Result<ClusterPort, ClusterError>,
@@ -313,7 +323,7 @@ export class RunController implements vscode.Disposable {
     // A command's own --context / --kubeconfig: its own cluster, connected when the command needs it.
     const clusterFor = (target?: KubectlTarget): Result<ClusterPort, ClusterError> => {
       if (!target || (target.context === undefined && target.kubeconfig === undefined)) return cluster;
-      const own = adapters().connectCluster({
+      const own = adapters.connectCluster({
         ...(target.context !== undefined ? { context: target.context } : config.context ? { context: config.context } : {}),
         ...(target.kubeconfig !== undefined ? { kubeconfigPath: resolve(root, target.kubeconfig) } : {}),
         namespace: config.namespace,
@@ -328,7 +338,6 @@ export class RunController implements vscode.Disposable {
           ? this.logChannels.follow(
               own.value,
               followedRef(command, namespace),
-              createRedactor([...secretValues.values()]),
               ...(command.tail !== undefined ? [command.tail] : []),
             )
           : Promise.resolve(own);
@@ -344,11 +353,11 @@ export class RunController implements vscode.Disposable {
       namespace: config.namespace,
       cluster: (target) => Promise.resolve(clusterFor(target)),
       isProduction: (context) => isProductionContext(context, config.productionPatterns),
-      processes: new (adapters().ExecaRunner)(),
-      ui: this.testAnswers ? scriptedRunUi(base, this.testAnswers) : base,
+      processes: new adapters.ExecaRunner(),
+      ui: redactedRunUi(this.testAnswers ? scriptedRunUi(base, this.testAnswers) : base, this.log.redaction.text),
       signal,
       output,
-      secret: (name) => process.env[name] ?? secretValues.get(name),
+      secrets: secretValues,
       production,
       readinessTimeoutMs: config.readinessTimeoutMs,
       manifests: this.plan.manifests,
@@ -360,23 +369,23 @@ export class RunController implements vscode.Disposable {
    * scenario run; its state shows in the tree.
    */
   async executeOne(scenario: Scenario, step: Step, signal: AbortSignal, output: (text: string) => void): Promise<StepOutcome> {
-    if (!vscode.workspace.isTrusted)
-      return { state: 'failed', summary: 'This workspace is not trusted: DR Runbook runs nothing here.' };
+    const gate = trustedAdapters();
+    if (!gate.ok) return { state: 'failed', summary: gate.error };
     const state = this.plan.state;
     if (state.kind !== 'loaded') return { state: 'failed', summary: 'The DR plan is not loaded.' };
-    const { config, cluster, production } = this.connect();
-    const secretValues = await this.loadSecrets(state.root, scenario.steps, `"${scenario.title}"`);
-    const redact = createRedactor([...secretValues.values()]);
-    const ctx = this.stepContext(state.root, config, cluster, production, secretValues, signal, (text) => output(redact(text)));
+    const { config, cluster, production } = this.connect(gate.value);
+    const secretValues = await this.secrets.load();
+    const printed = this.log.redaction.stream(output);
+    const ctx = this.stepContext(gate.value, state.root, config, cluster, production, secretValues, signal, (text) =>
+      printed.write(text),
+    );
     this.states.set(scenario.id, step.number, { state: 'running' });
     const started = Date.now();
     const outcome = await executeStep(step, ctx);
-    this.states.set(scenario.id, step.number, {
-      state: outcome.state,
-      durationMs: Date.now() - started,
-      summary: redact(outcome.summary),
-    });
-    return outcome;
+    printed.flush();
+    const clean = { ...outcome, summary: this.log.redaction.text(outcome.summary) };
+    this.states.set(scenario.id, step.number, { state: clean.state, durationMs: Date.now() - started, summary: clean.summary });
+    return clean;
   }
 
   /**
@@ -428,7 +437,7 @@ export class RunController implements vscode.Disposable {
       return 'resumed';
     }
     if (choice === 'Discard') {
-      await createJournalWriter(path).append({
+      await createJournalWriter(path, this.log.redaction.text).append({
         type: 'runCancelled',
         runId: run.runId,
         scenarioId: run.scenarioId,
@@ -483,24 +492,18 @@ export class RunController implements vscode.Disposable {
 
   /** "Follow Logs" on a Deployment or StatefulSet of the tree. */
   async followWorkload(kind: string, name: string, namespace: string | undefined): Promise<void> {
-    const { cluster, config } = this.connect();
+    const gate = trustedAdapters();
+    if (!gate.ok) throw new Error(gate.error);
+    const { cluster, config } = this.connect(gate.value);
     if (!cluster.ok) throw new Error(`${cluster.error.message} ${cluster.error.hint}`);
     // Pods may log any of the plan's secret values: the channel masks all of them.
-    const state = this.plan.state;
-    const secretValues =
-      state.kind === 'loaded'
-        ? await this.loadSecrets(
-            state.root,
-            state.runbook.scenarios.flatMap((s) => s.steps),
-            'the plan',
-          )
-        : new Map<string, string>();
-    const apiVersion = 'apps/v1';
-    const followed = await this.logChannels.follow(
-      cluster.value,
-      { apiVersion, kind, name, namespace: namespace ?? config.namespace },
-      createRedactor([...secretValues.values()]),
-    );
+    await this.secrets.load();
+    const followed = await this.logChannels.follow(cluster.value, {
+      apiVersion: 'apps/v1',
+      kind,
+      name,
+      namespace: namespace ?? config.namespace,
+    });
     if (!followed.ok) throw new Error(`${followed.error.message} ${followed.error.hint}`);
   }
 
@@ -532,7 +535,7 @@ export class RunController implements vscode.Disposable {
   private channel(scenario: Scenario): vscode.OutputChannel {
     let channel = this.channels.get(scenario.id);
     if (!channel) {
-      channel = vscode.window.createOutputChannel(`DR Runbook: ${scenario.title}`);
+      channel = this.log.createOutputChannel(`DR Runbook: ${scenario.title}`);
       this.channels.set(scenario.id, channel);
     }
     channel.show(true);
@@ -544,14 +547,6 @@ export class RunController implements vscode.Disposable {
     this.status.tooltip = `${production ? `DR Runbook acts on ${context}: a PRODUCTION context` : `DR Runbook acts on ${context}`}. Click to pick another context.`;
     this.status.backgroundColor = production ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
     this.status.show();
-  }
-
-  /**
-   * The values of the `${NAME}` placeholders the Secret templates of these steps need, from the
-   * environment or the secret storage; `what` names the steps in the extension's log.
-   */
-  private loadSecrets(root: string, steps: readonly Step[], what: string): Promise<Map<string, string>> {
-    return loadSecretValues(this.secrets, root, steps, this.plan.manifests, this.log, what);
   }
 
   dispose(): void {

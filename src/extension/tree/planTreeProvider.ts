@@ -7,6 +7,7 @@ import { formatDuration } from '../../core/duration.js';
 import type { PlanWorkspace } from '../planWorkspace.js';
 import { drillAge, stepDurations } from '../../core/run/runHistory.js';
 import type { RunHistoryWatcher } from './runHistoryWatcher.js';
+import type { Redactor } from '../../core/secrets/redaction.js';
 
 /** The icon and colour of a step's state; pending steps keep the icon of their kind. */
 const STATE_ICONS: Record<string, [string, string | undefined]> = {
@@ -17,7 +18,11 @@ const STATE_ICONS: Record<string, [string, string | undefined]> = {
   manual: ['check', 'testing.iconPassed'],
 };
 
-/** Maps the core plan tree to VS Code tree items; holds no model of its own. */
+/**
+ * Maps the core plan tree to VS Code tree items; holds no model of its own. Every text of an item
+ * goes through the redaction pipeline: a step's summary may quote a server error that echoed an
+ * object (a 422 carrying a Secret's values).
+ */
 export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<PlanNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
@@ -27,6 +32,7 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
     private readonly plan: PlanWorkspace,
     private readonly states: StepStates,
     private readonly history: RunHistoryWatcher,
+    private readonly redact: Redactor,
   ) {
     this.subscriptions = [
       plan.onDidChange(() => this.changed.fire(undefined)),
@@ -38,7 +44,7 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
   getTreeItem(node: PlanNode): vscode.TreeItem {
     const row = planRow(node);
     const item = new vscode.TreeItem(
-      row.label,
+      this.redact(row.label),
       row.collapsible ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
     );
     item.id = row.id;
@@ -68,6 +74,8 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
       }
       item.contextValue = `${row.contextValue}.${status.state}`;
     }
+    if (typeof item.description === 'string') item.description = this.redact(item.description);
+    if (typeof item.tooltip === 'string') item.tooltip = this.redact(item.tooltip);
     // A scenario row expands on click; the other rows open their source.
     if (node.type !== 'scenario') {
       const target = row.target;

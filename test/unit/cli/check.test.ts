@@ -8,7 +8,7 @@ import { basename, join } from 'node:path';
 import { execa } from 'execa';
 import { ROOT, startSandbox, type Sandbox } from '../../../scripts/sandbox/sandbox.ts';
 import { createJournalWriter } from '../../../src/core/run/journal.js';
-import { createRedactor } from '../../../src/core/run/redact.js';
+import { Redaction } from '../../../src/core/secrets/redaction.js';
 import { writeRunReport } from '../../../src/core/run/runReport.js';
 import { evidenceContext, runEvents } from '../core/run/runEvents.js';
 
@@ -147,7 +147,7 @@ describe('dr-runbook verify', function () {
       rpoMs: undefined,
       rtoMs: undefined,
       transcript: '',
-      redact: createRedactor([]),
+      redact: new Redaction([]).text,
       evidence: await evidenceContext(dir, 'drill'),
     });
     assert.ok(written.ok);

@@ -51,6 +51,18 @@ describe('cluster access (kubeconfig, credentials, reachability)', () => {
     assert.match(connected.error.message, /cannot be read/);
   });
 
+  it('names a broken kubeconfig without quoting its lines (they hold credentials)', () => {
+    const path = join(dir, 'broken-with-token');
+    writeFileSync(path, 'users:\n- name: a\n  user:\n    token: tok-3f9a1c7e55d2\n   bad: [\n');
+    const connected = connectCluster({ kubeconfigPath: path });
+    assert.ok(!connected.ok);
+    assert.match(connected.error.message, /cannot be read: it is not a valid kubeconfig/);
+    assert.ok(!connected.error.message.includes('tok-3f9a1c7e55d2'), connected.error.message);
+    const missing = connectCluster({ kubeconfigPath: join(dir, 'nowhere') });
+    assert.ok(!missing.ok);
+    assert.match(missing.error.message, /cannot be read: the file cannot be opened \(ENOENT\)/);
+  });
+
   it('turns 401 into "credentials refused", naming the context and what to do', async () => {
     const cluster = t.connect({ token: 'expired-token', context: 'prod-eu' });
     const result = await cluster.read(NS_REF);

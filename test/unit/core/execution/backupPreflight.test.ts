@@ -31,7 +31,7 @@ async function preflightDatabaseFailure(backupDirectory: string | undefined) {
     ui,
     signal: new AbortController().signal,
     output: () => undefined,
-    secret: () => undefined,
+    secrets: new Map(),
     production: false,
     readinessTimeoutMs: 10_000,
   };

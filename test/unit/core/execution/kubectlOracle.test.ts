@@ -95,7 +95,7 @@ function engineContext(root: string, t: TestCluster, output: string[]): StepCont
     ui: yes,
     signal: new AbortController().signal,
     output: (text) => void output.push(text),
-    secret: () => undefined,
+    secrets: new Map(),
     production: false,
     readinessTimeoutMs: 15_000,
   };

@@ -71,7 +71,12 @@ function context(
     ui,
     signal,
     output: (text) => void output.push(text),
-    secret: (name) => `test-only-${name.toLowerCase()}`,
+    secrets: new Map(
+      ['POSTGRES_PASSWORD', 'APP_DB_PASSWORD', 'REDIS_PASSWORD', 'FLASK_SECRET_KEY'].map((n) => [
+        n,
+        `test-only-${n.toLowerCase()}`,
+      ]),
+    ),
     production: false,
     readinessTimeoutMs: 15_000,
   };
@@ -145,7 +150,7 @@ describe('runScenario', () => {
     const p = person(t);
     const report = await preflightScenario(plan, scenario('complete-cluster-failure'), 'DR-PLAN.md', {
       ...context(t, p.ui, []),
-      secret: (name) => (name === 'REDIS_PASSWORD' ? undefined : 'x'),
+      secrets: new Map(['POSTGRES_PASSWORD', 'APP_DB_PASSWORD', 'FLASK_SECRET_KEY'].map((n) => [n, 'x'])),
     });
     assert.equal(report.ok, false);
     assert.ok(report.lines.some((l) => l.includes('secret values not set: REDIS_PASSWORD')));

@@ -43,7 +43,7 @@ describe('scripts: only a regular file inside the project is the plan’s own', 
       ui,
       signal: new AbortController().signal,
       output: (text) => void output.push(text),
-      secret: () => undefined,
+      secrets: new Map(),
       production: false,
       readinessTimeoutMs: 1_000,
     };

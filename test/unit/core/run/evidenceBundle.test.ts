@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type EvidenceBundle, verifyEvidenceBundle } from '../../../../src/core/run/evidenceBundle.js';
 import { createJournalWriter } from '../../../../src/core/run/journal.js';
-import { createRedactor } from '../../../../src/core/run/redact.js';
+import { Redaction } from '../../../../src/core/secrets/redaction.js';
 import { writeRunReport } from '../../../../src/core/run/runReport.js';
 import { evidenceContext, runEvents } from './runEvents.js';
 
@@ -67,7 +67,7 @@ describe('the evidence bundle of a run', () => {
       'RPO-EVIDENCE newest_row=2026-12-03T09:29:00Z rows=5000',
       'RESTORE-OK database=endpoint_stats previous=none',
     ].join('\n');
-    const redact = createRedactor([SECRET]);
+    const redact = new Redaction([SECRET]).text;
     const written = await writeRunReport(journal, {
       scenarioTitle: 'Quarterly DR drill',
       rpoMs: HOUR,

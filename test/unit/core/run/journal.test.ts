@@ -13,7 +13,7 @@ import {
   readJournal,
   reportPathFor,
 } from '../../../../src/core/run/journal.js';
-import { createRedactor } from '../../../../src/core/run/redact.js';
+import { Redaction } from '../../../../src/core/secrets/redaction.js';
 import type { RunEvent } from '../../../../src/core/run/runModel.js';
 
 function runEvents(runId: string, startedAt: string, finished: boolean): RunEvent[] {
@@ -180,7 +180,7 @@ describe('journal writer', () => {
   });
 
   it('keeps the order of events fired without waiting, and redacts their free text', async () => {
-    const writer = createJournalWriter(join(root, '.dr-runs', 'r1.jsonl'), createRedactor(['hunter22']));
+    const writer = createJournalWriter(join(root, '.dr-runs', 'r1.jsonl'), new Redaction(['hunter22']).text);
     const base = { runId: 'r1', scenarioId: 'database-failure', who: 'alice', at: '2026-03-04T10:00:00Z' };
     const events = runEvents('r1', '2026-03-04T10:00:00Z', false);
     const failed: RunEvent = {

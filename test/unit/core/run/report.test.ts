@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRedactor } from '../../../../src/core/run/redact.js';
+import { Redaction } from '../../../../src/core/secrets/redaction.js';
 import { assessRpo, assessRto, renderReport, summarizeOutput, writeReport } from '../../../../src/core/run/report.js';
 import { foldRun, type RunEvent, type RunState } from '../../../../src/core/run/runModel.js';
 import { runEvents } from './runEvents.js';
@@ -150,7 +150,7 @@ describe('report', () => {
     assert.match(md, /Not finished \(at step 1\)/);
     assert.match(md, /1 h from the incident start to the time of this report/);
     assert.match(md, /\| 1 \| Identify the failure cause \| interrupted \|/);
-    const redacted = renderReport(leaky, { rtoMs: 4 * hour, rpoMs: hour, redact: createRedactor(['hunter22']) });
+    const redacted = renderReport(leaky, { rtoMs: 4 * hour, rpoMs: hour, redact: new Redaction(['hunter22']).text });
     assert.ok(!redacted.includes('hunter22'));
     assert.match(redacted, /password=\*\*\* rejected/);
   });

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createJournalWriter } from '../../../../src/core/run/journal.js';
-import { createRedactor } from '../../../../src/core/run/redact.js';
+import { Redaction } from '../../../../src/core/secrets/redaction.js';
 import { writeRunReport } from '../../../../src/core/run/runReport.js';
 import type { RunEvent } from '../../../../src/core/run/runModel.js';
 import { evidenceContext, runEvents } from './runEvents.js';
@@ -41,7 +41,7 @@ describe('writeRunReport: the record of a run becomes its report', () => {
       rpoMs: HOUR,
       rtoMs: 4 * HOUR,
       transcript,
-      redact: createRedactor([]),
+      redact: new Redaction([]).text,
       evidence: await evidenceContext(dir),
     });
     assert.ok(written.ok, written.ok ? '' : written.error);
@@ -64,7 +64,7 @@ describe('writeRunReport: the record of a run becomes its report', () => {
       rpoMs: HOUR,
       rtoMs: 4 * HOUR,
       transcript: '',
-      redact: createRedactor([]),
+      redact: new Redaction([]).text,
       evidence: await evidenceContext(dir),
     });
     assert.ok(!written.ok);
@@ -74,7 +74,7 @@ describe('writeRunReport: the record of a run becomes its report', () => {
       rpoMs: undefined,
       rtoMs: undefined,
       transcript: '',
-      redact: createRedactor([]),
+      redact: new Redaction([]).text,
       evidence: await evidenceContext(dir),
     });
     assert.ok(!missing.ok);

@@ -1,10 +1,8 @@
 /**
- * Redaction of secrets from everything DR Runbook shows or writes: step output, logs, the run
- * record, notebooks and reports. Every regular expression is compiled once per redactor, so the
- * returned function is cheap enough to run on every chunk of streamed output.
+ * The patterns of the redaction pipeline (src/core/secrets/redaction.ts): text that looks like a
+ * secret whatever its value, for secrets DR Runbook was never told about. Compiled once.
  *
  * What it removes, replaced with `***`:
- * - each known secret value, its base64 form (as in a Secret's `data:`) and its URL-encoded form;
  * - `password=...`, `PGPASSWORD=...`, `client_secret=...`, `api-key=...` (key=value, env and libpq style);
  * - `"password": "..."` (JSON) and `token: ...`, `client-key-data: ...` (YAML, kubeconfig);
  * - `Authorization: Bearer x` / `Basic x`, and a `Bearer <token>` anywhere;
@@ -17,12 +15,7 @@
  * output streamed line by line the known values are what protects.
  */
 
-export type Redactor = (text: string) => string;
-
 export const redactedMark = '***';
-
-/** Known values shorter than this are ignored: replacing them would blank ordinary words. */
-export const minimumSecretLength = 4;
 
 // A key that names a secret: it ends with one of these words (DB_PASSWORD, client_secret, id-token, x-api-key).
 const SECRET_KEY =
@@ -48,27 +41,24 @@ const JSON_DATA_PAIR = /(\\?"[^"\\\n]+\\?"\s*:\s*)(\\?")(.*?)\2/g;
 const YAML_FLOW_DATA = /^([ \t]*(?:data|stringData):[ \t]*)\{[^\n]*\}/gm;
 const YAML_DATA_BLOCK = /^([ \t]*)((?:data|stringData):[ \t]*\r?\n)((?:\1[ \t]+\S[^\n]*(?:\n|$))+)/gm;
 
-/** A redactor for these known secret values and the built-in patterns. */
-export function createRedactor(knownSecrets: readonly string[]): Redactor {
-  const known = knownSecretPattern(knownSecrets);
-  return (text: string): string => {
-    if (text === '') return text;
-    let out = known ? text.replace(known, redactedMark) : text;
-    if (out.includes('PRIVATE KEY-----')) out = out.replace(PRIVATE_KEY, `$1\n${redactedMark}\n$2`);
-    if (out.includes('://')) out = out.replace(CONNECTION_STRING, `$1${redactedMark}@`);
-    out = out.replace(
-      AUTHORIZATION,
-      (_m, lead: string, scheme: string | undefined) => `${lead}${scheme ? `${scheme} ` : ''}${redactedMark}`,
-    );
-    out = out.replace(BEARER, `$1 ${redactedMark}`);
-    out = out.replace(ENV_YAML, `$1${redactedMark}`);
-    out = out.replace(ENV_JSON, `$1"${redactedMark}"`);
-    out = out.replace(KEY_EQUALS, `$1=${redactedMark}`);
-    out = out.replace(JSON_KEY, `$1"${redactedMark}"`);
-    out = out.replace(YAML_KEY, `$1$2$3${redactedMark}`);
-    if (SHOWS_SECRET_KIND.test(out)) out = redactSecretData(out);
-    return out;
-  };
+/** The built-in patterns: what looks like a secret, whoever's it is (known values are redaction.ts's). */
+export function redactPatterns(text: string): string {
+  if (text === '') return text;
+  let out = text;
+  if (out.includes('PRIVATE KEY-----')) out = out.replace(PRIVATE_KEY, `$1\n${redactedMark}\n$2`);
+  if (out.includes('://')) out = out.replace(CONNECTION_STRING, `$1${redactedMark}@`);
+  out = out.replace(
+    AUTHORIZATION,
+    (_m, lead: string, scheme: string | undefined) => `${lead}${scheme ? `${scheme} ` : ''}${redactedMark}`,
+  );
+  out = out.replace(BEARER, `$1 ${redactedMark}`);
+  out = out.replace(ENV_YAML, `$1${redactedMark}`);
+  out = out.replace(ENV_JSON, `$1"${redactedMark}"`);
+  out = out.replace(KEY_EQUALS, `$1=${redactedMark}`);
+  out = out.replace(JSON_KEY, `$1"${redactedMark}"`);
+  out = out.replace(YAML_KEY, `$1$2$3${redactedMark}`);
+  if (SHOWS_SECRET_KIND.test(out)) out = redactSecretData(out);
+  return out;
 }
 
 function redactSecretData(text: string): string {
@@ -97,24 +87,4 @@ function redactYamlBlock(block: string): string {
       return `${entry[1]}${entry[2] || ' '}${redactedMark}${entry[4]}`;
     })
     .join('\n');
-}
-
-function knownSecretPattern(secrets: readonly string[]): RegExp | undefined {
-  const forms = new Set<string>();
-  for (const secret of secrets) {
-    for (const value of [secret, secret.trim()]) {
-      if (value.length < minimumSecretLength) continue;
-      const base64 = Buffer.from(value, 'utf8').toString('base64');
-      for (const form of [value, base64, base64.replace(/=+$/, ''), encodeURIComponent(value)]) {
-        if (form.length >= minimumSecretLength) forms.add(form);
-      }
-    }
-  }
-  if (forms.size === 0) return undefined;
-  const alternatives = [...forms].sort((a, b) => b.length - a.length).map(escapeRegExp);
-  return new RegExp(alternatives.join('|'), 'g');
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
