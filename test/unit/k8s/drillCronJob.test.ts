@@ -159,6 +159,7 @@ describe('the quarterly drill CronJob (k8s/maintenance/dr-drill-cronjob.yaml)', 
       const messages = describeFailures(result.error.failures);
       assert.equal(messages.length, 2, messages.join('\n'));
       for (const m of messages) assert.match(m, /does not serve admissionregistration\.k8s\.io\/v1 ValidatingAdmissionPolicy/);
+      assert.match(messages[0]!, /ValidatingAdmissionPolicy dr-drill-scope: /, 'cluster-scoped: no namespace given to it');
     } finally {
       await t.stop();
     }
