@@ -104,6 +104,33 @@ function admitServiceAccount(pod: KubeObject): void {
   }
 }
 
+const ADDED_AFTER_FIELD_MANAGER: Record<string, string[]> = {
+  Service: ['clusterIP', 'clusterIPs', 'ipFamilies', 'ipFamilyPolicy'],
+  Namespace: ['finalizers'],
+  Pod: ['serviceAccount', 'serviceAccountName', 'priority', 'preemptionPolicy', 'tolerations'],
+};
+const TOKEN_MOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/** A copy of `obj` without what admission and storage added to the spec the request sent. */
+function withoutUnsent(obj: KubeObject, sent: KubeObject): KubeObject {
+  const fields = ADDED_AFTER_FIELD_MANAGER[String(obj.kind)];
+  if (!fields) return obj;
+  const copy = { ...obj, metadata: { ...obj.metadata }, spec: { ...obj.spec } };
+  for (const f of fields) if (sent[f] === undefined) delete copy.spec[f];
+  if (obj.kind === 'Pod') {
+    const volumes = ((copy.spec.volumes ?? []) as KubeObject[]).filter((v) => !String(v.name).startsWith('kube-api-access-'));
+    if (volumes.length > 0) copy.spec.volumes = volumes;
+    else delete copy.spec.volumes;
+    copy.spec.containers = ((copy.spec.containers ?? []) as KubeObject[]).map((c) => {
+      const mounts = ((c.volumeMounts ?? []) as KubeObject[]).filter((m) => m.mountPath !== TOKEN_MOUNT);
+      const { volumeMounts: _all, ...rest } = c;
+      return mounts.length > 0 ? { ...rest, volumeMounts: mounts } : rest;
+    });
+  }
+  if (Object.keys(copy.spec).length === 0) delete copy.spec;
+  return copy;
+}
+
 /** Whether an update removed the last finalizer of an object that is being deleted. */
 function finalized(old: KubeObject, next: KubeObject): boolean {
   if (!next.metadata.deletionTimestamp) return false;
@@ -191,10 +218,15 @@ export class Registry {
     delete obj.metadata.managedFields;
     const warnings = this.admit(rt, obj);
     if (rt.kind === 'Pod') admitServiceAccount(obj);
+    const sent = clone((obj.spec ?? {}) as KubeObject);
     this.finishNew(rt, obj);
     this.validate(rt, obj, undefined);
     if (this.store.get(rt, obj.metadata.namespace, obj.metadata.name)) throw alreadyExists(rt, obj.metadata.name);
-    recordUpdate(undefined, obj, opts.manager, apiVersionOf(rt), opts.subresource, nowTime());
+    // The field manager runs before admission and the storage's own preparation: the writer owns
+    // what those add (cluster IPs, a pod's token volume, a namespace's finalizer) only if it sent it.
+    const tracked = withoutUnsent(obj, sent);
+    recordUpdate(undefined, tracked, opts.manager, apiVersionOf(rt), opts.subresource, nowTime());
+    obj.metadata.managedFields = tracked.metadata.managedFields;
     return { status: 201, object: this.persist(rt, canonical(obj), opts.dryRun), warnings };
   }
 

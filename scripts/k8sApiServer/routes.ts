@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeJson, decodeObjectBody, decodeYaml } from './decode.ts';
 import type { FaultInjector } from './faults.ts';
 import { serveLog } from './logEndpoint.ts';
+import { decodeProtobuf } from './protobuf.ts';
 import { decodePatched, decodeTyped, fieldValidationOf } from './schema.ts';
 import type { LogStore } from './logs.ts';
 import { jsonMergePatch, jsonPatch, strategicMergePatch } from './patch.ts';
@@ -38,6 +39,18 @@ export interface RouteContext {
 }
 
 export async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readBodyBytes(req)).toString('utf8');
+}
+
+/** An object body by its content type: JSON, YAML, or the protobuf kubectl's typed commands send. */
+async function readObjectBody(req: IncomingMessage): Promise<KubeObject> {
+  const contentType = String(req.headers['content-type'] ?? 'application/json');
+  const bytes = await readBodyBytes(req);
+  if (contentType.split(';')[0]!.trim() === 'application/vnd.kubernetes.protobuf') return decodeProtobuf(bytes);
+  return decodeObjectBody(bytes.toString('utf8'), contentType);
+}
+
+async function readBodyBytes(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of req as AsyncIterable<Buffer>) {
@@ -46,7 +59,7 @@ export async function readBody(req: IncomingMessage): Promise<string> {
       throw new ApiError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728', {});
     chunks.push(c);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 function managerOf(r: ResourceRequest): string {
@@ -298,7 +311,7 @@ export async function serveResource(
             timeoutSeconds: ts > 0 ? ts : ctx.defaultWatchTimeoutSeconds,
             allowBookmarks: r.query.get('allowWatchBookmarks') === 'true',
             bookmarkIntervalMs: ctx.bookmarkIntervalMs,
-            filter: (o) => selected(o, sel),
+            filter: (o) => (r.namespace === undefined || o.metadata.namespace === r.namespace) && selected(o, sel),
           },
           res,
         );
@@ -316,7 +329,7 @@ export async function serveResource(
     case 'POST': {
       if (!collection) throw methodNotAllowed();
       const dryRun = dryRunOf(r);
-      const body = decodeObjectBody(await readBody(req), String(req.headers['content-type'] ?? 'application/json'));
+      const body = await readObjectBody(req);
       warn(rc, decodeTyped(r.rt, body, fieldValidationOf(r.query)));
       const out = registry.create(r.rt, r.namespace, body, { manager: managerOf(r), dryRun });
       warn(rc, out.warnings ?? []);
@@ -326,7 +339,7 @@ export async function serveResource(
     case 'PUT': {
       if (collection) throw methodNotAllowed();
       const dryRun = dryRunOf(r);
-      const body = decodeObjectBody(await readBody(req), String(req.headers['content-type'] ?? 'application/json'));
+      const body = await readObjectBody(req);
       if (r.subresource !== 'scale') warn(rc, decodeTyped(r.rt, body, fieldValidationOf(r.query)));
       const injected = ctx.faults.conflictFor(r.method, r.path, false, r.rt.plural, r.name!);
       if (injected) throw injected;

@@ -155,10 +155,7 @@ export class K8sApiServer {
         issueClient: (user, groups) => ca.issueClient(user, groups),
       };
       // Client certificates are asked for, not required: a request without one is anonymous or uses a token.
-      server = createHttpsServer(
-        { ...ca.server, ca: [ca.caPem], requestCert: true, rejectUnauthorized: false },
-        this.onRequest,
-      );
+      server = createHttpsServer({ ...ca.server, ca: [ca.caPem], requestCert: true, rejectUnauthorized: false }, this.onRequest);
     }
     server.keepAliveTimeout = 60_000;
     server.on('connection', (s: Socket) => {
@@ -326,6 +323,14 @@ export class K8sApiServer {
     options: LogGeneratorOptions = {},
   ): () => void {
     return this.logs.startGenerator(namespace, pod, container ?? this.firstContainer(namespace, pod), options);
+  }
+
+  /**
+   * The kubelet drops the log connections of a pod's followers: each follow response ends as a
+   * complete response (as the apiserver ends it), while the container keeps running and logging.
+   */
+  kubeletDropsLogStreams(namespace: string, pod: string): void {
+    this.logs.dropFollowers(namespace, pod);
   }
 
   /** Restarts a container: its log so far becomes `previous`, restartCount increases. */

@@ -99,7 +99,8 @@ export function reconcileDeployment(ctx: ControllerContext, d: KubeObject): void
         ownerReferences: [ctx.ownerRef(d)],
       },
       spec: {
-        replicas: 0,
+        // Created at its size (as NewRSNewReplicas computes it), so its generation stays 1.
+        replicas: d.spec.strategy?.type === 'Recreate' && owned.some((o) => Number(o.spec.replicas ?? 0) > 0) ? 0 : desired,
         ...(d.spec.minReadySeconds ? { minReadySeconds: d.spec.minReadySeconds } : {}),
         selector: { ...clone(d.spec.selector), matchLabels: { ...(d.spec.selector?.matchLabels ?? {}), [HASH]: hash } },
         template: tpl,
@@ -108,6 +109,14 @@ export function reconcileDeployment(ctx: ControllerContext, d: KubeObject): void
     newRs = ctx.create('ReplicaSet', rs);
     if (!newRs) return;
     created = true;
+    if (Number(newRs.spec.replicas) > 0)
+      ctx.event(
+        d,
+        'Normal',
+        'ScalingReplicaSet',
+        `Scaled up replica set ${newRs.metadata.name} to ${String(newRs.spec.replicas)}`,
+        'deployment-controller',
+      );
   } else if (revisionOf(newRs) < maxRev) {
     found = true;
     const oldRev = revisionOf(newRs);
@@ -367,10 +376,9 @@ export function reconcileReplicaSet(ctx: ControllerContext, rs: KubeObject): voi
   const readySince = (p: KubeObject): number =>
     Date.parse(((p.status?.conditions ?? []) as KubeObject[]).find((c) => c.type === 'Ready')?.lastTransitionTime ?? '');
   const available = ready.filter((p) => !(Date.now() < readySince(p) + minReadyMs)).length;
-  if (available < ready.length) {
-    const next = Math.min(...ready.map((p) => readySince(p) + minReadyMs).filter((t) => t > Date.now()));
-    ctx.after(next - Date.now() + 5, () => ctx.enqueue('ReplicaSet', rs.metadata.namespace, rs.metadata.name));
-  }
+  // Like the controller: look again a whole minReadySeconds later (Ready times have second precision).
+  if (available < ready.length)
+    ctx.after(minReadyMs + 5, () => ctx.enqueue('ReplicaSet', rs.metadata.namespace, rs.metadata.name));
   ctx.update(
     'ReplicaSet',
     rs,

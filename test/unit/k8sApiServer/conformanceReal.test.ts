@@ -6,6 +6,7 @@
  */
 import { startK8sApiServer } from '../../../scripts/k8sApiServer/server.ts';
 import { Harness } from './conformanceHarness.ts';
+import { registerRealClusterFixtures } from './conformanceRealCluster.ts';
 import { registerRealWriteFixtures } from './conformanceRealWrites.ts';
 import { fixturesAvailable, loadFixtures } from './fixtureReplay.ts';
 
@@ -19,13 +20,36 @@ const available = fixturesAvailable(BATCH);
     h.server = await startK8sApiServer({
       nodeName: 'sim-node-0',
       podReadyDelayMs: 20,
-      podTerminationDelayMs: 20,
+      // As the recording's node simulator: a deleted pod goes 300 ms later.
+      podTerminationDelayMs: 300,
       namespaceFinalizeDelayMs: 300,
+      bookmarkIntervalMs: 300,
       jobPodRunMs: 50,
     });
+    // The recorded cluster's add-ons (applied by its harness before recording).
+    for (const [name, mode] of [
+      ['standard', 'Immediate'],
+      ['wait-for-consumer', 'WaitForFirstConsumer'],
+    ] as const) {
+      h.server.apply(
+        {
+          apiVersion: 'storage.k8s.io/v1',
+          kind: 'StorageClass',
+          metadata: {
+            name,
+            ...(name === 'standard' ? { annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } } : {}),
+          },
+          provisioner: 'sim.local/hostpath',
+          reclaimPolicy: 'Delete',
+          volumeBindingMode: mode,
+        },
+        'realk8s-harness',
+      );
+    }
   });
   after(async () => {
     await h.server?.stop();
   });
   registerRealWriteFixtures(h);
+  registerRealClusterFixtures(h);
 });

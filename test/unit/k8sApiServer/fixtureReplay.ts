@@ -70,7 +70,7 @@ export interface SendOptions {
   path: string;
   accept?: string | null;
   contentType?: string | null;
-  body?: string;
+  body?: string | Buffer;
   /** Bearer token; null sends no Authorization header. */
   token: string | null;
   /** For https: the CA to trust and, optionally, a client certificate and key (PEM). */
@@ -137,12 +137,19 @@ export function targetOf(server: K8sApiServer, token?: string | null): Target {
 /** The request of a fixture as SendOptions (body re-serialized when it is JSON). */
 export function fixtureRequest(fx: Fixture, target: Target, replace: (s: string) => string = (s) => s): SendOptions {
   const u = new URL(fx.request.url);
-  const body =
-    fx.request.body === null
-      ? undefined
-      : typeof fx.request.body === 'string'
-        ? fx.request.body
-        : JSON.stringify(fx.request.body);
+  const raw = fx.request.body;
+  // Binary bodies (kubectl's protobuf) are stored as base64.
+  if (raw !== null && typeof raw === 'object' && typeof raw.base64 === 'string') {
+    return {
+      ...target,
+      method: fx.request.method,
+      path: replace(u.pathname + u.search),
+      accept: fx.request.headers.accept,
+      contentType: fx.request.headers['content-type'],
+      body: Buffer.from(raw.base64, 'base64'),
+    };
+  }
+  const body = raw === null ? undefined : typeof raw === 'string' ? raw : JSON.stringify(raw);
   return {
     ...target,
     method: fx.request.method,
@@ -183,6 +190,7 @@ const CONTROLLER_MANAGERS = new Set([
   'kubelet',
   'kwok',
   'persistentvolume-controller',
+  'realk8s-nodesim',
 ]);
 
 export function normalizeString(s: string): string {

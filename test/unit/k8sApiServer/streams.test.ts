@@ -1,6 +1,6 @@
 /** Watch and log streams beyond the fixtures: 410 Expired on a small history, dropped log streams, previous logs, and log throughput. */
 import assert from 'node:assert/strict';
-import { request } from 'node:https';
+import { request } from 'node:http';
 import { startK8sApiServer } from '../../../scripts/k8sApiServer/server.ts';
 import type { K8sApiServer } from '../../../scripts/k8sApiServer/server.ts';
 import { send, targetOf, watchEvents } from './fixtureReplay.ts';
@@ -18,13 +18,14 @@ function pod(name: string, containers = ['app']): Record<string, unknown> {
 function countLines(server: K8sApiServer, path: string, ms: number): Promise<number> {
   return new Promise((resolve) => {
     let lines = 0;
-    const tls = { ca: server.tls!.caPem, ...server.tls!.admin };
-    const req = request(new URL(path, server.url), tls, (res) => {
+    const req = request(new URL(path, server.url), { headers: { authorization: `Bearer ${server.adminToken}` } }, (res) => {
       res.on('data', (d: Buffer) => {
         for (let i = d.indexOf(10); i !== -1; i = d.indexOf(10, i + 1)) lines++;
       });
       res.on('close', () => resolve(lines));
     });
+    // Destroying the request at the deadline may cut it before the response.
+    req.on('error', () => resolve(lines));
     req.end();
     setTimeout(() => {
       req.destroy();
@@ -37,7 +38,9 @@ describe('k8sApiServer streams', function () {
   this.timeout(30_000);
   let server: K8sApiServer;
   before(async () => {
-    server = await startK8sApiServer({ podReadyDelayMs: 10, watchHistoryLimit: 20 });
+    // Plain HTTP: these tests are about the server's stream handling (TLS is covered by tls.test.ts and
+    // the conformance suites); over TLS the fan-in measures encryption on a shared 2-core machine.
+    server = await startK8sApiServer({ podReadyDelayMs: 10, watchHistoryLimit: 20, tls: false });
     server.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'logs' } });
   });
   after(async () => {
