@@ -138,25 +138,17 @@ export function targetOf(server: K8sApiServer, token?: string | null): Target {
 export function fixtureRequest(fx: Fixture, target: Target, replace: (s: string) => string = (s) => s): SendOptions {
   const u = new URL(fx.request.url);
   const raw = fx.request.body;
-  // Binary bodies (kubectl's protobuf) are stored as base64.
-  if (raw !== null && typeof raw === 'object' && typeof raw.base64 === 'string') {
-    return {
-      ...target,
-      method: fx.request.method,
-      path: replace(u.pathname + u.search),
-      accept: fx.request.headers.accept,
-      contentType: fx.request.headers['content-type'],
-      body: Buffer.from(raw.base64, 'base64'),
-    };
-  }
-  const body = raw === null ? undefined : typeof raw === 'string' ? raw : JSON.stringify(raw);
+  // Binary bodies (kubectl's protobuf) are stored as base64; JSON bodies are re-serialized.
+  const binary = raw !== null && typeof raw === 'object' && typeof raw.base64 === 'string';
+  const text = raw === null || binary ? undefined : typeof raw === 'string' ? raw : JSON.stringify(raw);
+  const body = binary ? Buffer.from(String(raw.base64), 'base64') : text === undefined ? undefined : replace(text);
   return {
     ...target,
     method: fx.request.method,
     path: replace(u.pathname + u.search),
     accept: fx.request.headers.accept,
     contentType: fx.request.headers['content-type'],
-    ...(body !== undefined ? { body: replace(body) } : {}),
+    ...(body !== undefined ? { body } : {}),
   };
 }
 

@@ -5,27 +5,23 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startK8sApiServer } from '../../../scripts/k8sApiServer/server.ts';
 import type { K8sApiServer } from '../../../scripts/k8sApiServer/server.ts';
+import { loadManifests } from '../k8s/manifestChecks.ts';
 
 const run = promisify(execFile);
 const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const NS = 'endpoint-stats';
 
-function manifests(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((n) => {
-      const p = join(dir, n);
-      if (statSync(p).isDirectory()) return manifests(p);
-      return /\.ya?ml$/.test(n) ? [p] : [];
-    });
+/** The manifest files of k8s/, as the manifest checks load them. */
+function manifests(root: string): string[] {
+  return [...new Set(loadManifests(root).docs.map((d) => join(root, d.file)))];
 }
 
 (existsSync(KUBECTL) ? describe : describe.skip)('k8sApiServer with kubectl as the oracle', function () {
