@@ -1,4 +1,5 @@
 import { mapLimit } from '../async.js';
+import { fieldLine } from '../manifests/fieldPath.js';
 import type { ManifestObject } from '../manifests/model.js';
 import { err, ok, type Result } from '../result.js';
 import { applyTiers, isClusterScoped } from './applyOrder.js';
@@ -11,6 +12,8 @@ export interface ApplyItem {
   readonly ref: ObjectRef;
   readonly file: string;
   readonly line: number;
+  /** The line of each field the manifest sets (by JSON pointer), to point errors at the field. */
+  readonly fieldLines?: ReadonlyMap<string, number>;
 }
 
 export interface ApplyFailure {
@@ -55,7 +58,7 @@ export function applyItems(objects: readonly ManifestObject[], namespace: string
     const metadata = { ...(o.body['metadata'] as Record<string, unknown>) };
     if (!scoped && !metadata['namespace']) metadata['namespace'] = namespace;
     const body = { ...o.body, metadata } as KubeObject;
-    return { body, ref: refOf(body), file: o.file, line: o.line };
+    return { body, ref: refOf(body), file: o.file, line: o.line, fieldLines: o.fieldLines };
   });
 }
 
@@ -193,9 +196,15 @@ function sameDesiredState(live: KubeObject, dryRun: KubeObject): boolean {
   return strip(live) === strip(dryRun);
 }
 
-/** `file:line Kind ns/name: message. hint` for each failure. */
+/**
+ * `file:line Kind ns/name: message. hint` for each failure; when the server named a field, the line
+ * is the field's and the field path is said first.
+ */
 export function describeFailures(failures: readonly ApplyFailure[]): string[] {
-  return failures.map((f) =>
-    `${f.item.file}:${f.item.line} ${describeRef(f.item.ref)}: ${f.error.message} ${f.error.hint}`.trim(),
-  );
+  return failures.map((f) => {
+    const field = f.error.fields?.[0];
+    const line = (field && f.item.fieldLines && fieldLine(f.item.body, f.item.fieldLines, field)) || f.item.line;
+    const where = field ? ` field ${field.replace(/^\./, '')}` : '';
+    return `${f.item.file}:${line} ${describeRef(f.item.ref)}${where}: ${f.error.message} ${f.error.hint}`.trim();
+  });
 }

@@ -1,5 +1,5 @@
-import { applyItems, preflightObjects, type ApplyItem } from '../cluster/apply.js';
-import { describeRef, formatClusterError } from '../cluster/model.js';
+import { applyItems, describeFailures, preflightObjects, type ApplyItem } from '../cluster/apply.js';
+import { formatClusterError } from '../cluster/model.js';
 import { fillSecretTemplate } from '../manifests/secretTemplate.js';
 import { collectProblems, stepManifests } from '../problems.js';
 import type { Runbook, Scenario, Step } from '../runbook/model.js';
@@ -114,9 +114,7 @@ export async function preflightScenario(
   const checked = await preflightObjects(cluster, items, { expectedNamespaces: [ctx.namespace, ...created], signal: ctx.signal });
   if (checked.ok) lines.push(`✔ server-side dry run of ${items.length} object(s) passed`);
   else if (checked.error.stage === 'cancelled') lines.push('✖ cancelled');
-  else
-    for (const f of checked.error.failures)
-      lines.push(`✖ ${f.item.file}:${f.item.line} ${describeRef(f.item.ref)}: ${f.error.message}`);
+  else for (const f of checked.error.failures) for (const line of describeFailures([f])) lines.push(`✖ ${line}`);
   return { ok: problems.length === 0 && missingSecrets.size === 0 && checked.ok, lines, warnings };
 }
 
