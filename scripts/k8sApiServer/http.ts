@@ -7,6 +7,7 @@ import {
   apiResourceListDoc,
   apiVersionsDoc,
   findResourceType,
+  isServedGroup,
   isServedGroupVersion,
   versionInfo,
 } from './resources.ts';
@@ -54,13 +55,13 @@ function parsePath(path: string, queryWatch: boolean): Parsed {
     if (seg.length === 1) return {};
     group = seg[1]!;
     if (seg.length === 2) {
-      if (!isServedGroupVersion(group, 'v1')) throw pageNotFound();
+      if (!isServedGroup(group)) throw pageNotFound();
       return { groupVersion: { group, version: '' } };
     }
     version = seg[2]!;
     rest = seg.slice(3);
   }
-  if (!isServedGroupVersion(group, version)) throw pageNotFound();
+  if (!isServedGroupVersion(group, version)) throw isServedGroup(group) ? resourceNotFound() : pageNotFound();
   if (rest.length === 0) return { groupVersion: { group, version } };
   let watch = queryWatch;
   if (rest[0] === 'watch') {
@@ -192,6 +193,7 @@ export async function handleRequest(ctx: HttpContext, req: IncomingMessage, res:
       return;
     }
     if (!user.admin) throw forbiddenFor(user.name, method, path, parsed.resource);
+    if (parsed.resource.rt.warning) rc.warnings = [parsed.resource.rt.warning];
     const rep = parsed.resource.subresource === 'log' ? 'json' : negotiate(req.headers.accept);
     if (!rep) throw notAcceptable();
     await serveResource(

@@ -3,11 +3,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeJson, decodeObjectBody, decodeYaml } from './decode.ts';
 import type { FaultInjector } from './faults.ts';
 import { serveLog } from './logEndpoint.ts';
+import { decodePatched, decodeTyped, fieldValidationOf } from './schema.ts';
 import type { LogStore } from './logs.ts';
 import { jsonMergePatch, jsonPatch, strategicMergePatch } from './patch.ts';
 import type { Registry } from './registry.ts';
 import type { Representation, ResponseContext } from './respond.ts';
-import { baseHeaders, sendObject } from './respond.ts';
+import { baseHeaders, sendObject, warn } from './respond.ts';
 import { ApiError, badRequest, methodNotAllowed, notFound, unsupportedMediaType } from './status.ts';
 import type { KubeObject, ResourceType } from './types.ts';
 import { apiVersionOf } from './types.ts';
@@ -203,6 +204,7 @@ async function patch(
     );
   }
   const dryRun = dryRunOf(r);
+  const validation = fieldValidationOf(r.query);
   const body = await readBody(req);
   const injected = ctx.faults.conflictFor(r.method, r.path, type === 'apply', r.rt.plural, name);
   if (injected) throw injected;
@@ -216,6 +218,7 @@ async function patch(
       dryRun,
       ...(sub ? { subresource: sub } : {}),
     });
+    warn(rc, out.warnings ?? []);
     sendObject(res, rc, out.status, out.object, r.rep);
     return;
   }
@@ -232,6 +235,7 @@ async function patch(
   else if (type === 'merge') next = jsonMergePatch(live, patchBody) as KubeObject;
   else next = strategicMergePatch(live, patchBody, [], r.rt.kind) as KubeObject;
   if (!next.metadata) next.metadata = {};
+  if (r.subresource !== 'scale') warn(rc, decodePatched(r.rt, next, validation));
   next.metadata.resourceVersion = (patchBody as KubeObject)?.metadata?.resourceVersion ?? live.metadata.resourceVersion;
   const out = ctx.registry.update(r.rt, r.namespace, name, next, { manager, dryRun, ...(sub ? { subresource: sub } : {}) });
   sendObject(res, rc, out.status, r.subresource === 'scale' ? scaleOf(r.rt, out.object) : out.object, r.rep);
@@ -313,7 +317,9 @@ export async function serveResource(
       if (!collection) throw methodNotAllowed();
       const dryRun = dryRunOf(r);
       const body = decodeObjectBody(await readBody(req), String(req.headers['content-type'] ?? 'application/json'));
+      warn(rc, decodeTyped(r.rt, body, fieldValidationOf(r.query)));
       const out = registry.create(r.rt, r.namespace, body, { manager: managerOf(r), dryRun });
+      warn(rc, out.warnings ?? []);
       sendObject(res, rc, out.status, out.object, r.rep);
       return;
     }
@@ -321,6 +327,7 @@ export async function serveResource(
       if (collection) throw methodNotAllowed();
       const dryRun = dryRunOf(r);
       const body = decodeObjectBody(await readBody(req), String(req.headers['content-type'] ?? 'application/json'));
+      if (r.subresource !== 'scale') warn(rc, decodeTyped(r.rt, body, fieldValidationOf(r.query)));
       const injected = ctx.faults.conflictFor(r.method, r.path, false, r.rt.plural, r.name!);
       if (injected) throw injected;
       let next = body;

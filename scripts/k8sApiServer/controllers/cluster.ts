@@ -93,6 +93,22 @@ function claimInUse(ctx: ControllerContext, pvc: KubeObject): boolean {
     .some((p) => ((p.spec?.volumes ?? []) as KubeObject[]).some((v) => v.persistentVolumeClaim?.claimName === pvc.metadata.name));
 }
 
+const claimEvents = new Set<string>();
+
+/** The PV controller reports a claim's waiting reason once, not on every sync. */
+function claimEventOnce(
+  ctx: ControllerContext,
+  pvc: KubeObject,
+  type: 'Normal' | 'Warning',
+  reason: string,
+  message: string,
+): void {
+  const key = `${String(pvc.metadata.uid)}/${reason}`;
+  if (claimEvents.has(key)) return;
+  claimEvents.add(key);
+  ctx.event(pvc, type, reason, message, 'persistentvolume-controller');
+}
+
 export function reconcileClaim(ctx: ControllerContext, pvc: KubeObject): void {
   if (pvc.metadata.deletionTimestamp) {
     if (!claimInUse(ctx, pvc)) {
@@ -113,6 +129,12 @@ export function reconcileClaim(ctx: ControllerContext, pvc: KubeObject): void {
   const want = parseQuantity(pvc.spec?.resources?.requests?.storage);
   const cls = String(pvc.spec?.storageClassName ?? '');
   const modes = (pvc.spec?.accessModes ?? []) as string[];
+  const storageClass = cls ? ctx.get('StorageClass', undefined, cls) : undefined;
+  // WaitForFirstConsumer: the claim stays Pending until a pod that uses it is being scheduled.
+  if (storageClass?.volumeBindingMode === 'WaitForFirstConsumer' && !claimInUse(ctx, pvc)) {
+    claimEventOnce(ctx, pvc, 'Normal', 'WaitForFirstConsumer', 'waiting for first consumer to be created before binding');
+    return;
+  }
   const bySize = [...ctx.list('PersistentVolume')].sort(
     (a, b) => parseQuantity(a.spec?.capacity?.storage) - parseQuantity(b.spec?.capacity?.storage),
   );
@@ -124,6 +146,10 @@ export function reconcileClaim(ctx: ControllerContext, pvc: KubeObject): void {
       parseQuantity(v.spec?.capacity?.storage) >= want &&
       modes.every((m) => ((v.spec?.accessModes ?? []) as string[]).includes(m)),
   );
+  if (!pv && cls && !storageClass) {
+    claimEventOnce(ctx, pvc, 'Warning', 'ProvisioningFailed', `storageclass.storage.k8s.io ${JSON.stringify(cls)} not found`);
+    return;
+  }
   if (!pv && ctx.options.dynamicProvisioning) {
     pv = ctx.create(
       'PersistentVolume',

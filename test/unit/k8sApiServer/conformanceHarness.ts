@@ -24,6 +24,9 @@ export function assertEnvelope(r: Reply, fx: Fixture): void {
     'APF headers',
   );
   assert.equal(header(r, 'x-content-type-options') !== undefined, names.has('x-content-type-options'), 'nosniff');
+  const warnings = fx.response.headers_all.filter(([n]) => n === 'warning').map(([, v]) => v);
+  const got = r.headers.warning;
+  assert.deepEqual(got === undefined ? [] : Array.isArray(got) ? got : [got], warnings, 'Warning headers');
   const chunked = header(r, 'transfer-encoding') === 'chunked';
   const streamed = Array.isArray(fx.response.body) || fx.response.headers['content-type'] === 'text/plain';
   if (streamed) assert.ok(chunked, 'streams and logs are chunked');
@@ -46,6 +49,11 @@ export class Harness {
 
   fx(id: string): Fixture {
     return this.fixtures.get(id)!;
+  }
+
+  /** Where and as whom to send a request of one's own. */
+  target(): { baseUrl: string; token: string } {
+    return { baseUrl: this.server.url, token: this.server.adminToken };
   }
 
   rename = (s: string): string => s.split(FX_POD).join(this.podName);

@@ -35,12 +35,13 @@ export function fixturesDir(): string {
   return resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../../shared/k8s-api-fixtures');
 }
 
-export function fixturesAvailable(): boolean {
-  return existsSync(resolve(fixturesDir(), 'README.md'));
+export function fixturesAvailable(batch = ''): boolean {
+  return existsSync(resolve(fixturesDir(), batch, 'README.md'));
 }
 
-export function loadFixtures(): Map<string, Fixture> {
-  const dir = fixturesDir();
+/** The fixtures of a batch: the first batch by default, or a sub-folder such as `real-1.26.5`. */
+export function loadFixtures(batch = ''): Map<string, Fixture> {
+  const dir = resolve(fixturesDir(), batch);
   const out = new Map<string, Fixture>();
   for (const f of readdirSync(dir)
     .filter((n) => n.endsWith('.json'))
