@@ -5,6 +5,7 @@ import { err, ok, type Result } from '../result.js';
 import { applyTiers, isClusterScoped } from './applyOrder.js';
 import { describeRef, refOf, type ClusterError, type KubeObject, type ObjectRef } from './model.js';
 import type { ClusterPort } from './port.js';
+import { missingFields } from './verify.js';
 
 /** One object to apply, with where it was written. */
 export interface ApplyItem {
@@ -49,6 +50,8 @@ export type ApplyError =
   | { readonly stage: 'preflight'; readonly failures: readonly ApplyFailure[] }
   /** Applying failed part way: `applied` went in, `failures` did not, the rest was not tried. */
   | { readonly stage: 'apply'; readonly failures: readonly ApplyFailure[]; readonly applied: readonly AppliedObject[] }
+  /** Everything was applied, but live objects lack fields their manifests set (`failures` name them). */
+  | { readonly stage: 'verify'; readonly failures: readonly ApplyFailure[]; readonly applied: readonly AppliedObject[] }
   | { readonly stage: 'cancelled'; readonly applied: readonly AppliedObject[] };
 
 /** Turns loaded manifests into apply items, giving namespaced objects the step's namespace. */
@@ -118,7 +121,8 @@ export async function preflightObjects(
 
 /**
  * Server-side apply of objects that passed a preflight, in dependency order, one tier at a time,
- * the objects of a tier in parallel. An object the preflight found unchanged is skipped when the
+ * the objects of a tier in parallel, then a check that each object the server answered holds every
+ * field its manifest sets (verify.ts). An object the preflight found unchanged is skipped when the
  * preflight is this call's own (`fresh`); after a scenario-wide preflight it is applied again (a
  * no-op on the server when nothing changed meanwhile).
  */
@@ -164,6 +168,20 @@ export async function applyPreflighted(
     }
     if (failures.length) return err({ stage: 'apply', failures, applied });
   }
+  const unverified = applied.flatMap(({ item, object }) => {
+    const fields = missingFields(item.body, object);
+    if (!fields.length) return [];
+    const error: ClusterError = {
+      kind: 'invalid',
+      context: cluster.context,
+      object: item.ref,
+      fields,
+      message: `the live object does not hold what the manifest sets at ${fields.join(', ')}.`,
+      hint: 'Something between the manifest and the cluster dropped or changed it (a client, a webhook, another field manager): compare the live object with the manifest.',
+    };
+    return [{ item, error }];
+  });
+  if (unverified.length) return err({ stage: 'verify', failures: unverified, applied });
   return ok(applied);
 }
 

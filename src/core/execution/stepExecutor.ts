@@ -185,7 +185,11 @@ async function applyStep(paths: readonly string[], namespace: string, step: Step
     });
     if (!applied.ok) {
       if (applied.error.stage === 'cancelled') return { state: 'failed', summary: 'Cancelled while applying.' };
-      const where = applied.error.stage === 'preflight' ? 'The server-side dry run refused' : 'Applying failed for';
+      const where = {
+        preflight: 'The server-side dry run refused',
+        apply: 'Applying failed for',
+        verify: 'Applied, but live objects lack fields their manifests set, for',
+      }[applied.error.stage];
       const lines = describeFailures(applied.error.failures);
       for (const line of lines) ctx.output(`${line}\n`);
       return {
