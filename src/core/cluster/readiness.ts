@@ -156,11 +156,11 @@ async function watchFailedCreate(
   while (!signal.aborted) {
     const listed = await cluster.list(query);
     if (!listed.ok || signal.aborted) return;
-    for (const event of listed.value.items) check(event as EventObject);
+    for (const event of listed.value.items) check(event);
     const watched = await cluster.watch(
       { ...query, resourceVersion: listed.value.resourceVersion },
       (e) => {
-        if (e.type === 'ADDED' || e.type === 'MODIFIED') check(e.object as EventObject);
+        if (e.type === 'ADDED' || e.type === 'MODIFIED') check(e.object);
       },
       signal,
     );

@@ -223,7 +223,7 @@ spec:
       assert.ok(!result.ok && result.error.kind === 'failed', JSON.stringify(result));
       const [failed] = !result.ok && result.error.kind === 'failed' ? result.error.failed : [];
       assert.equal(failed?.ref.kind, kind);
-      assert.match(failed!.reason, /its pods cannot be created: .*serviceaccount "not-there" not found/);
+      assert.match(failed.reason, /its pods cannot be created: .*serviceaccount "not-there" not found/);
       assert.ok(Date.now() - started < 20_000, 'long before the timeout');
     });
   }

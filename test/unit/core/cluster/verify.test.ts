@@ -16,7 +16,7 @@ function exchange(name: string): { sent: KubeObject; live: KubeObject } {
     response: { body: KubeObject };
   };
   const [object] = parseManifestText(recorded.request.body, name).objects;
-  return { sent: object!.body as KubeObject, live: recorded.response.body };
+  return { sent: object!.body, live: recorded.response.body };
 }
 
 (fixturesAvailable('real-1.26.5') ? describe : describe.skip)(
