@@ -39,8 +39,9 @@ function compare(want: unknown, have: unknown, path: string, missing: string[]):
     }
     // Lists keyed by name (containers, env, ports, volumes) may hold other managers' items too.
     const byName = want.every((w) => isRecord(w) && typeof w['name'] === 'string');
-    want.forEach((w, i) => {
-      const match = byName ? have.find((h) => isRecord(h) && h['name'] === (w as Record<string, unknown>)['name']) : have[i];
+    const items: readonly unknown[] = have;
+    want.forEach((w: unknown, i) => {
+      const match = byName ? items.find((h) => isRecord(h) && isRecord(w) && h['name'] === w['name']) : items[i];
       compare(w, match, `${path}[${i}]`, missing);
     });
     return;
