@@ -4,41 +4,10 @@
  * of the fixtures). The same check refuses the mistakes a real server refused.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
-import { applyItems, describeFailures, preflightObjects, type ApplyItem } from '../../../src/core/cluster/apply.js';
-import { loadManifests, parseManifestText } from '../../../src/core/manifests/loadManifests.js';
-import { fillSecretTemplate } from '../../../src/core/manifests/secretTemplate.js';
+import { applyItems, describeFailures, preflightObjects } from '../../../src/core/cluster/apply.js';
+import { parseManifestText } from '../../../src/core/manifests/loadManifests.js';
+import { K8S_NAMESPACE as NAMESPACE, k8sItems } from '../../support/k8sManifests.js';
 import { useTestCluster } from '../../support/testCluster.js';
-
-const repo = resolve(import.meta.dirname, '../../..');
-const NAMESPACE = 'endpoint-stats';
-
-function manifestFiles(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((name) => {
-      const path = join(dir, name);
-      return statSync(path).isDirectory() ? manifestFiles(path) : /\.ya?ml$/.test(name) ? [relative(repo, path)] : [];
-    });
-}
-
-/** Every object of k8s/, as the engine applies it (secret placeholders filled with test values). */
-export async function k8sItems(): Promise<ApplyItem[]> {
-  const files = (await Promise.all(manifestFiles(join(repo, 'k8s')).map((f) => loadManifests(repo, f)))).flat();
-  assert.deepEqual(
-    files.flatMap((f) => f.errors),
-    [],
-  );
-  return applyItems(
-    files.flatMap((f) => f.objects),
-    NAMESPACE,
-  ).map((item) => {
-    const filled = fillSecretTemplate(item.body, (name) => `test-${name.toLowerCase()}`);
-    assert.ok(filled.ok);
-    return { ...item, body: filled.value };
-  });
-}
 
 describe('k8s/ manifests: server-side dry run with strict field validation', function () {
   this.timeout(60_000);
