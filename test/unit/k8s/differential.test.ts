@@ -129,7 +129,7 @@ spec:
     ['a defaultMode over 0777', deployment('replicas: 1', '555'), 'spec.template.spec.volumes[0].configMap.defaultMode'],
   ] as const) {
     it(`refuses ${title} as kubectl does, naming the field`, async () => {
-      engine.server.apply(parseManifestText(NAMESPACE_DOC, 'ns.yaml').objects[0]!.body as never);
+      engine.server.apply(parseManifestText(NAMESPACE_DOC, 'ns.yaml').objects[0]!.body);
       assert.equal((await kubectl('apply', '--server-side', '-f', forKubectl('ns.yaml', NAMESPACE_DOC))).code, 0);
       const theirs = await kubectl('apply', '--server-side', '-f', forKubectl('bad.yaml', text));
       assert.notEqual(theirs.code, 0, 'kubectl refuses it');
