@@ -69,13 +69,43 @@ export function applyItems(objects: readonly ManifestObject[], namespace: string
 export interface Preflight {
   readonly checkedAt: number;
   readonly plans: ReadonlyMap<ApplyItem, { readonly action: ApplyAction; readonly dryRun: KubeObject }>;
+  /**
+   * Objects whose namespace does not exist yet (an earlier step or this batch creates it): each was
+   * dry-run as a new object of the same shape in `default` (schema and validation checked; the
+   * admission rules of its own namespace could not be).
+   */
+  readonly standIns: readonly ApplyItem[];
+}
+
+/** A stand-in's refusal, told about the object it stands in for. */
+function asChecked(error: ClusterError, item: ApplyItem, standIn: KubeObject): ClusterError {
+  const fake = standIn.metadata?.name ?? '';
+  return {
+    ...error,
+    object: item.ref,
+    message: `${error.message.replaceAll(`${STAND_IN_NAMESPACE}/${fake}`, describeRef(item.ref).replace(/^\S+ /, '')).replaceAll(fake, item.ref.name)} (checked as a new object in "${STAND_IN_NAMESPACE}": namespace ${item.ref.namespace ?? ''} does not exist yet)`,
+  };
+}
+
+/** The namespace a stand-in is dry-run in. */
+export const STAND_IN_NAMESPACE = 'default';
+
+/**
+ * A name of the same length and shape (letters for letters, digits for digits, `-` and `.` kept)
+ * that no existing object has: a stand-in is validated as a new object, never merged with one.
+ */
+function standInName(name: string): string {
+  const letters = 'abcdefghijklmnopqrstuvwxyz';
+  const pick = (set: string): string => set[Math.floor(Math.random() * set.length)]!;
+  return [...name].map((c) => (/[a-z]/.test(c) ? pick(letters) : /[0-9]/.test(c) ? pick('0123456789') : c)).join('');
 }
 
 /**
  * The preflight: a server-side dry run of every object, in parallel, as many as a whole scenario
  * holds. Refuses with every failure. Objects in a namespace that does not exist yet but that the
- * batch (or an earlier step) creates are dry-run in `default` instead, so the server still checks
- * their schema. The dry run's answer also says whether the object exists (a dry-run create has no
+ * batch (or an earlier step) creates are dry-run as new stand-ins in `default` (same shape, a
+ * fresh name), so the server still checks their schema and no object already in `default` makes
+ * them fail or pass. The dry run's answer also says whether the object exists (a dry-run create has no
  * resourceVersion); an existing one is read to tell "configured" from "unchanged".
  */
 export async function preflightObjects(
@@ -101,8 +131,11 @@ export async function preflightObjects(
   const checked = await mapLimit(items, options.concurrency ?? 32, async (item) => {
     const ns = item.ref.namespace;
     const inAbsent = ns !== undefined && absent.has(ns);
-    const body = inAbsent ? { ...item.body, metadata: { ...item.body.metadata, namespace: 'default' } } : item.body;
-    const result = await cluster.apply(body, { dryRun: true, force });
+    const body = inAbsent
+      ? { ...item.body, metadata: { ...item.body.metadata, namespace: STAND_IN_NAMESPACE, name: standInName(item.ref.name) } }
+      : item.body;
+    const answer = await cluster.apply(body, { dryRun: true, force });
+    const result = inAbsent && !answer.ok ? err(asChecked(answer.error, item, body)) : answer;
     let action: ApplyAction = 'created';
     if (result.ok && !inAbsent && result.value.metadata?.resourceVersion) {
       const live = await cluster.read(item.ref);
@@ -116,7 +149,8 @@ export async function preflightObjects(
   if (failures.length) return err({ stage: 'preflight', failures });
   const plans = new Map<ApplyItem, { action: ApplyAction; dryRun: KubeObject }>();
   for (const c of checked) if (c.result.ok) plans.set(c.item, { action: c.action, dryRun: c.result.value });
-  return ok({ checkedAt: Date.now(), plans });
+  const standIns = items.filter((i) => i.ref.namespace !== undefined && absent.has(i.ref.namespace));
+  return ok({ checkedAt: Date.now(), plans, standIns });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { applyItems, describeFailures, preflightObjects, type ApplyItem } from '../cluster/apply.js';
+import { applyItems, describeFailures, preflightObjects, STAND_IN_NAMESPACE, type ApplyItem } from '../cluster/apply.js';
 import { formatClusterError } from '../cluster/model.js';
 import { fillSecretTemplate } from '../manifests/secretTemplate.js';
 import { collectProblems, stepManifests } from '../problems.js';
@@ -112,8 +112,16 @@ export async function preflightScenario(
     lines.push(`✖ secret values not set: ${[...missingSecrets].join(', ')} (environment or "DR Runbook: Set Secret")`);
   const created = scenario.steps.flatMap((s) => s.commands.flatMap((c) => (c.kind === 'namespaceCreate' ? [c.namespace] : [])));
   const checked = await preflightObjects(cluster, items, { expectedNamespaces: [ctx.namespace, ...created], signal: ctx.signal });
-  if (checked.ok) lines.push(`✔ server-side dry run of ${items.length} object(s) passed`);
-  else if (checked.error.stage === 'cancelled') lines.push('✖ cancelled');
+  if (checked.ok) {
+    lines.push(`✔ server-side dry run of ${items.length} object(s) passed`);
+    const byNamespace = new Map<string, string[]>();
+    for (const i of checked.value.standIns)
+      byNamespace.set(i.ref.namespace ?? '', [...(byNamespace.get(i.ref.namespace ?? '') ?? []), `${i.ref.kind} ${i.ref.name}`]);
+    for (const [ns, names] of byNamespace)
+      lines.push(
+        `ℹ namespace ${ns} does not exist yet (a step creates it): its ${names.length} object(s) were dry-run as new objects of the same shape in "${STAND_IN_NAMESPACE}", so their schema and validation are checked but not ${ns}'s own admission rules (Pod Security, quotas): ${names.join(', ')}`,
+      );
+  } else if (checked.error.stage === 'cancelled') lines.push('✖ cancelled');
   else for (const f of checked.error.failures) for (const line of describeFailures([f])) lines.push(`✖ ${line}`);
   return { ok: problems.length === 0 && missingSecrets.size === 0 && checked.ok, lines, warnings };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { parseManifestText } from '../../../../src/core/manifests/loadManifests.js';
-import { applyItems, applyObjects, describeFailures } from '../../../../src/core/cluster/apply.js';
+import { applyItems, applyObjects, describeFailures, preflightObjects } from '../../../../src/core/cluster/apply.js';
 import { orderForApply } from '../../../../src/core/cluster/applyOrder.js';
 import { useTestCluster } from '../../../support/testCluster.js';
 
@@ -208,6 +208,42 @@ spec:
       /^k8s\/test\.yaml:6 Deployment apply-test\/web field spec\.replicas: .*expected numeric/,
     );
     assert.equal(t.server.get('v1', 'Namespace', undefined, NAMESPACE), undefined, 'nothing was applied');
+  });
+
+  it('checks objects of a namespace not made yet as new stand-ins in default: no false refusal, no false pass', async () => {
+    const t = cluster();
+    // A same-named Deployment already in default, with another selector (immutable) and owner.
+    t.server.apply(
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'web', namespace: 'default' },
+        spec: {
+          replicas: 5,
+          selector: { matchLabels: { app: 'other' } },
+          template: { metadata: { labels: { app: 'other' } }, spec: { containers: [{ name: 'x', image: 'nginx' }] } },
+        },
+      },
+      'someone-else',
+    );
+    const items = manifests(STACK.replace(/kind: Namespace[\s\S]*$/, 'kind: ConfigMap\nmetadata: {name: filler}\n'));
+    const checked = await preflightObjects(t.cluster, items, { expectedNamespaces: [NAMESPACE] });
+    assert.ok(checked.ok, checked.ok ? '' : describeFailures('failures' in checked.error ? checked.error.failures : []).join());
+    assert.deepEqual(checked.value.standIns.map((i) => i.ref.name).sort(), items.map((i) => i.ref.name).sort());
+    assert.equal(t.server.get('apps/v1', 'Deployment', 'default', 'web')?.spec.replicas, 5, 'default/web untouched');
+
+    const broken = manifests(
+      STACK.replace('  replicas: 2\n', '  replicas: "two"\n').replace(
+        /kind: Namespace[\s\S]*$/,
+        'kind: ConfigMap\nmetadata: {name: filler}\n',
+      ),
+    );
+    const refused = await preflightObjects(t.cluster, broken, { expectedNamespaces: [NAMESPACE] });
+    assert.ok(!refused.ok && refused.error.stage === 'preflight');
+    const [line] = describeFailures(refused.error.failures);
+    assert.match(line!, /Deployment apply-test\/web field spec\.replicas: /);
+    assert.match(line!, /checked as a new object in "default": namespace apply-test does not exist yet/);
+    assert.doesNotMatch(line!, /default\/web/);
   });
 
   it('reports an unknown kind as a typed error naming the context', async () => {
