@@ -28,8 +28,11 @@ export interface StepUi {
   fillPlaceholder(argument: ScriptArgument, step: Step): Promise<string | undefined>;
   /** A command DR Runbook does not know: shown, and run only when confirmed. */
   confirmOther(command: string): Promise<boolean>;
-  /** The rollback about to be applied, shown first. */
-  confirmRollback(description: string): Promise<boolean>;
+  /**
+   * The rollback about to be applied, shown first. `undoesRollback`: it would return to the
+   * revision a rollback just left (the step run a second time), so nothing is offered as the default.
+   */
+  confirmRollback(description: string, undoesRollback: boolean): Promise<boolean>;
   /** A manual step with the facts that help; the person ticks it or not. */
   manualStep(step: Step, facts: readonly string[]): Promise<'done' | 'skip' | 'stop'>;
   /** Starts following logs in an output channel of its own (they go on after the step). */
@@ -227,7 +230,7 @@ async function rollback(ref: ObjectRef, toRevision: number | undefined, ctx: Ste
     const description = describeRollback(plan.value);
     ctx.output(`${description}\n`);
     if (
-      !(await ctx.ui.confirmRollback(description)) ||
+      !(await ctx.ui.confirmRollback(description, plan.value.undoesRollback)) ||
       !(await confirm(ctx, `roll back ${describeRef(ref)}`, ref.namespace ?? ctx.namespace))
     ) {
       return { state: 'skipped', summary: 'Rollback not confirmed: nothing changed.' };
