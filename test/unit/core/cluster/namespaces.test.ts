@@ -153,7 +153,17 @@ describe('namespaces', () => {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { name: 'flask-api-broken', namespace: 'endpoint-stats' },
-      spec: { containers: [{ name: 'flask-api', image: 'flask-api:broken' }] },
+      // endpoint-stats enforces the restricted Pod Security level: a pod that meets it.
+      spec: {
+        securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+        containers: [
+          {
+            name: 'flask-api',
+            image: 'flask-api:broken',
+            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+          },
+        ],
+      },
     });
     const diagnosed = await t.server.waitFor(
       'v1',
