@@ -1,8 +1,8 @@
 /** Shared state of the conformance replay: one test server, the fixtures, and the comparisons. */
 import assert from 'node:assert/strict';
 import type { K8sApiServer } from '../../../scripts/k8sApiServer/server.ts';
-import type { Fixture, Json, Reply } from './fixtureReplay.ts';
-import { fixtureRequest, normalize, send, without } from './fixtureReplay.ts';
+import type { Fixture, Json, Reply, Target } from './fixtureReplay.ts';
+import { fixtureRequest, normalize, send, targetOf, without } from './fixtureReplay.ts';
 
 export const FX_POD = 'flask-api-59c6f54b8f-82gxp';
 
@@ -51,9 +51,9 @@ export class Harness {
     return this.fixtures.get(id)!;
   }
 
-  /** Where and as whom to send a request of one's own. */
-  target(): { baseUrl: string; token: string } {
-    return { baseUrl: this.server.url, token: this.server.adminToken };
+  /** Where and as whom to send a request of one's own (see targetOf). */
+  target(token?: string | null): Target {
+    return targetOf(this.server, token);
   }
 
   rename = (s: string): string => s.split(FX_POD).join(this.podName);
@@ -63,7 +63,7 @@ export class Harness {
     opts: { token?: string | null; timeoutMs?: number; path?: (p: string) => string; onPiece?: (p: string) => void } = {},
   ): Promise<Reply> {
     const fx = this.fx(id);
-    const req = fixtureRequest(fx, this.server.url, opts.token === undefined ? this.server.adminToken : opts.token, this.rename);
+    const req = fixtureRequest(fx, this.target(opts.token), this.rename);
     if (opts.path) req.path = opts.path(req.path);
     if (opts.timeoutMs) req.timeoutMs = opts.timeoutMs;
     if (opts.onPiece) req.onPiece = opts.onPiece;

@@ -2,8 +2,10 @@
 /** Loading the recorded kube-apiserver exchanges and replaying them against the test server, with shape normalization. */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
+import type { K8sApiServer } from '../../../scripts/k8sApiServer/server.ts';
 
 export type Json = any;
 
@@ -71,6 +73,8 @@ export interface SendOptions {
   body?: string;
   /** Bearer token; null sends no Authorization header. */
   token: string | null;
+  /** For https: the CA to trust and, optionally, a client certificate and key (PEM). */
+  tls?: { ca: string; cert?: string; key?: string };
   userAgent?: string;
   /** Abort after this many ms (streams). */
   timeoutMs?: number;
@@ -86,7 +90,8 @@ export function send(o: SendOptions): Promise<Reply> {
     if (o.contentType) headers['content-type'] = o.contentType;
     if (o.token !== null) headers.authorization = `Bearer ${o.token}`;
     headers['user-agent'] = o.userAgent ?? 'curl/7.88.1';
-    const req = request(url, { method: o.method, headers }, (res) => {
+    const options = { method: o.method, headers, ...(url.protocol === 'https:' ? { ...o.tls, agent: false as const } : {}) };
+    const req = (url.protocol === 'https:' ? httpsRequest : request)(url, options, (res) => {
       const pieces: string[] = [];
       res.setEncoding('utf8');
       res.on('data', (d: string) => {
@@ -116,13 +121,21 @@ export function send(o: SendOptions): Promise<Reply> {
   });
 }
 
+export type Target = Pick<SendOptions, 'baseUrl' | 'token' | 'tls'>;
+
+/**
+ * Where and as whom to send a request to `server`: over TLS the admin's client certificate, as the
+ * recordings were made; with `token`, that bearer token (or none for null) and no certificate.
+ */
+export function targetOf(server: K8sApiServer, token?: string | null): Target {
+  const tls = server.tls;
+  if (token !== undefined) return { baseUrl: server.url, token, ...(tls ? { tls: { ca: tls.caPem } } : {}) };
+  if (!tls) return { baseUrl: server.url, token: server.adminToken };
+  return { baseUrl: server.url, token: null, tls: { ca: tls.caPem, ...tls.admin } };
+}
+
 /** The request of a fixture as SendOptions (body re-serialized when it is JSON). */
-export function fixtureRequest(
-  fx: Fixture,
-  baseUrl: string,
-  token: string | null,
-  replace: (s: string) => string = (s) => s,
-): SendOptions {
+export function fixtureRequest(fx: Fixture, target: Target, replace: (s: string) => string = (s) => s): SendOptions {
   const u = new URL(fx.request.url);
   const body =
     fx.request.body === null
@@ -131,12 +144,11 @@ export function fixtureRequest(
         ? fx.request.body
         : JSON.stringify(fx.request.body);
   return {
-    baseUrl,
+    ...target,
     method: fx.request.method,
     path: replace(u.pathname + u.search),
     accept: fx.request.headers.accept,
     contentType: fx.request.headers['content-type'],
-    token,
     ...(body !== undefined ? { body: replace(body) } : {}),
   };
 }

@@ -110,7 +110,8 @@ describe('readiness rules', () => {
 });
 
 describe('waitForReady (watches against the test server)', () => {
-  const cluster = useTestCluster();
+  // Pods get ready after the apply has finished (over TLS it takes tens of ms), so the wait sees them waiting first.
+  const cluster = useTestCluster({ podReadyDelayMs: 400 });
 
   it('waits for every object of a step by its kind’s rule, reporting progress', async () => {
     const t = cluster();
