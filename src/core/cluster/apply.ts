@@ -41,9 +41,16 @@ export interface ApplyOptions {
   readonly expectedNamespaces?: readonly string[];
   readonly signal?: AbortSignal;
   readonly onProgress?: (event: ApplyProgress) => void;
-  /** Requests in flight at once. */
+  /** Requests in flight at once (DEFAULT_CONCURRENCY). */
   readonly concurrency?: number;
 }
+
+/**
+ * Requests in flight at once. Over TLS each one in flight holds a connection of its own (HTTP/1.1),
+ * and each new connection costs a handshake: 8 measured faster than 32 against the HTTPS test
+ * server (fewer handshakes, the same throughput).
+ */
+export const DEFAULT_CONCURRENCY = 8;
 
 export type ApplyError =
   /** The preflight refused objects: nothing was applied. */
@@ -128,7 +135,7 @@ export async function preflightObjects(
       if (found.ok && !found.value) absent.add(name);
     }),
   );
-  const checked = await mapLimit(items, options.concurrency ?? 32, async (item) => {
+  const checked = await mapLimit(items, options.concurrency ?? DEFAULT_CONCURRENCY, async (item) => {
     const ns = item.ref.namespace;
     const inAbsent = ns !== undefined && absent.has(ns);
     const body = inAbsent
@@ -167,7 +174,7 @@ export async function applyPreflighted(
   options: ApplyOptions & { readonly fresh?: boolean } = {},
 ): Promise<Result<AppliedObject[], ApplyError>> {
   const force = options.force ?? false;
-  const limit = options.concurrency ?? 32;
+  const limit = options.concurrency ?? DEFAULT_CONCURRENCY;
   const applied: AppliedObject[] = [];
   for (const tier of applyTiers(items.map((item) => ({ kind: item.ref.kind, item })))) {
     if (options.signal?.aborted) return err({ stage: 'cancelled', applied });
