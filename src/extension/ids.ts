@@ -17,6 +17,15 @@ export const Commands = {
   openScenarioNotebook: 'drRunbook.openScenarioNotebook',
   startDrill: 'drRunbook.startDrill',
   cancelRun: 'drRunbook.cancelRun',
+  choosePlan: 'drRunbook.choosePlan',
+  pickContext: 'drRunbook.pickContext',
+  previewStep: 'drRunbook.previewStep',
+  toggleStepDone: 'drRunbook.toggleStepDone',
+} as const;
+
+/** The Getting Started walkthrough (contributes.walkthroughs). */
+export const Walkthroughs = {
+  gettingStarted: 'drRunbook.gettingStarted',
 } as const;
 
 /** Context keys the extension sets, for `when` clauses. */

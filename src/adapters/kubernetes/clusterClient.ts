@@ -13,82 +13,16 @@ import type { ClusterError, KubeObject, ObjectRef } from '../../core/cluster/mod
 import type { ClusterPort, ListQuery, LogQuery, ObjectList, PatchType, WatchEvent } from '../../core/cluster/port.js';
 import { err, ok, type Result } from '../../core/result.js';
 import { toClusterError } from './errors.js';
+import { loadKubeConfig, type KubeconfigOptions } from './kubeconfig.js';
 
 export const FIELD_MANAGER = 'dr-runbook';
 
 /** How long one request (not a watch or a log stream) may take. */
 const REQUEST_TIMEOUT_MS = 30_000;
 
-type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
-
-/**
- * A KubeConfig whose requests share one kept-alive connection pool per cluster and user.
- * client-node 2.0.1 builds a new undici Agent (so a new TLS connection and handshake) for every
- * request when the kubeconfig has TLS settings; here the first Agent built for a cluster is kept
- * and handed to every later request, watch and log stream. An Agent holds no connection until it
- * is used, so the discarded ones cost nothing; idle connections close on undici's keep-alive timeout.
- */
-class PooledKubeConfig extends KubeConfig {
-  private readonly pools = new Map<string, Dispatcher>();
-
-  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
-    await super.applySecurityAuthentication(context);
-    const fresh = context.getDispatcher();
-    if (!fresh) return;
-    const key = JSON.stringify([this.getCurrentCluster()?.name, this.getCurrentUser()?.name]);
-    const pool = this.pools.get(key);
-    if (pool) context.setDispatcher(pool);
-    else this.pools.set(key, fresh);
-  }
-}
-
-export interface ConnectOptions {
-  /** A kubeconfig file; by default the one kubectl uses ($KUBECONFIG, then ~/.kube/config). */
-  readonly kubeconfigPath?: string;
-  /** A context of the kubeconfig; by default its current context. */
-  readonly context?: string;
+export interface ConnectOptions extends KubeconfigOptions {
   /** The namespace to work in; by default the context's, else `default`. */
   readonly namespace?: string;
-}
-
-/** Loads the kubeconfig the way kubectl finds it and picks the context. */
-export function loadKubeConfig(options: ConnectOptions = {}): Result<KubeConfig, ClusterError> {
-  const kc = new PooledKubeConfig();
-  const where =
-    options.kubeconfigPath ?? (process.env['KUBECONFIG'] ? `$KUBECONFIG (${process.env['KUBECONFIG']})` : '~/.kube/config');
-  try {
-    if (options.kubeconfigPath) kc.loadFromFile(options.kubeconfigPath);
-    else kc.loadFromDefault();
-  } catch (e) {
-    return err(configError(`The kubeconfig ${where} cannot be read: ${(e as Error).message}`, options.context ?? ''));
-  }
-  if (options.context) {
-    if (!kc.getContextObject(options.context)) {
-      const known = kc.getContexts().map((c) => c.name);
-      return err(
-        configError(
-          `The kubeconfig ${where} has no context "${options.context}" (it has: ${known.join(', ') || 'none'}).`,
-          options.context,
-        ),
-      );
-    }
-    kc.setCurrentContext(options.context);
-  }
-  if (!kc.getCurrentCluster()) {
-    return err(
-      configError(`The kubeconfig ${where} names no cluster for context "${kc.getCurrentContext()}".`, kc.getCurrentContext()),
-    );
-  }
-  return ok(kc);
-}
-
-function configError(message: string, context: string): ClusterError {
-  return {
-    kind: 'unreachable',
-    context,
-    message,
-    hint: 'Point KUBECONFIG at the kubeconfig of the cluster to recover, or choose another context.',
-  };
 }
 
 /** Connects to the cluster of a kubeconfig context. Nothing is sent until the first call. */

@@ -4,22 +4,20 @@ import { formatDuration } from '../../core/duration.js';
 import { preflightScenario, runScenario, type RunResult, type RunUi } from '../../core/execution/scenarioRunner.js';
 import { executeStep, type StepContext, type StepOutcome } from '../../core/execution/stepExecutor.js';
 import { StepStates } from '../../core/execution/stepStates.js';
-import { secretPlaceholders } from '../../core/manifests/secretTemplate.js';
 import { createRedactor } from '../../core/run/redact.js';
 import { createJournalWriter, findUnfinishedRun, journalPath, newRunId, runsFolderName } from '../../core/run/journal.js';
 import { summarizeOutput } from '../../core/run/report.js';
 import type { RunEvent } from '../../core/run/runModel.js';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { stepManifests } from '../../core/problems.js';
 import { err, ok, type Result } from '../../core/result.js';
 import type { Scenario, Step } from '../../core/runbook/model.js';
 import type { ClusterError } from '../../core/cluster/model.js';
 import { backupFolder, isProductionContext, readConfig, type Config } from '../config.js';
-import { ContextKeys } from '../ids.js';
+import { Commands, ContextKeys } from '../ids.js';
 import type { PlanWorkspace } from '../planWorkspace.js';
 import { adapters } from './lazyAdapters.js';
-import { secretKey } from '../commands/secretCommands.js';
+import { loadSecretValues } from '../commands/secretCommands.js';
 import { LogChannels } from './logChannels.js';
 import { ObjectivesStatus } from './objectivesStatus.js';
 import { writeRunReport } from '../../core/run/runReport.js';
@@ -59,6 +57,7 @@ export class RunController implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
   ) {
     this.logChannels = new LogChannels(log);
+    this.status.command = Commands.pickContext;
   }
 
   async run(scenarioId?: string, resume?: ResumePoint, endAt?: number): Promise<RunResult | undefined> {
@@ -88,7 +87,7 @@ export class RunController implements vscode.Disposable {
         `Run "${scenario.title}"?`,
         {
           modal: true,
-          detail: `Context: ${contextName}${production ? ' (PRODUCTION)' : ''}\nNamespace: ${config.namespace}\nSteps: ${scenario.steps.length}`,
+          detail: `Context: ${contextName}${production ? ' (PRODUCTION)' : ''}${cluster.ok ? '' : `\n✖ ${cluster.error.message}`}\nNamespace: ${config.namespace}\nSteps: ${scenario.steps.length}`,
         },
         'Run',
       );
@@ -273,7 +272,8 @@ export class RunController implements vscode.Disposable {
 
   /** The cluster of the configured context (not contacted yet), and whether it counts as production. */
   private connect(): { config: Config; cluster: Result<ClusterPort, ClusterError>; contextName: string; production: boolean } {
-    const config = readConfig();
+    const state = this.plan.state;
+    const config = readConfig(state.kind === 'loaded' ? state.runbook : undefined);
     const connected = adapters().connectCluster({
       ...(config.context ? { context: config.context } : {}),
       namespace: config.namespace,
@@ -295,14 +295,21 @@ export class RunController implements vscode.Disposable {
     signal: AbortSignal,
     output: (text: string) => void,
   ): StepContext & { ui: RunUi } {
-    const base = vscodeRunUi(backupFolder(root, config) ?? root, (command, namespace) =>
-      cluster.ok
-        ? this.logChannels.follow(
-            cluster.value,
-            { apiVersion: 'apps/v1', kind: 'Deployment', name: command.name, namespace },
-            createRedactor([...secretValues.values()]),
-          )
-        : Promise.resolve(cluster),
+    const base = vscodeRunUi(
+      backupFolder(root, config) ?? root,
+      (command, namespace) =>
+        cluster.ok
+          ? this.logChannels.follow(
+              cluster.value,
+              { apiVersion: 'apps/v1', kind: 'Deployment', name: command.name, namespace },
+              createRedactor([...secretValues.values()]),
+            )
+          : Promise.resolve(cluster),
+      (step) => {
+        const state = this.plan.state;
+        const scenario = state.kind === 'loaded' ? state.runbook.scenarios.find((s) => s.steps.includes(step)) : undefined;
+        return vscode.commands.executeCommand(Commands.previewStep, { scenario, step });
+      },
     );
     return {
       root,
@@ -498,7 +505,7 @@ export class RunController implements vscode.Disposable {
 
   private showContext(context: string, production: boolean): void {
     this.status.text = `$(server-environment) ${context}`;
-    this.status.tooltip = production ? `DR Runbook acts on ${context}: a PRODUCTION context` : `DR Runbook acts on ${context}`;
+    this.status.tooltip = `${production ? `DR Runbook acts on ${context}: a PRODUCTION context` : `DR Runbook acts on ${context}`}. Click to pick another context.`;
     this.status.backgroundColor = production ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
     this.status.show();
   }
@@ -507,21 +514,8 @@ export class RunController implements vscode.Disposable {
    * The values of the `${NAME}` placeholders the Secret templates of these steps need, from the
    * environment or the secret storage; `what` names the steps in the extension's log.
    */
-  private async loadSecrets(root: string, steps: readonly Step[], what: string): Promise<Map<string, string>> {
-    const names = new Set<string>();
-    for (const step of steps.filter((s) => s.kind === 'apply')) {
-      for (const file of await stepManifests(root, step, this.plan.manifests))
-        for (const o of file.objects) secretPlaceholders(o.body).forEach((n) => names.add(n));
-    }
-    const values = new Map<string, string>();
-    for (const name of names) {
-      const value = process.env[name] ?? (await this.secrets.get(secretKey(name)));
-      if (value) values.set(name, value);
-    }
-    this.log.info(
-      `secrets for ${what}: ${[...names].map((n) => `${n} ${values.has(n) ? 'set' : 'missing'}`).join(', ') || 'none needed'}`,
-    );
-    return values;
+  private loadSecrets(root: string, steps: readonly Step[], what: string): Promise<Map<string, string>> {
+    return loadSecretValues(this.secrets, root, steps, this.plan.manifests, this.log, what);
   }
 
   dispose(): void {

@@ -4,6 +4,8 @@ import type { LogsCommand, ScriptArgument, Step } from '../../core/runbook/model
 import type { Result } from '../../core/result.js';
 import type { ClusterError } from '../../core/cluster/model.js';
 import { INCIDENT_START_HINT, parseIncidentStart } from '../../core/run/incidentStart.js';
+import { isRestoreCommand } from '../../core/execution/backupPreflight.js';
+import { pickBackup } from './backupPicker.js';
 
 /**
  * The questions a run asks, as VS Code dialogs. `pickFrom` is where the file picker for a path
@@ -12,23 +14,33 @@ import { INCIDENT_START_HINT, parseIncidentStart } from '../../core/run/incident
 export function vscodeRunUi(
   pickFrom: string,
   follow: (command: LogsCommand, namespace: string) => Promise<Result<string, ClusterError>>,
+  preview?: (step: Step) => Thenable<unknown>,
 ): RunUi {
   return {
     async beforeStep(step: Step, index: number, total: number): Promise<BetweenSteps> {
-      const choice = await vscode.window.showInformationMessage(
-        `Step ${step.number} (${index + 1} of ${total}): ${step.text}`,
-        { modal: true, detail: step.commands.map((c) => c.text).join('\n') || 'A manual step.' },
-        'Continue',
-        'Skip',
-        'Run the Rest Without Asking',
-      );
-      return choice === 'Continue'
-        ? 'continue'
-        : choice === 'Skip'
-          ? 'skip'
-          : choice === 'Run the Rest Without Asking'
-            ? 'rest'
-            : 'stop';
+      // An apply step offers its preview (the diff editor); the question is asked again after it.
+      const previewable = preview !== undefined && step.commands.some((c) => c.kind === 'apply');
+      for (;;) {
+        const choice = await vscode.window.showInformationMessage(
+          `Step ${step.number} (${index + 1} of ${total}): ${step.text}`,
+          { modal: true, detail: step.commands.map((c) => c.text).join('\n') || 'A manual step.' },
+          'Continue',
+          'Skip',
+          'Run the Rest Without Asking',
+          ...(previewable ? ['Preview Changes'] : []),
+        );
+        if (choice === 'Preview Changes') {
+          await preview?.(step);
+          continue;
+        }
+        return choice === 'Continue'
+          ? 'continue'
+          : choice === 'Skip'
+            ? 'skip'
+            : choice === 'Run the Rest Without Asking'
+              ? 'rest'
+              : 'stop';
+      }
     },
     async acceptWarnings(warnings: readonly string[]): Promise<boolean> {
       const choice = await vscode.window.showWarningMessage(
@@ -49,8 +61,11 @@ export function vscodeRunUi(
     },
     async fillPlaceholder(argument: ScriptArgument, step: Step): Promise<string | undefined> {
       if (/(^|\/)path\/to\//.test(argument.value)) {
+        const title = `Step ${step.number}: choose ${argument.value}`;
+        const restore = step.commands.some((c) => isRestoreCommand(c) && c.kind === 'script' && c.args.includes(argument));
+        if (restore) return pickBackup(title, pickFrom);
         const picked = await vscode.window.showOpenDialog({
-          title: `Step ${step.number}: choose ${argument.value}`,
+          title,
           defaultUri: vscode.Uri.file(pickFrom),
           canSelectMany: false,
           openLabel: 'Use This File',
