@@ -37,6 +37,7 @@ class Refused extends Error {
 /** Converts a parsed document (parsed with KUBE_YAML_PARSE_OPTIONS) to JSON as kubectl does. */
 export function kubeJson(doc: Document.Parsed, node: Node): { ok: true; value: KubeJson } | { ok: false; error: KubeYamlError } {
   const offsets = new Map<string, number>();
+  budget = { nodes: 0 };
   try {
     const value = convert(doc, node, '', offsets, 0);
     return { ok: true, value: { value, offsets } };
@@ -47,10 +48,18 @@ export function kubeJson(doc: Document.Parsed, node: Node): { ok: true; value: K
 }
 
 const MAX_ALIAS_DEPTH = 64;
+/** Nodes one document may expand to through aliases: a "billion laughs" stops here, as in go-yaml. */
+const MAX_ALIASED_NODES = 100_000;
+let budget = { nodes: 0 };
 
 function convert(doc: Document.Parsed, node: Node | null, pointer: string, offsets: Map<string, number>, depth: number): unknown {
   if (node === null) return null;
   if (node.range) offsets.set(pointer, node.range[0]);
+  if (depth > 0 && ++budget.nodes > MAX_ALIASED_NODES)
+    throw new Refused(
+      node.range?.[0] ?? 0,
+      'The document expands its aliases beyond reason (excessive aliasing), as kubectl refuses.',
+    );
   if (isAlias(node)) {
     if (depth > MAX_ALIAS_DEPTH) throw new Refused(node.range?.[0] ?? 0, 'Aliases nest too deeply.');
     return convert(doc, node.resolve(doc) ?? null, pointer, offsets, depth + 1);

@@ -9,10 +9,12 @@ import { createJournalWriter, findUnfinishedRun, journalPath, newRunId, runsFold
 import { summarizeOutput } from '../../core/run/report.js';
 import type { RunEvent } from '../../core/run/runModel.js';
 import { userInfo } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { err, ok, type Result } from '../../core/result.js';
-import type { Scenario, Step } from '../../core/runbook/model.js';
-import type { ClusterError } from '../../core/cluster/model.js';
+import type { KubectlTarget, LogsCommand, Scenario, Step } from '../../core/runbook/model.js';
+import { matchRecordedStep } from '../../core/runbook/stepIdentity.js';
+import type { ClusterError, ObjectRef } from '../../core/cluster/model.js';
+import type { FollowTarget } from '../../core/cluster/logs.js';
 import { backupFolder, isProductionContext, readConfig, type Config } from '../config.js';
 import { Commands, ContextKeys } from '../ids.js';
 import type { PlanWorkspace } from '../planWorkspace.js';
@@ -87,7 +89,7 @@ export class RunController implements vscode.Disposable {
         `Run "${scenario.title}"?`,
         {
           modal: true,
-          detail: `Context: ${contextName}${production ? ' (PRODUCTION)' : ''}${cluster.ok ? '' : `\n✖ ${cluster.error.message}`}\nNamespace: ${config.namespace}\nSteps: ${scenario.steps.length}`,
+          detail: `Context: ${contextName}${production ? ' (PRODUCTION)' : ''}${cluster.ok ? '' : `\n✖ ${cluster.error.message}`}\nNamespace: ${config.namespace}\nSteps: ${scenario.steps.length}${ownContexts(scenario, config.productionPatterns)}`,
         },
         'Run',
       );
@@ -295,16 +297,29 @@ export class RunController implements vscode.Disposable {
     signal: AbortSignal,
     output: (text: string) => void,
   ): StepContext & { ui: RunUi } {
+    // A command's own --context / --kubeconfig: its own cluster, connected when the command needs it.
+    const clusterFor = (target?: KubectlTarget): Result<ClusterPort, ClusterError> => {
+      if (!target || (target.context === undefined && target.kubeconfig === undefined)) return cluster;
+      const own = adapters().connectCluster({
+        ...(target.context !== undefined ? { context: target.context } : config.context ? { context: config.context } : {}),
+        ...(target.kubeconfig !== undefined ? { kubeconfigPath: resolve(root, target.kubeconfig) } : {}),
+        namespace: config.namespace,
+      });
+      return own.ok ? ok(own.value) : err(own.error);
+    };
     const base = vscodeRunUi(
       backupFolder(root, config) ?? root,
-      (command, namespace) =>
-        cluster.ok
+      (command, namespace) => {
+        const own = clusterFor(command.globals);
+        return own.ok
           ? this.logChannels.follow(
-              cluster.value,
-              { apiVersion: 'apps/v1', kind: 'Deployment', name: command.name, namespace },
+              own.value,
+              followedRef(command, namespace),
               createRedactor([...secretValues.values()]),
+              ...(command.tail !== undefined ? [command.tail] : []),
             )
-          : Promise.resolve(cluster),
+          : Promise.resolve(own);
+      },
       (step) => {
         const state = this.plan.state;
         const scenario = state.kind === 'loaded' ? state.runbook.scenarios.find((s) => s.steps.includes(step)) : undefined;
@@ -314,7 +329,8 @@ export class RunController implements vscode.Disposable {
     return {
       root,
       namespace: config.namespace,
-      cluster: () => Promise.resolve(cluster),
+      cluster: (target) => Promise.resolve(clusterFor(target)),
+      isProduction: (context) => isProductionContext(context, config.productionPatterns),
       processes: new (adapters().ExecaRunner)(),
       ui: this.testAnswers ? scriptedRunUi(base, this.testAnswers) : base,
       signal,
@@ -372,15 +388,22 @@ export class RunController implements vscode.Disposable {
       });
     }
     const interrupted = run.steps.find((s) => s.state === 'running')?.number;
-    const startAt = interrupted ?? run.currentStep;
-    if (startAt === undefined) return 'none';
-    const choice =
-      this.testResumeAnswer ??
-      (await vscode.window.showInformationMessage(
-        `DR Runbook: "${scenario.title}" stopped at step ${startAt} when the window was reloaded. Resume it there?`,
-        'Resume',
-        'Discard',
-      ));
+    const recorded = run.steps.find((s) => s.number === (interrupted ?? run.currentStep));
+    if (!recorded) return 'none';
+    // The plan may have changed since: resume at the same step, or say what changed and show the step that would run.
+    const match = matchRecordedStep(scenario, recorded);
+    if (match.kind === 'gone') {
+      void vscode.window.showWarningMessage(
+        `DR Runbook: "${scenario.title}" stopped at step ${recorded.number} when the window was reloaded, but ${match.reason} Start the scenario again.`,
+      );
+      return 'none';
+    }
+    const startAt = match.step.number;
+    const question =
+      match.kind === 'same'
+        ? `DR Runbook: "${scenario.title}" stopped at step ${startAt} when the window was reloaded. Resume it there?`
+        : `DR Runbook: "${scenario.title}" stopped at step ${recorded.number} when the window was reloaded, and the plan changed since: ${match.reason} Resume at step ${startAt}: "${match.step.text}"?`;
+    const choice = this.testResumeAnswer ?? (await vscode.window.showInformationMessage(question, 'Resume', 'Discard'));
     if (choice === 'Resume') {
       void this.run(scenario.id, {
         path,
@@ -536,4 +559,30 @@ function safeUser(): string {
 
 function projectRelative(root: string, file: string): string {
   return file.startsWith(`${root}/`) ? file.slice(root.length + 1) : file;
+}
+
+/** The contexts steps name themselves (`--context staging`), each judged as production by its own name. */
+function ownContexts(scenario: Scenario, patterns: readonly string[]): string {
+  const lines = scenario.steps.flatMap((step) =>
+    step.commands.flatMap((c) =>
+      'globals' in c && (c.globals.context !== undefined || c.globals.kubeconfig !== undefined)
+        ? [
+            `Step ${step.number} acts on ${c.globals.context !== undefined ? `context ${c.globals.context}${isProductionContext(c.globals.context, patterns) ? ' (PRODUCTION)' : ''}` : 'the current context'}${c.globals.kubeconfig !== undefined ? ` of ${c.globals.kubeconfig}` : ''}: ${c.text}`,
+          ]
+        : [],
+    ),
+  );
+  return lines.length ? `\n\n${lines.join('\n')}` : '';
+}
+
+/** The workload (or pod selector) a followed `kubectl logs -f` names. */
+function followedRef(command: LogsCommand, namespace: string): ObjectRef | FollowTarget {
+  if (command.resource === 'selector') return { namespace, selector: command.name, name: `${namespace}/${command.name}` };
+  const kinds: Record<string, { apiVersion: string; kind: string }> = {
+    deployment: { apiVersion: 'apps/v1', kind: 'Deployment' },
+    statefulset: { apiVersion: 'apps/v1', kind: 'StatefulSet' },
+    daemonset: { apiVersion: 'apps/v1', kind: 'DaemonSet' },
+    job: { apiVersion: 'batch/v1', kind: 'Job' },
+  };
+  return { ...(kinds[command.resource] ?? kinds['deployment']!), name: command.name, namespace };
 }
