@@ -37,7 +37,7 @@ class Refused extends Error {
 /** Converts a parsed document (parsed with KUBE_YAML_PARSE_OPTIONS) to JSON as kubectl does. */
 export function kubeJson(doc: Document.Parsed, node: Node): { ok: true; value: KubeJson } | { ok: false; error: KubeYamlError } {
   const offsets = new Map<string, number>();
-  budget = { nodes: 0 };
+  budget = { decoded: 0, aliased: 0, firstAlias: -1 };
   try {
     const value = convert(doc, node, '', offsets, 0);
     return { ok: true, value: { value, offsets } };
@@ -48,19 +48,28 @@ export function kubeJson(doc: Document.Parsed, node: Node): { ok: true; value: K
 }
 
 const MAX_ALIAS_DEPTH = 64;
-/** Nodes one document may expand to through aliases: a "billion laughs" stops here, as in go-yaml. */
-const MAX_ALIASED_NODES = 100_000;
-let budget = { nodes: 0 };
+/**
+ * go-yaml v2's guard against alias bombs, node for node: a document decoding to more than 1,000
+ * nodes of which more than 100 come from alias expansion is refused when the aliased share
+ * exceeds 99% (scaling down to 10% between 400,000 and 4,000,000 nodes).
+ */
+function allowedAliasRatio(decoded: number): number {
+  if (decoded <= 400_000) return 0.99;
+  if (decoded >= 4_000_000) return 0.1;
+  return 0.99 - 0.89 * ((decoded - 400_000) / 3_600_000);
+}
+
+let budget = { decoded: 0, aliased: 0, firstAlias: -1 };
 
 function convert(doc: Document.Parsed, node: Node | null, pointer: string, offsets: Map<string, number>, depth: number): unknown {
   if (node === null) return null;
   if (node.range) offsets.set(pointer, node.range[0]);
-  if (depth > 0 && ++budget.nodes > MAX_ALIASED_NODES)
-    throw new Refused(
-      node.range?.[0] ?? 0,
-      'The document expands its aliases beyond reason (excessive aliasing), as kubectl refuses.',
-    );
+  budget.decoded++;
+  if (depth > 0) budget.aliased++;
+  if (budget.aliased > 100 && budget.decoded > 1000 && budget.aliased / budget.decoded > allowedAliasRatio(budget.decoded))
+    throw new Refused(budget.firstAlias, 'The document contains excessive aliasing (a YAML alias bomb): kubectl refuses it too.');
   if (isAlias(node)) {
+    if (budget.firstAlias < 0) budget.firstAlias = node.range?.[0] ?? 0;
     if (depth > MAX_ALIAS_DEPTH) throw new Refused(node.range?.[0] ?? 0, 'Aliases nest too deeply.');
     return convert(doc, node.resolve(doc) ?? null, pointer, offsets, depth + 1);
   }
