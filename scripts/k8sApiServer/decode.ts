@@ -24,7 +24,8 @@ export function decodeYaml(text: string): KubeObject {
       // Not JSON after all (YAML flow mapping): parse it as YAML below.
     }
   }
-  const doc = parseDocument(text, { uniqueKeys: false });
+  // sigs.k8s.io/yaml reads YAML 1.1: 0555 is octal, yes/no/on/off are booleans.
+  const doc = parseDocument(text, { uniqueKeys: false, version: '1.1' });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     let line = e.linePos?.[0]?.line ?? 1;
@@ -41,13 +42,21 @@ export function decodeYaml(text: string): KubeObject {
     }
     throw badRequest(`error decoding YAML: error converting YAML to JSON: yaml: line ${line}: ${msg}`);
   }
-  const value: unknown = doc.toJS({ maxAliasCount: 100 });
+  const value: unknown = jsonOf(doc.toJS({ maxAliasCount: 100 }));
   if (!isPlainObject(value)) {
     throw badRequest(
       'couldn\'t get version/kind; json parse error: json: cannot unmarshal string into Go value of type struct { APIVersion string "json:\\"apiVersion,omitempty\\""; Kind string "json:\\"kind,omitempty\\"" }',
     );
   }
   return value;
+}
+
+/** What converting YAML to JSON makes of values JSON lacks: timestamps become RFC 3339 strings. */
+function jsonOf(v: unknown): unknown {
+  if (v instanceof Date) return v.toISOString().replace(/\.000Z$/, 'Z');
+  if (Array.isArray(v)) return v.map(jsonOf);
+  if (isPlainObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, jsonOf(x)]));
+  return v;
 }
 
 export function decodeJson(text: string): unknown {

@@ -217,6 +217,9 @@ export function applyDefaults(obj: KubeObject, ctx: DefaultingContext, isCreate:
       setIfAbsent(spec, 'failedJobsHistoryLimit', 1);
       setIfAbsent(obj, 'status', {});
       break;
+    case 'NetworkPolicy':
+      setIfAbsent(obj, 'status', {});
+      break;
     case 'Ingress':
       setIfAbsent(obj, 'status', { loadBalancer: {} });
       break;
@@ -243,6 +246,8 @@ export function applyDefaults(obj: KubeObject, ctx: DefaultingContext, isCreate:
         'RoleBinding',
         'ClusterRoleBinding',
         'LimitRange',
+        'StorageClass',
+        'CSIStorageCapacity',
       ].includes(String(obj.kind))
     )
       delete obj.spec;

@@ -25,7 +25,17 @@ const ASSOC_KEYS: Record<string, string[]> = {
   topologySpreadConstraints: ['topologyKey', 'whenUnsatisfiable'],
 };
 
-const ATOMIC_FIELDS = new Set(['selector', 'secretKeyRef', 'configMapKeyRef', 'fieldRef', 'resourceFieldRef']);
+// metav1.LabelSelector is an atomic struct wherever it appears.
+const ATOMIC_FIELDS = new Set([
+  'selector',
+  'podSelector',
+  'namespaceSelector',
+  'labelSelector',
+  'secretKeyRef',
+  'configMapKeyRef',
+  'fieldRef',
+  'resourceFieldRef',
+]);
 const VALUE_STRUCTS = new Set(['spec', 'template', 'metadata', 'status']);
 const KEY_DEFAULTS: Record<string, unknown> = { protocol: 'TCP' };
 

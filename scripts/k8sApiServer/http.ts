@@ -1,12 +1,14 @@
 /** The HTTP front: audit ids, fault hooks, authentication and authorization, discovery, and routing to resources. */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import type { FaultInjector } from './faults.ts';
 import {
   apiGroupListDoc,
   apiResourceListDoc,
   apiVersionsDoc,
   findResourceType,
+  isServedGroup,
   isServedGroupVersion,
   versionInfo,
 } from './resources.ts';
@@ -16,6 +18,7 @@ import type { ResourceRequest, RouteContext } from './routes.ts';
 import { serveResource } from './routes.ts';
 import { ApiError, methodNotAllowed, notAcceptable, pageNotFound, resourceNotFound, unauthorized } from './status.ts';
 import { openApiV3Doc, openApiV3Index } from './openapi.ts';
+import { certificateUser } from './tls.ts';
 
 /** A user a bearer token stands for. `admin` users may do everything; others only discovery. */
 export interface TokenUser {
@@ -54,13 +57,13 @@ function parsePath(path: string, queryWatch: boolean): Parsed {
     if (seg.length === 1) return {};
     group = seg[1]!;
     if (seg.length === 2) {
-      if (!isServedGroupVersion(group, 'v1')) throw pageNotFound();
+      if (!isServedGroup(group)) throw pageNotFound();
       return { groupVersion: { group, version: '' } };
     }
     version = seg[2]!;
     rest = seg.slice(3);
   }
-  if (!isServedGroupVersion(group, version)) throw pageNotFound();
+  if (!isServedGroupVersion(group, version)) throw isServedGroup(group) ? resourceNotFound() : pageNotFound();
   if (rest.length === 0) return { groupVersion: { group, version } };
   let watch = queryWatch;
   if (rest[0] === 'watch') {
@@ -133,12 +136,26 @@ function forbiddenFor(user: string, method: string, path: string, r: Parsed['res
   );
 }
 
+/**
+ * Who sends a request: a client certificate signed by the server's CA (CN is the user, O the groups;
+ * `system:masters` may do everything), else a bearer token. A certificate the CA did not sign or an
+ * unknown token is 401; no credentials at all is `system:anonymous`.
+ */
 function authenticate(ctx: HttpContext, req: IncomingMessage): TokenUser | undefined | 'anonymous' {
+  const socket = req.socket as Partial<TLSSocket>;
+  const peer = socket.getPeerCertificate?.();
+  const presented = peer !== undefined && Object.keys(peer).length > 0;
+  if (presented && socket.authorized) {
+    const user = certificateUser(peer);
+    if (user) return { name: user.name, admin: user.groups.includes('system:masters') };
+  }
   const auth = req.headers.authorization;
-  if (!auth) return ctx.anonymousUser ?? 'anonymous';
-  const m = auth.match(/^Bearer\s+(.+)$/i);
-  if (!m) return undefined;
-  return ctx.tokens.get(m[1]!.trim());
+  if (auth) {
+    const m = auth.match(/^Bearer\s+(.+)$/i);
+    return m ? ctx.tokens.get(m[1]!.trim()) : undefined;
+  }
+  if (presented) return undefined;
+  return ctx.anonymousUser ?? 'anonymous';
 }
 
 /** Handles one HTTP request. */
@@ -192,6 +209,7 @@ export async function handleRequest(ctx: HttpContext, req: IncomingMessage, res:
       return;
     }
     if (!user.admin) throw forbiddenFor(user.name, method, path, parsed.resource);
+    if (parsed.resource.rt.warning) rc.warnings = [parsed.resource.rt.warning];
     const rep = parsed.resource.subresource === 'log' ? 'json' : negotiate(req.headers.accept);
     if (!rep) throw notAcceptable();
     await serveResource(

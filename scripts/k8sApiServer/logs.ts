@@ -173,6 +173,15 @@ export class LogStore {
     this.endFollowers(l);
   }
 
+  /**
+   * The kubelet's side of a pod's follow streams is cut (a kubelet restart, a node problem): the
+   * apiserver ends each client's response cleanly, with no error text, and the container goes on.
+   */
+  dropFollowers(ns: string, pod: string): void {
+    const prefix = `${ns}/${pod}/`;
+    for (const [k, l] of this.logs) if (k.startsWith(prefix)) this.endFollowers(l);
+  }
+
   stop(): void {
     for (const t of this.generators) clearInterval(t);
     this.generators.clear();

@@ -1,10 +1,13 @@
 /**
  * Runs the Kubernetes API test server from the command line (the sandbox):
  *
- *   npx tsx scripts/k8sApiServer/main.ts [--port 6443] [--state objects.yaml] [--kubeconfig ./sandbox.kubeconfig]
+ *   npx tsx scripts/k8sApiServer/main.ts [--port 6443] [--state objects.yaml] [--kubeconfig ./sandbox.kubeconfig] [--plain-http]
  *
  * `--state` is a multi-document YAML file of Kubernetes objects applied at start (namespaces first).
- * The kubeconfig is written (admin token) and its path printed; Ctrl-C stops the server.
+ * It serves HTTPS with a CA made at start; the kubeconfig (the CA and the admin's client certificate)
+ * is written and its path printed. `--plain-http` serves HTTP instead, where kubectl sends no
+ * credentials: tokenless requests are then served as admin unless `--require-token` is given.
+ * Ctrl-C stops the server.
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -22,15 +25,15 @@ async function main(): Promise<void> {
       namespace: { type: 'string' },
       'pod-ready-delay-ms': { type: 'string', default: '500' },
       'require-token': { type: 'boolean', default: false },
+      'plain-http': { type: 'boolean', default: false },
     },
   });
   const server = await startK8sApiServer({
     port: Number(values.port),
     podReadyDelayMs: Number(values['pod-ready-delay-ms']),
     namespaceFinalizeDelayMs: 2000,
-    // kubectl never sends a bearer token over plain http, so the sandbox serves tokenless requests as admin
-    // unless --require-token is given.
-    anonymousIsAdmin: !values['require-token'],
+    tls: !values['plain-http'],
+    anonymousIsAdmin: values['plain-http'] && !values['require-token'],
   });
   if (values.state) {
     const docs = parseAllDocuments(await readFile(values.state, 'utf8'))

@@ -206,6 +206,12 @@ export function serverSideApply(input: ApplyInput): { object: KubeObject; change
   if (live && sameSet && conflicts.length === 0 && deepEqual(withoutMeta(next), withoutMeta(live))) {
     return { object: live, changed: false };
   }
+  // An apply that sets no field (a Namespace with only its name) leaves no entry behind.
+  if (configSet.size === 0) {
+    if (newEntries.length > 0) next.metadata.managedFields = sortEntries(newEntries);
+    else delete next.metadata.managedFields;
+    return { object: next, changed: true };
+  }
   const entry: ManagedFieldsEntry = {
     manager,
     operation: 'Apply',

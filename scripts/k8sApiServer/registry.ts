@@ -6,6 +6,8 @@
 import { applyDefaults } from './defaults.ts';
 import type { DefaultingContext } from './defaults.ts';
 import { recordUpdate, serverSideApply } from './managedFields.ts';
+import { checkApplyConfiguration } from './schema.ts';
+import { admitPod, workloadWarnings } from './admission.ts';
 import { RESOURCE_TYPES, findResourceType } from './resources.ts';
 import { ApiError, alreadyExists, badRequest, conflictModified, deleteSuccess, forbidden, invalid, notFound } from './status.ts';
 import type { ObjectStore } from './store.ts';
@@ -32,6 +34,8 @@ export interface DeleteOptions {
 export interface WriteResult {
   status: number;
   object: KubeObject;
+  /** Admission warnings (PodSecurity), sent as Warning headers. */
+  warnings?: string[];
 }
 
 const META_ORDER = [
@@ -100,6 +104,33 @@ function admitServiceAccount(pod: KubeObject): void {
   }
 }
 
+const ADDED_AFTER_FIELD_MANAGER: Record<string, string[]> = {
+  Service: ['clusterIP', 'clusterIPs', 'ipFamilies', 'ipFamilyPolicy'],
+  Namespace: ['finalizers'],
+  Pod: ['serviceAccount', 'serviceAccountName', 'priority', 'preemptionPolicy', 'tolerations'],
+};
+const TOKEN_MOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/** A copy of `obj` without what admission and storage added to the spec the request sent. */
+function withoutUnsent(obj: KubeObject, sent: KubeObject): KubeObject {
+  const fields = ADDED_AFTER_FIELD_MANAGER[String(obj.kind)];
+  if (!fields) return obj;
+  const copy = { ...obj, metadata: { ...obj.metadata }, spec: { ...obj.spec } };
+  for (const f of fields) if (sent[f] === undefined) delete copy.spec[f];
+  if (obj.kind === 'Pod') {
+    const volumes = ((copy.spec.volumes ?? []) as KubeObject[]).filter((v) => !String(v.name).startsWith('kube-api-access-'));
+    if (volumes.length > 0) copy.spec.volumes = volumes;
+    else delete copy.spec.volumes;
+    copy.spec.containers = ((copy.spec.containers ?? []) as KubeObject[]).map((c) => {
+      const mounts = ((c.volumeMounts ?? []) as KubeObject[]).filter((m) => m.mountPath !== TOKEN_MOUNT);
+      const { volumeMounts: _all, ...rest } = c;
+      return mounts.length > 0 ? { ...rest, volumeMounts: mounts } : rest;
+    });
+  }
+  if (Object.keys(copy.spec).length === 0) delete copy.spec;
+  return copy;
+}
+
 /** Whether an update removed the last finalizer of an object that is being deleted. */
 function finalized(old: KubeObject, next: KubeObject): boolean {
   if (!next.metadata.deletionTimestamp) return false;
@@ -135,6 +166,16 @@ export class Registry {
         { reason: 'NamespaceTerminating', message: `namespace ${ns} is being terminated`, field: 'metadata.namespace' },
       ]);
     }
+  }
+
+  /** ServiceAccount and PodSecurity admission of a new object; returns its warnings. */
+  private admit(rt: ResourceType, obj: KubeObject): string[] {
+    if (!rt.namespaced) return [];
+    const namespace = obj.metadata?.namespace as string | undefined;
+    const ns = namespace ? this.store.get(this.rt('', 'namespaces'), undefined, namespace) : undefined;
+    if (rt.kind !== 'Pod') return workloadWarnings(ns, obj);
+    const accounts = this.rt('', 'serviceaccounts');
+    return admitPod(obj, ns, (name) => this.store.get(accounts, namespace, name) !== undefined);
   }
 
   private checkBodyIdentity(rt: ResourceType, ns: string | undefined, name: string | undefined, body: KubeObject): void {
@@ -175,12 +216,18 @@ export class Registry {
     this.validateApiVersion(rt, obj);
     this.admitNamespace(rt, obj.metadata.namespace, String(obj.metadata.name ?? ''));
     delete obj.metadata.managedFields;
+    const warnings = this.admit(rt, obj);
     if (rt.kind === 'Pod') admitServiceAccount(obj);
+    const sent = clone((obj.spec ?? {}) as KubeObject);
     this.finishNew(rt, obj);
     this.validate(rt, obj, undefined);
     if (this.store.get(rt, obj.metadata.namespace, obj.metadata.name)) throw alreadyExists(rt, obj.metadata.name);
-    recordUpdate(undefined, obj, opts.manager, apiVersionOf(rt), opts.subresource, nowTime());
-    return { status: 201, object: this.persist(rt, canonical(obj), opts.dryRun) };
+    // The field manager runs before admission and the storage's own preparation: the writer owns
+    // what those add (cluster IPs, a pod's token volume, a namespace's finalizer) only if it sent it.
+    const tracked = withoutUnsent(obj, sent);
+    recordUpdate(undefined, tracked, opts.manager, apiVersionOf(rt), opts.subresource, nowTime());
+    obj.metadata.managedFields = tracked.metadata.managedFields;
+    return { status: 201, object: this.persist(rt, canonical(obj), opts.dryRun), warnings };
   }
 
   private validateApiVersion(rt: ResourceType, obj: KubeObject): void {
@@ -277,7 +324,10 @@ export class Registry {
     }
     const cfg = clone(config);
     this.checkBodyIdentity(rt, ns, name, cfg);
+    checkApplyConfiguration(rt, cfg);
     const live = this.store.get(rt, ns, name);
+    const rv = cfg.metadata.resourceVersion;
+    if (live && rv !== undefined && rv !== '' && rv !== live.metadata.resourceVersion) throw conflictModified(rt, name);
     const now = nowTime();
     if (!live) {
       if (opts.subresource) throw notFound(rt, name);
@@ -294,8 +344,9 @@ export class Registry {
           this.finishNew(rt, o);
         },
       });
+      const warnings = this.admit(rt, object);
       this.validate(rt, object, undefined);
-      return { status: 201, object: this.persist(rt, canonical(object), opts.dryRun) };
+      return { status: 201, object: this.persist(rt, canonical(object), opts.dryRun), warnings };
     }
     const { object, changed } = serverSideApply({
       live,
@@ -308,7 +359,8 @@ export class Registry {
       defaults: (o) => applyDefaults(o, this.defaulting, false),
     });
     if (!changed) return { status: 200, object: live };
-    return this.replace(rt, live, object, opts, () => undefined);
+    const warnings = deepEqual(object.spec, live.spec) ? [] : workloadWarnings(this.namespaceOf(ns), object);
+    return { ...this.replace(rt, live, object, opts, () => undefined), warnings };
   }
 
   /** DELETE of one object: Status Success, or the object itself while finalizers or grace keep it. */
@@ -397,14 +449,18 @@ export class Registry {
     return this.store.put(rt, out);
   }
 
-  /** A controller's create (no admission other than namespace existence). */
-  controllerCreate(rt: ResourceType, obj: KubeObject, manager: string): KubeObject | undefined {
+  /** A controller's create, through admission like any client's: the refusal, if any, is returned. */
+  controllerCreate(rt: ResourceType, obj: KubeObject, manager: string): KubeObject | ApiError {
     try {
       return this.create(rt, obj.metadata?.namespace, obj, { manager }).object;
     } catch (err) {
-      if (err instanceof ApiError) return undefined;
+      if (err instanceof ApiError) return err;
       throw err;
     }
+  }
+
+  private namespaceOf(ns: string | undefined): KubeObject | undefined {
+    return ns ? this.store.get(this.rt('', 'namespaces'), undefined, ns) : undefined;
   }
 
   /** Removes an object outright (controllers: a pod's kubelet confirmed termination, a finalizer-less GC). */

@@ -4,6 +4,7 @@
  */
 import type { KubeObject, ResourceType } from './types.ts';
 
+const FLOWCONTROL = ['v1beta3', 'v1beta2'];
 const ALL = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as const;
 
 interface Row {
@@ -16,6 +17,10 @@ interface Row {
   hash: string;
   sub?: string[];
   gen?: boolean;
+  /** The group/version that replaces this deprecated one (a Warning on every request). */
+  replacedBy?: string;
+  /** The release that removes this deprecated version. */
+  removedIn?: string;
 }
 
 function group(groupName: string, version: string, rows: Row[]): ResourceType[] {
@@ -31,6 +36,11 @@ function group(groupName: string, version: string, rows: Row[]): ResourceType[] 
     storageVersionHash: r.hash,
     subresources: r.sub ?? [],
     hasGeneration: r.gen ?? false,
+    ...(r.replacedBy
+      ? {
+          warning: `${groupName}/${version} ${r.kind} is deprecated in v1.26+, unavailable in ${r.removedIn ?? ''}+; use ${r.replacedBy} ${r.kind}`,
+        }
+      : {}),
   }));
 }
 
@@ -160,6 +170,25 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     { plural: 'rolebindings', kind: 'RoleBinding', hash: 'eGsCzGH6b1g=' },
     { plural: 'roles', kind: 'Role', hash: '7FuwZcIIItM=' },
   ]),
+  ...group('storage.k8s.io', 'v1', [
+    { plural: 'storageclasses', kind: 'StorageClass', namespaced: false, shortNames: ['sc'], hash: 'K+m6uJwbjGY=' },
+  ]),
+  ...group('storage.k8s.io', 'v1beta1', [{ plural: 'csistoragecapacities', kind: 'CSIStorageCapacity', hash: '4as6MA/kOg0=' }]),
+  ...FLOWCONTROL.flatMap((version) =>
+    group(
+      'flowcontrol.apiserver.k8s.io',
+      version,
+      ['flowschemas', 'prioritylevelconfigurations'].map((plural) => ({
+        plural,
+        kind: plural === 'flowschemas' ? 'FlowSchema' : 'PriorityLevelConfiguration',
+        namespaced: false,
+        hash: plural === 'flowschemas' ? 'G+8IkWqFuL8=' : 'YBcyHuZ/pDI=',
+        sub: ['status'],
+        gen: true,
+        ...(version === 'v1beta2' ? { replacedBy: 'flowcontrol.apiserver.k8s.io/v1beta3', removedIn: 'v1.29' } : {}),
+      })),
+    ),
+  ),
 ];
 
 /** Served group/versions, `v1` first, then the named groups in the order a 1.26 server lists them. */
@@ -170,7 +199,14 @@ export const GROUP_VERSIONS: readonly { group: string; version: string }[] = [
   { group: 'networking.k8s.io', version: 'v1' },
   { group: 'policy', version: 'v1' },
   { group: 'rbac.authorization.k8s.io', version: 'v1' },
+  { group: 'storage.k8s.io', version: 'v1' },
+  { group: 'storage.k8s.io', version: 'v1beta1' },
+  ...FLOWCONTROL.map((version) => ({ group: 'flowcontrol.apiserver.k8s.io', version })),
 ];
+
+export function isServedGroup(groupName: string): boolean {
+  return GROUP_VERSIONS.some((gv) => gv.group === groupName);
+}
 
 export function isServedGroupVersion(groupName: string, version: string): boolean {
   return GROUP_VERSIONS.some((gv) => gv.group === groupName && gv.version === version);
@@ -208,9 +244,12 @@ export function apiGroupListDoc(): KubeObject {
   return {
     kind: 'APIGroupList',
     apiVersion: 'v1',
-    groups: GROUP_VERSIONS.filter((gv) => gv.group !== '').map((gv) => {
-      const gvs = { groupVersion: `${gv.group}/${gv.version}`, version: gv.version };
-      return { name: gv.group, versions: [gvs], preferredVersion: gvs };
+    groups: [...new Set(GROUP_VERSIONS.filter((gv) => gv.group !== '').map((gv) => gv.group))].map((name) => {
+      const versions = GROUP_VERSIONS.filter((gv) => gv.group === name).map((gv) => ({
+        groupVersion: `${name}/${gv.version}`,
+        version: gv.version,
+      }));
+      return { name, versions, preferredVersion: versions[0] };
     }),
   };
 }

@@ -16,6 +16,12 @@ export interface ResponseContext {
   auditId: string;
   /** API Priority and Fairness headers (authenticated, non-long-running requests). */
   pf: boolean;
+  /** `Warning: 299 - "..."` headers (unknown fields, deprecated versions, admission). */
+  warnings?: string[];
+}
+
+export function warn(ctx: ResponseContext, warnings: readonly string[]): void {
+  if (warnings.length > 0) ctx.warnings = [...(ctx.warnings ?? []), ...warnings];
 }
 
 export function baseHeaders(res: ServerResponse, ctx: ResponseContext, contentType: string): void {
@@ -26,6 +32,11 @@ export function baseHeaders(res: ServerResponse, ctx: ResponseContext, contentTy
     res.setHeader('X-Kubernetes-Pf-Flowschema-Uid', FLOWSCHEMA_UID);
     res.setHeader('X-Kubernetes-Pf-Prioritylevel-Uid', PRIORITYLEVEL_UID);
   }
+  if (ctx.warnings && ctx.warnings.length > 0)
+    res.setHeader(
+      'Warning',
+      ctx.warnings.map((w) => `299 - ${JSON.stringify(w)}`),
+    );
 }
 
 /** Writes a complete body: Content-Length when small, chunked otherwise. */

@@ -3,11 +3,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeJson, decodeObjectBody, decodeYaml } from './decode.ts';
 import type { FaultInjector } from './faults.ts';
 import { serveLog } from './logEndpoint.ts';
+import { decodeProtobuf } from './protobuf.ts';
+import { decodePatched, decodeTyped, fieldValidationOf } from './schema.ts';
 import type { LogStore } from './logs.ts';
 import { jsonMergePatch, jsonPatch, strategicMergePatch } from './patch.ts';
 import type { Registry } from './registry.ts';
 import type { Representation, ResponseContext } from './respond.ts';
-import { baseHeaders, sendObject } from './respond.ts';
+import { baseHeaders, sendObject, warn } from './respond.ts';
 import { ApiError, badRequest, methodNotAllowed, notFound, unsupportedMediaType } from './status.ts';
 import type { KubeObject, ResourceType } from './types.ts';
 import { apiVersionOf } from './types.ts';
@@ -37,6 +39,18 @@ export interface RouteContext {
 }
 
 export async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readBodyBytes(req)).toString('utf8');
+}
+
+/** An object body by its content type: JSON, YAML, or the protobuf kubectl's typed commands send. */
+async function readObjectBody(req: IncomingMessage): Promise<KubeObject> {
+  const contentType = String(req.headers['content-type'] ?? 'application/json');
+  const bytes = await readBodyBytes(req);
+  if (contentType.split(';')[0]!.trim() === 'application/vnd.kubernetes.protobuf') return decodeProtobuf(bytes);
+  return decodeObjectBody(bytes.toString('utf8'), contentType);
+}
+
+async function readBodyBytes(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of req as AsyncIterable<Buffer>) {
@@ -45,7 +59,7 @@ export async function readBody(req: IncomingMessage): Promise<string> {
       throw new ApiError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728', {});
     chunks.push(c);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 function managerOf(r: ResourceRequest): string {
@@ -203,6 +217,7 @@ async function patch(
     );
   }
   const dryRun = dryRunOf(r);
+  const validation = fieldValidationOf(r.query);
   const body = await readBody(req);
   const injected = ctx.faults.conflictFor(r.method, r.path, type === 'apply', r.rt.plural, name);
   if (injected) throw injected;
@@ -216,6 +231,7 @@ async function patch(
       dryRun,
       ...(sub ? { subresource: sub } : {}),
     });
+    warn(rc, out.warnings ?? []);
     sendObject(res, rc, out.status, out.object, r.rep);
     return;
   }
@@ -232,6 +248,7 @@ async function patch(
   else if (type === 'merge') next = jsonMergePatch(live, patchBody) as KubeObject;
   else next = strategicMergePatch(live, patchBody, [], r.rt.kind) as KubeObject;
   if (!next.metadata) next.metadata = {};
+  if (r.subresource !== 'scale') warn(rc, decodePatched(r.rt, next, validation));
   next.metadata.resourceVersion = (patchBody as KubeObject)?.metadata?.resourceVersion ?? live.metadata.resourceVersion;
   const out = ctx.registry.update(r.rt, r.namespace, name, next, { manager, dryRun, ...(sub ? { subresource: sub } : {}) });
   sendObject(res, rc, out.status, r.subresource === 'scale' ? scaleOf(r.rt, out.object) : out.object, r.rep);
@@ -297,7 +314,7 @@ export async function serveResource(
             timeoutSeconds: ts > 0 ? ts : ctx.defaultWatchTimeoutSeconds,
             allowBookmarks: r.query.get('allowWatchBookmarks') === 'true',
             bookmarkIntervalMs: ctx.bookmarkIntervalMs,
-            filter: (o) => selected(o, sel),
+            filter: (o) => (r.namespace === undefined || o.metadata.namespace === r.namespace) && selected(o, sel),
           },
           res,
         );
@@ -315,15 +332,18 @@ export async function serveResource(
     case 'POST': {
       if (!collection) throw methodNotAllowed();
       const dryRun = dryRunOf(r);
-      const body = decodeObjectBody(await readBody(req), String(req.headers['content-type'] ?? 'application/json'));
+      const body = await readObjectBody(req);
+      warn(rc, decodeTyped(r.rt, body, fieldValidationOf(r.query)));
       const out = registry.create(r.rt, r.namespace, body, { manager: managerOf(r), dryRun });
+      warn(rc, out.warnings ?? []);
       sendObject(res, rc, out.status, out.object, r.rep);
       return;
     }
     case 'PUT': {
       if (collection) throw methodNotAllowed();
       const dryRun = dryRunOf(r);
-      const body = decodeObjectBody(await readBody(req), String(req.headers['content-type'] ?? 'application/json'));
+      const body = await readObjectBody(req);
+      if (r.subresource !== 'scale') warn(rc, decodeTyped(r.rt, body, fieldValidationOf(r.query)));
       const injected = ctx.faults.conflictFor(r.method, r.path, false, r.rt.plural, r.name!);
       if (injected) throw injected;
       let next = body;

@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { ControllerContext } from './controllers/context.ts';
 import type { PodBehaviour } from './controllers/context.ts';
@@ -16,6 +17,8 @@ import { FaultInjector } from './faults.ts';
 import { handleRequest } from './http.ts';
 import type { HttpContext, TokenUser } from './http.ts';
 import { kubeconfigYaml } from './kubeconfig.ts';
+import { createCertificateAuthority } from './tls.ts';
+import type { KeyPairPem } from './tls.ts';
 import type { KubeconfigOptions } from './kubeconfig.ts';
 import { LogStore } from './logs.ts';
 import type { LogGeneratorOptions } from './logs.ts';
@@ -61,6 +64,22 @@ export interface K8sApiServerOptions {
   logBufferLines?: number;
   /** Name of the single simulated node (default `node-0`). */
   nodeName?: string;
+  /**
+   * Serve HTTPS with a CA made at start and authenticate client certificates (default true). With
+   * false: plain HTTP, bearer tokens only.
+   */
+  tls?: boolean;
+}
+
+/** The TLS material of a server started with TLS: its CA and the admin's client certificate (PEM). */
+export interface ServerTls {
+  readonly caPem: string;
+  /** CN=admin, O=system:masters: may do everything. */
+  readonly admin: KeyPairPem;
+  /** CN=dr-runbook-denied: a valid user who may do nothing but discovery. */
+  readonly forbidden: KeyPairPem;
+  /** Issues another client certificate signed by the server's CA. */
+  issueClient(user: string, groups: readonly string[]): Promise<KeyPairPem>;
 }
 
 const SYSTEM_NAMESPACES = ['default', 'kube-node-lease', 'kube-public', 'kube-system'];
@@ -75,7 +94,9 @@ export class K8sApiServer {
   readonly logs: LogStore;
   private readonly controllers: ControllerManager;
   private readonly ctx: ControllerContext;
-  private readonly http: Server;
+  private http: Server | undefined;
+  private tlsMaterial: ServerTls | undefined;
+  private readonly httpCtx: HttpContext;
   private readonly sockets = new Set<Socket>();
   private readonly behaviours: { pattern: string | RegExp; behaviour: PodBehaviour }[] = [];
   private port = 0;
@@ -103,7 +124,7 @@ export class K8sApiServer {
       [this.adminToken, { name: 'admin', admin: true }],
       [this.forbiddenToken, { name: 'dr-runbook-denied', admin: false }],
     ]);
-    const httpCtx: HttpContext = {
+    this.httpCtx = {
       registry: this.registry,
       logs: this.logs,
       faults: this.faults,
@@ -113,17 +134,39 @@ export class K8sApiServer {
       bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1000,
       defaultWatchTimeoutSeconds: options.defaultWatchTimeoutSeconds ?? 1800,
     };
-    this.http = createServer((req, res) => {
-      this.requestsReceived++;
-      this.latestRequests.push(`${req.method} ${req.url}`);
-      if (this.latestRequests.length > 100) this.latestRequests.shift();
-      void handleRequest(httpCtx, req, res);
-    });
-    this.http.keepAliveTimeout = 60_000;
-    this.http.on('connection', (s) => {
+  }
+
+  private onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    this.requestsReceived++;
+    this.latestRequests.push(`${req.method} ${req.url}`);
+    if (this.latestRequests.length > 100) this.latestRequests.shift();
+    void handleRequest(this.httpCtx, req, res);
+  };
+
+  private async listen(): Promise<Server> {
+    let server: Server;
+    if (this.options.tls === false) server = createServer(this.onRequest);
+    else {
+      const ca = await createCertificateAuthority();
+      this.tlsMaterial = {
+        caPem: ca.caPem,
+        admin: await ca.issueClient('admin', ['system:masters']),
+        forbidden: await ca.issueClient('dr-runbook-denied', []),
+        issueClient: (user, groups) => ca.issueClient(user, groups),
+      };
+      // Client certificates are asked for, not required: a request without one is anonymous or uses a token.
+      server = createHttpsServer({ ...ca.server, ca: [ca.caPem], requestCert: true, rejectUnauthorized: false }, this.onRequest);
+    }
+    server.keepAliveTimeout = 60_000;
+    server.on('connection', (s: Socket) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port ?? 0, '127.0.0.1', () => resolve());
+    });
+    return server;
   }
 
   /** Listens on 127.0.0.1 and starts the controllers and the system namespaces and node. */
@@ -149,10 +192,7 @@ export class K8sApiServer {
         nodeInfo: { kubeletVersion: 'v1.26.0', architecture: 'amd64', operatingSystem: 'linux' },
       };
     });
-    await new Promise<void>((resolve, reject) => {
-      this.http.once('error', reject);
-      this.http.listen(this.options.port ?? 0, '127.0.0.1', () => resolve());
-    });
+    this.http = await this.listen();
     this.port = (this.http.address() as AddressInfo).port;
   }
 
@@ -161,12 +201,18 @@ export class K8sApiServer {
     this.controllers.stop();
     this.logs.stop();
     for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    const http = this.http;
+    if (http) await new Promise<void>((resolve) => http.close(() => resolve()));
   }
 
-  /** `http://127.0.0.1:<port>`. */
+  /** `https://127.0.0.1:<port>` (`http://` when started with `tls: false`). */
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.options.tls === false ? 'http' : 'https'}://127.0.0.1:${this.port}`;
+  }
+
+  /** The CA and client certificates of a TLS server (undefined with `tls: false`). */
+  get tls(): ServerTls | undefined {
+    return this.tlsMaterial;
   }
 
   /** How many HTTP requests the server has received since it started, answered or refused, on any path. */
@@ -179,9 +225,18 @@ export class K8sApiServer {
     return [...this.latestRequests];
   }
 
-  /** A kubeconfig (YAML) for this server; by default the admin token, context `dr-runbook-test`. */
+  /**
+   * A kubeconfig (YAML) for this server, context `dr-runbook-test` by default: the CA and the admin's
+   * client certificate over TLS, the admin token over plain HTTP; `token` uses that token instead.
+   */
   kubeconfig(options: KubeconfigOptions = {}): string {
-    return kubeconfigYaml(this.url, { token: this.adminToken, ...options });
+    const tls = this.tlsMaterial;
+    if (!tls) return kubeconfigYaml(this.url, { token: this.adminToken, ...options });
+    return kubeconfigYaml(this.url, {
+      caPem: tls.caPem,
+      ...(options.token ? {} : { client: tls.admin }),
+      ...options,
+    });
   }
 
   /** Writes kubeconfig() to a file and returns its path. */
@@ -268,6 +323,14 @@ export class K8sApiServer {
     options: LogGeneratorOptions = {},
   ): () => void {
     return this.logs.startGenerator(namespace, pod, container ?? this.firstContainer(namespace, pod), options);
+  }
+
+  /**
+   * The kubelet drops the log connections of a pod's followers: each follow response ends as a
+   * complete response (as the apiserver ends it), while the container keeps running and logging.
+   */
+  kubeletDropsLogStreams(namespace: string, pod: string): void {
+    this.logs.dropFollowers(namespace, pod);
   }
 
   /** Restarts a container: its log so far becomes `previous`, restartCount increases. */

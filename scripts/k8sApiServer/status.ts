@@ -38,8 +38,9 @@ export class ApiError extends Error {
       metadata: {},
       status: 'Failure',
       message: this.message,
-      reason: this.reason,
     };
+    // Errors the apiserver does not classify (a 500 from the field manager) carry no reason.
+    if (this.reason !== '') s.reason = this.reason;
     if (this.details !== undefined) s.details = this.details;
     s.code = this.code;
     return s;

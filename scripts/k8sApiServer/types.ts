@@ -22,6 +22,8 @@ export interface ResourceType {
   readonly subresources: readonly string[];
   /** Whether spec changes increase metadata.generation. */
   readonly hasGeneration: boolean;
+  /** The deprecation Warning of every request through this version. */
+  readonly warning?: string;
 }
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';

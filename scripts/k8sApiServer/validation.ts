@@ -42,16 +42,83 @@ function validateName(obj: KubeObject, causes: StatusCause[], labelOnly: boolean
   }
 }
 
-function validateContainers(spec: KubeObject | undefined, prefix: string, causes: StatusCause[]): void {
+const MODE_VOLUMES = ['configMap', 'secret', 'projected', 'downwardAPI'];
+const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'];
+
+function checkMode(mode: unknown, field: string, causes: StatusCause[]): void {
+  if (typeof mode === 'number' && (mode < 0 || mode > 0o777)) {
+    causes.push(invalidValue(field, String(mode), 'must be a number between 0 and 0777 (octal), both inclusive'));
+  }
+}
+
+/** Volumes first (a refused volume no longer counts as a name mounts may use), as ValidatePodSpec orders them. */
+function validateVolumes(spec: KubeObject, prefix: string, causes: StatusCause[]): Set<string> {
+  const names = new Set<string>();
+  ((spec.volumes ?? []) as KubeObject[]).forEach((v, i) => {
+    const before = causes.length;
+    for (const type of MODE_VOLUMES) {
+      const src = v[type] as KubeObject | undefined;
+      if (!isPlainObject(src)) continue;
+      const at = `${prefix}.volumes[${i}].${type}`;
+      checkMode(src.defaultMode, `${at}.defaultMode`, causes);
+      ((src.items ?? []) as KubeObject[]).forEach((item, j) => checkMode(item.mode, `${at}.items[${j}].mode`, causes));
+    }
+    if (causes.length === before && typeof v.name === 'string') names.add(v.name);
+  });
+  return names;
+}
+
+function validateContainers(
+  spec: KubeObject | undefined,
+  prefix: string,
+  causes: StatusCause[],
+  claimTemplates: readonly string[] = [],
+): void {
   const containers = spec?.containers;
+  const volumes = validateVolumes(spec ?? {}, prefix, causes);
+  for (const name of claimTemplates) volumes.add(name);
   if (!Array.isArray(containers) || containers.length === 0) {
     causes.push(required(`${prefix}.containers`));
     return;
   }
   containers.forEach((c: KubeObject, i: number) => {
-    if (!c.name) causes.push(required(`${prefix}.containers[${i}].name`));
-    if (!c.image) causes.push(required(`${prefix}.containers[${i}].image`));
+    const at = `${prefix}.containers[${i}]`;
+    if (!c.name) causes.push(required(`${at}.name`));
+    if (!c.image) causes.push(required(`${at}.image`));
+    ((c.ports ?? []) as KubeObject[]).forEach((p, j) => {
+      if (typeof p.containerPort === 'number' && (p.containerPort < 1 || p.containerPort > 65535)) {
+        causes.push(
+          invalidValue(`${at}.ports[${j}].containerPort`, String(p.containerPort), 'must be between 1 and 65535, inclusive'),
+        );
+      }
+    });
+    ((c.volumeMounts ?? []) as KubeObject[]).forEach((m, j) => {
+      if (typeof m.name === 'string' && !volumes.has(m.name)) {
+        causes.push({
+          reason: 'FieldValueNotFound',
+          message: `Not found: ${JSON.stringify(m.name)}`,
+          field: `${at}.volumeMounts[${j}].name`,
+        });
+      }
+    });
+    if (c.imagePullPolicy !== undefined && !PULL_POLICIES.includes(String(c.imagePullPolicy))) {
+      causes.push({
+        reason: 'FieldValueNotSupported',
+        message: `Unsupported value: ${JSON.stringify(c.imagePullPolicy)}: supported values: ${PULL_POLICIES.map((p) => JSON.stringify(p)).join(', ')}`,
+        field: `${at}.imagePullPolicy`,
+      });
+    }
   });
+}
+
+/** A Service's cluster IP is allocated once: changing it (to None among others) is refused. */
+function validateClusterIp(spec: KubeObject, old: KubeObject | undefined, causes: StatusCause[]): void {
+  const before = old?.spec?.clusterIP as string | undefined;
+  if (!before || spec.clusterIP === undefined || spec.clusterIP === before) return;
+  const ips = [String(spec.clusterIP)];
+  causes.push(
+    invalidValue('spec.clusterIPs[0]', `[]string{${ips.map((ip) => JSON.stringify(ip)).join(', ')}}`, 'may not change once set'),
+  );
 }
 
 function validateTemplated(obj: KubeObject, causes: StatusCause[], needSelector: boolean): void {
@@ -80,7 +147,8 @@ function validateTemplated(obj: KubeObject, causes: StatusCause[], needSelector:
   if (typeof spec.replicas === 'number' && spec.replicas < 0) {
     causes.push(invalidValue('spec.replicas', String(spec.replicas), 'must be greater than or equal to 0'));
   }
-  validateContainers(spec.template?.spec, 'spec.template.spec', causes);
+  const claims = ((spec.volumeClaimTemplates ?? []) as KubeObject[]).map((t) => String(t.metadata?.name ?? ''));
+  validateContainers(spec.template?.spec, 'spec.template.spec', causes, claims);
 }
 
 /** Returns the validation failures of an object about to be stored (empty when valid). */
@@ -121,6 +189,7 @@ export function validateObject(obj: KubeObject, old: KubeObject | undefined): St
       validateContainers(spec, 'spec', causes);
       break;
     case 'Service':
+      validateClusterIp(spec, old, causes);
       if (spec.type !== 'ExternalName' && spec.clusterIP !== 'None' && (!Array.isArray(spec.ports) || spec.ports.length === 0)) {
         causes.push(required('spec.ports'));
       }

@@ -52,8 +52,11 @@ export function serveWatch(store: ObjectStore, faults: FaultInjector, req: Watch
   };
   const pending: StoreEvent[] = [];
   let live = false;
+  // The newest resourceVersion of this type the watch cache processed, whatever the filters (bookmarks carry it).
+  let typeRv = 0;
   const unsubscribe = store.subscribe((e) => {
     if (rtKey(e.rt) !== rtKey(rt)) return;
+    typeRv = Math.max(typeRv, e.rv);
     if (!live) {
       pending.push(e);
       return;
@@ -113,17 +116,21 @@ export function serveWatch(store: ObjectStore, faults: FaultInjector, req: Watch
   if (closed) return;
   timers.push(setTimeout(() => finish(true), req.timeoutSeconds * 1000));
   if (req.allowBookmarks) {
+    // As in 1.26: a bookmark carries the newest resourceVersion of the type and goes only to watches
+    // that started before it, so a watch on a quiet type gets none.
+    const startRv = lastRv;
     const bookmark = (): void => {
       if (closed) return;
-      lastRv = Math.max(lastRv, store.currentRv());
+      timers.push(setTimeout(bookmark, req.bookmarkIntervalMs));
+      if (typeRv <= startRv) return;
+      lastRv = Math.max(lastRv, typeRv);
       res.write(
         line('BOOKMARK', {
           kind: rt.kind,
           apiVersion: apiVersionOf(rt),
-          metadata: { resourceVersion: String(lastRv), creationTimestamp: null },
+          metadata: { resourceVersion: String(typeRv), creationTimestamp: null },
         }),
       );
-      timers.push(setTimeout(bookmark, req.bookmarkIntervalMs));
     };
     timers.push(setTimeout(bookmark, req.bookmarkIntervalMs));
   }

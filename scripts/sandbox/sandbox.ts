@@ -83,8 +83,6 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const cluster = await startK8sApiServer({
       podReadyDelayMs: options.podReadyDelayMs ?? 500,
       namespaceFinalizeDelayMs: 2000,
-      // kubectl sends no token over plain http: tokenless requests are served as admin, as on a laptop cluster.
-      anonymousIsAdmin: true,
     });
     stops.push(() => cluster.stop());
     const secrets = {

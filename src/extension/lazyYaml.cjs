@@ -10,6 +10,7 @@ let loaded;
 const yaml = () => (loaded ??= require(join(__dirname, 'yaml.cjs')));
 
 for (const name of [
+  'isAlias',
   'isMap',
   'isScalar',
   'isSeq',

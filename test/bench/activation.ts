@@ -255,7 +255,7 @@ async function main(): Promise<void> {
   const log = (message: string): void => void process.stdout.write(`bench: ${message}\n`);
   const ours = await buildProductionExtension();
   const baseline = baselineExtension();
-  const server = await startK8sApiServer({ anonymousIsAdmin: true });
+  const server = await startK8sApiServer();
   const kubeconfigDir = makeTempDir('bench-kubeconfig-');
   const kubeconfig = await server.writeKubeconfig(join(kubeconfigDir, 'kubeconfig'));
   try {

@@ -39,7 +39,6 @@ async function warmUp(server: K8sApiServer): Promise<void> {
 const [mode = 'empty', podsArg = '20', rateArg = '50000'] = process.argv.slice(2);
 // Pods become ready half a second after they are scheduled, as the sandbox's do (real pods take seconds).
 const server = await startK8sApiServer({
-  anonymousIsAdmin: true,
   podReadyDelayMs: mode === 'logs' ? 10 : 500,
   logBufferLines: 200_000,
 });

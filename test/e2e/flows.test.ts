@@ -8,6 +8,7 @@ import { BROKEN_IMAGE, NAMESPACE } from '../../scripts/sandbox/cluster.ts';
 import { DATABASE } from '../../scripts/sandbox/history.ts';
 import { startSandbox, type Sandbox } from '../../scripts/sandbox/sandbox.ts';
 import { query } from '../../scripts/lib/postgres.ts';
+import { k8sItems } from '../support/k8sManifests.js';
 import {
   answerDialog,
   normalise,
@@ -95,6 +96,15 @@ describe('flow 1: "Run DR Scenario" from the palette, "Complete cluster failure"
     assert.equal(counted!.n, backup.rows);
     const api = sandbox.cluster.get('apps/v1', 'Deployment', NAMESPACE, 'flask-api');
     assert.equal(api?.status?.readyReplicas, api?.spec?.replicas, 'the Flask API is ready in the new cluster');
+
+    // The recovered cluster is as secure as its manifests: every NetworkPolicy holds its rules
+    // (`from` included) exactly as written.
+    const policies = (await k8sItems()).filter((i) => i.ref.kind === 'NetworkPolicy');
+    assert.ok(policies.length >= 2);
+    for (const policy of policies) {
+      const live = sandbox.cluster.get('networking.k8s.io/v1', 'NetworkPolicy', NAMESPACE, policy.ref.name);
+      assert.deepEqual(live?.spec, policy.body['spec'], `NetworkPolicy ${policy.ref.name} equals its manifest`);
+    }
   });
 });
 

@@ -63,7 +63,7 @@ describe('a runbook notebook, like a person runs a drill', () => {
   let cluster: K8sApiServer;
   let workbench: Workbench;
   before(async () => {
-    cluster = await startK8sApiServer({ podReadyDelayMs: 100, anonymousIsAdmin: true, namespaceFinalizeDelayMs: 200 });
+    cluster = await startK8sApiServer({ podReadyDelayMs: 100, namespaceFinalizeDelayMs: 200 });
     const kubeconfig = await cluster.writeKubeconfig(join(makeTempDir('kube-'), 'kubeconfig'), {
       context: 'dr-sandbox',
       namespace: 'endpoint-stats',

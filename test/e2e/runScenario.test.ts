@@ -32,7 +32,7 @@ describe('running a scenario, like a person', () => {
   let cluster: K8sApiServer;
   let workbench: Workbench;
   before(async () => {
-    cluster = await startK8sApiServer({ podReadyDelayMs: 100, anonymousIsAdmin: true });
+    cluster = await startK8sApiServer({ podReadyDelayMs: 100 });
     cluster.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
     cluster.apply(flaskApi('ghcr.io/endpoint-stats/flask-api:1.4.2'), 'kubectl');
     await cluster.waitFor('apps/v1', 'Deployment', NS, 'flask-api', (d) => d?.status?.readyReplicas === 2);
@@ -100,7 +100,7 @@ describe('a production context, like a person meets it', () => {
   let cluster: K8sApiServer;
   let workbench: Workbench;
   before(async () => {
-    cluster = await startK8sApiServer({ podReadyDelayMs: 100, anonymousIsAdmin: true, namespaceFinalizeDelayMs: 200 });
+    cluster = await startK8sApiServer({ podReadyDelayMs: 100, namespaceFinalizeDelayMs: 200 });
     const kubeconfig = await cluster.writeKubeconfig(join(makeTempDir('kube-'), 'kubeconfig'), {
       context: 'prod-eu-1',
       namespace: NS,

@@ -1,6 +1,7 @@
 // A Kubernetes API test server with a kubeconfig on disk and a connected ClusterPort: what the
-// engine tests and benchmarks start with. The engine reaches it over HTTP through the real
-// @kubernetes/client-node, exactly as it reaches a real cluster.
+// engine tests and benchmarks start with. The engine reaches it over HTTPS (the server's own CA and
+// the admin's client certificate in the kubeconfig) through the real @kubernetes/client-node,
+// exactly as it reaches a real cluster.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

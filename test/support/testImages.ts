@@ -28,8 +28,12 @@ spec:
   template:
     metadata: {labels: {app: ${name}}}
     spec:
+      # Meets the restricted Pod Security level that k8s/core/namespace.yaml enforces.
+      securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}
       containers:
-      - {name: app, image: "${image}"}
+      - name: app
+        image: "${image}"
+        securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
 `;
 }
 

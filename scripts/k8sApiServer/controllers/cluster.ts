@@ -1,10 +1,62 @@
 /** Namespace termination, garbage collection by ownerReferences, PV/PVC binding and protection, and Endpoints for Services. */
 import type { KubeObject, ResourceType } from '../types.ts';
-import { matchesSelectorObject, newUid, parseQuantity } from '../util.ts';
+import { matchesSelectorObject, newUid, nowTime, parseQuantity } from '../util.ts';
 import type { ControllerContext } from './context.ts';
 
 const terminating = new Set<string>();
 const bindWaited = new Set<string>();
+
+/** The namespace controller's conditions after a pass that left content behind (what is still there, by resource). */
+function reportRemaining(ctx: ControllerContext, name: string): void {
+  const counts: string[] = [];
+  for (const rt of ctx.registry.allTypes().filter((r) => r.namespaced && r.kind !== 'Event')) {
+    const n = ctx.registry.store.list(rt, name).length;
+    if (n > 0) counts.push(`${rt.group === '' ? rt.plural : `${rt.plural}.${rt.group}`}. has ${n} resource instances`);
+  }
+  const ns = ctx.get('Namespace', undefined, name);
+  if (!ns || counts.length === 0) return;
+  const now = nowTime();
+  const cond = (type: string, status: string, reason: string, message: string): KubeObject => ({
+    type,
+    status,
+    lastTransitionTime: now,
+    reason,
+    message,
+  });
+  const conditions = [
+    cond('NamespaceDeletionDiscoveryFailure', 'False', 'ResourcesDiscovered', 'All resources successfully discovered'),
+    cond(
+      'NamespaceDeletionGroupVersionParsingFailure',
+      'False',
+      'ParsedGroupVersions',
+      'All legacy kube types successfully parsed',
+    ),
+    cond(
+      'NamespaceDeletionContentFailure',
+      'False',
+      'ContentDeleted',
+      'All content successfully deleted, may be waiting on finalization',
+    ),
+    cond('NamespaceContentRemaining', 'True', 'SomeResourcesRemain', `Some resources are remaining: ${counts.join(', ')}`),
+    cond('NamespaceFinalizersRemaining', 'False', 'ContentHasNoFinalizers', 'All content-preserving finalizers finished'),
+  ];
+  const old = (ns.status?.conditions ?? []) as KubeObject[];
+  if (old.length === conditions.length && old.every((c, i) => c.message === conditions[i]!.message)) return;
+  ctx.update(
+    'Namespace',
+    ns,
+    (o) => {
+      o.status = {
+        ...o.status,
+        conditions: conditions.map((c) => ({
+          ...c,
+          lastTransitionTime: old.find((x) => x.type === c.type && x.status === c.status)?.lastTransitionTime ?? now,
+        })),
+      };
+    },
+    'status',
+  );
+}
 
 export function reconcileNamespace(ctx: ControllerContext, ns: KubeObject): void {
   if (!ns.metadata.deletionTimestamp) return;
@@ -25,7 +77,8 @@ export function reconcileNamespace(ctx: ControllerContext, ns: KubeObject): void
           ctx.registry.forceRemove(rt, o);
           continue;
         }
-        if (!o.metadata.deletionTimestamp) ctx.delete(rt.kind, o, rt.kind === 'Pod' ? 0 : undefined);
+        // Pods get their grace period: the kubelet removes them, as it does on a real node.
+        if (!o.metadata.deletionTimestamp) ctx.delete(rt.kind, o);
         else if ((o.metadata.finalizers ?? []).length > 0 && !first) {
           ctx.update(rt.kind, o, (x) => {
             x.metadata.finalizers = [];
@@ -34,6 +87,7 @@ export function reconcileNamespace(ctx: ControllerContext, ns: KubeObject): void
       }
     }
     if (remaining > 0) {
+      reportRemaining(ctx, name);
       ctx.after(50, () => step(false));
       return;
     }
@@ -93,6 +147,22 @@ function claimInUse(ctx: ControllerContext, pvc: KubeObject): boolean {
     .some((p) => ((p.spec?.volumes ?? []) as KubeObject[]).some((v) => v.persistentVolumeClaim?.claimName === pvc.metadata.name));
 }
 
+const claimEvents = new Set<string>();
+
+/** The PV controller reports a claim's waiting reason once, not on every sync. */
+function claimEventOnce(
+  ctx: ControllerContext,
+  pvc: KubeObject,
+  type: 'Normal' | 'Warning',
+  reason: string,
+  message: string,
+): void {
+  const key = `${String(pvc.metadata.uid)}/${reason}`;
+  if (claimEvents.has(key)) return;
+  claimEvents.add(key);
+  ctx.event(pvc, type, reason, message, 'persistentvolume-controller');
+}
+
 export function reconcileClaim(ctx: ControllerContext, pvc: KubeObject): void {
   if (pvc.metadata.deletionTimestamp) {
     if (!claimInUse(ctx, pvc)) {
@@ -113,6 +183,12 @@ export function reconcileClaim(ctx: ControllerContext, pvc: KubeObject): void {
   const want = parseQuantity(pvc.spec?.resources?.requests?.storage);
   const cls = String(pvc.spec?.storageClassName ?? '');
   const modes = (pvc.spec?.accessModes ?? []) as string[];
+  const storageClass = cls ? ctx.get('StorageClass', undefined, cls) : undefined;
+  // WaitForFirstConsumer: the claim stays Pending until a pod that uses it is being scheduled.
+  if (storageClass?.volumeBindingMode === 'WaitForFirstConsumer' && !claimInUse(ctx, pvc)) {
+    claimEventOnce(ctx, pvc, 'Normal', 'WaitForFirstConsumer', 'waiting for first consumer to be created before binding');
+    return;
+  }
   const bySize = [...ctx.list('PersistentVolume')].sort(
     (a, b) => parseQuantity(a.spec?.capacity?.storage) - parseQuantity(b.spec?.capacity?.storage),
   );
@@ -124,6 +200,10 @@ export function reconcileClaim(ctx: ControllerContext, pvc: KubeObject): void {
       parseQuantity(v.spec?.capacity?.storage) >= want &&
       modes.every((m) => ((v.spec?.accessModes ?? []) as string[]).includes(m)),
   );
+  if (!pv && cls && !storageClass) {
+    claimEventOnce(ctx, pvc, 'Warning', 'ProvisioningFailed', `storageclass.storage.k8s.io ${JSON.stringify(cls)} not found`);
+    return;
+  }
   if (!pv && ctx.options.dynamicProvisioning) {
     pv = ctx.create(
       'PersistentVolume',

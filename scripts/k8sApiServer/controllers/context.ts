@@ -2,6 +2,7 @@
 import type { LogStore } from '../logs.ts';
 import type { Registry } from '../registry.ts';
 import { RESOURCE_TYPES } from '../resources.ts';
+import { ApiError } from '../status.ts';
 import type { KubeObject, ResourceType } from '../types.ts';
 import { microTime, nowTime } from '../util.ts';
 import { randomBytes } from 'node:crypto';
@@ -74,6 +75,12 @@ export class ControllerContext {
   }
 
   create(kind: string, obj: KubeObject, manager = KCM): KubeObject | undefined {
+    const out = this.tryCreate(kind, obj, manager);
+    return out instanceof ApiError ? undefined : out;
+  }
+
+  /** A create whose refusal (admission, validation) the controller reports. */
+  tryCreate(kind: string, obj: KubeObject, manager = KCM): KubeObject | ApiError {
     return this.registry.controllerCreate(this.rt(kind), obj, manager);
   }
 

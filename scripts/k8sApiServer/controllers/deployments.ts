@@ -4,6 +4,7 @@
  * the status (observedGeneration, replica counts, Available/Progressing conditions) that
  * `kubectl rollout status` reads.
  */
+import { ApiError } from '../status.ts';
 import type { KubeObject } from '../types.ts';
 import { clone, deepEqual, nowTime, randomSuffix, safeHash } from '../util.ts';
 import type { ControllerContext } from './context.ts';
@@ -54,6 +55,16 @@ function setCondition(
   return [...conds.filter((c) => c.type !== type), next];
 }
 
+/** The Deployment's annotations a ReplicaSet gets: all but kubectl's last-applied copy and the controller's own. */
+function copiedAnnotations(d: KubeObject): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries((d.metadata.annotations ?? {}) as Record<string, string>)) {
+    if (k === 'kubectl.kubernetes.io/last-applied-configuration' || k.startsWith('deployment.kubernetes.io/')) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
 export function reconcileDeployment(ctx: ControllerContext, d: KubeObject): void {
   if (d.metadata.deletionTimestamp || d.spec?.paused) return;
   const desired = Number(d.spec.replicas ?? 1);
@@ -84,11 +95,12 @@ export function reconcileDeployment(ctx: ControllerContext, d: KubeObject): void
         name: `${d.metadata.name}-${hash}`,
         namespace: d.metadata.namespace,
         labels: { ...(d.spec.template?.metadata?.labels ?? {}), [HASH]: hash },
-        annotations: { ...annotations, [REV]: String(maxRev + 1) },
+        annotations: { ...copiedAnnotations(d), ...annotations, [REV]: String(maxRev + 1) },
         ownerReferences: [ctx.ownerRef(d)],
       },
       spec: {
-        replicas: 0,
+        // Created at its size (as NewRSNewReplicas computes it), so its generation stays 1.
+        replicas: d.spec.strategy?.type === 'Recreate' && owned.some((o) => Number(o.spec.replicas ?? 0) > 0) ? 0 : desired,
         ...(d.spec.minReadySeconds ? { minReadySeconds: d.spec.minReadySeconds } : {}),
         selector: { ...clone(d.spec.selector), matchLabels: { ...(d.spec.selector?.matchLabels ?? {}), [HASH]: hash } },
         template: tpl,
@@ -97,6 +109,14 @@ export function reconcileDeployment(ctx: ControllerContext, d: KubeObject): void
     newRs = ctx.create('ReplicaSet', rs);
     if (!newRs) return;
     created = true;
+    if (Number(newRs.spec.replicas) > 0)
+      ctx.event(
+        d,
+        'Normal',
+        'ScalingReplicaSet',
+        `Scaled up replica set ${newRs.metadata.name} to ${String(newRs.spec.replicas)}`,
+        'deployment-controller',
+      );
   } else if (revisionOf(newRs) < maxRev) {
     found = true;
     const oldRev = revisionOf(newRs);
@@ -272,6 +292,12 @@ function writeDeploymentStatus(
           );
         }
       }
+      const failed = all
+        .flatMap((rs) => (rs.status?.conditions ?? []) as KubeObject[])
+        .find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
+      conds = failed
+        ? setCondition(conds, 'ReplicaFailure', 'True', failed.reason, failed.message, now, false)
+        : conds.filter((c) => c.type !== 'ReplicaFailure');
       const status: KubeObject = { observedGeneration: o.metadata.generation };
       if (replicas) status.replicas = replicas;
       if (updated) status.updatedReplicas = updated;
@@ -303,6 +329,7 @@ export function reconcileReplicaSet(ctx: ControllerContext, rs: KubeObject): voi
   if (rs.metadata.deletionTimestamp) return;
   const pods = ctx.owned('Pod', rs).filter((p) => !p.metadata.deletionTimestamp);
   const want = Number(rs.spec.replicas ?? 1);
+  let failure: ApiError | undefined;
   if (pods.length < want) {
     for (let i = pods.length; i < want; i++) {
       const tpl = clone(rs.spec.template ?? {});
@@ -320,11 +347,17 @@ export function reconcileReplicaSet(ctx: ControllerContext, rs: KubeObject): voi
         },
         spec: tpl.spec,
       };
-      const made = ctx.create('Pod', pod);
-      if (made) {
-        pods.push(made);
-        ctx.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${made.metadata.name}`, 'replicaset-controller');
+      const made = ctx.tryCreate('Pod', pod);
+      if (made instanceof ApiError) {
+        failure = made;
+        break;
       }
+      pods.push(made);
+      ctx.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${made.metadata.name}`, 'replicaset-controller');
+    }
+    if (failure) {
+      ctx.event(rs, 'Warning', 'FailedCreate', `Error creating: ${failure.message}`, 'replicaset-controller');
+      ctx.after(1000, () => ctx.enqueue('ReplicaSet', rs.metadata.namespace, rs.metadata.name));
     }
   } else if (pods.length > want) {
     const victims = [...pods].sort(
@@ -337,16 +370,36 @@ export function reconcileReplicaSet(ctx: ControllerContext, rs: KubeObject): voi
     }
   }
   const active = ctx.owned('Pod', rs).filter((p) => !p.metadata.deletionTimestamp);
-  const ready = active.filter(podReady).length;
+  const ready = active.filter(podReady);
+  // A pod counts as available minReadySeconds after it became Ready.
+  const minReadyMs = Number(rs.spec.minReadySeconds ?? 0) * 1000;
+  const readySince = (p: KubeObject): number =>
+    Date.parse(((p.status?.conditions ?? []) as KubeObject[]).find((c) => c.type === 'Ready')?.lastTransitionTime ?? '');
+  const available = ready.filter((p) => !(Date.now() < readySince(p) + minReadyMs)).length;
+  // Like the controller: look again a whole minReadySeconds later (Ready times have second precision).
+  if (available < ready.length)
+    ctx.after(minReadyMs + 5, () => ctx.enqueue('ReplicaSet', rs.metadata.namespace, rs.metadata.name));
   ctx.update(
     'ReplicaSet',
     rs,
     (o) => {
       const status: KubeObject = { replicas: active.length };
       if (active.length) status.fullyLabeledReplicas = active.length;
-      if (ready) status.readyReplicas = ready;
-      if (ready) status.availableReplicas = ready;
+      if (ready.length) status.readyReplicas = ready.length;
+      if (available) status.availableReplicas = available;
       status.observedGeneration = o.metadata.generation;
+      const prev = ((o.status?.conditions ?? []) as KubeObject[]).find((c) => c.type === 'ReplicaFailure');
+      if (failure) {
+        status.conditions = [
+          {
+            type: 'ReplicaFailure',
+            status: 'True',
+            lastTransitionTime: prev?.lastTransitionTime ?? nowTime(),
+            reason: 'FailedCreate',
+            message: failure.message,
+          },
+        ];
+      } else if (prev && pods.length < want) status.conditions = [prev];
       o.status = status;
     },
     'status',

@@ -48,6 +48,8 @@ export function reconcilePod(ctx: ControllerContext, pod: KubeObject): void {
   if (!pod.spec?.nodeName) {
     const { ok, missing } = claimsBound(ctx, pod);
     if (!ok) {
+      // The scheduler's volume binder: a claim waiting for its first consumer binds now.
+      for (const c of missing) ctx.enqueue('PersistentVolumeClaim', pod.metadata.namespace, c);
       if (!unschedulableSeen.has(String(pod.metadata.uid))) {
         unschedulableSeen.add(String(pod.metadata.uid));
         const reason = missing.some((c) => !ctx.get('PersistentVolumeClaim', pod.metadata.namespace, c))

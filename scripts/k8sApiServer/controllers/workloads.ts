@@ -1,4 +1,5 @@
 /** StatefulSet (ordered pods name-0..n-1 with claims from volumeClaimTemplates), DaemonSet and Job controllers. */
+import { ApiError } from '../status.ts';
 import type { KubeObject } from '../types.ts';
 import { clone, nowTime, randomSuffix, safeHash } from '../util.ts';
 import type { ControllerContext } from './context.ts';
@@ -73,14 +74,26 @@ export function reconcileStatefulSet(ctx: ControllerContext, sts: KubeObject): v
       },
       spec,
     };
-    if (ctx.create('Pod', pod))
+    const made = ctx.tryCreate('Pod', pod);
+    if (made instanceof ApiError) {
+      if (made.reason === 'AlreadyExists') break;
       ctx.event(
         sts,
-        'Normal',
-        'SuccessfulCreate',
-        `create Pod ${podName} in StatefulSet ${name} successful`,
+        'Warning',
+        'FailedCreate',
+        `create Pod ${podName} in StatefulSet ${name} failed error: ${made.message}`,
         'statefulset-controller',
       );
+      ctx.after(1000, () => ctx.enqueue('StatefulSet', ns, name));
+      break;
+    }
+    ctx.event(
+      sts,
+      'Normal',
+      'SuccessfulCreate',
+      `create Pod ${podName} in StatefulSet ${name} successful`,
+      'statefulset-controller',
+    );
     if (ordered) break;
   }
   for (const p of pods) {

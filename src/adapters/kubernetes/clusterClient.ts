@@ -1,13 +1,13 @@
 import { Writable } from 'node:stream';
 import {
-  AppsV1Api,
+  ApiException,
+  HttpMethod,
+  IsomorphicFetchHttpLibrary,
   KubeConfig,
   KubernetesObjectApi,
   Log,
-  PatchStrategy,
-  setHeaderOptions,
+  RequestContext,
   Watch,
-  type KubernetesObject,
 } from '@kubernetes/client-node';
 import type { ClusterError, KubeObject, ObjectRef } from '../../core/cluster/model.js';
 import type { ClusterPort, ListQuery, LogQuery, ObjectList, PatchType, WatchEvent } from '../../core/cluster/port.js';
@@ -16,6 +16,9 @@ import { toClusterError } from './errors.js';
 import { loadKubeConfig, type KubeconfigOptions } from './kubeconfig.js';
 
 export const FIELD_MANAGER = 'dr-runbook';
+
+/** How long one request (not a watch or a log stream) may take. */
+const REQUEST_TIMEOUT_MS = 30_000;
 
 export interface ConnectOptions extends KubeconfigOptions {
   /** The namespace to work in; by default the context's, else `default`. */
@@ -29,11 +32,27 @@ export function connectCluster(options: ConnectOptions = {}): Result<ClusterPort
   return ok(new KubeClusterClient(loaded.value, options.namespace));
 }
 
-const PATCH_TYPES: Record<PatchType, PatchStrategy> = {
-  merge: PatchStrategy.MergePatch,
-  strategic: PatchStrategy.StrategicMergePatch,
-  json: PatchStrategy.JsonPatch,
+const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
+  merge: 'application/merge-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+  json: 'application/json-patch+json',
 };
+
+/** The query parameters `kubectl apply --server-side` sends (batch 2, exchange 023), with our field manager. */
+function applyQuery(options: { dryRun: boolean; force: boolean }): Record<string, string> {
+  return {
+    fieldManager: FIELD_MANAGER,
+    fieldValidation: 'Strict',
+    force: String(options.force),
+    ...(options.dryRun ? { dryRun: 'All' } : {}),
+  };
+}
+
+interface RequestOptions {
+  readonly query?: Record<string, string | undefined>;
+  readonly body?: unknown;
+  readonly contentType?: string;
+}
 
 /** ClusterPort over @kubernetes/client-node. */
 export class KubeClusterClient implements ClusterPort {
@@ -73,27 +92,62 @@ export class KubeClusterClient implements ClusterPort {
     return err(toClusterError(error, { context: this.context, server: this.server, action, ...(object ? { object } : {}) }));
   }
 
+  /** `/apis/apps/v1/namespaces/NS/deployments[/NAME]` for an object or a collection, through discovery. */
+  private async resourcePath(ref: ObjectRef, withName: boolean): Promise<string> {
+    await this.discover(ref.apiVersion, ref.kind);
+    const resource = await (
+      this.objects as unknown as { resource(a: string, k: string): Promise<{ name: string; namespaced: boolean } | undefined> }
+    ).resource(ref.apiVersion, ref.kind);
+    if (!resource) throw new Error('Unrecognized API version and kind');
+    const prefix = ref.apiVersion.includes('/') ? `/apis/${ref.apiVersion}` : `/api/${ref.apiVersion}`;
+    const ns = resource.namespaced && ref.namespace ? `/namespaces/${encodeURIComponent(ref.namespace)}` : '';
+    return `${prefix}${ns}/${resource.name}${withName ? `/${encodeURIComponent(ref.name)}` : ''}`;
+  }
+
+  /**
+   * One request with the kubeconfig's credentials over the cluster's connection pool. Bodies go as
+   * the JSON they are, never through client-node's typed models (which rename `from` to `_from`
+   * and drop fields they do not know); answers come back as the server's JSON. A refusal throws
+   * the ApiException client-node would, so every failure maps through toClusterError.
+   */
+  private async send(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<KubeObject> {
+    const context = new RequestContext(`${this.server.replace(/\/+$/, '')}${path}`, method);
+    for (const [name, value] of Object.entries(options.query ?? {})) if (value !== undefined) context.setQueryParam(name, value);
+    await this.kc.applySecurityAuthentication(context);
+    context.setHeaderParam('Accept', 'application/json');
+    if (options.body !== undefined) {
+      context.setHeaderParam('Content-Type', options.contentType ?? 'application/json');
+      context.setBody(JSON.stringify(options.body));
+    }
+    context.setSignal(AbortSignal.timeout(REQUEST_TIMEOUT_MS));
+    const response = await this.http.send(context).toPromise();
+    const text = await response.body.text();
+    if (response.httpStatusCode < 200 || response.httpStatusCode > 299) {
+      throw new ApiException(response.httpStatusCode, `HTTP ${response.httpStatusCode}`, text, response.headers);
+    }
+    return (text ? JSON.parse(text) : {}) as KubeObject;
+  }
+
+  private readonly http = new IsomorphicFetchHttpLibrary();
+
   async apply(object: KubeObject, options: { dryRun: boolean; force: boolean }): Promise<Result<KubeObject, ClusterError>> {
+    const ref = refOf(object);
     try {
-      await this.discover(object.apiVersion ?? '', object.kind ?? '');
-      const applied = await this.objects.patch(
-        object as KubernetesObject,
-        undefined,
-        options.dryRun ? 'All' : undefined,
-        FIELD_MANAGER,
-        options.force,
-        PatchStrategy.ServerSideApply,
-      );
-      return ok(applied as KubeObject);
+      // The content type kubectl uses; a JSON body is valid YAML.
+      const applied = await this.send(HttpMethod.PATCH, await this.resourcePath(ref, true), {
+        query: applyQuery(options),
+        body: object,
+        contentType: 'application/apply-patch+yaml',
+      });
+      return ok(applied);
     } catch (e) {
-      return this.fail(e, options.dryRun ? 'dry-run apply' : 'apply', refOf(object));
+      return this.fail(e, options.dryRun ? 'dry-run apply' : 'apply', ref);
     }
   }
 
   async read(ref: ObjectRef): Promise<Result<KubeObject | undefined, ClusterError>> {
     try {
-      await this.discover(ref.apiVersion, ref.kind);
-      return ok((await this.objects.read(header(ref))) as KubeObject);
+      return ok(await this.send(HttpMethod.GET, await this.resourcePath(ref, true)));
     } catch (e) {
       const error = toClusterError(e, { context: this.context, server: this.server, action: 'read', object: ref });
       return error.kind === 'notFound' ? ok(undefined) : err(error);
@@ -101,71 +155,49 @@ export class KubeClusterClient implements ClusterPort {
   }
 
   async list(query: ListQuery): Promise<Result<ObjectList, ClusterError>> {
+    const collection: ObjectRef = { apiVersion: query.apiVersion, kind: query.kind, name: '', namespace: query.namespace };
     try {
+      const path = await this.resourcePath(collection, false);
       const items: KubeObject[] = [];
       let token: string | undefined;
       let resourceVersion = '';
       do {
-        const page = await this.objects.list(
-          query.apiVersion,
-          query.kind,
-          query.namespace,
-          undefined,
-          undefined,
-          undefined,
-          query.fieldSelector,
-          query.labelSelector,
-          500,
-          token,
-        );
+        const page = (await this.send(HttpMethod.GET, path, {
+          query: { fieldSelector: query.fieldSelector, labelSelector: query.labelSelector, limit: '500', continue: token },
+        })) as { items?: KubeObject[]; metadata?: { continue?: string; resourceVersion?: string } };
         // List items come without apiVersion and kind; give them theirs, as kubectl does.
-        for (const item of page.items as KubeObject[]) items.push({ ...item, apiVersion: query.apiVersion, kind: query.kind });
-        token = page.metadata?._continue || undefined;
+        for (const item of page.items ?? []) items.push({ ...item, apiVersion: query.apiVersion, kind: query.kind });
+        token = page.metadata?.continue || undefined;
         resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
       } while (token);
       return ok({ items, resourceVersion });
     } catch (e) {
-      return this.fail(e, 'list', { apiVersion: query.apiVersion, kind: query.kind, name: '', namespace: query.namespace });
+      return this.fail(e, 'list', collection);
     }
   }
 
   async create(object: KubeObject, options: { dryRun: boolean }): Promise<Result<KubeObject, ClusterError>> {
+    const ref = refOf(object);
     try {
       return ok(
-        (await this.objects.create(
-          object as KubernetesObject,
-          undefined,
-          options.dryRun ? 'All' : undefined,
-          FIELD_MANAGER,
-        )) as KubeObject,
+        await this.send(HttpMethod.POST, await this.resourcePath(ref, false), {
+          query: { fieldManager: FIELD_MANAGER, fieldValidation: 'Strict', dryRun: options.dryRun ? 'All' : undefined },
+          body: object,
+        }),
       );
     } catch (e) {
-      return this.fail(e, 'create', refOf(object));
+      return this.fail(e, 'create', ref);
     }
   }
 
   async patch(ref: ObjectRef, patch: unknown, type: PatchType): Promise<Result<KubeObject, ClusterError>> {
     try {
-      if (type === 'json') {
-        // The generic object client serializes the body as the object's kind, which turns a JSON
-        // patch (an array) into an object: send it through the typed client instead, as kubectl
-        // does for `rollout undo`.
-        if (ref.kind !== 'Deployment' || !ref.namespace) {
-          return this.fail(new Error('JSON patches are sent for namespaced Deployments only'), 'patch', ref);
-        }
-        const apps = this.kc.makeApiClient(AppsV1Api);
-        const patched = await apps.patchNamespacedDeployment(
-          { name: ref.name, namespace: ref.namespace, body: patch, fieldManager: FIELD_MANAGER },
-          setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
-        );
-        return ok({ ...(patched as unknown as KubeObject), apiVersion: ref.apiVersion, kind: ref.kind });
-      }
-      // client-node reads the target's URL from the body it sends: a merge patch carries the
-      // target's identity (the same values, so the patch means the same).
-      const target = withIdentity(patch as KubeObject, ref) as KubernetesObject;
-      return ok(
-        (await this.objects.patch(target, undefined, undefined, FIELD_MANAGER, undefined, PATCH_TYPES[type])) as KubeObject,
-      );
+      const patched = await this.send(HttpMethod.PATCH, await this.resourcePath(ref, true), {
+        query: { fieldManager: FIELD_MANAGER },
+        body: patch,
+        contentType: PATCH_CONTENT_TYPES[type],
+      });
+      return ok({ ...patched, apiVersion: ref.apiVersion, kind: ref.kind });
     } catch (e) {
       return this.fail(e, 'patch', ref);
     }
@@ -173,7 +205,9 @@ export class KubeClusterClient implements ClusterPort {
 
   async remove(ref: ObjectRef, options: { dryRun: boolean }): Promise<Result<boolean, ClusterError>> {
     try {
-      await this.objects.delete(header(ref), undefined, options.dryRun ? 'All' : undefined, undefined, undefined, 'Background');
+      await this.send(HttpMethod.DELETE, await this.resourcePath(ref, true), {
+        query: { propagationPolicy: 'Background', dryRun: options.dryRun ? 'All' : undefined },
+      });
       return ok(true);
     } catch (e) {
       const error = toClusterError(e, { context: this.context, server: this.server, action: 'delete', object: ref });
@@ -270,13 +304,7 @@ export class KubeClusterClient implements ClusterPort {
   private async collectionPath(query: ListQuery): Promise<Result<string, ClusterError>> {
     const ref: ObjectRef = { apiVersion: query.apiVersion, kind: query.kind, name: '', namespace: query.namespace };
     try {
-      const resource = await (
-        this.objects as unknown as { resource(a: string, k: string): Promise<{ name: string; namespaced: boolean } | undefined> }
-      ).resource(query.apiVersion, query.kind);
-      if (!resource) return this.fail(new Error('Unrecognized API version and kind'), 'watch', ref);
-      const prefix = query.apiVersion.includes('/') ? `/apis/${query.apiVersion}` : `/api/${query.apiVersion}`;
-      const ns = resource.namespaced && query.namespace ? `/namespaces/${encodeURIComponent(query.namespace)}` : '';
-      return ok(`${prefix}${ns}/${resource.name}`);
+      return ok(await this.resourcePath(ref, false));
     } catch (e) {
       return this.fail(e, 'watch', ref);
     }
@@ -313,24 +341,6 @@ function untilStreamEnds(
       (error: unknown) => finish(failedToStart(error)),
     );
   });
-}
-
-function header(ref: ObjectRef): KubernetesObject & { metadata: { name: string } } {
-  return {
-    apiVersion: ref.apiVersion,
-    kind: ref.kind,
-    metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
-  };
-}
-
-function withIdentity(patch: KubeObject, ref: ObjectRef): KubeObject {
-  const { metadata } = header(ref);
-  return {
-    ...patch,
-    apiVersion: ref.apiVersion,
-    kind: ref.kind,
-    metadata: { ...patch.metadata, ...(metadata as unknown as Record<string, unknown>) },
-  };
 }
 
 function refOf(object: KubeObject): ObjectRef {

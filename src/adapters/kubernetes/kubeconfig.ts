@@ -3,6 +3,7 @@ import { delimiter, join } from 'node:path';
 import { findHomeDir, KubeConfig } from '@kubernetes/client-node';
 import type { ClusterError } from '../../core/cluster/model.js';
 import { err, ok, type Result } from '../../core/result.js';
+import { PooledKubeConfig } from './connectionPool.js';
 
 export interface KubeconfigOptions {
   /** A kubeconfig file; by default the one kubectl uses ($KUBECONFIG, then ~/.kube/config). */
@@ -60,7 +61,7 @@ function read(options: KubeconfigOptions): Result<{ kc: KubeConfig; where: strin
   const found = locate(options);
   if (!found.ok) return found;
   const { where, files } = found.value;
-  const kc = new KubeConfig();
+  const kc = new PooledKubeConfig();
   try {
     if (files.length === 0) kc.loadFromCluster();
     for (const [i, file] of files.entries()) {

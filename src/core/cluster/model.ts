@@ -82,6 +82,11 @@ export interface ClusterError {
   readonly status?: number;
   readonly object?: ObjectRef;
   readonly conflicts?: readonly FieldConflict[];
+  /**
+   * For invalid: the fields the server named, as it writes them (`.spec.replicass`,
+   * `spec.template.spec.volumes[0].configMap.defaultMode`).
+   */
+  readonly fields?: readonly string[];
   /** For notFound: what the server could not find (`namespaces`/`endpoint-stats`). */
   readonly missing?: { readonly kind: string; readonly name: string };
 }

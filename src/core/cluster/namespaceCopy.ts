@@ -3,8 +3,17 @@ import { applyObjects, type AppliedObject, type ApplyError, type ApplyItem, type
 import { refOf, type ClusterError, type KubeObject } from './model.js';
 import type { ClusterPort } from './port.js';
 
-/** What the drill copies from production: configuration and workloads, not their running state. */
+/**
+ * What the drill copies from production: identities and their permissions, network and
+ * disruption policies, configuration and workloads, not their running state.
+ */
 export const COPIED_KINDS: readonly { readonly apiVersion: string; readonly kind: string }[] = [
+  // Without its ServiceAccounts (and their Roles) no pod of the copy can be created.
+  { apiVersion: 'v1', kind: 'ServiceAccount' },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role' },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding' },
+  { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
+  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
   { apiVersion: 'v1', kind: 'ConfigMap' },
   { apiVersion: 'v1', kind: 'Secret' },
   { apiVersion: 'v1', kind: 'PersistentVolumeClaim' },
@@ -47,6 +56,7 @@ export function copyForNamespace(object: KubeObject, to: string): { object: Kube
     return { skip: 'created by Kubernetes in every namespace' };
   if (object.kind === 'Secret' && object['type'] === 'kubernetes.io/service-account-token')
     return { skip: 'a service account token' };
+  if (object.kind === 'ServiceAccount' && meta.name === 'default') return { skip: 'created by Kubernetes in every namespace' };
   const notes: string[] = [];
   const copy = structuredClone(object) as KubeObject & Record<string, unknown>;
   const annotations = { ...meta.annotations };
@@ -59,9 +69,24 @@ export function copyForNamespace(object: KubeObject, to: string): { object: Kube
   };
   delete copy['status'];
   const spec = copy['spec'] as Record<string, unknown> | undefined;
+  if (object.kind === 'ServiceAccount') {
+    // Token secrets are made per namespace; the copy gets its own.
+    delete copy['secrets'];
+  }
+  if (object.kind === 'RoleBinding') {
+    for (const subject of (copy['subjects'] as { kind?: string; namespace?: string; name?: string }[] | undefined) ?? []) {
+      if (subject.kind === 'ServiceAccount' && subject.namespace === meta.namespace) {
+        subject.namespace = to;
+        notes.push(`binds ServiceAccount ${to}/${subject.name ?? ''} (not ${meta.namespace ?? ''}'s)`);
+      }
+    }
+  }
   if (object.kind === 'Service' && spec) {
-    delete spec['clusterIP'];
-    delete spec['clusterIPs'];
+    // A headless Service stays headless: clusterIP None is what makes it so.
+    if (spec['clusterIP'] !== 'None') {
+      delete spec['clusterIP'];
+      delete spec['clusterIPs'];
+    }
     delete spec['healthCheckNodePort'];
     delete spec['loadBalancerIP'];
     const ports = (spec['ports'] as Record<string, unknown>[] | undefined) ?? [];

@@ -81,7 +81,107 @@ export async function waitForReady(
   return err(outcome);
 }
 
+/** Workloads whose pods the server may refuse, with no condition on the workload to say so: only FailedCreate events. */
+const EVENT_ONLY_FAILURES = new Set(['StatefulSet', 'DaemonSet']);
+
 async function waitForOne(
+  cluster: ClusterPort,
+  ref: ObjectRef,
+  signal: AbortSignal,
+  report: (event: ReadinessEvent) => void,
+): Promise<Result<void, WaitError>> {
+  if (!EVENT_ONLY_FAILURES.has(ref.kind)) return waitForObject(cluster, ref, signal, report);
+  // Pods that cannot be created fail the wait at once, with the server's reason.
+  const inner = new AbortController();
+  const forward = (): void => inner.abort();
+  signal.addEventListener('abort', forward);
+  let refused: string | undefined;
+  const events = watchFailedCreate(cluster, ref, inner.signal, (message) => {
+    refused ??= message;
+    inner.abort();
+  });
+  const result = await waitForObject(cluster, ref, inner.signal, report);
+  inner.abort();
+  await events;
+  signal.removeEventListener('abort', forward);
+  if (refused !== undefined) {
+    const event: ReadinessEvent = { ref, state: 'failed', reason: `its pods cannot be created: ${refused}` };
+    report(event);
+    return err({ kind: 'failed', failed: [event] });
+  }
+  return result;
+}
+
+type EventObject = KubeObject & {
+  type?: string;
+  reason?: string;
+  message?: string;
+  involvedObject?: { kind?: string; name?: string; uid?: string };
+  lastTimestamp?: string;
+  eventTime?: string;
+  series?: { lastObservedTime?: string };
+};
+
+/**
+ * Calls `onFailed` with the message of a Warning FailedCreate event about the workload that is not
+ * older than the workload's last change (server times both, so an event from before a fix does
+ * not count), listed or arriving while the wait lasts.
+ */
+async function watchFailedCreate(
+  cluster: ClusterPort,
+  ref: ObjectRef,
+  signal: AbortSignal,
+  onFailed: (message: string) => void,
+): Promise<void> {
+  const workload = await cluster.read(ref);
+  if (!workload.ok || !workload.value || signal.aborted) return;
+  const changedAt = Math.max(
+    0,
+    ...((workload.value.metadata?.managedFields as { time?: string }[] | undefined)?.map((f) => Date.parse(f.time ?? '') || 0) ??
+      []),
+    Date.parse(workload.value.metadata?.creationTimestamp ?? '') || 0,
+  );
+  const check = (event: EventObject): void => {
+    const when = Date.parse(event.series?.lastObservedTime ?? event.lastTimestamp ?? event.eventTime ?? '') || 0;
+    if (
+      event.type === 'Warning' &&
+      event.reason === 'FailedCreate' &&
+      event.involvedObject?.kind === ref.kind &&
+      event.involvedObject.name === ref.name &&
+      when >= changedAt
+    )
+      onFailed(event.message ?? 'FailedCreate');
+  };
+  const query = { apiVersion: 'v1', kind: 'Event', namespace: ref.namespace, fieldSelector: `involvedObject.name=${ref.name}` };
+  while (!signal.aborted) {
+    const listed = await cluster.list(query);
+    if (!listed.ok || signal.aborted) return;
+    for (const event of listed.value.items) check(event);
+    const watched = await cluster.watch(
+      { ...query, resourceVersion: listed.value.resourceVersion },
+      (e) => {
+        if (e.type === 'ADDED' || e.type === 'MODIFIED') check(e.object);
+      },
+      signal,
+    );
+    if (!watched.ok && watched.error.status !== 410) return;
+  }
+}
+
+/** Fetches the StorageClass a claim binds through (its own, or the cluster's default), or undefined. */
+async function storageClassOf(cluster: ClusterPort, claim: KubeObject): Promise<KubeObject | undefined> {
+  const name = (claim['spec'] as { storageClassName?: string } | undefined)?.storageClassName;
+  if (name === '') return undefined;
+  if (name) {
+    const read = await cluster.read({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', name, namespace: undefined });
+    return read.ok ? read.value : undefined;
+  }
+  const listed = await cluster.list({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', namespace: undefined });
+  if (!listed.ok) return undefined;
+  return listed.value.items.find((c) => c.metadata?.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true');
+}
+
+async function waitForObject(
   cluster: ClusterPort,
   ref: ObjectRef,
   signal: AbortSignal,
@@ -105,8 +205,14 @@ async function waitForOne(
   }
   // A Service is judged by its Endpoints, everything else by itself.
   const watched: ObjectRef = service ? { apiVersion: 'v1', kind: 'Endpoints', name: ref.name, namespace: ref.namespace } : ref;
+  // A claim is judged with its StorageClass, read once when first seen Pending.
+  let storageClass: { value: KubeObject | undefined } | undefined;
   const judge = (object: KubeObject | undefined): Readiness =>
-    service ? judgeReadiness(service, object) : object ? judgeReadiness(object) : { state: 'waiting', reason: 'not created yet' };
+    service
+      ? judgeReadiness(service, object)
+      : object
+        ? judgeReadiness(object, storageClass?.value)
+        : { state: 'waiting', reason: 'not created yet' };
   let failures = 0;
   while (!signal.aborted) {
     const query = {
@@ -124,6 +230,9 @@ async function waitForOne(
       continue;
     }
     failures = 0;
+    const claim = listed.value.items[0];
+    if (ref.kind === 'PersistentVolumeClaim' && claim && !storageClass)
+      storageClass = { value: await storageClassOf(cluster, claim) };
     // Held in an object: the watch callback below replaces it.
     const seen: { verdict: Readiness } = { verdict: judge(listed.value.items[0]) };
     report({ ref, ...seen.verdict });

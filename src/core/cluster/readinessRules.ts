@@ -47,7 +47,8 @@ export function hasReadinessRule(kind: string): boolean {
 
 /**
  * Judges an object by its kind's rule. A Service needs its Endpoints (`related`) to have a ready
- * address; kinds with no rule are ready once they exist.
+ * address; a claim is judged with its StorageClass (`related`); kinds with no rule are ready once
+ * they exist.
  */
 export function judgeReadiness(object: KubeObject, related?: KubeObject): Readiness {
   switch (object.kind) {
@@ -67,7 +68,14 @@ export function judgeReadiness(object: KubeObject, related?: KubeObject): Readin
     case 'PersistentVolumeClaim': {
       const phase = field<string>(object, 'status', 'phase') ?? 'Pending';
       if (phase === 'Bound') return ready(`Bound to ${field<string>(object, 'spec', 'volumeName') ?? 'a volume'}`);
-      return phase === 'Lost' ? failed('Lost: its volume is gone') : waiting(phase);
+      if (phase === 'Lost') return failed('Lost: its volume is gone');
+      // `related` is the claim's StorageClass: one that binds on first consumer leaves the claim
+      // Pending until a pod using it is scheduled, which a later step does. Waiting here would wait forever.
+      if (phase === 'Pending' && related && field<string>(related, 'volumeBindingMode') === 'WaitForFirstConsumer')
+        return ready(
+          `Pending until its first pod: StorageClass ${related.metadata?.name ?? ''} binds on first consumer (WaitForFirstConsumer); the pod that mounts it is waited for instead`,
+        );
+      return waiting(phase);
     }
     case 'PersistentVolume': {
       const phase = field<string>(object, 'status', 'phase') ?? 'Pending';
@@ -106,6 +114,11 @@ function deploymentReadiness(object: KubeObject): Readiness {
   const generation = num(object.metadata?.generation);
   const observed = num(field(object, 'status', 'observedGeneration'));
   if (observed < generation) return waiting('waiting for the deployment spec update to be observed');
+  // Pods the server refuses to create (a missing ServiceAccount, Pod Security, an invalid
+  // template): the ReplicaSet's ReplicaFailure, copied to the Deployment (batch 2, 028-029).
+  const replicaFailure = conditions(object).find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
+  if (replicaFailure)
+    return failed(`its pods cannot be created: ${replicaFailure.reason ?? ''} ${replicaFailure.message ?? ''}`.trim());
   const progressing = conditions(object).find((c) => c.type === 'Progressing');
   if (progressing?.reason === 'ProgressDeadlineExceeded')
     return failed(`deployment "${object.metadata?.name}" exceeded its progress deadline`);

@@ -29,6 +29,11 @@ export interface RollbackPlan {
   readonly fromRevision: number;
   readonly toRevision: number;
   readonly changes: readonly RollbackChange[];
+  /**
+   * The running revision is itself a rollback (its ReplicaSet remembers earlier revision numbers),
+   * so "the previous revision" is the one just rolled back from: rolling back again undoes it.
+   */
+  readonly undoesRollback: boolean;
   /** The JSON patch kubectl sends: the old pod template and the annotations. */
   readonly patch: readonly unknown[];
 }
@@ -119,15 +124,24 @@ export function planRollback(
       message: `${describeRef(ref)} already runs the pod template of revision ${target.revision}: nothing to roll back.`,
     });
   }
-  const annotations = { ...deployment.metadata?.annotations };
+  // As kubectl: the target revision's annotations, except the bookkeeping ones, which the
+  // Deployment keeps; the Deployment's other current annotations go.
+  const annotations: Record<string, string> = {};
+  for (const [key, value] of Object.entries(deployment.metadata?.annotations ?? {})) {
+    if (SKIPPED_ANNOTATIONS.has(key)) annotations[key] = value;
+  }
   for (const [key, value] of Object.entries(target.rs.metadata?.annotations ?? {})) {
     if (!SKIPPED_ANNOTATIONS.has(key)) annotations[key] = value;
   }
+  const running = history.find((h) => h.revision === current);
+  const undoesRollback =
+    toRevision === undefined && Boolean(running?.rs.metadata?.annotations?.['deployment.kubernetes.io/revision-history']);
   return ok({
     deployment: ref,
     fromRevision: current,
     toRevision: target.revision,
     changes: templateChanges(liveTemplate, restored),
+    undoesRollback,
     patch: [
       { op: 'replace', path: '/spec/template', value: restored },
       { op: 'replace', path: '/metadata/annotations', value: annotations },
@@ -175,7 +189,12 @@ export function describeRollback(plan: RollbackPlan): string {
       ? `${c.container} env ${c.name}: ${c.from ?? '(unset)'} → ${c.to ?? '(unset)'}`
       : `${c.container} ${c.what} ${c.from ?? '(none)'} → ${c.to ?? '(none)'}`,
   );
-  return `${describeRef(plan.deployment)}: revision ${plan.fromRevision} → ${plan.toRevision}${parts.length ? `: ${parts.join('; ')}` : ''}`;
+  const summary = `${describeRef(plan.deployment)}: revision ${plan.fromRevision} → ${plan.toRevision}${parts.length ? `: ${parts.join('; ')}` : ''}`;
+  if (!plan.undoesRollback) return summary;
+  const images = plan.changes
+    .filter((c) => c.what === 'image')
+    .map((c) => `${c.container} now runs ${c.from ?? '(none)'} and would run ${c.to ?? '(none)'}`);
+  return `${summary}. Revision ${plan.fromRevision} is itself a rollback: rolling back again returns to revision ${plan.toRevision}, the one rolled back from${images.length ? ` (${images.join('; ')})` : ''}.`;
 }
 
 /** Reads the Deployment and its ReplicaSets and plans the rollback. */

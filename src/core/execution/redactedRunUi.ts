@@ -12,7 +12,7 @@ export function redactedRunUi(ui: RunUi, redact: Redactor): RunUi {
   return {
     ...ui,
     acceptWarnings: (warnings) => ui.acceptWarnings(warnings.map(redact)),
-    confirmRollback: (description) => ui.confirmRollback(redact(description)),
+    confirmRollback: (description, undoesRollback) => ui.confirmRollback(redact(description), undoesRollback),
     manualStep: (step, facts) => ui.manualStep(step, facts.map(redact)),
   };
 }

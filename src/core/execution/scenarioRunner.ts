@@ -1,5 +1,5 @@
-import { preflightObjects, type ApplyItem } from '../cluster/apply.js';
-import { describeRef, formatClusterError } from '../cluster/model.js';
+import { describeFailures, preflightObjects, STAND_IN_NAMESPACE, type ApplyItem } from '../cluster/apply.js';
+import { formatClusterError } from '../cluster/model.js';
 import { fillSecretTemplate } from '../manifests/secretTemplate.js';
 import { collectProblems } from '../problems.js';
 import type { ApplyCommand, KubectlTarget, Runbook, Scenario, Step } from '../runbook/model.js';
@@ -145,11 +145,20 @@ export async function preflightScenario(
       expectedNamespaces: [ctx.namespace, ...created],
       signal: ctx.signal,
     });
-    if (checked.ok) lines.push(`✔ server-side dry run of ${items.length} object(s) passed`);
-    else if (checked.error.stage === 'cancelled') lines.push('✖ cancelled');
-    else
-      for (const f of checked.error.failures)
-        lines.push(`✖ ${f.item.file}:${f.item.line} ${describeRef(f.item.ref)}: ${f.error.message}`);
+    if (checked.ok) {
+      lines.push(`✔ server-side dry run of ${items.length} object(s) passed`);
+      const byNamespace = new Map<string, string[]>();
+      for (const i of checked.value.standIns)
+        byNamespace.set(i.ref.namespace ?? '', [
+          ...(byNamespace.get(i.ref.namespace ?? '') ?? []),
+          `${i.ref.kind} ${i.ref.name}`,
+        ]);
+      for (const [ns, names] of byNamespace)
+        lines.push(
+          `ℹ namespace ${ns} does not exist yet (a step creates it): its ${names.length} object(s) were dry-run as new objects of the same shape in "${STAND_IN_NAMESPACE}", so their schema and validation are checked but not ${ns}'s own admission rules (Pod Security, quotas): ${names.join(', ')}`,
+        );
+    } else if (checked.error.stage === 'cancelled') lines.push('✖ cancelled');
+    else for (const line of describeFailures(checked.error.failures)) lines.push(`✖ ${line}`);
     passed &&= checked.ok;
   }
   if (missingSecrets.size)

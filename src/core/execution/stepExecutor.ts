@@ -37,8 +37,11 @@ export interface StepUi {
   fillPlaceholder(argument: ScriptArgument, step: Step): Promise<string | undefined>;
   /** A command DR Runbook does not know: shown, and run only when confirmed. */
   confirmOther(command: string): Promise<boolean>;
-  /** The rollback about to be applied, shown first. */
-  confirmRollback(description: string): Promise<boolean>;
+  /**
+   * The rollback about to be applied, shown first. `undoesRollback`: it would return to the
+   * revision a rollback just left (the step run a second time), so nothing is offered as the default.
+   */
+  confirmRollback(description: string, undoesRollback: boolean): Promise<boolean>;
   /** A manual step with the facts that help; the person ticks it or not. */
   manualStep(step: Step, facts: readonly string[]): Promise<'done' | 'skip' | 'stop'>;
   /** Starts following logs in an output channel of its own (they go on after the step). */
@@ -224,7 +227,11 @@ async function applyStep(commands: readonly ApplyCommand[], step: Step, ctx: Ste
     });
     if (!applied.ok) {
       if (applied.error.stage === 'cancelled') return { state: 'failed', summary: 'Cancelled while applying.' };
-      const where = applied.error.stage === 'preflight' ? 'The server-side dry run refused' : 'Applying failed for';
+      const where = {
+        preflight: 'The server-side dry run refused',
+        apply: 'Applying failed for',
+        verify: 'Applied, but live objects lack fields their manifests set, for',
+      }[applied.error.stage];
       const lines = describeFailures(applied.error.failures);
       for (const line of lines) ctx.output(`${line}\n`);
       return {
@@ -270,7 +277,7 @@ async function rollback(command: RollbackCommand, ctx: StepContext): Promise<Ste
     if (command.globals.dryRun !== 'none')
       return { state: 'succeeded', summary: `Would roll back: ${description}${dryRunNote(command.globals)}.` };
     if (
-      !(await ctx.ui.confirmRollback(description)) ||
+      !(await ctx.ui.confirmRollback(description, plan.value.undoesRollback)) ||
       !(await confirm(ctx, command.globals, cluster, `roll back ${describeRef(ref)}`, ref.namespace ?? ctx.namespace))
     ) {
       return { state: 'skipped', summary: 'Rollback not confirmed: nothing changed.' };

@@ -2,7 +2,8 @@ import { constants, type Stats } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { projectPath } from '../paths.js';
-import { isMap, isScalar, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import { isScalar, LineCounter, parseAllDocuments } from 'yaml';
+import { KUBE_YAML_PARSE_OPTIONS, kubeJson } from './kubeYaml.js';
 import type { ManifestError, ManifestFile, ManifestObject } from './model.js';
 
 const MANIFEST_FILE = /\.(ya?ml|json)$/i;
@@ -164,10 +165,13 @@ function notReadable(info: Stats, display: string): string | undefined {
   return undefined;
 }
 
-/** Parses the text of one manifest file. `file` is the name used in errors and objects. */
+/**
+ * Parses the text of one manifest file as kubectl reads it (YAML 1.1 scalars, see kubeYaml.ts).
+ * `file` is the name used in errors and objects.
+ */
 export function parseManifestText(text: string, file: string): ManifestFile {
   const lineCounter = new LineCounter();
-  const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false });
+  const documents = parseAllDocuments(text, { lineCounter, ...KUBE_YAML_PARSE_OPTIONS });
   const objects: ManifestObject[] = [];
   const errors: ManifestError[] = [];
   const at = (offset: number): { line: number; column: number } => {
@@ -183,8 +187,13 @@ export function parseManifestText(text: string, file: string): ManifestFile {
       continue;
     }
     // An empty document, as between two `---` or after a trailing one.
-    if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) continue;
-    collectObjects(doc, doc.contents, file, at, objects, errors);
+    if (doc.contents === null || (isScalar(doc.contents) && (doc.contents.value === null || doc.contents.value === ''))) continue;
+    const json = kubeJson(doc, doc.contents);
+    if (!json.ok) {
+      errors.push({ kind: 'syntax', file, ...at(json.error.offset), message: json.error.message });
+      continue;
+    }
+    collectObjects(json.value.value, '', json.value.offsets, file, at, objects, errors);
   }
   return { file, objects, errors };
 }
@@ -192,22 +201,22 @@ export function parseManifestText(text: string, file: string): ManifestFile {
 type At = (offset: number) => { line: number; column: number };
 
 function collectObjects(
-  doc: Document.Parsed,
-  node: Node,
+  body: unknown,
+  pointer: string,
+  offsets: ReadonlyMap<string, number>,
   file: string,
   at: At,
   objects: ManifestObject[],
   errors: ManifestError[],
 ): void {
-  const start = at(node.range?.[0] ?? 0);
+  const start = at(offsets.get(pointer) ?? 0);
   const invalid = (message: string): void => {
     errors.push({ kind: 'invalid', file, ...start, message });
   };
-  if (!isMap(node)) {
+  if (!isRecord(body)) {
     invalid('A manifest document must be a mapping with apiVersion, kind and metadata.');
     return;
   }
-  const body = node.toJS(doc) as Record<string, unknown>;
   const kind = body['kind'];
   const apiVersion = body['apiVersion'];
   if (typeof kind !== 'string' || kind === '') {
@@ -215,10 +224,7 @@ function collectObjects(
     return;
   }
   if (kind.endsWith('List') && Array.isArray(body['items'])) {
-    const items = node.get('items', true);
-    if (items && 'items' in items && Array.isArray(items.items)) {
-      for (const item of items.items as Node[]) collectObjects(doc, item, file, at, objects, errors);
-    }
+    body['items'].forEach((item, i) => collectObjects(item, `${pointer}/items/${i}`, offsets, file, at, objects, errors));
     return;
   }
   if (typeof apiVersion !== 'string' || apiVersion === '') {
@@ -232,7 +238,9 @@ function collectObjects(
     return;
   }
   const namespace = isRecord(metadata) && typeof metadata['namespace'] === 'string' ? metadata['namespace'] : undefined;
-  objects.push({ apiVersion, kind, name, namespace, file, ...start, body });
+  const fieldLines = new Map<string, number>();
+  for (const [p, offset] of offsets) if (p.startsWith(`${pointer}/`)) fieldLines.set(p.slice(pointer.length), at(offset).line);
+  objects.push({ apiVersion, kind, name, namespace, file, ...start, body, fieldLines });
 }
 
 function failed(file: string, kind: ManifestError['kind'], message: string): ManifestFile {

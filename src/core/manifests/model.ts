@@ -12,6 +12,8 @@ export interface ManifestObject {
   readonly column: number;
   /** The whole object, as parsed. */
   readonly body: Record<string, unknown>;
+  /** The line of each field the manifest sets, by JSON pointer (`/spec/replicas` → 12). */
+  readonly fieldLines: ReadonlyMap<string, number>;
 }
 
 /** Why a manifest could not be read, at file:line:column. */

@@ -86,9 +86,21 @@ export function vscodeRunUi(
       );
       return choice === 'Run';
     },
-    async confirmRollback(description: string): Promise<boolean> {
-      const choice = await vscode.window.showWarningMessage('Roll back?', { modal: true, detail: description }, 'Roll Back');
-      return choice === 'Roll Back';
+    async confirmRollback(description: string, undoesRollback: boolean): Promise<boolean> {
+      if (!undoesRollback) {
+        const choice = await vscode.window.showWarningMessage('Roll back?', { modal: true, detail: description }, 'Roll Back');
+        return choice === 'Roll Back';
+      }
+      // The first button of a modal dialog is its default: here it changes nothing.
+      const keep = { title: 'Keep What Runs' };
+      const again = { title: 'Roll Back Again' };
+      const choice = await vscode.window.showWarningMessage(
+        'Undo the rollback?',
+        { modal: true, detail: description },
+        keep,
+        again,
+      );
+      return choice === again;
     },
     async manualStep(step: Step, facts: readonly string[]): Promise<'done' | 'skip' | 'stop'> {
       const choice = await vscode.window.showInformationMessage(

@@ -1,8 +1,8 @@
 /** Shared state of the conformance replay: one test server, the fixtures, and the comparisons. */
 import assert from 'node:assert/strict';
 import type { K8sApiServer } from '../../../scripts/k8sApiServer/server.ts';
-import type { Fixture, Json, Reply } from './fixtureReplay.ts';
-import { fixtureRequest, normalize, send, without } from './fixtureReplay.ts';
+import type { Fixture, Json, Reply, Target } from './fixtureReplay.ts';
+import { fixtureRequest, normalize, send, targetOf, without } from './fixtureReplay.ts';
 
 export const FX_POD = 'flask-api-59c6f54b8f-82gxp';
 
@@ -24,6 +24,9 @@ export function assertEnvelope(r: Reply, fx: Fixture): void {
     'APF headers',
   );
   assert.equal(header(r, 'x-content-type-options') !== undefined, names.has('x-content-type-options'), 'nosniff');
+  const warnings = fx.response.headers_all.filter(([n]) => n === 'warning').map(([, v]) => v);
+  const got = r.headers.warning;
+  assert.deepEqual(got === undefined ? [] : Array.isArray(got) ? got : [got], warnings, 'Warning headers');
   const chunked = header(r, 'transfer-encoding') === 'chunked';
   const streamed = Array.isArray(fx.response.body) || fx.response.headers['content-type'] === 'text/plain';
   if (streamed) assert.ok(chunked, 'streams and logs are chunked');
@@ -48,6 +51,11 @@ export class Harness {
     return this.fixtures.get(id)!;
   }
 
+  /** Where and as whom to send a request of one's own (see targetOf). */
+  target(token?: string | null): Target {
+    return targetOf(this.server, token);
+  }
+
   rename = (s: string): string => s.split(FX_POD).join(this.podName);
 
   async replay(
@@ -55,7 +63,7 @@ export class Harness {
     opts: { token?: string | null; timeoutMs?: number; path?: (p: string) => string; onPiece?: (p: string) => void } = {},
   ): Promise<Reply> {
     const fx = this.fx(id);
-    const req = fixtureRequest(fx, this.server.url, opts.token === undefined ? this.server.adminToken : opts.token, this.rename);
+    const req = fixtureRequest(fx, this.target(opts.token), this.rename);
     if (opts.path) req.path = opts.path(req.path);
     if (opts.timeoutMs) req.timeoutMs = opts.timeoutMs;
     if (opts.onPiece) req.onPiece = opts.onPiece;

@@ -106,12 +106,11 @@ export function registerLaterFixtures(h: Harness): void {
     });
     for (let i = 1; i <= 300; i++) {
       const p = await send({
-        baseUrl: h.server.url,
+        ...h.target(),
         method: 'PATCH',
         path: '/api/v1/namespaces/watch-cache-filler/configmaps/filler',
         contentType: 'application/merge-patch+json',
         body: JSON.stringify({ data: { n: String(i) } }),
-        token: h.server.adminToken,
       });
       assert.equal(p.status, 200);
     }
@@ -148,12 +147,11 @@ export function registerLaterFixtures(h: Harness): void {
     for (const c of calls) {
       const q = new URLSearchParams(c.request.query as Record<string, string>).toString();
       const r = await send({
-        baseUrl: h.server.url,
+        ...h.target(),
         method: c.request.method,
         path: `${c.request.path}${q ? `?${q}` : ''}`,
         accept: c.request.headers.accept,
         contentType: c.request.headers['content-type'],
-        token: h.server.adminToken,
         userAgent: c.request.headers['user-agent'],
         ...(c.request.body ? { body: JSON.stringify(c.request.body) } : {}),
       });

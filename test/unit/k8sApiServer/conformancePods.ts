@@ -176,10 +176,9 @@ export function registerPodAndLogFixtures(h: Harness): void {
     assertEnvelope(r, fx);
     assertSameBody(r.body, fx.response.body);
     const forbidden = await send({
-      baseUrl: h.server.url,
+      ...h.target(h.server.forbiddenToken),
       method: 'GET',
       path: fx.request.path,
-      token: h.server.forbiddenToken,
       accept: 'application/json',
     });
     assert.equal(forbidden.status, 403);

@@ -2,8 +2,10 @@
 /** Loading the recorded kube-apiserver exchanges and replaying them against the test server, with shape normalization. */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
+import type { K8sApiServer } from '../../../scripts/k8sApiServer/server.ts';
 
 export type Json = any;
 
@@ -35,12 +37,13 @@ export function fixturesDir(): string {
   return resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../../shared/k8s-api-fixtures');
 }
 
-export function fixturesAvailable(): boolean {
-  return existsSync(resolve(fixturesDir(), 'README.md'));
+export function fixturesAvailable(batch = ''): boolean {
+  return existsSync(resolve(fixturesDir(), batch, 'README.md'));
 }
 
-export function loadFixtures(): Map<string, Fixture> {
-  const dir = fixturesDir();
+/** The fixtures of a batch: the first batch by default, or a sub-folder such as `real-1.26.5`. */
+export function loadFixtures(batch = ''): Map<string, Fixture> {
+  const dir = resolve(fixturesDir(), batch);
   const out = new Map<string, Fixture>();
   for (const f of readdirSync(dir)
     .filter((n) => n.endsWith('.json'))
@@ -67,9 +70,11 @@ export interface SendOptions {
   path: string;
   accept?: string | null;
   contentType?: string | null;
-  body?: string;
+  body?: string | Buffer;
   /** Bearer token; null sends no Authorization header. */
   token: string | null;
+  /** For https: the CA to trust and, optionally, a client certificate and key (PEM). */
+  tls?: { ca: string; cert?: string; key?: string };
   userAgent?: string;
   /** Abort after this many ms (streams). */
   timeoutMs?: number;
@@ -85,7 +90,8 @@ export function send(o: SendOptions): Promise<Reply> {
     if (o.contentType) headers['content-type'] = o.contentType;
     if (o.token !== null) headers.authorization = `Bearer ${o.token}`;
     headers['user-agent'] = o.userAgent ?? 'curl/7.88.1';
-    const req = request(url, { method: o.method, headers }, (res) => {
+    const options = { method: o.method, headers, ...(url.protocol === 'https:' ? { ...o.tls, agent: false as const } : {}) };
+    const req = (url.protocol === 'https:' ? httpsRequest : request)(url, options, (res) => {
       const pieces: string[] = [];
       res.setEncoding('utf8');
       res.on('data', (d: string) => {
@@ -115,28 +121,34 @@ export function send(o: SendOptions): Promise<Reply> {
   });
 }
 
+export type Target = Pick<SendOptions, 'baseUrl' | 'token' | 'tls'>;
+
+/**
+ * Where and as whom to send a request to `server`: over TLS the admin's client certificate, as the
+ * recordings were made; with `token`, that bearer token (or none for null) and no certificate.
+ */
+export function targetOf(server: K8sApiServer, token?: string | null): Target {
+  const tls = server.tls;
+  if (token !== undefined) return { baseUrl: server.url, token, ...(tls ? { tls: { ca: tls.caPem } } : {}) };
+  if (!tls) return { baseUrl: server.url, token: server.adminToken };
+  return { baseUrl: server.url, token: null, tls: { ca: tls.caPem, ...tls.admin } };
+}
+
 /** The request of a fixture as SendOptions (body re-serialized when it is JSON). */
-export function fixtureRequest(
-  fx: Fixture,
-  baseUrl: string,
-  token: string | null,
-  replace: (s: string) => string = (s) => s,
-): SendOptions {
+export function fixtureRequest(fx: Fixture, target: Target, replace: (s: string) => string = (s) => s): SendOptions {
   const u = new URL(fx.request.url);
-  const body =
-    fx.request.body === null
-      ? undefined
-      : typeof fx.request.body === 'string'
-        ? fx.request.body
-        : JSON.stringify(fx.request.body);
+  const raw = fx.request.body;
+  // Binary bodies (kubectl's protobuf) are stored as base64; JSON bodies are re-serialized.
+  const binary = raw !== null && typeof raw === 'object' && typeof raw.base64 === 'string';
+  const text = raw === null || binary ? undefined : typeof raw === 'string' ? raw : JSON.stringify(raw);
+  const body = binary ? Buffer.from(String(raw.base64), 'base64') : text === undefined ? undefined : replace(text);
   return {
-    baseUrl,
+    ...target,
     method: fx.request.method,
     path: replace(u.pathname + u.search),
     accept: fx.request.headers.accept,
     contentType: fx.request.headers['content-type'],
-    token,
-    ...(body !== undefined ? { body: replace(body) } : {}),
+    ...(body !== undefined ? { body } : {}),
   };
 }
 
@@ -170,6 +182,7 @@ const CONTROLLER_MANAGERS = new Set([
   'kubelet',
   'kwok',
   'persistentvolume-controller',
+  'realk8s-nodesim',
 ]);
 
 export function normalizeString(s: string): string {

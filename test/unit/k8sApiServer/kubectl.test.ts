@@ -1,6 +1,6 @@
 /**
- * kubectl (the binary on this machine) against the test server. kubectl never sends a bearer token over
- * plain http, so this server serves requests without credentials as admin (anonymousIsAdmin).
+ * kubectl (the binary on this machine) against the test server, over HTTPS with the kubeconfig the
+ * server writes (its CA and the admin's client certificate).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -62,7 +62,6 @@ spec:
 
   before(async () => {
     server = await startK8sApiServer({
-      anonymousIsAdmin: true,
       podReadyDelayMs: 50,
       podTerminationDelayMs: 20,
       namespaceFinalizeDelayMs: 100,

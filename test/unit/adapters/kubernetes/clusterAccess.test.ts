@@ -96,7 +96,7 @@ describe('cluster access (kubeconfig, credentials, reachability)', () => {
       });
     });
     const path = join(dir, 'unreachable');
-    writeFileSync(path, t.server.kubeconfig().replace(t.server.url, `http://127.0.0.1:${port}`));
+    writeFileSync(path, t.server.kubeconfig().replace(t.server.url, `https://127.0.0.1:${port}`));
     const connected = connectCluster({ kubeconfigPath: path });
     assert.ok(connected.ok);
     const result = await connected.value.read(NS_REF);
@@ -104,7 +104,7 @@ describe('cluster access (kubeconfig, credentials, reachability)', () => {
     assert.equal(result.error.kind, 'unreachable');
     assert.match(
       formatClusterError(result.error),
-      new RegExp(`\\(http://127\\.0\\.0\\.1:${port}\\) cannot be reached .*Check that the cluster is up`),
+      new RegExp(`\\(https://127\\.0\\.0\\.1:${port}\\) cannot be reached .*Check that the cluster is up`),
     );
   });
 

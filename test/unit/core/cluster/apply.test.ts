@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { parseManifestText } from '../../../../src/core/manifests/loadManifests.js';
-import { applyItems, applyObjects, describeFailures } from '../../../../src/core/cluster/apply.js';
+import { applyItems, applyObjects, describeFailures, preflightObjects } from '../../../../src/core/cluster/apply.js';
 import { orderForApply } from '../../../../src/core/cluster/applyOrder.js';
 import { useTestCluster } from '../../../support/testCluster.js';
 
@@ -97,7 +97,7 @@ describe('applyObjects (server-side apply through client-node)', () => {
     assert.equal(failures[0]!.error.kind, 'invalid');
     assert.match(
       describeFailures(failures)[0]!,
-      /^k8s\/test\.yaml:2 Deployment apply-test\/web: .*spec\.selector: Required value/,
+      /^k8s\/test\.yaml:5 Deployment apply-test\/web field spec\.selector: .*spec\.selector: Required value/,
     );
     assert.equal(t.server.get('v1', 'Namespace', undefined, NAMESPACE), undefined, 'nothing was applied');
     assert.equal(t.server.get('v1', 'ConfigMap', NAMESPACE, 'web-config'), undefined);
@@ -133,6 +133,117 @@ describe('applyObjects (server-side apply through client-node)', () => {
     assert.ok(!refused.ok && refused.error.stage === 'preflight', 'without the hint the namespace is missing');
     const result = await applyObjects(t.cluster, items, { expectedNamespaces: ['made-earlier'] });
     assert.ok(!result.ok && result.error.stage === 'apply', 'the preflight passes; the apply itself still needs the namespace');
+  });
+
+  it('sends the manifest as parsed: NetworkPolicy `from` rules arrive, YAML 1.1 octal is 365', async () => {
+    const t = cluster();
+    t.server.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
+    const items = manifests(`apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  policyTypes: [Ingress]
+  ingress:
+  - from:
+    - podSelector: {matchLabels: {app: web}}
+    - namespaceSelector: {matchLabels: {team: ops}}
+      podSelector: {matchLabels: {app: backup}}
+    ports: [{port: 5432, protocol: TCP}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: modes}
+data: {mode: "0555"}
+binaryData: {}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: octal}
+spec:
+  selector: {matchLabels: {app: octal}}
+  template:
+    metadata: {labels: {app: octal}}
+    spec:
+      containers: [{name: c, image: nginx, volumeMounts: [{name: v, mountPath: /v}]}]
+      volumes: [{name: v, configMap: {name: modes, defaultMode: 0555}}]
+`);
+    const applied = await applyObjects(t.cluster, items);
+    assert.ok(applied.ok, applied.ok ? '' : describeFailures('failures' in applied.error ? applied.error.failures : []).join());
+    const policy = t.server.get('networking.k8s.io/v1', 'NetworkPolicy', NAMESPACE, 'db');
+    assert.deepEqual(policy?.spec.ingress[0].from, [
+      { podSelector: { matchLabels: { app: 'web' } } },
+      { namespaceSelector: { matchLabels: { team: 'ops' } }, podSelector: { matchLabels: { app: 'backup' } } },
+    ]);
+    const deployment = t.server.get('apps/v1', 'Deployment', NAMESPACE, 'octal');
+    assert.equal(deployment?.spec.template.spec.volumes[0].configMap.defaultMode, 365);
+  });
+
+  it('refuses a misspelled field with its file, line and path, and applies nothing of the step', async () => {
+    const t = cluster();
+    const items = manifests(STACK.replace('  replicas: 2\n', '  replicass: 2\n'));
+    const result = await applyObjects(t.cluster, items);
+    assert.ok(!result.ok && result.error.stage === 'preflight');
+    const failures = !result.ok && result.error.stage === 'preflight' ? result.error.failures : [];
+    assert.deepEqual(
+      failures.map((f) => [f.item.ref.kind, f.error.kind]),
+      [['Deployment', 'invalid']],
+    );
+    assert.match(
+      describeFailures(failures)[0]!,
+      /^k8s\/test\.yaml:6 Deployment apply-test\/web field spec\.replicass: .*field not declared in schema/,
+    );
+    assert.doesNotMatch(describeFailures(failures)[0]!, /retry/i);
+    assert.equal(t.server.get('v1', 'Namespace', undefined, NAMESPACE), undefined, 'nothing was applied');
+  });
+
+  it('refuses a wrong type as an invalid manifest at its line, not as a server in trouble', async () => {
+    const t = cluster();
+    const items = manifests(STACK.replace('  replicas: 2\n', '  replicas: "two"\n'));
+    const result = await applyObjects(t.cluster, items);
+    const failures = !result.ok && result.error.stage === 'preflight' ? result.error.failures : [];
+    assert.equal(failures[0]?.error.kind, 'invalid');
+    assert.match(
+      describeFailures(failures)[0]!,
+      /^k8s\/test\.yaml:6 Deployment apply-test\/web field spec\.replicas: .*expected numeric/,
+    );
+    assert.equal(t.server.get('v1', 'Namespace', undefined, NAMESPACE), undefined, 'nothing was applied');
+  });
+
+  it('checks objects of a namespace not made yet as new stand-ins in default: no false refusal, no false pass', async () => {
+    const t = cluster();
+    // A same-named Deployment already in default, with another selector (immutable) and owner.
+    t.server.apply(
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'web', namespace: 'default' },
+        spec: {
+          replicas: 5,
+          selector: { matchLabels: { app: 'other' } },
+          template: { metadata: { labels: { app: 'other' } }, spec: { containers: [{ name: 'x', image: 'nginx' }] } },
+        },
+      },
+      'someone-else',
+    );
+    const items = manifests(STACK.replace(/kind: Namespace[\s\S]*$/, 'kind: ConfigMap\nmetadata: {name: filler}\n'));
+    const checked = await preflightObjects(t.cluster, items, { expectedNamespaces: [NAMESPACE] });
+    assert.ok(checked.ok, checked.ok ? '' : describeFailures('failures' in checked.error ? checked.error.failures : []).join());
+    assert.deepEqual(checked.value.standIns.map((i) => i.ref.name).sort(), items.map((i) => i.ref.name).sort());
+    assert.equal(t.server.get('apps/v1', 'Deployment', 'default', 'web')?.spec.replicas, 5, 'default/web untouched');
+
+    const broken = manifests(
+      STACK.replace('  replicas: 2\n', '  replicas: "two"\n').replace(
+        /kind: Namespace[\s\S]*$/,
+        'kind: ConfigMap\nmetadata: {name: filler}\n',
+      ),
+    );
+    const refused = await preflightObjects(t.cluster, broken, { expectedNamespaces: [NAMESPACE] });
+    assert.ok(!refused.ok && refused.error.stage === 'preflight');
+    const [line] = describeFailures(refused.error.failures);
+    assert.match(line!, /Deployment apply-test\/web field spec\.replicas: /);
+    assert.match(line!, /checked as a new object in "default": namespace apply-test does not exist yet/);
+    assert.doesNotMatch(line!, /default\/web/);
   });
 
   it('reports an unknown kind as a typed error naming the context', async () => {

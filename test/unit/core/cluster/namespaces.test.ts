@@ -93,8 +93,26 @@ describe('namespaces', () => {
       'PersistentVolumeClaim',
       'CronJob',
       'Ingress',
+      'ServiceAccount',
+      'Role',
+      'RoleBinding',
+      'NetworkPolicy',
+      'PodDisruptionBudget',
     ])
       assert.ok(kinds.has(kind), kind);
+    assert.ok(
+      plan.value.skipped.some((s) => s.kind === 'ServiceAccount' && s.name === 'default'),
+      'the default ServiceAccount is left to Kubernetes',
+    );
+    const headless = plan.value.items.find((i) => i.ref.kind === 'Service' && i.ref.name === 'postgres')!;
+    assert.equal((headless.body['spec'] as { clusterIP?: string }).clusterIP, 'None', 'a headless Service stays headless');
+    for (const binding of plan.value.items.filter((i) => i.ref.kind === 'RoleBinding')) {
+      const subjects = (binding.body['subjects'] as { namespace?: string }[] | undefined) ?? [];
+      assert.ok(
+        subjects.every((x) => x.namespace === 'endpoint-stats-dr-test'),
+        `${binding.ref.name} binds the copy's ServiceAccounts`,
+      );
+    }
     for (const item of plan.value.items) {
       assert.equal(item.body.metadata?.namespace, 'endpoint-stats-dr-test');
       for (const field of ['uid', 'resourceVersion', 'managedFields', 'creationTimestamp'])
@@ -115,6 +133,9 @@ describe('namespaces', () => {
     assert.ok(copied.ok, copied.ok ? '' : JSON.stringify(copied.error).slice(0, 500));
     assert.ok(t.server.get('apps/v1', 'Deployment', 'endpoint-stats-dr-test', 'flask-api'));
     assert.ok(t.server.get('apps/v1', 'StatefulSet', 'endpoint-stats-dr-test', 'postgres'));
+    assert.equal(t.server.get('v1', 'Service', 'endpoint-stats-dr-test', 'postgres')?.spec.clusterIP, 'None');
+    // The copy comes up: its ServiceAccounts exist, so its pods can be created.
+    await t.server.waitFor('v1', 'Pod', 'endpoint-stats-dr-test', 'postgres-0', (p) => p !== undefined, 10_000);
   });
 
   it('refuses to copy a namespace onto itself', async () => {
@@ -132,7 +153,17 @@ describe('namespaces', () => {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { name: 'flask-api-broken', namespace: 'endpoint-stats' },
-      spec: { containers: [{ name: 'flask-api', image: 'flask-api:broken' }] },
+      // endpoint-stats enforces the restricted Pod Security level: a pod that meets it.
+      spec: {
+        securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+        containers: [
+          {
+            name: 'flask-api',
+            image: 'flask-api:broken',
+            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+          },
+        ],
+      },
     });
     const diagnosed = await t.server.waitFor(
       'v1',

@@ -110,7 +110,8 @@ describe('readiness rules', () => {
 });
 
 describe('waitForReady (watches against the test server)', () => {
-  const cluster = useTestCluster();
+  // Pods get ready after the apply has finished (over TLS it takes tens of ms), so the wait sees them waiting first.
+  const cluster = useTestCluster({ podReadyDelayMs: 400 });
 
   it('waits for every object of a step by its kind’s rule, reporting progress', async () => {
     const t = cluster();
@@ -192,5 +193,61 @@ describe('waitForReady (watches against the test server)', () => {
       timeoutMs: 10_000,
     });
     assert.ok(!result.ok && result.error.kind === 'failed');
+  });
+});
+
+describe('waitForReady: what will never come', () => {
+  const cluster = useTestCluster();
+  const apply = async (text: string) => {
+    const t = cluster();
+    const result = await applyObjects(t.cluster, applyItems(parseManifestText(text, 'k8s/x.yaml').objects, NS));
+    assert.ok(result.ok, JSON.stringify(!result.ok && result.error));
+    return result.value.map((a) => a.item.ref);
+  };
+  const NAMESPACE = `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${NS}}\n---\n`;
+  const workload = (kind: string) => `apiVersion: apps/v1
+kind: ${kind}
+metadata: {name: w}
+spec:
+  ${kind === 'StatefulSet' ? 'serviceName: w\n  ' : ''}replicas: 1
+  selector: {matchLabels: {app: w}}
+  template:
+    metadata: {labels: {app: w}}
+    spec: {serviceAccountName: not-there, containers: [{name: w, image: nginx}]}
+`;
+
+  for (const kind of ['Deployment', 'StatefulSet']) {
+    it(`fails at once, with the server's reason, when the pods of a ${kind} cannot be created`, async () => {
+      const refs = await apply(NAMESPACE + workload(kind));
+      const started = Date.now();
+      const result = await waitForReady(cluster().cluster, refs, { timeoutMs: 30_000 });
+      assert.ok(!result.ok && result.error.kind === 'failed', JSON.stringify(result));
+      const [failed] = !result.ok && result.error.kind === 'failed' ? result.error.failed : [];
+      assert.equal(failed?.ref.kind, kind);
+      assert.match(failed.reason, /its pods cannot be created: .*serviceaccount "not-there" not found/);
+      assert.ok(Date.now() - started < 20_000, 'long before the timeout');
+    });
+  }
+
+  it('counts a claim whose StorageClass binds on first consumer as ready, saying so', async () => {
+    const t = cluster();
+    t.server.apply({
+      apiVersion: 'storage.k8s.io/v1',
+      kind: 'StorageClass',
+      metadata: { name: 'wait-for-consumer' },
+      provisioner: 'sim.local/hostpath',
+      volumeBindingMode: 'WaitForFirstConsumer',
+    });
+    const refs = await apply(
+      `${NAMESPACE}apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: wffc}\nspec: {storageClassName: wait-for-consumer, accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}\n`,
+    );
+    const result = await waitForReady(t.cluster, refs, { timeoutMs: 10_000 });
+    assert.ok(result.ok, JSON.stringify(result));
+    const claim = result.value.find((e) => e.ref.kind === 'PersistentVolumeClaim');
+    assert.match(
+      claim!.reason,
+      /Pending until its first pod: StorageClass wait-for-consumer binds on first consumer \(WaitForFirstConsumer\)/,
+    );
+    assert.equal(t.server.get('v1', 'PersistentVolumeClaim', NS, 'wffc')?.status?.phase, 'Pending');
   });
 });

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { describeRollback, executeRollback, prepareRollback } from '../../../../src/core/cluster/rollback.js';
 import { FLASK_API, NS, rollOut } from '../../../support/flaskApi.js';
 import { useTestCluster } from '../../../support/testCluster.js';
@@ -73,5 +76,66 @@ describe('rollback (kubectl rollout undo, natively)', () => {
     await rollOut(t, 'endpoint-stats/api:1.5.0');
     const plan = await prepareRollback(t.cluster, REF, 2);
     assert.ok(!plan.ok && plan.error.kind === 'alreadyThere');
+  });
+});
+
+describe('rollback as kubectl rollout undo does it (kubectl as the oracle)', function () {
+  this.timeout(60_000);
+  const KUBECTL = process.env['KUBECTL'] ?? '/usr/bin/kubectl';
+  const engine = useTestCluster();
+  const oracle = useTestCluster({ anonymousIsAdmin: true });
+
+  /** Two rollouts and a change-id annotation set on the Deployment after each: "a", then "b". */
+  async function history(t: ReturnType<typeof engine>): Promise<void> {
+    const annotate = (id: string) =>
+      t.server.apply(
+        {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: { name: 'flask-api', namespace: NS, annotations: { 'dr-runbook.io/change-id': id } },
+        },
+        'release-tool',
+      );
+    await rollOut(t, 'endpoint-stats/api:1.4.0');
+    annotate('a');
+    await rollOut(t, 'endpoint-stats/api:1.5.0');
+    annotate('b');
+  }
+
+  (existsSync(KUBECTL) ? it : it.skip)('restores the target revision’s annotations, as kubectl does', async () => {
+    const ours = engine();
+    const theirs = oracle();
+    await history(ours);
+    await history(theirs);
+    const plan = await prepareRollback(ours.cluster, REF);
+    assert.ok(plan.ok);
+    assert.ok((await executeRollback(ours.cluster, plan.value, { timeoutMs: 10_000 })).ok);
+    await promisify(execFile)(
+      KUBECTL,
+      ['--kubeconfig', theirs.kubeconfigPath, 'rollout', 'undo', '-n', NS, 'deployment/flask-api'],
+      {
+        timeout: 30_000,
+      },
+    );
+    const annotations = (t: typeof ours) =>
+      t.server.get('apps/v1', 'Deployment', NS, 'flask-api')?.metadata.annotations as Record<string, string>;
+    assert.notEqual(annotations(theirs)['dr-runbook.io/change-id'], 'b', 'kubectl dropped what revision 1 did not have');
+    assert.deepEqual(annotations(ours), annotations(theirs));
+  });
+
+  it('on a second run, says it would undo the rollback, naming both images', async () => {
+    const t = engine();
+    await rollOut(t, 'endpoint-stats/api:1.4.0');
+    await rollOut(t, 'endpoint-stats/api:1.5.0');
+    const first = await prepareRollback(t.cluster, REF);
+    assert.ok(first.ok && !first.value.undoesRollback);
+    assert.ok((await executeRollback(t.cluster, first.value, { timeoutMs: 10_000 })).ok);
+    const second = await prepareRollback(t.cluster, REF);
+    assert.ok(second.ok);
+    assert.equal(second.value.undoesRollback, true);
+    assert.match(
+      describeRollback(second.value),
+      /revision 3 → 2: .*Revision 3 is itself a rollback: rolling back again returns to revision 2, the one rolled back from \(flask-api now runs endpoint-stats\/api:1\.4\.0 and would run endpoint-stats\/api:1\.5\.0\)/,
+    );
   });
 });

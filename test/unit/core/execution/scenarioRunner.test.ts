@@ -142,6 +142,14 @@ describe('runScenario', () => {
     const report = await preflightScenario(plan, scenario('complete-cluster-failure'), 'DR-PLAN.md', context(t, p.ui, []));
     assert.ok(report.ok, report.lines.join('\n'));
     assert.ok(report.lines.some((l) => /server-side dry run of \d+ object\(s\) passed/.test(l)));
+    assert.ok(
+      report.lines.some((l) =>
+        /^ℹ namespace endpoint-stats does not exist yet \(a step creates it\): its \d+ object\(s\) were dry-run as new objects of the same shape in "default".*StatefulSet postgres/.test(
+          l,
+        ),
+      ),
+      report.lines.join('\n'),
+    );
     assert.equal(t.server.get('v1', 'Namespace', undefined, 'endpoint-stats'), undefined);
   });
 
@@ -169,8 +177,8 @@ describe('runScenario', () => {
       assert.equal(report.warnings.length, 1);
       assert.match(report.warnings[0]!, /endpoint_stats_\d{8}T\d{6}Z\.dump, is 2 h [12] min old: older than the RPO of 1 h/);
       const marks = report.lines.map((l) => l.slice(0, 1));
-      assert.deepEqual(marks, ['✔', '⚠', '✔', '✔'], report.lines.join('\n'));
-      assert.match(report.lines.at(-1)!, /server-side dry run of \d+ object\(s\) passed/);
+      assert.deepEqual(marks, ['✔', '⚠', '✔', '✔', 'ℹ'], report.lines.join('\n'));
+      assert.match(report.lines.at(-2)!, /server-side dry run of \d+ object\(s\) passed/);
     } finally {
       await rm(backups, { recursive: true, force: true });
     }
