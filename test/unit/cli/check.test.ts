@@ -35,7 +35,10 @@ describe('dr-runbook check, on the sandbox', function () {
     const run = await cli(['check', `--backup-dir=${sandbox.backupDir}`], { KUBECONFIG: sandbox.kubeconfigPath });
     assert.equal(run.exitCode, 0, `${run.stdout}\n${run.stderr}`);
     const lines = run.stdout.split('\n');
-    assert.match(lines[0]!, /^dr-runbook check: DR-PLAN\.md in .*, context "dr-runbook-sandbox" \(https?:\/\/127\.0\.0\.1:\d+\)$/);
+    assert.match(
+      lines[0]!,
+      /^dr-runbook check: DR-PLAN\.md in .*, context "dr-runbook-sandbox" \(https?:\/\/127\.0\.0\.1:\d+\)$/,
+    );
     assert.ok(lines.includes('✔ DR-PLAN.md: every manifest and script it names exists and parses'), run.stdout);
     assert.ok(
       lines.some((l) =>
