@@ -281,7 +281,7 @@ async function manualStep(step: Step, ctx: StepContext): Promise<StepOutcome> {
 }
 
 /** What helps with a manual step: failing pods with their events, and where the ingress points. */
-async function helpfulFacts(ctx: StepContext): Promise<string[]> {
+export async function helpfulFacts(ctx: StepContext): Promise<string[]> {
   const connected = await ctx.cluster();
   if (!connected.ok) return [`Cluster: ${formatClusterError(connected.error)}`];
   const facts: string[] = [];

@@ -138,6 +138,7 @@ function outcomeText(state: RunState): string {
   const failed = state.steps.find((s) => s.state === 'failed');
   const open = state.steps.filter((s) => !isSettled(s.state)).map((s) => s.number);
   if (state.status === 'cancelled') return `Cancelled${state.cancelReason ? `: ${state.cancelReason}` : ''}`;
+  if (state.status === 'stopped') return `Stopped${state.cancelReason ? `: ${state.cancelReason}` : ''} (it can be continued)`;
   if (state.status === 'running') return `Not finished (at step ${state.currentStep ?? '?'})`;
   if (failed) return `Not recovered: step ${failed.number} failed`;
   if (open.length > 0) return `Not recovered: steps ${open.join(', ')} not done`;
