@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import type { BetweenSteps } from '../../src/core/execution/scenarioRunner.js';
 import type { RunController } from '../../src/extension/run/runController.js';
 import { writeBackup } from '../support/backups.js';
-import { activeExtension, channelText, eventually, workspaceRoot } from './support.js';
+import { activeExtension, channelText, eventually, workspaceRoot, setAnswers } from './support.js';
 
 const HOUR = 3_600_000;
 const CHANNEL = 'DR Runbook: Database failure';
@@ -32,7 +32,7 @@ async function latestRunOutput(pattern: RegExp): Promise<string> {
 function answer(runs: RunController, goOn: boolean, beforeStep: BetweenSteps): { shown: string[]; asked: number[] } {
   const shown: string[] = [];
   const asked: number[] = [];
-  runs.testAnswers = {
+  setAnswers(runs, {
     acceptWarnings: (warnings) => {
       shown.push(...warnings);
       return Promise.resolve(goOn);
@@ -41,7 +41,7 @@ function answer(runs: RunController, goOn: boolean, beforeStep: BetweenSteps): {
       asked.push(step.number);
       return Promise.resolve(beforeStep);
     },
-  };
+  });
   return { shown, asked };
 }
 
@@ -62,7 +62,7 @@ describe('the preflight checks the newest backup against the RPO, in the real ex
     await mkdir(backups());
   });
   afterEach(async () => {
-    (await activeExtension()).exports.runs.testAnswers = undefined;
+    setAnswers((await activeExtension()).exports.runs, undefined);
     await setBackupDirectory(undefined);
   });
   after(async () => {
@@ -124,10 +124,10 @@ describe('the preflight checks the newest backup against the RPO, in the real ex
     const { runs } = (await activeExtension()).exports;
     await setBackupDirectory('backups');
     await writeBackup(backups(), new Date(Date.now() - 10 * 60_000));
-    runs.testAnswers = {
+    setAnswers(runs, {
       acceptWarnings: () => Promise.reject(new Error('a fresh backup needs no warning')),
       beforeStep: () => Promise.resolve('stop'),
-    };
+    });
     const result = await runDatabaseFailure();
     assert.equal(result?.outcome, 'stopped');
     assert.equal(result.step?.number, 1);
@@ -139,10 +139,10 @@ describe('the preflight checks the newest backup against the RPO, in the real ex
   it('says the backup age is not checked when no backup directory is set', async function () {
     this.timeout(60_000);
     const { runs } = (await activeExtension()).exports;
-    runs.testAnswers = {
+    setAnswers(runs, {
       acceptWarnings: () => Promise.reject(new Error('no directory set is information, not a warning')),
       beforeStep: () => Promise.resolve('stop'),
-    };
+    });
     const result = await runDatabaseFailure();
     assert.equal(result?.outcome, 'stopped');
     await latestRunOutput(

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { connectCluster } from '../../src/adapters/kubernetes/clusterClient.js';
 import { deploymentManifest, LEAKED_PASSWORD, LEAKY_LOGGER_IMAGE } from '../support/testImages.js';
-import { activeExtension, channelFileName, channelText, eventually, outputChannelTexts, usePlan } from './support.js';
+import { activeExtension, channelFileName, channelText, eventually, outputChannelTexts, usePlan, setAnswers } from './support.js';
 
 const CHANNEL = 'DR Runbook: Secrets go to the cluster and to scripts';
 
@@ -78,16 +78,16 @@ describe('nothing secret reaches an output channel, the run record or the report
   });
   after(async () => {
     for (const name of Object.keys(SECRETS)) delete process.env[name];
-    (await activeExtension()).exports.runs.testAnswers = undefined;
+    setAnswers((await activeExtension()).exports.runs, undefined);
   });
 
   it('applies the Secret template and runs steps that print the secrets; every channel got the output, none holds a secret', async function () {
     this.timeout(120_000);
     const { runs } = (await activeExtension()).exports;
-    runs.testAnswers = {
+    setAnswers(runs, {
       beforeStep: () => Promise.resolve('continue'),
       confirmOther: () => Promise.resolve(true),
-    };
+    });
     const result = await vscode.commands.executeCommand<{ outcome: string } | undefined>('drRunbook.runScenario', {
       scenario: { id: 'secrets-go-to-the-cluster-and-to-scripts' },
     });

@@ -166,7 +166,8 @@ export async function runScenario(
       if (ctx.signal.aborted) return { outcome: 'cancelled', step };
       if (choice === 'stop') return { outcome: 'stopped', step };
       if (choice === 'skip') {
-        if (!(await hooks.onStep(step, 'skipped', { state: 'skipped', summary: 'Skipped.' }, 0))) return { outcome: 'failed', step };
+        if (!(await hooks.onStep(step, 'skipped', { state: 'skipped', summary: 'Skipped.' }, 0)))
+          return { outcome: 'failed', step };
         continue;
       }
       if (choice === 'rest') askEachStep = false;

@@ -4,11 +4,13 @@
  * appended and awaited; a record that cannot be written stops the run), cancellation (one
  * AbortController that reaches every request in flight), and the report.
  */
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatDuration } from '../duration.js';
 import { isDestructive, preflightScenario, runScenario, type RunResult, type RunUi } from '../execution/scenarioRunner.js';
 import { executeStep, helpfulFacts, type StepContext, type StepOutcome } from '../execution/stepExecutor.js';
+import type { ClusterError } from '../cluster/model.js';
+import type { ClusterPort } from '../cluster/port.js';
 import type { Logger } from '../logger.js';
 import { err, ok, type Result } from '../result.js';
 import type { Runbook, Scenario, Step } from '../runbook/model.js';
@@ -47,7 +49,27 @@ export interface SessionUi extends RunUi {
 }
 
 /** What a step runs with, but the signal, the output and the person, which the session gives. */
-export type StepEnvironment = Omit<StepContext, 'signal' | 'output' | 'ui'>;
+export interface StepEnvironment extends Omit<StepContext, 'signal' | 'output' | 'ui' | 'cluster'> {
+  /** Connects to the cluster for one session: every request it sends aborts with `signal`. */
+  readonly cluster: (signal: AbortSignal) => Result<ClusterPort, ClusterError>;
+}
+
+/** A step's context for one session: the person, the session's signal, and its cluster connected once. */
+export function sessionContext(
+  env: StepEnvironment,
+  ui: StepContext['ui'],
+  signal: AbortSignal,
+  output: (text: string) => void,
+): StepContext {
+  let cluster: Result<ClusterPort, ClusterError> | undefined;
+  return {
+    ...env,
+    ui,
+    signal,
+    output,
+    cluster: () => Promise.resolve((cluster ??= env.cluster(signal))),
+  };
+}
 
 export interface ScenarioRequest {
   readonly runbook: Runbook;
@@ -87,7 +109,7 @@ export class RunDesk {
 
   constructor(
     private readonly root: string,
-    private readonly ui: () => SessionUi,
+    private readonly ui: (signal: AbortSignal) => SessionUi,
     private readonly who: string,
     private readonly log: Logger,
   ) {}
@@ -109,7 +131,7 @@ export class RunDesk {
     const lock = await acquireRunLock(join(this.root, runsFolderName), what);
     if (!lock.ok) return err(lock.error.message);
     const abort = new AbortController();
-    const done = work({ signal: abort.signal, ui: this.ui() });
+    const done = work({ signal: abort.signal, ui: this.ui(abort.signal) });
     this.current = { abort, done };
     try {
       return ok(await done);
@@ -162,16 +184,14 @@ export class RunDesk {
       let output = '';
       const outcome: StepOutcome = mark
         ? { state: mark, summary: mark === 'manual' ? 'Marked done by hand.' : 'Skipped by hand.' }
-        : await executeStep(step, {
-            ...request.env,
-            ui: session.ui,
-            signal: session.signal,
-            output: (text) => {
+        : await executeStep(
+            step,
+            sessionContext(request.env, session.ui, session.signal, (text) => {
               const clean = request.redact(text);
               output = (output + clean).slice(-100_000);
               request.output(clean);
-            },
-          });
+            }),
+          );
       const settled = await r.step(step, outcome.state, this.who, {
         durationMs: Date.now() - started,
         summary: outcome.state === 'failed' ? outcome.summary : summarizeOutput(`${outcome.summary}\n${output}`),
@@ -188,11 +208,27 @@ export class RunDesk {
   }
 
   /** A notebook cell (its notebook is its record): one at a time with every other run. */
-  runCell(what: string, step: Step, ctx: Omit<StepContext, 'signal'>, signal: AbortSignal): Promise<Result<StepOutcome, string>> {
+  runCell(
+    what: string,
+    step: Step,
+    env: StepEnvironment,
+    output: (text: string) => void,
+    signal: AbortSignal,
+  ): Promise<Result<StepOutcome, string>> {
     return this.session(what, (session) => {
       const both = AbortSignal.any([signal, session.signal]);
-      return executeStep(step, { ...ctx, ui: session.ui, signal: both });
+      return executeStep(step, sessionContext(env, session.ui, both, output));
     });
+  }
+
+  /** The newest report under the runs folder (by name: they start with the date), for "Open Last Run Report". */
+  async newestReport(): Promise<string | undefined> {
+    const dir = join(this.root, runsFolderName);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    const reports = await Promise.all(
+      names.filter((n) => n.endsWith('.md')).map(async (n) => ({ path: join(dir, n), at: (await stat(join(dir, n))).mtimeMs })),
+    );
+    return reports.sort((a, b) => b.at - a.at)[0]?.path;
   }
 
   private writer(path: string, redact: Redactor): JournalWriter {
@@ -236,7 +272,9 @@ export class RunDesk {
       const events = await readJournal(path);
       const state = events.ok ? foldRun(events.value) : undefined;
       if (!state?.ok) {
-        this.log.warn(`run record ${path} cannot be read back: ${events.ok ? (state?.ok === false ? state.error.message : '') : events.error.message}`);
+        this.log.warn(
+          `run record ${path} cannot be read back: ${events.ok ? (state?.ok === false ? state.error.message : '') : events.error.message}`,
+        );
         continue;
       }
       const s = state.value;
@@ -275,17 +313,17 @@ export class RunDesk {
       record = started.value;
     }
     const r = record;
-    out(`\n=== ${scenario.title}: ${new Date().toISOString()} on context "${request.targets.context}", namespace ${request.targets.namespace} ===\n`);
+    out(
+      `\n=== ${scenario.title}: ${new Date().toISOString()} on context "${request.targets.context}", namespace ${request.targets.namespace} ===\n`,
+    );
     let stepOutput = '';
     const ctx = {
-      ...request.env,
-      ui: session.ui,
-      signal: session.signal,
-      output: (text: string) => {
+      ...sessionContext(request.env, session.ui, session.signal, (text: string) => {
         const clean = redact(text);
         stepOutput = (stepOutput + clean).slice(-100_000);
         request.output(clean);
-      },
+      }),
+      ui: session.ui,
     };
     const preflight = await preflightScenario(request.runbook, scenario, request.planFile, ctx, {
       ...(request.backupDirectory ? { backupDirectory: request.backupDirectory } : {}),
@@ -332,9 +370,10 @@ export class RunDesk {
       if (r.failure) result = { ...result, outcome: 'failed', reason: r.failure };
     }
     const reason = result.reason ?? `${result.outcome}${result.step ? ` at step ${result.step.number}` : ''}`;
-    const ended = result.outcome === 'finished' && !(request.endAt !== undefined && r.state.steps.some((s) => s.state === 'pending'))
-      ? await r.finish(this.who)
-      : await r.end(reason, this.who);
+    const ended =
+      result.outcome === 'finished' && !(request.endAt !== undefined && r.state.steps.some((s) => s.state === 'pending'))
+        ? await r.finish(this.who)
+        : await r.end(reason, this.who);
     if (!ended.ok && !r.failure) out(`✖ ${ended.error}\n`);
     out(`=== ${result.outcome}${result.reason ? `: ${result.reason}` : ''} ===\n`);
     const report = await this.report(r, request);
@@ -347,7 +386,10 @@ export class RunDesk {
     };
   }
 
-  private async report(record: RunRecord, request: Pick<ScenarioRequest, 'runbook' | 'scenario' | 'redact'>): Promise<string | undefined> {
+  private async report(
+    record: RunRecord,
+    request: Pick<ScenarioRequest, 'runbook' | 'scenario' | 'redact'>,
+  ): Promise<string | undefined> {
     const markdown = renderReport(record.state, {
       scenarioTitle: request.scenario.title,
       rtoMs: request.runbook.rtoMs,
@@ -445,7 +487,8 @@ function evidenceOf(output: string, facts?: readonly string[]): { evidence?: Ste
 export function stepTargets(step: Step, targets: RunTargets): string[] {
   const lines: string[] = [];
   const cluster = step.commands.some((c) => c.kind !== 'script' && c.kind !== 'cd' && c.kind !== 'other');
-  if (cluster) lines.push(`context "${targets.context}"${targets.production ? ' (PRODUCTION)' : ''}, namespace ${targets.namespace}`);
+  if (cluster)
+    lines.push(`context "${targets.context}"${targets.production ? ' (PRODUCTION)' : ''}, namespace ${targets.namespace}`);
   if (step.commands.some((c) => c.kind === 'script' && /restore/i.test(c.path.value)))
     lines.push(`replaces the PostgreSQL database ${targets.database.name} on ${targets.database.host}`);
   if (step.commands.some((c) => c.kind === 'other')) lines.push('a shell command in the project folder');

@@ -30,7 +30,7 @@ export function registerStepCommands(runs: RunController, log: vscode.LogOutputC
       Commands.runUpToHere,
       (node?: NodeArg) => {
         const { scenarioId, step } = stepOf(node);
-        return runs.run(scenarioId, undefined, step);
+        return runs.run(scenarioId, step);
       },
       log,
     ),
@@ -38,7 +38,7 @@ export function registerStepCommands(runs: RunController, log: vscode.LogOutputC
       Commands.skipStep,
       (node?: NodeArg) => {
         const { scenarioId, step } = stepOf(node);
-        runs.mark(scenarioId, step, 'skipped');
+        return runs.runStep(scenarioId, step, 'skipped');
       },
       log,
     ),
@@ -46,7 +46,7 @@ export function registerStepCommands(runs: RunController, log: vscode.LogOutputC
       Commands.markStepDone,
       (node?: NodeArg) => {
         const { scenarioId, step } = stepOf(node);
-        runs.mark(scenarioId, step, 'manual');
+        return runs.runStep(scenarioId, step, 'manual');
       },
       log,
     ),

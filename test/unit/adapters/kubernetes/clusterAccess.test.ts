@@ -131,7 +131,10 @@ describe('cluster access (kubeconfig, credentials, reachability)', () => {
       const result = await connected.value.list({ apiVersion: 'v1', kind: 'Pod', namespace: 'endpoint-stats' });
       assert.ok(!result.ok);
       assert.equal(result.error.kind, 'unreachable');
-      assert.match(formatClusterError(result.error), /did not answer list within 0\\.3 s\. The server accepts connections but does not answer/);
+      assert.match(
+        formatClusterError(result.error),
+        /did not answer list within 0\.3 s\. The server accepts connections but does not answer/,
+      );
     });
   });
 
