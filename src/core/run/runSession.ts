@@ -483,6 +483,11 @@ function evidenceOf(output: string, facts?: readonly string[]): { evidence?: Ste
   return Object.keys(evidence).length ? { evidence } : {};
 }
 
+/** The PostgreSQL server and database dr-restore.sh replaces, by its defaults: the libpq variables, else localhost and endpoint_stats. */
+export function restoreTarget(env: Readonly<Record<string, string | undefined>>): RunTargets['database'] {
+  return { host: `${env['PGHOST'] ?? 'localhost'}:${env['PGPORT'] ?? '5432'}`, name: env['PGDATABASE'] ?? 'endpoint_stats' };
+}
+
 /** What a step acts on, in words: the cluster for cluster commands, the database for a restore. */
 export function stepTargets(step: Step, targets: RunTargets): string[] {
   const lines: string[] = [];

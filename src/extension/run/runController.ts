@@ -1,24 +1,20 @@
-import { userInfo } from 'node:os';
 import * as vscode from 'vscode';
 import type { ClusterError } from '../../core/cluster/model.js';
-import type { ClusterPort } from '../../core/cluster/port.js';
 import type { StepOutcome } from '../../core/execution/stepExecutor.js';
 import { StepStates } from '../../core/execution/stepStates.js';
-import { secretPlaceholders } from '../../core/manifests/secretTemplate.js';
-import { projectPath } from '../../core/paths.js';
-import { stepManifests } from '../../core/problems.js';
-import { err, ok, type Result } from '../../core/result.js';
+import { err, type Result } from '../../core/result.js';
 import { createRedactor } from '../../core/run/redact.js';
 import type { RunState } from '../../core/run/runModel.js';
 import { RunDesk, type ScenarioOutcome, type ScenarioRequest, type SessionUi } from '../../core/run/runSession.js';
 import type { Scenario, Step } from '../../core/runbook/model.js';
-import { secretKey } from '../commands/secretCommands.js';
-import { backupFolder, isProductionContext, readConfig, type Config } from '../config.js';
+import { backupFolder, readConfig } from '../config.js';
+import { osUser } from '../notebook/osUser.js';
 import { ContextKeys } from '../ids.js';
 import type { PlanWorkspace } from '../planWorkspace.js';
-import { adapters } from './lazyAdapters.js';
+import { ClusterContext } from './clusterContext.js';
 import { LogChannels } from './logChannels.js';
 import { ObjectivesStatus } from './objectivesStatus.js';
+import { runRequest, type Following } from './runRequest.js';
 import { vscodeRunUi, WaitingQuestion } from './vscodeRunUi.js';
 
 /** Makes the questions of a run from VS Code's own (`base`): an API caller answers some or all of them. */
@@ -34,16 +30,11 @@ export class RunController implements vscode.Disposable {
   readonly question = new WaitingQuestion();
   private readonly logChannels: LogChannels;
   private readonly channels = new Map<string, vscode.OutputChannel>();
-  private readonly status = vscode.window.createStatusBarItem('drRunbook.run', vscode.StatusBarAlignment.Left, 50);
+  private readonly context = new ClusterContext();
   private readonly objectives = new ObjectivesStatus();
   private readonly desks = new Map<string, RunDesk>();
-  private readonly config = vscode.workspace.onDidChangeConfiguration((e) => {
-    if (e.affectsConfiguration('drRunbook') && this.connected) this.connect();
-  });
   private channel: vscode.OutputChannel | undefined;
-  private cluster: Result<ClusterPort, ClusterError> | undefined;
-  /** Once the context has been shown, the status bar follows the settings. */
-  private connected = false;
+  private following: Following | undefined;
   private uiFactory: RunUiFactory | undefined;
 
   constructor(
@@ -143,21 +134,19 @@ export class RunController implements vscode.Disposable {
     this.states.reset(scenarioId);
   }
 
-  /** "Follow Logs" on a Deployment or StatefulSet of the tree. */
+  /** "Follow Logs" on a Deployment or StatefulSet of the tree (its channel masks every secret value of the plan). */
   async followWorkload(kind: string, name: string, namespace: string | undefined): Promise<void> {
-    const { runbook } = this.loaded();
-    const request = await this.request(
-      { id: 'plan', title: 'the plan', kind: 'recovery', line: 1, steps: runbook.scenarios.flatMap((s) => s.steps) },
-      {},
-    );
-    const cluster = request.env.cluster(new AbortController().signal);
-    if (!cluster.ok) throw new Error(`${cluster.error.message} ${cluster.error.hint}`);
-    const followed = await this.logChannels.follow(
-      cluster.value,
-      { apiVersion: 'apps/v1', kind, name, namespace: namespace ?? request.env.namespace },
-      request.redact,
-    );
+    const steps = this.loaded().runbook.scenarios.flatMap((s) => s.steps);
+    const request = await this.request({ id: 'plan', title: 'the plan', kind: 'recovery', line: 1, steps }, {}, () => undefined);
+    const followed = await this.follow(kind, name, namespace ?? request.env.namespace);
     if (!followed.ok) throw new Error(`${followed.error.message} ${followed.error.hint}`);
+  }
+
+  /** Opens a log channel on the last run's cluster, redacted with its secret values. */
+  private follow(kind: string, name: string, namespace: string): Promise<Result<string, ClusterError>> {
+    const { cluster, redact } = this.following ?? { cluster: err(noCluster), redact: createRedactor([]) };
+    if (!cluster.ok) return Promise.resolve(cluster);
+    return this.logChannels.follow(cluster.value, { apiVersion: 'apps/v1', kind, name, namespace }, redact);
   }
 
   private desk(): RunDesk {
@@ -177,65 +166,28 @@ export class RunController implements vscode.Disposable {
       signal,
       backupFolder(root, readConfig()) ?? root,
       (t) => this.output(t),
-      (command, namespace) =>
-        this.cluster?.ok
-          ? this.logChannels.follow(
-              this.cluster.value,
-              { apiVersion: 'apps/v1', kind: 'Deployment', name: command.name, namespace },
-              createRedactor([]),
-            )
-          : Promise.resolve(err(this.cluster?.ok === false ? this.cluster.error : unreachable())),
+      (command, namespace) => this.follow('Deployment', command.name, namespace),
     );
     return this.uiFactory ? this.uiFactory(signal, base) : base;
   }
 
-  /** Everything a run of `scenario` needs from VS Code: settings, secrets, the cluster of the context, the output channel. */
+  /** Everything a run of `scenario` needs from VS Code; its output goes to `output`, else to the scenario's channel. */
   private async request(
     scenario: Scenario,
     more: Pick<ScenarioRequest, 'endAt' | 'continueOnly'>,
     output?: (text: string) => void,
   ): Promise<ScenarioRequest> {
-    if (!vscode.workspace.isTrusted)
-      throw new Error(
-        'DR Runbook applies nothing and runs no script in an untrusted workspace. Trust the workspace to run the plan.',
-      );
-    const { root, runbook, planFile } = this.loaded();
-    const config = readConfig();
-    const secretValues = await this.loadSecrets(root, scenario.steps, `"${scenario.title}"`);
-    const redact = createRedactor([...secretValues.values()]);
-    const { contextName, production } = this.connect();
     const channel = output ? undefined : this.outputChannel(scenario);
     this.channel = channel ?? this.channel;
-    return {
-      runbook,
-      scenario,
-      planFile: projectPath(root, planFile),
-      ...(config.backupDirectory ? { backupDirectory: config.backupDirectory } : {}),
-      targets: {
-        context: contextName,
-        namespace: config.namespace,
-        production,
-        database: {
-          host: `${process.env['PGHOST'] ?? 'localhost'}:${process.env['PGPORT'] ?? '5432'}`,
-          name: process.env['PGDATABASE'] ?? 'endpoint_stats',
-        },
-      },
-      env: {
-        root,
-        namespace: config.namespace,
-        // Connected per session with its signal, so Cancel aborts the requests in flight.
-        cluster: (signal) => this.connectWith(config, signal),
-        processes: new (adapters().ExecaRunner)(),
-        secret: (name) => process.env[name] ?? secretValues.get(name),
-        production,
-        readinessTimeoutMs: config.readinessTimeoutMs,
-        manifests: this.plan.manifests,
-      },
+    const built = await runRequest(this.loaded(), scenario, this.context, {
+      secrets: this.secrets,
+      log: this.log,
+      manifests: this.plan.manifests,
       output: output ?? ((text) => channel?.append(text)),
-      redact,
       onState: (state) => this.show(state),
-      ...more,
-    };
+    });
+    this.following = built.follow;
+    return { ...built.request, ...more };
   }
 
   /** Runs `work` with the palette's "Cancel Run", a Cancel in a progress notification, and the RTO clock. */
@@ -274,32 +226,6 @@ export class RunController implements vscode.Disposable {
     this.channel?.append(text);
   }
 
-  private connectWith(config: Config, signal?: AbortSignal): Result<ClusterPort, ClusterError> {
-    const connected = adapters().connectCluster({
-      ...(config.context ? { context: config.context } : {}),
-      namespace: config.namespace,
-      ...(signal ? { signal } : {}),
-    });
-    return connected.ok ? ok(connected.value) : err(connected.error);
-  }
-
-  /** The cluster of the configured context (not contacted yet), its name, and whether it counts as production. */
-  private connect(): { contextName: string; production: boolean } {
-    const config = readConfig();
-    const connected = this.connectWith(config);
-    this.cluster = connected;
-    const contextName = connected.ok ? connected.value.context : config.context || '(no context)';
-    const production = isProductionContext(contextName, config.productionPatterns);
-    this.status.text = `$(server-environment) ${contextName}`;
-    this.status.tooltip = production
-      ? `DR Runbook acts on ${contextName}: a PRODUCTION context`
-      : `DR Runbook acts on ${contextName}`;
-    this.status.backgroundColor = production ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
-    this.status.show();
-    this.connected = true;
-    return { contextName, production };
-  }
-
   private loaded() {
     const state = this.plan.state;
     if (state.kind !== 'loaded') throw new Error(state.kind === 'missing' ? state.message : 'The DR plan is still loading.');
@@ -324,27 +250,9 @@ export class RunController implements vscode.Disposable {
     return channel;
   }
 
-  /** The values of the `${NAME}` placeholders of these steps' Secret templates, from the environment or the secret storage. */
-  private async loadSecrets(root: string, steps: readonly Step[], what: string): Promise<Map<string, string>> {
-    const names = new Set<string>();
-    for (const step of steps.filter((s) => s.kind === 'apply'))
-      for (const file of await stepManifests(root, step, this.plan.manifests))
-        for (const o of file.objects) secretPlaceholders(o.body).forEach((n) => names.add(n));
-    const values = new Map<string, string>();
-    for (const name of names) {
-      const value = process.env[name] ?? (await this.secrets.get(secretKey(name)));
-      if (value) values.set(name, value);
-    }
-    this.log.info(
-      `secrets for ${what}: ${[...names].map((n) => `${n} ${values.has(n) ? 'set' : 'missing'}`).join(', ') || 'none needed'}`,
-    );
-    return values;
-  }
-
   async dispose(): Promise<void> {
     await Promise.all([...this.desks.values()].map((d) => d.dispose()));
-    for (const d of [this.logChannels, ...this.channels.values(), this.status, this.objectives, this.question, this.config])
-      d.dispose();
+    for (const d of [this.logChannels, ...this.channels.values(), this.context, this.objectives, this.question]) d.dispose();
   }
 }
 
@@ -357,19 +265,9 @@ async function pickScenario(scenarios: readonly Scenario[]): Promise<Scenario | 
   return (await vscode.window.showQuickPick(items, { title: 'Run DR Scenario', placeHolder: 'Which scenario?' }))?.scenario;
 }
 
-function osUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env['USER'] ?? 'unknown';
-  }
-}
-
-function unreachable(): ClusterError {
-  return {
-    kind: 'unreachable',
-    context: '',
-    message: 'No cluster is connected.',
-    hint: 'Check the kubeconfig and the drRunbook.cluster.context setting.',
-  };
-}
+const noCluster: ClusterError = {
+  kind: 'unreachable',
+  context: '',
+  message: 'No cluster is connected yet.',
+  hint: 'Check the kubeconfig and the drRunbook.cluster.context setting.',
+};

@@ -1,0 +1,56 @@
+import * as vscode from 'vscode';
+import type { ClusterError } from '../../core/cluster/model.js';
+import type { ClusterPort } from '../../core/cluster/port.js';
+import { err, ok, type Result } from '../../core/result.js';
+import { isProductionContext, readConfig, type Config } from '../config.js';
+import { adapters } from './lazyAdapters.js';
+
+export interface ContextShown {
+  readonly contextName: string;
+  readonly production: boolean;
+  /** Connected without a signal: for log channels, which stop on their own. */
+  readonly cluster: Result<ClusterPort, ClusterError>;
+}
+
+/**
+ * The kubeconfig context the runs act on, in the status bar (red when it looks like production).
+ * Once shown, it follows the settings. Nothing here contacts the cluster.
+ */
+export class ClusterContext implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('drRunbook.run', vscode.StatusBarAlignment.Left, 50);
+  private shown = false;
+  private readonly listener = vscode.workspace.onDidChangeConfiguration((e) => {
+    if (e.affectsConfiguration('drRunbook') && this.shown) this.show();
+  });
+
+  /** A port on the configured context; every request it sends aborts with `signal`. */
+  connect(config: Config, signal?: AbortSignal): Result<ClusterPort, ClusterError> {
+    const connected = adapters().connectCluster({
+      ...(config.context ? { context: config.context } : {}),
+      namespace: config.namespace,
+      ...(signal ? { signal } : {}),
+    });
+    return connected.ok ? ok(connected.value) : err(connected.error);
+  }
+
+  /** Reads the settings and the kubeconfig again and shows the context. */
+  show(): ContextShown {
+    const config = readConfig();
+    const cluster = this.connect(config);
+    const contextName = cluster.ok ? cluster.value.context : config.context || '(no context)';
+    const production = isProductionContext(contextName, config.productionPatterns);
+    this.item.text = `$(server-environment) ${contextName}`;
+    this.item.tooltip = production
+      ? `DR Runbook acts on ${contextName}: a PRODUCTION context`
+      : `DR Runbook acts on ${contextName}`;
+    this.item.backgroundColor = production ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
+    this.item.show();
+    this.shown = true;
+    return { contextName, production, cluster };
+  }
+
+  dispose(): void {
+    this.listener.dispose();
+    this.item.dispose();
+  }
+}
