@@ -17,9 +17,10 @@ export class WaitingQuestion implements vscode.Disposable {
     this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
   }
 
-  /** Shows the question again (the status bar item's command). */
-  show(): void {
-    this.reopen?.();
+  /** The status bar item's command: the question again, or the notification center that holds it. */
+  async show(): Promise<void> {
+    if (this.reopen) this.reopen();
+    else await vscode.commands.executeCommand('notifications.showList');
   }
 
   /**
@@ -44,6 +45,7 @@ export class WaitingQuestion implements vscode.Disposable {
         const closed = await Promise.race([shown, aborted(signal)]);
         if (closed !== undefined || signal.aborted) return closed;
         await Promise.race([new Promise<void>((resolve) => (this.reopen = resolve)), aborted(signal)]);
+        this.reopen = undefined;
       }
     } finally {
       this.reopen = undefined;
@@ -78,12 +80,9 @@ export function vscodeRunUi(
       const where = `Step ${step.number} (${place.index + 1} of ${place.total})`;
       if (place.destructive) {
         const targets = place.targets.length ? ` It acts on: ${place.targets.join('; ')}.` : '';
-        const choice = await ask(
-          `${where} changes or replaces what runs: ${step.text}${targets}`,
-          ['Run This Step', 'Skip', 'Stop'],
-          true,
-        );
-        return choice === 'Run This Step' ? 'continue' : choice === 'Skip' ? 'skip' : 'stop';
+        // A warning with no default button: Enter typed elsewhere cannot answer it.
+        const choice = await ask(`${where} changes or replaces what runs: ${step.text}${targets}`, ['Continue', 'Skip', 'Stop'], true);
+        return choice === 'Continue' ? 'continue' : choice === 'Skip' ? 'skip' : 'stop';
       }
       const choice = await ask(`${where}: ${step.text}`, ['Continue', 'Skip', 'Run the Rest Without Asking', 'Stop']);
       const answers: Record<string, BetweenSteps> = { Continue: 'continue', Skip: 'skip', 'Run the Rest Without Asking': 'rest' };
@@ -134,7 +133,10 @@ export function vscodeRunUi(
     async manualStep(step: Step, facts: readonly string[]): Promise<'done' | 'skip' | 'stop'> {
       for (const f of facts) show(`fact: ${f}\n`);
       const more = facts.length ? ' The facts that help are in the output.' : '';
-      const choice = await ask(`Step ${step.number}, by hand: ${step.text}${more}`, ['Mark Done', 'Skip', 'Stop']);
+      const choice = await ask(
+        `Step ${step.number}: ${step.text} (by hand: the editor and terminal are yours meanwhile)${more}`,
+        ['Mark Done', 'Skip', 'Stop'],
+      );
       return choice === 'Mark Done' ? 'done' : choice === 'Skip' ? 'skip' : 'stop';
     },
     followLogs: follow,
