@@ -365,6 +365,7 @@ export class KubeClusterClient implements ClusterPort {
           timestamps: query.timestamps,
           ...(query.sinceTime ? { sinceTime: query.sinceTime } : {}),
           ...(query.tailLines !== undefined ? { tailLines: query.tailLines } : {}),
+          ...(query.previous ? { previous: true } : {}),
         });
       },
       (error) => (signal.aborted ? ok(undefined) : this.fail(error, 'read the logs of', ref)),

@@ -115,6 +115,7 @@ export function renderReport(state: RunState, plan: ReportPlanInfo): string {
     '|---:|---|---|---:|---|',
     ...state.steps.map((s) => stepRow(s, clean)),
     '',
+    ...factsSection(state, clean),
   ];
   return lines.join('\n');
 }
@@ -132,6 +133,19 @@ export async function writeReport(journalPath: string, markdown: string): Promis
       message: `Cannot write the run report ${path}: ${e instanceof Error ? e.message : String(e)}`,
     });
   }
+}
+
+/** What the cluster showed before a step changed it (failing pods, their logs and events), as the record kept it. */
+function factsSection(state: RunState, clean: (text: string) => string): string[] {
+  const withFacts = state.steps.filter((s) => s.evidence?.facts?.length);
+  if (!withFacts.length) return [];
+  const lines = ['## Facts before the changes', ''];
+  for (const step of withFacts) {
+    lines.push(`Before step ${step.number} (${clean(step.title)}):`, '', '```text');
+    for (const fact of step.evidence?.facts ?? []) lines.push(clean(fact).replace(/```/g, "'''"));
+    lines.push('```', '');
+  }
+  return lines;
 }
 
 function outcomeText(state: RunState): string {

@@ -93,6 +93,30 @@ describe('report', () => {
     assert.equal(rpo.lossWindowMs, 0);
   });
 
+  it('keeps the facts seen before a restore in the report, redacted', () => {
+    const state = fold([
+      started,
+      step(1, 'manual', '2026-03-04T10:05:00Z'),
+      step(2, 'running', '2026-03-04T10:06:00Z'),
+      step(2, 'succeeded', '2026-03-04T10:16:30Z', {
+        summary: restoreSummary,
+        evidence: {
+          facts: [
+            'Pod postgres-0: CrashLoopBackOff in container postgres, 4 restart(s)',
+            'Logs of postgres-0/postgres (previous container): FATAL: password=hunter22 invalid page in block 7',
+          ],
+        },
+      }),
+    ]);
+    const md = renderReport(state, { rtoMs: 4 * hour, rpoMs: hour, redact: createRedactor(['hunter22']) });
+    assert.match(
+      md,
+      /## Facts before the changes\n\nBefore step 2 \(Restore the database\):\n\n```text\nPod postgres-0: CrashLoopBackOff/,
+    );
+    assert.match(md, /Logs of postgres-0\/postgres \(previous container\): FATAL: password=\*\*\* invalid page in block 7/);
+    assert.doesNotMatch(md, /hunter22/);
+  });
+
   it('reports a failed run: the error, RTO missed, RPO unknown', () => {
     const state = fold([
       started,
