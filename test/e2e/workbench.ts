@@ -136,6 +136,14 @@ export async function answerDialog(page: Page, button: string, question: RegExp)
   await item.waitFor({ state: 'hidden', timeout: 30_000 });
 }
 
+/** Runs a command of the palette by its title, as a person types it. */
+export async function palette(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
+  await page.keyboard.type(title);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().click();
+}
+
 /**
  * Opens the DR Runbook view, expands the scenario, runs "Run DR Scenario" from the command
  * palette, picks the scenario, confirms the run and answers when the incident started (Enter:
@@ -147,10 +155,7 @@ export async function runFromPalette(workbench: Workbench, scenario: string, inc
   await workbench.widenSideBar(560);
   const rows = page.locator('.pane-body .monaco-list-row');
   await rows.filter({ hasText: scenario }).first().click();
-  await page.keyboard.press('F1');
-  await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
-  await page.keyboard.type('Run DR Scenario');
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'DR Runbook: Run DR Scenario' }).first().click();
+  await palette(page, 'DR Runbook: Run DR Scenario');
   await page.locator('.quick-input-list .monaco-list-row', { hasText: scenario }).first().click();
   await answerDialog(page, 'Run', new RegExp(`Run "${scenario}"`));
   const question = page.locator('.quick-input-widget', { hasText: 'when did the incident start?' });
