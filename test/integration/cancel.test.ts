@@ -124,7 +124,7 @@ describe('cancelling a run while a step waits for readiness, in the real extensi
     assert.equal(events.at(-1)?.reason, 'cancelled at step 1');
 
     // The output says so, and nothing of step 2 reached the cluster, even a while later.
-    await channelText(CHANNEL, /=== cancelled ===/);
+    await channelText(CHANNEL, /=== cancelled at step 1 after /);
     await new Promise((r) => setTimeout(r, 2_000));
     assert.equal(await live('ConfigMap', 'v1', 'applied-after-cancel'), undefined, 'step 2 applied nothing');
 

@@ -313,6 +313,7 @@ export class RunDesk {
       record = started.value;
     }
     const r = record;
+    const began = Date.now();
     out(
       `\n=== ${scenario.title}: ${new Date().toISOString()} on context "${request.targets.context}", namespace ${request.targets.namespace} ===\n`,
     );
@@ -375,7 +376,7 @@ export class RunDesk {
         ? await r.finish(this.who)
         : await r.end(reason, this.who);
     if (!ended.ok && !r.failure) out(`✖ ${ended.error}\n`);
-    out(`=== ${result.outcome}${result.reason ? `: ${result.reason}` : ''} ===\n`);
+    out(`=== ${reason} after ${formatDuration(Date.now() - began)} ===\n`);
     const report = await this.report(r, request);
     return {
       ...result,
