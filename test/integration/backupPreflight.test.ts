@@ -116,7 +116,7 @@ describe('the preflight checks the newest backup against the RPO, in the real ex
     assert.equal(result?.outcome, 'stopped');
     assert.deepEqual(asked, [1], 'the warning came first, then step 1');
     assert.match(shown.join('\n'), /^no backup found against the RPO of 1 h: backups holds no complete backup/);
-    await latestRunOutput(/⚠ no backup found[^]*=== stopped at step 1 ===/);
+    await latestRunOutput(/⚠ no backup found[^]*=== stopped at step 1 after /);
   });
 
   it('passes a backup younger than the RPO without asking', async function () {
