@@ -151,9 +151,12 @@ export async function palette(page: Page, title: string): Promise<void> {
  */
 export async function runFromPalette(workbench: Workbench, scenario: string, incidentStart = ''): Promise<Locator> {
   const { page } = workbench;
-  await page.locator('.activitybar [aria-label^="DR Runbook"]').first().click();
-  await workbench.widenSideBar(560);
   const rows = page.locator('.pane-body .monaco-list-row');
+  // The view's icon toggles the side bar: click it only when the view is not showing.
+  if (!(await rows.filter({ hasText: scenario }).first().isVisible())) {
+    await page.locator('.activitybar [aria-label^="DR Runbook"]').first().click();
+    await workbench.widenSideBar(560);
+  }
   await rows.filter({ hasText: scenario }).first().click();
   await palette(page, 'DR Runbook: Run DR Scenario');
   await page.locator('.quick-input-list .monaco-list-row', { hasText: scenario }).first().click();
