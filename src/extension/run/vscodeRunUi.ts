@@ -4,7 +4,8 @@ import type { LogsCommand, ScriptArgument, Scenario, Step } from '../../core/run
 import type { Result } from '../../core/result.js';
 import type { ClusterError } from '../../core/cluster/model.js';
 import { INCIDENT_START_HINT, parseIncidentStart } from '../../core/run/incidentStart.js';
-import type { RunTargets, SessionUi } from '../../core/run/runSession.js';
+import type { RunTargets } from '../../core/run/runRecord.js';
+import type { SessionUi } from '../../core/run/runSession.js';
 import { Commands } from '../ids.js';
 
 /** Where a question waits when its notification was closed: the status bar, until answered. */
@@ -81,7 +82,11 @@ export function vscodeRunUi(
       if (place.destructive) {
         const targets = place.targets.length ? ` It acts on: ${place.targets.join('; ')}.` : '';
         // A warning with no default button: Enter typed elsewhere cannot answer it.
-        const choice = await ask(`${where} changes or replaces what runs: ${step.text}${targets}`, ['Continue', 'Skip', 'Stop'], true);
+        const choice = await ask(
+          `${where} changes or replaces what runs: ${step.text}${targets}`,
+          ['Continue', 'Skip', 'Stop'],
+          true,
+        );
         return choice === 'Continue' ? 'continue' : choice === 'Skip' ? 'skip' : 'stop';
       }
       const choice = await ask(`${where}: ${step.text}`, ['Continue', 'Skip', 'Run the Rest Without Asking', 'Stop']);
