@@ -92,9 +92,16 @@ export function makeTempDir(prefix: string): string {
   return mkdtempSync(join(base, prefix));
 }
 
-/** A throw-away workspace holding the project's plan, manifests and scripts, as a user's clone would. */
-export function prepareWorkspace(): string {
+/**
+ * A throw-away workspace: a copy of `from`, or else the project's plan, manifests and scripts, as
+ * a user's clone would hold them.
+ */
+export function prepareWorkspace(from?: string): string {
   const workspace = makeTempDir('workspace-');
+  if (from) {
+    cpSync(from, workspace, { recursive: true });
+    return workspace;
+  }
   for (const entry of ['DR-PLAN.md', 'k8s', 'scripts/backup']) {
     const from = join(ROOT, entry);
     if (existsSync(from)) cpSync(from, join(workspace, entry), { recursive: true });
@@ -107,6 +114,28 @@ export function installExtensions(extensionsDir: string, folders: readonly strin
   for (const folder of folders) {
     const { publisher, name, version } = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as Record<string, string>;
     symlinkSync(folder, join(extensionsDir, `${publisher}.${name}-${version}`));
+  }
+}
+
+/**
+ * Installs a packaged .vsix into an extensions folder with code-server's own installer, as a user
+ * installs a downloaded .vsix ("Install from VSIX..."): unpacked, validated, registered.
+ */
+export async function installVsix(extensionsDir: string, vsix: string): Promise<void> {
+  await ensureCodeServer();
+  const tmp = makeTempDir('vsix-install-');
+  try {
+    await run(NODE24, [
+      CODE_SERVER_ENTRY,
+      '--user-data-dir',
+      join(tmp, 'user-data'),
+      '--extensions-dir',
+      extensionsDir,
+      '--install-extension',
+      vsix,
+    ]);
+  } finally {
+    removeQuietly(tmp);
   }
 }
 

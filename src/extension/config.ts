@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
 import * as vscode from 'vscode';
+import { planNamespace } from '../core/runbook/planNamespace.js';
+import type { Runbook } from '../core/runbook/model.js';
 import { Settings } from './ids.js';
 
 /** The settings the extension reads, as one typed snapshot. */
@@ -8,7 +10,7 @@ export interface Config {
   readonly planPath: string;
   /** The kubeconfig context to act on; empty for the kubeconfig's current context. */
   readonly context: string;
-  /** The namespace of the plan's objects when a command names none. */
+  /** The namespace of the plan's objects when a command names none: the setting, else the plan's own. */
   readonly namespace: string;
   /** Context names matching any of these (case-insensitive regular expressions) count as production. */
   readonly productionPatterns: readonly string[];
@@ -17,13 +19,17 @@ export interface Config {
   readonly backupDirectory: string;
 }
 
-export function readConfig(): Config {
+/**
+ * The settings now. The namespace, when the setting is empty, is the one the plan's commands name
+ * most (`default` when they name none), so another team's plan needs no setting for it.
+ */
+export function readConfig(runbook?: Runbook): Config {
   const section = vscode.workspace.getConfiguration(Settings.section);
   const planPath = section.get<string>('planPath', 'DR-PLAN.md').trim();
   return {
     planPath: planPath === '' ? 'DR-PLAN.md' : planPath,
     context: section.get<string>('cluster.context', '').trim(),
-    namespace: section.get<string>('cluster.namespace', 'endpoint-stats').trim() || 'endpoint-stats',
+    namespace: section.get<string>('cluster.namespace', '').trim() || (runbook && planNamespace(runbook)) || 'default',
     productionPatterns: section.get<string[]>('safety.productionContextPatterns', ['prod']),
     readinessTimeoutMs: Math.max(10, section.get<number>('run.readinessTimeoutSeconds', 600)) * 1000,
     backupDirectory: section.get<string>('backup.directory', '').trim(),

@@ -1,4 +1,6 @@
 import * as vscode from 'vscode';
+import { registerChoosePlan } from './commands/choosePlan.js';
+import { registerContextPicker } from './commands/contextPicker.js';
 import { registerNavigationCommands } from './commands/navigation.js';
 import { registerSecretCommands } from './commands/secretCommands.js';
 import { registerStepCommands } from './commands/stepCommands.js';
@@ -8,7 +10,9 @@ import { Commands, Views } from './ids.js';
 import { registerNotebookCommands } from './notebook/notebookCommands.js';
 import { RunbookController } from './notebook/runbookController.js';
 import { registerRunbookSerializer } from './notebook/runbookSerializer.js';
+import { registerStepTicks } from './notebook/stepTicks.js';
 import { PlanWorkspace } from './planWorkspace.js';
+import { registerPreviewCommand, StepPreviewer } from './preview/stepPreviewer.js';
 import { RunController } from './run/runController.js';
 import { PlanTreeProvider } from './tree/planTreeProvider.js';
 
@@ -25,6 +29,11 @@ export function activate(context: vscode.ExtensionContext): DrRunbookApi {
   const tree = new PlanTreeProvider(plan, runs.states);
   const view = vscode.window.createTreeView(Views.plan, { treeDataProvider: tree, showCollapseAll: true });
   const notebooks = new RunbookController(plan, runs, log);
+  const previewer = new StepPreviewer(plan, context.secrets, log);
+  // The empty view names the path it tried (viewsWelcome text cannot say it).
+  const showMissing = (): void => {
+    view.message = plan.state.kind === 'missing' ? plan.state.message : undefined;
+  };
   context.subscriptions.push(
     log,
     plan,
@@ -37,6 +46,12 @@ export function activate(context: vscode.ExtensionContext): DrRunbookApi {
     registerRunbookSerializer(createRedactor([])),
     notebooks,
     ...registerNotebookCommands(plan, log),
+    ...registerStepTicks(log),
+    ...registerChoosePlan(plan, log),
+    ...registerContextPicker(log),
+    previewer,
+    registerPreviewCommand(previewer, plan, log),
+    plan.onDidChange(showMissing),
     registerCommand(
       Commands.runScenario,
       (node?: { type?: string; scenario?: { id: string } }) => runs.run(node?.scenario?.id),
@@ -62,7 +77,7 @@ export function activate(context: vscode.ExtensionContext): DrRunbookApi {
     .reload()
     .then(() => runs.offerResume())
     .catch((e: unknown) => log.error(`offering to continue an interrupted run failed: ${String(e)}`));
-  return { plan, tree, runs, notebooks, logUri: context.logUri };
+  return { plan, tree, runs, notebooks, previewer, logUri: context.logUri };
 }
 
 /** What activate() returns: the live objects, for the in-host tests and for other extensions. */
@@ -71,6 +86,7 @@ export interface DrRunbookApi {
   readonly tree: PlanTreeProvider;
   readonly runs: RunController;
   readonly notebooks: RunbookController;
+  readonly previewer: StepPreviewer;
   /** Where VS Code keeps this extension's log; the files behind its output channels are beside it. */
   readonly logUri: vscode.Uri;
 }

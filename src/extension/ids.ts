@@ -19,6 +19,15 @@ export const Commands = {
   cancelRun: 'drRunbook.cancelRun',
   openLastReport: 'drRunbook.openLastReport',
   showRunQuestion: 'drRunbook.showRunQuestion',
+  choosePlan: 'drRunbook.choosePlan',
+  pickContext: 'drRunbook.pickContext',
+  previewStep: 'drRunbook.previewStep',
+  toggleStepDone: 'drRunbook.toggleStepDone',
+} as const;
+
+/** The Getting Started walkthrough (contributes.walkthroughs). */
+export const Walkthroughs = {
+  gettingStarted: 'drRunbook.gettingStarted',
 } as const;
 
 /** Context keys the extension sets, for `when` clauses. */

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { readFile } from 'node:fs/promises';
-import { isAbsolute, join, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, sep } from 'node:path';
 import { projectPath } from '../core/paths.js';
 import { ManifestCache } from '../core/manifests/loadManifests.js';
 import { collectProblems, type Problem } from '../core/problems.js';
@@ -30,6 +30,8 @@ export class PlanWorkspace implements vscode.Disposable {
   private readonly diagnostics = vscode.languages.createDiagnosticCollection('drRunbook');
   private readonly disposables: vscode.Disposable[] = [this.changed, this.diagnostics];
   private watchers: vscode.Disposable[] = [];
+  /** What the watchers cover, to make new ones only when it changes. */
+  private watching = '';
   private generation = 0;
   private timer: NodeJS.Timeout | undefined;
   private current: PlanState = { kind: 'loading' };
@@ -65,9 +67,8 @@ export class PlanWorkspace implements vscode.Disposable {
     const generation = ++this.generation;
     const next = await this.load();
     if (generation !== this.generation) return; // a newer reload is under way
-    const rootChanged = this.current.kind !== 'loaded' || next.kind !== 'loaded' || this.current.root !== next.root;
     this.current = next;
-    if (rootChanged) this.watch(next);
+    this.watch(next);
     void vscode.commands.executeCommand('setContext', ContextKeys.planLoaded, next.kind === 'loaded');
     this.changed.fire();
     if (next.kind === 'loaded') {
@@ -100,10 +101,11 @@ export class PlanWorkspace implements vscode.Disposable {
       this.log.info(`Loaded ${file}: ${runbook.scenarios.length} scenarios.`);
       return { kind: 'loaded', root, planFile: file, runbook };
     }
+    const tried = candidates.map((c) => c.file);
     const message =
-      folders.length === 0
+      folders.length === 0 && tried.length === 0
         ? 'Open the folder that holds your DR plan.'
-        : `No DR plan at ${planPath} in this workspace. Set drRunbook.planPath to your plan's path.`;
+        : `No DR plan at ${tried.join(' or ')}. Create it, or choose your plan with "DR Runbook: Choose DR Plan" (the setting drRunbook.planPath).`;
     this.log.warn(message);
     return { kind: 'missing', message };
   }
@@ -114,13 +116,24 @@ export class PlanWorkspace implements vscode.Disposable {
     return path === this.current.planFile || rel.startsWith('k8s/') || rel.startsWith('scripts/');
   }
 
+  /**
+   * Watches the configured plan path in every workspace folder, found or not (so a plan created,
+   * deleted or renamed is noticed), and once it is loaded the folders its steps name.
+   */
   private watch(state: PlanState): void {
+    const { planPath } = readConfig();
+    const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+    const targets: [string, string][] = isAbsolute(planPath)
+      ? [[dirname(planPath), basename(planPath)]]
+      : folders.map((f) => [f, planPath]);
+    if (state.kind === 'loaded') targets.push([state.root, 'k8s/**'], [state.root, 'scripts/**']);
+    const key = JSON.stringify(targets);
+    if (key === this.watching) return;
+    this.watching = key;
     for (const w of this.watchers) w.dispose();
     this.watchers = [];
-    if (state.kind !== 'loaded') return;
-    const patterns = [projectPath(state.root, state.planFile), 'k8s/**', 'scripts/**'];
-    for (const pattern of patterns) {
-      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(state.root, pattern));
+    for (const [base, pattern] of targets) {
+      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(base, pattern));
       const reload = (): void => this.scheduleReload();
       this.watchers.push(watcher, watcher.onDidChange(reload), watcher.onDidCreate(reload), watcher.onDidDelete(reload));
     }

@@ -3,8 +3,10 @@
 // Times, on one generated data set of a few hundred MB and one dump of it:
 //   - pg_restore -j 2       the physical limit on 2 cores (createdb + parallel restore),
 //   - dr-restore.sh (ours)  the same archive with every safety step: checksum, archive check,
-//                           fresh database, parallel restore, row counts checked against the
-//                           backup's metadata, RPO evidence, ANALYZE, swap by rename,
+//                           fresh database, a role confined to it for the parallel restore and
+//                           the checks, row counts checked against the backup's metadata, RPO
+//                           evidence, ANALYZE, objects handed to the owner, the live database
+//                           checked unchanged, swap by rename,
 //   - psql                  a plain SQL dump of the same data restored with psql,
 // in rotating order, and reports each median and its ratio to pg_restore -j 2 (target for ours:
 // at most 1.15), plus the backup's time and size (dr-backup.sh). Results go to

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import {
   installExtensions,
+  installVsix,
   launchBrowser,
   makeTempDir,
   prepareWorkspace,
@@ -29,14 +30,19 @@ export interface WorkbenchOptions {
   readonly settings?: Record<string, unknown>;
   /** Extension folders to install (default: this checkout, with its built dist/). */
   readonly extensions?: readonly string[];
+  /** A packaged .vsix to install instead, as a user installs one into a fresh profile. */
+  readonly vsix?: string;
+  /** A folder to copy as the workspace (default: this project's plan, manifests and scripts). */
+  readonly workspaceFrom?: string;
   /** Runs on the new page before it navigates to the workbench (e.g. page.addInitScript). */
   readonly beforeNavigate?: (page: Page) => Promise<void>;
 }
 
 export async function openWorkbench(options: WorkbenchOptions = {}): Promise<Workbench> {
-  const workspace = prepareWorkspace();
+  const workspace = prepareWorkspace(options.workspaceFrom);
   const extensionsDir = makeTempDir('extensions-');
-  installExtensions(extensionsDir, options.extensions ?? [ROOT]);
+  if (options.vsix) await installVsix(extensionsDir, options.vsix);
+  else installExtensions(extensionsDir, options.extensions ?? [ROOT]);
   let server: CodeServer | undefined;
   let browser: BrowserContext | undefined;
   try {

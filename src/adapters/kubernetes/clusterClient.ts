@@ -17,14 +17,11 @@ import type { ClusterError, KubeObject, ObjectRef } from '../../core/cluster/mod
 import type { ClusterPort, ListQuery, LogQuery, ObjectList, PatchType, WatchEvent } from '../../core/cluster/port.js';
 import { err, ok, type Result } from '../../core/result.js';
 import { toClusterError } from './errors.js';
+import { loadKubeConfig, type KubeconfigOptions } from './kubeconfig.js';
 
 export const FIELD_MANAGER = 'dr-runbook';
 
-export interface ConnectOptions {
-  /** A kubeconfig file; by default the one kubectl uses ($KUBECONFIG, then ~/.kube/config). */
-  readonly kubeconfigPath?: string;
-  /** A context of the kubeconfig; by default its current context. */
-  readonly context?: string;
+export interface ConnectOptions extends KubeconfigOptions {
   /** The namespace to work in; by default the context's, else `default`. */
   readonly namespace?: string;
   /** Aborts every request of this port in flight (a run's Cancel); watches and logs take their own. */
@@ -37,46 +34,6 @@ const REQUEST_TIMEOUT_MS = 30_000;
 
 /** The deadline of the call under way (each call of the port has its own), for the request middleware and the error. */
 const callDeadline = new AsyncLocalStorage<AbortSignal>();
-
-/** Loads the kubeconfig the way kubectl finds it and picks the context. */
-export function loadKubeConfig(options: ConnectOptions = {}): Result<KubeConfig, ClusterError> {
-  const kc = new KubeConfig();
-  const where =
-    options.kubeconfigPath ?? (process.env['KUBECONFIG'] ? `$KUBECONFIG (${process.env['KUBECONFIG']})` : '~/.kube/config');
-  try {
-    if (options.kubeconfigPath) kc.loadFromFile(options.kubeconfigPath);
-    else kc.loadFromDefault();
-  } catch (e) {
-    return err(configError(`The kubeconfig ${where} cannot be read: ${(e as Error).message}`, options.context ?? ''));
-  }
-  if (options.context) {
-    if (!kc.getContextObject(options.context)) {
-      const known = kc.getContexts().map((c) => c.name);
-      return err(
-        configError(
-          `The kubeconfig ${where} has no context "${options.context}" (it has: ${known.join(', ') || 'none'}).`,
-          options.context,
-        ),
-      );
-    }
-    kc.setCurrentContext(options.context);
-  }
-  if (!kc.getCurrentCluster()) {
-    return err(
-      configError(`The kubeconfig ${where} names no cluster for context "${kc.getCurrentContext()}".`, kc.getCurrentContext()),
-    );
-  }
-  return ok(kc);
-}
-
-function configError(message: string, context: string): ClusterError {
-  return {
-    kind: 'unreachable',
-    context,
-    message,
-    hint: 'Point KUBECONFIG at the kubeconfig of the cluster to recover, or choose another context.',
-  };
-}
 
 /** Connects to the cluster of a kubeconfig context. Nothing is sent until the first call. */
 export function connectCluster(options: ConnectOptions = {}): Result<ClusterPort, ClusterError> {

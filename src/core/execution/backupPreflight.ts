@@ -8,7 +8,7 @@ import { formatDuration } from '../duration.js';
 import { projectPath } from '../paths.js';
 import { formatClock } from '../run/clock.js';
 import { newestBackup } from '../run/evidence.js';
-import type { Scenario } from '../runbook/model.js';
+import type { Command, Scenario } from '../runbook/model.js';
 
 export interface BackupCheck {
   /** `ok`: within the RPO; `warning`: the person must see it before the first step; `info`: not checked, and why. */
@@ -29,9 +29,14 @@ const RESTORE_SCRIPT = /(^|\/)dr-restore\.sh$/;
 const SETTING = 'drRunbook.backup.directory';
 const TAKE_ONE = 'take one with scripts/backup/dr-backup.sh if the database can still be read';
 
+/** Whether the command runs dr-restore.sh. */
+export function isRestoreCommand(command: Command): boolean {
+  return command.kind === 'script' && RESTORE_SCRIPT.test(command.path.value);
+}
+
 /** Whether a step of the scenario runs dr-restore.sh. */
 export function restoresBackup(scenario: Scenario): boolean {
-  return scenario.steps.some((s) => s.commands.some((c) => c.kind === 'script' && RESTORE_SCRIPT.test(c.path.value)));
+  return scenario.steps.some((s) => s.commands.some(isRestoreCommand));
 }
 
 /** The newest backup's age against the RPO, for a scenario that restores one; nothing for any other. */

@@ -1,4 +1,4 @@
-import { applyItems, applyObjects, describeFailures, type ApplyItem } from '../cluster/apply.js';
+import { applyObjects, describeFailures } from '../cluster/apply.js';
 import { diagnoseNamespace, ingressAddresses } from '../cluster/diagnostics.js';
 import { podLogFacts } from '../cluster/podLogFacts.js';
 import { describeRef, formatClusterError, type ClusterError, type ObjectRef } from '../cluster/model.js';
@@ -8,11 +8,11 @@ import { describeWaitError, waitForReady } from '../cluster/readiness.js';
 import { describeRollback, executeRollback, prepareRollback } from '../cluster/rollback.js';
 import { formatDuration } from '../duration.js';
 import type { ManifestCache } from '../manifests/loadManifests.js';
-import { fillSecretTemplate } from '../manifests/secretTemplate.js';
 import { stepManifests } from '../problems.js';
 import type { Result } from '../result.js';
 import type { Command, LogsCommand, ScriptArgument, Step } from '../runbook/model.js';
 import type { ProcessRunner } from './ports.js';
+import { fillApplyItems } from './stepPreview.js';
 
 /** How a step ended. */
 export interface StepOutcome {
@@ -162,20 +162,9 @@ async function applyStep(paths: readonly string[], namespace: string, step: Step
   const broken = files.flatMap((f) => f.errors);
   if (broken.length)
     return { state: 'failed', summary: broken.map((e) => `${e.file}:${e.line}:${e.column}: ${e.message}`).join('; ') };
-  const items: ApplyItem[] = [];
-  for (const item of applyItems(
-    files.flatMap((f) => f.objects),
-    namespace,
-  )) {
-    const filled = fillSecretTemplate(item.body, ctx.secret);
-    if (!filled.ok) {
-      return {
-        state: 'failed',
-        summary: `${item.file}: ${describeRef(item.ref)} needs ${filled.error.missing.join(', ')}: set them in the environment or with "DR Runbook: Set Secret", then run the step again. Nothing was applied.`,
-      };
-    }
-    items.push({ ...item, body: filled.value });
-  }
+  const filled = fillApplyItems(files, namespace, ctx.secret);
+  if (!filled.ok) return { state: 'failed', summary: `${filled.error} Nothing was applied.` };
+  const items = filled.value;
   return withCluster(ctx, async (cluster) => {
     const applied = await applyObjects(cluster, items, {
       signal: ctx.signal,

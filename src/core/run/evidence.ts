@@ -26,19 +26,22 @@ export interface RestoreEvidence {
   readonly restore: RestoreOk | undefined;
 }
 
-// Anchored to the start of a line, after an optional prefix such as a timestamp or "stdout: ".
-const RPO_LINE = /^(?:.*?\s)?RPO-EVIDENCE newest_row=(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ|none) rows=(\d+)\s*$/gm;
-const RESTORE_LINE = /^(?:.*?\s)?RESTORE-OK database=(\S+) previous=(\S+)\s*$/gm;
+// A whole line, as dr-restore.sh prints it: a file name, an SQL message or a table name that
+// ends with a look-alike sits after some prefix on its line, and the script prints no control
+// character of theirs, so only the script's own lines match. Lines end at "\n" only (a "\r" or
+// U+2028 inside a line starts nothing).
+const RPO_LINE = /^RPO-EVIDENCE newest_row=(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ|none) rows=(\d+)\r?$/;
+const RESTORE_LINE = /^RESTORE-OK database=(\S+) previous=(\S+)\r?$/;
 
 /** The restore script's machine-readable lines in `output` (the last of each counts). */
 export function parseRestoreEvidence(output: string): RestoreEvidence {
   let rpo: RpoEvidence | undefined;
-  for (const m of output.matchAll(RPO_LINE)) {
-    rpo = { newestRow: m[1] === 'none' ? null : m[1]!, rows: Number(m[2]) };
-  }
   let restore: RestoreOk | undefined;
-  for (const m of output.matchAll(RESTORE_LINE)) {
-    restore = { database: m[1]!, previous: m[2] === 'none' ? null : m[2]! };
+  for (const line of output.split('\n')) {
+    const r = RPO_LINE.exec(line);
+    if (r) rpo = { newestRow: r[1] === 'none' ? null : r[1]!, rows: Number(r[2]) };
+    const o = RESTORE_LINE.exec(line);
+    if (o) restore = { database: o[1]!, previous: o[2] === 'none' ? null : o[2]! };
   }
   return { rpo, restore };
 }
@@ -97,6 +100,19 @@ export function parseBackupMetadata(text: string): Result<BackupMetadata, string
   });
 }
 
+/** The names in a backup directory, or why it cannot be listed. */
+export async function readBackupDirectory(dir: string): Promise<Result<string[], BackupError>> {
+  try {
+    return ok(await readdir(dir));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      return err({ kind: 'noDirectory', path: dir, message: `The backup directory ${dir} does not exist.` });
+    }
+    return err({ kind: 'unreadable', path: dir, message: `Cannot list the backup directory ${dir}: ${String(e)}` });
+  }
+}
+
 export interface NewestBackup {
   /** Path of the archive (`.dump`). */
   readonly file: string;
@@ -125,16 +141,9 @@ export interface NewestBackupOptions {
  */
 export async function newestBackup(dir: string, options: NewestBackupOptions = {}): Promise<Result<NewestBackup, BackupError>> {
   const now = options.now ?? new Date();
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') {
-      return err({ kind: 'noDirectory', path: dir, message: `The backup directory ${dir} does not exist.` });
-    }
-    return err({ kind: 'unreadable', path: dir, message: `Cannot list the backup directory ${dir}: ${String(e)}` });
-  }
+  const listed = await readBackupDirectory(dir);
+  if (!listed.ok) return listed;
+  const names = listed.value;
   const metaNames = names.filter((n) => n.endsWith('.json') && !n.startsWith('.')).sort();
   let best: Omit<NewestBackup, 'skipped'> | undefined;
   const problems: BackupError[] = [];

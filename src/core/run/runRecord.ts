@@ -4,6 +4,7 @@
  * is on disk. Beside it, what a step's event carries (the restore's evidence, the facts seen
  * before it) and what a step acts on, in words.
  */
+import { isRestoreCommand } from '../execution/backupPreflight.js';
 import type { Step } from '../runbook/model.js';
 import { err, ok, type Result } from '../result.js';
 import { parseRestoreEvidence } from './evidence.js';
@@ -17,6 +18,8 @@ export interface RunTargets {
   readonly production: boolean;
   /** The PostgreSQL server and database a restore replaces. */
   readonly database: { readonly host: string; readonly name: string };
+  /** Why the context cannot be reached, when it cannot (named before the run starts). */
+  readonly problem?: string;
 }
 
 /** The record of one run (see the top of the file). */
@@ -103,7 +106,7 @@ export function stepTargets(step: Step, targets: RunTargets): string[] {
   const cluster = step.commands.some((c) => c.kind !== 'script' && c.kind !== 'cd' && c.kind !== 'other');
   if (cluster)
     lines.push(`context "${targets.context}"${targets.production ? ' (PRODUCTION)' : ''}, namespace ${targets.namespace}`);
-  if (step.commands.some((c) => c.kind === 'script' && /restore/i.test(c.path.value)))
+  if (step.commands.some(isRestoreCommand))
     lines.push(`replaces the PostgreSQL database ${targets.database.name} on ${targets.database.host}`);
   if (step.commands.some((c) => c.kind === 'other')) lines.push('a shell command in the project folder');
   return lines;

@@ -1,4 +1,8 @@
 import * as vscode from 'vscode';
+import type { ManifestCache } from '../../core/manifests/loadManifests.js';
+import { secretPlaceholders } from '../../core/manifests/secretTemplate.js';
+import { stepManifests } from '../../core/problems.js';
+import type { Step } from '../../core/runbook/model.js';
 import { Commands } from '../ids.js';
 import { registerCommand } from './registerCommand.js';
 
@@ -7,6 +11,34 @@ const NAME = /^[A-Z][A-Z0-9_]*$/;
 /** The key under which a Secret template value is kept in VS Code's secret storage. */
 export function secretKey(name: string): string {
   return `drRunbook.secret.${name}`;
+}
+
+/**
+ * The values of the `${NAME}` placeholders the Secret templates of these steps need, from the
+ * environment or the secret storage; `what` names the steps in the extension's log (names only).
+ */
+export async function loadSecretValues(
+  secrets: vscode.SecretStorage,
+  root: string,
+  steps: readonly Step[],
+  manifests: ManifestCache,
+  log: vscode.LogOutputChannel,
+  what: string,
+): Promise<Map<string, string>> {
+  const names = new Set<string>();
+  for (const step of steps.filter((s) => s.commands.some((c) => c.kind === 'apply'))) {
+    for (const file of await stepManifests(root, step, manifests))
+      for (const o of file.objects) secretPlaceholders(o.body).forEach((n) => names.add(n));
+  }
+  const values = new Map<string, string>();
+  for (const name of names) {
+    const value = process.env[name] ?? (await secrets.get(secretKey(name)));
+    if (value) values.set(name, value);
+  }
+  log.info(
+    `secrets for ${what}: ${[...names].map((n) => `${n} ${values.has(n) ? 'set' : 'missing'}`).join(', ') || 'none needed'}`,
+  );
+  return values;
 }
 
 /**

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { exists } from '../files.js';
 import {
   drillNotebook,
   notebookFileName,
@@ -51,7 +52,7 @@ async function openScenarioNotebook(plan: PlanWorkspace, scenarioId: string | un
     scenario = picked?.scenario;
   }
   if (!scenario) return undefined;
-  const doc = notebookFromScenario(scenario, { ...context(state), namespace: readConfig().namespace });
+  const doc = notebookFromScenario(scenario, { ...context(state), namespace: readConfig(state.runbook).namespace });
   return writeAndOpen(state.root, notebookFileName(scenario, new Date()), doc);
 }
 
@@ -59,7 +60,7 @@ async function startDrill(plan: PlanWorkspace): Promise<vscode.Uri | undefined> 
   const state = loadedPlan(plan);
   if (!state) return undefined;
   const drill = state.runbook.scenarios.find((s) => s.kind === 'drill');
-  const doc = drillNotebook(state.runbook, { ...context(state), productionNamespace: readConfig().namespace });
+  const doc = drillNotebook(state.runbook, { ...context(state), productionNamespace: readConfig(state.runbook).namespace });
   if (!drill || !doc.ok) return refuse(doc.ok ? 'The DR plan has no drill scenario.' : doc.error);
   return writeAndOpen(state.root, notebookFileName(drill, new Date()), doc.value);
 }
@@ -102,13 +103,4 @@ async function writeAndOpen(root: string, relative: string, doc: NotebookDoc): P
   await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(formatRunbookNotebook(doc)));
   await vscode.window.showNotebookDocument(await vscode.workspace.openNotebookDocument(uri));
   return uri;
-}
-
-async function exists(uri: vscode.Uri): Promise<boolean> {
-  try {
-    await vscode.workspace.fs.stat(uri);
-    return true;
-  } catch {
-    return false;
-  }
 }

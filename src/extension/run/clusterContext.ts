@@ -2,7 +2,9 @@ import * as vscode from 'vscode';
 import type { ClusterError } from '../../core/cluster/model.js';
 import type { ClusterPort } from '../../core/cluster/port.js';
 import { err, ok, type Result } from '../../core/result.js';
+import type { Runbook } from '../../core/runbook/model.js';
 import { isProductionContext, readConfig, type Config } from '../config.js';
+import { Commands } from '../ids.js';
 import { adapters } from './lazyAdapters.js';
 
 export interface ContextShown {
@@ -13,15 +15,19 @@ export interface ContextShown {
 }
 
 /**
- * The kubeconfig context the runs act on, in the status bar (red when it looks like production).
- * Once shown, it follows the settings. Nothing here contacts the cluster.
+ * The kubeconfig context the runs act on, in the status bar (red when it looks like production;
+ * a click picks another). Once shown, it follows the settings. Nothing here contacts the cluster.
  */
 export class ClusterContext implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('drRunbook.run', vscode.StatusBarAlignment.Left, 50);
-  private shown = false;
+  private shown: { runbook: Runbook | undefined } | undefined;
   private readonly listener = vscode.workspace.onDidChangeConfiguration((e) => {
-    if (e.affectsConfiguration('drRunbook') && this.shown) this.show();
+    if (e.affectsConfiguration('drRunbook') && this.shown) this.show(this.shown.runbook);
   });
+
+  constructor() {
+    this.item.command = Commands.pickContext;
+  }
 
   /** A port on the configured context; every request it sends aborts with `signal`. */
   connect(config: Config, signal?: AbortSignal): Result<ClusterPort, ClusterError> {
@@ -34,18 +40,17 @@ export class ClusterContext implements vscode.Disposable {
   }
 
   /** Reads the settings and the kubeconfig again and shows the context. */
-  show(): ContextShown {
-    const config = readConfig();
+  show(runbook: Runbook | undefined): ContextShown {
+    const config = readConfig(runbook);
     const cluster = this.connect(config);
     const contextName = cluster.ok ? cluster.value.context : config.context || '(no context)';
     const production = isProductionContext(contextName, config.productionPatterns);
     this.item.text = `$(server-environment) ${contextName}`;
-    this.item.tooltip = production
-      ? `DR Runbook acts on ${contextName}: a PRODUCTION context`
-      : `DR Runbook acts on ${contextName}`;
+    const acts = production ? `DR Runbook acts on ${contextName}: a PRODUCTION context` : `DR Runbook acts on ${contextName}`;
+    this.item.tooltip = `${acts}. Click to pick another context.`;
     this.item.backgroundColor = production ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
     this.item.show();
-    this.shown = true;
+    this.shown = { runbook };
     return { contextName, production, cluster };
   }
 

@@ -9,7 +9,7 @@ import { RunDesk, type ScenarioOutcome, type ScenarioRequest, type SessionUi } f
 import type { Scenario, Step } from '../../core/runbook/model.js';
 import { backupFolder, readConfig } from '../config.js';
 import { osUser } from '../notebook/osUser.js';
-import { ContextKeys } from '../ids.js';
+import { Commands, ContextKeys } from '../ids.js';
 import type { PlanWorkspace } from '../planWorkspace.js';
 import { ClusterContext } from './clusterContext.js';
 import { LogChannels } from './logChannels.js';
@@ -164,9 +164,13 @@ export class RunController implements vscode.Disposable {
     const base = vscodeRunUi(
       this.question,
       signal,
-      backupFolder(root, readConfig()) ?? root,
+      backupFolder(root, readConfig(this.loaded().runbook)) ?? root,
       (t) => this.output(t),
       (command, namespace) => this.follow('Deployment', command.name, namespace),
+      (step) => {
+        const scenario = this.loaded().runbook.scenarios.find((s) => s.steps.includes(step));
+        return vscode.commands.executeCommand(Commands.previewStep, { scenario, step });
+      },
     );
     return this.uiFactory ? this.uiFactory(signal, base) : base;
   }
@@ -214,7 +218,7 @@ export class RunController implements vscode.Disposable {
     }
     if (state.status !== 'running') return this.objectives.stop();
     const { root, runbook } = this.loaded();
-    this.objectives.start(state.incidentStartedAt, runbook.rtoMs, runbook.rpoMs, backupFolder(root, readConfig()));
+    this.objectives.start(state.incidentStartedAt, runbook.rtoMs, runbook.rpoMs, backupFolder(root, readConfig(runbook)));
   }
 
   private refused(message: string): undefined {

@@ -12,7 +12,7 @@ import type { Runbook, Scenario } from '../../core/runbook/model.js';
 import { readConfig } from '../config.js';
 import type { ClusterContext } from './clusterContext.js';
 import { adapters } from './lazyAdapters.js';
-import { secretValues } from './secretValues.js';
+import { loadSecretValues } from '../commands/secretCommands.js';
 
 /** What log channels follow with: the run's cluster (no signal: a channel stops on its own) and its redactor. */
 export interface Following {
@@ -31,22 +31,28 @@ export async function runRequest(
   deps: {
     readonly secrets: vscode.SecretStorage;
     readonly log: vscode.LogOutputChannel;
-    readonly manifests: ManifestCache | undefined;
+    readonly manifests: ManifestCache;
     readonly output: (text: string) => void;
     readonly onState: (state: RunState) => void;
   },
 ): Promise<{ request: ScenarioRequest; follow: Following }> {
   const { root, runbook, planFile } = plan;
-  const config = readConfig();
-  const secrets = await secretValues(root, scenario.steps, `"${scenario.title}"`, deps.manifests, deps.secrets, deps.log);
+  const config = readConfig(runbook);
+  const secrets = await loadSecretValues(deps.secrets, root, scenario.steps, deps.manifests, deps.log, `"${scenario.title}"`);
   const redact = createRedactor([...secrets.values()]);
-  const { contextName, production, cluster } = context.show();
+  const { contextName, production, cluster } = context.show(runbook);
   const request: ScenarioRequest = {
     runbook,
     scenario,
     planFile: projectPath(root, planFile),
     ...(config.backupDirectory ? { backupDirectory: config.backupDirectory } : {}),
-    targets: { context: contextName, namespace: config.namespace, production, database: restoreTarget(process.env) },
+    targets: {
+      context: contextName,
+      namespace: config.namespace,
+      production,
+      database: restoreTarget(process.env),
+      ...(cluster.ok ? {} : { problem: cluster.error.message }),
+    },
     env: {
       root,
       namespace: config.namespace,
@@ -56,7 +62,7 @@ export async function runRequest(
       secret: (name) => process.env[name] ?? secrets.get(name),
       production,
       readinessTimeoutMs: config.readinessTimeoutMs,
-      ...(deps.manifests ? { manifests: deps.manifests } : {}),
+      manifests: deps.manifests,
     },
     output: deps.output,
     redact,

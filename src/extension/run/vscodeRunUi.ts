@@ -6,7 +6,9 @@ import type { ClusterError } from '../../core/cluster/model.js';
 import { INCIDENT_START_HINT, parseIncidentStart } from '../../core/run/incidentStart.js';
 import type { RunTargets } from '../../core/run/runRecord.js';
 import type { SessionUi } from '../../core/run/runSession.js';
+import { isRestoreCommand } from '../../core/execution/backupPreflight.js';
 import { Commands } from '../ids.js';
+import { pickBackup } from './backupPicker.js';
 
 /** Where a question waits when its notification was closed: the status bar, until answered. */
 export class WaitingQuestion implements vscode.Disposable {
@@ -73,6 +75,7 @@ export function vscodeRunUi(
   pickFrom: string,
   show: (text: string) => void,
   follow: (command: LogsCommand, namespace: string) => Promise<Result<string, ClusterError>>,
+  preview?: (step: Step) => Thenable<unknown>,
 ): SessionUi {
   const ask = <T extends string>(message: string, buttons: readonly T[], warning = false) =>
     question.ask(message, buttons, warning, signal);
@@ -89,9 +92,22 @@ export function vscodeRunUi(
         );
         return choice === 'Continue' ? 'continue' : choice === 'Skip' ? 'skip' : 'stop';
       }
-      const choice = await ask(`${where}: ${step.text}`, ['Continue', 'Skip', 'Run the Rest Without Asking', 'Stop']);
-      const answers: Record<string, BetweenSteps> = { Continue: 'continue', Skip: 'skip', 'Run the Rest Without Asking': 'rest' };
-      return (choice && answers[choice]) ?? 'stop';
+      // An apply step offers its preview (the diff editor); the question is asked again after it.
+      const previewable = preview !== undefined && step.commands.some((c) => c.kind === 'apply');
+      const buttons = ['Continue', 'Skip', 'Run the Rest Without Asking', 'Stop', ...(previewable ? ['Preview Changes'] : [])];
+      for (;;) {
+        const choice = await ask(`${where}: ${step.text}`, buttons);
+        if (choice === 'Preview Changes') {
+          await preview?.(step);
+          continue;
+        }
+        const answers: Record<string, BetweenSteps> = {
+          Continue: 'continue',
+          Skip: 'skip',
+          'Run the Rest Without Asking': 'rest',
+        };
+        return (choice === undefined ? undefined : answers[choice]) ?? 'stop';
+      }
     },
     async acceptWarnings(warnings: readonly string[]): Promise<boolean> {
       for (const w of warnings) show(`⚠ ${w}\n`);
@@ -109,8 +125,11 @@ export function vscodeRunUi(
     },
     async fillPlaceholder(argument: ScriptArgument, step: Step): Promise<string | undefined> {
       if (/(^|\/)path\/to\//.test(argument.value)) {
+        const title = `Step ${step.number}: choose ${argument.value}`;
+        const restore = step.commands.some((c) => isRestoreCommand(c) && c.kind === 'script' && c.args.includes(argument));
+        if (restore) return pickBackup(title, pickFrom);
         const picked = await vscode.window.showOpenDialog({
-          title: `Step ${step.number}: choose ${argument.value}`,
+          title,
           defaultUri: vscode.Uri.file(pickFrom),
           canSelectMany: false,
           openLabel: 'Use This File',
@@ -146,7 +165,8 @@ export function vscodeRunUi(
     },
     followLogs: follow,
     async confirmRun(scenario: Scenario, targets: RunTargets): Promise<boolean> {
-      const where = `context "${targets.context}"${targets.production ? ' (PRODUCTION)' : ''}, namespace ${targets.namespace}`;
+      const problem = targets.problem ? ` (✖ ${targets.problem})` : '';
+      const where = `context "${targets.context}"${targets.production ? ' (PRODUCTION)' : ''}${problem}, namespace ${targets.namespace}`;
       const choice = await ask(
         `Run "${scenario.title}" (${scenario.steps.length} steps) on ${where}?`,
         ['Run', 'Cancel'],

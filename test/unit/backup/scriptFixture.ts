@@ -1,5 +1,7 @@
 // Helpers for the tests of scripts/backup/*: run the scripts against a real server, build
 // databases, and read them back.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { execa, type ResultPromise } from 'execa';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -114,6 +116,49 @@ export async function snapshot(server: PostgresServer, database: string): Promis
     result.checksums[name] = row!.md5 ?? '';
   }
   return result;
+}
+
+/** The names of the roles of the server. */
+export async function roles(server: PostgresServer): Promise<string[]> {
+  const rows = await query<{ rolname: string }>(
+    server,
+    'postgres',
+    "SELECT rolname FROM pg_roles WHERE rolname !~ '^pg_' ORDER BY 1",
+  );
+  return rows.map((r) => r.rolname);
+}
+
+/**
+ * Writes a marker row into the live `database` and returns a check that nothing of the server
+ * changed since: the marker row, every table's rows, the database's OID and catalog entry
+ * (name, owner, settings, privileges, connection limit), the list of databases and of roles.
+ */
+export async function guardLive(server: PostgresServer, database: string): Promise<() => Promise<void>> {
+  const marker = `marker-${randomBytes(4).toString('hex')}`;
+  await query(server, database, 'INSERT INTO schema_migrations (version) VALUES ($1)', [marker]);
+  const entry = async () =>
+    query(
+      server,
+      'postgres',
+      `SELECT d.oid::text, d.xmin::text, d.datname, d.datdba::text, d.datconnlimit, d.datallowconn, d.datacl::text,
+              (SELECT s.setconfig::text FROM pg_db_role_setting s WHERE s.setdatabase = d.oid AND s.setrole = 0) AS settings
+       FROM pg_database d WHERE d.datname = $1`,
+      [database],
+    );
+  const before = {
+    entry: await entry(),
+    data: await snapshot(server, database),
+    dbs: await databases(server),
+    roles: await roles(server),
+  };
+  return async () => {
+    assert.deepEqual(await entry(), before.entry, 'the live database is another one, or its catalog entry changed');
+    const rows = await query(server, database, 'SELECT 1 FROM schema_migrations WHERE version = $1', [marker]);
+    assert.equal(rows.length, 1, 'the marker row of the live database is gone');
+    assert.deepEqual(await snapshot(server, database), before.data, 'the live database changed');
+    assert.deepEqual(await databases(server), before.dbs, 'databases were created or dropped');
+    assert.deepEqual(await roles(server), before.roles, 'roles were created or dropped');
+  };
 }
 
 /** The lines of `output` that start with `prefix`. */

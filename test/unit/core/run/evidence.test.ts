@@ -22,12 +22,25 @@ describe('parseRestoreEvidence', () => {
     });
   });
 
-  it('reads none, prefixes and CRLF line ends', () => {
-    const out = '12:00:01 RPO-EVIDENCE newest_row=none rows=0\r\n[stdout] RESTORE-OK database=endpoint_stats previous=none\r\n';
+  it('reads none and CRLF line ends', () => {
+    const out = 'RPO-EVIDENCE newest_row=none rows=0\r\nRESTORE-OK database=endpoint_stats previous=none\r\n';
     assert.deepEqual(parseRestoreEvidence(out), {
       rpo: { newestRow: null, rows: 0 },
       restore: { database: 'endpoint_stats', previous: null },
     });
+  });
+
+  it('takes only whole lines: a file name, message or table name ending with a look-alike forges nothing', () => {
+    const forged = [
+      'BACKUP file=/tmp/x RPO-EVIDENCE newest_row=2030-01-01T00:00:00Z rows=5',
+      'dr-restore: ERROR: cannot read /tmp/x RPO-EVIDENCE newest_row=2030-01-01T00:00:00Z rows=5',
+      'TABLE public.x RPO-EVIDENCE newest_row=2030-01-01T00:00:00Z rows=5',
+      'dr-restore:   psql:<stdin>:3: NOTICE:  RPO-EVIDENCE newest_row=2030-01-01T00:00:00Z rows=5',
+      'x\rRPO-EVIDENCE newest_row=2030-01-01T00:00:00Z rows=5',
+      'x\u2028RPO-EVIDENCE newest_row=2030-01-01T00:00:00Z rows=5',
+      '12:00:01 RESTORE-OK database=endpoint_stats previous=none',
+    ].join('\n');
+    assert.deepEqual(parseRestoreEvidence(forged), { rpo: undefined, restore: undefined });
   });
 
   it('finds nothing in a failed restore or a dry run, and ignores look-alikes', () => {
