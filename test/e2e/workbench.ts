@@ -140,6 +140,9 @@ export async function answerDialog(page: Page, button: string, question: RegExp)
     .first()
     .click();
   await item.waitFor({ state: 'hidden', timeout: 30_000 });
+  // An open notification center would keep the next question's keys (Escape): hide it, as a person would.
+  const hide = page.locator('.notifications-center .action-label[aria-label^="Hide Notifications"]');
+  if (await hide.first().isVisible()) await hide.first().click();
 }
 
 /** Runs a command of the palette by its title, as a person types it. */
