@@ -28,32 +28,33 @@ const common = {
   banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
 };
 
-// `yaml` in the extension's bundles resolves to src/extension/lazyYaml.cjs, which loads the real
-// package from its own bundle, dist/yaml.cjs, on first use.
-const lazyYaml = {
-  name: 'lazy-yaml',
+// `yaml` and the CommonMark parser in the extension's bundles resolve to shims in src/extension/
+// that load the real package from its own bundle (dist/yaml.cjs, dist/markdown.cjs) on first use.
+const lazyPackages = {
+  name: 'lazy-packages',
   setup(b) {
-    b.onResolve({ filter: /^yaml$/ }, (args) =>
-      args.importer.endsWith(join('node_modules', 'yaml', 'dist', 'index.js')) || args.kind === 'entry-point'
+    const shims = { yaml: 'src/extension/lazyYaml.cjs', 'mdast-util-from-markdown': 'src/extension/lazyMarkdown.cjs' };
+    b.onResolve({ filter: /^(yaml|mdast-util-from-markdown)$/ }, (args) =>
+      args.importer.includes(`${join('node_modules')}`) || args.kind === 'entry-point'
         ? undefined
-        : { path: resolve('src/extension/lazyYaml.cjs') },
+        : { path: resolve(shims[args.path]) },
     );
   },
 };
 
-// Three bundles: the extension, loaded at activation; the YAML parser, loaded when the plan's
-// manifests are first read; the adapters (client-node, execa), loaded by
+// Four bundles: the extension, loaded at activation; the YAML parser, loaded when the plan's
+// manifests are first read; the CommonMark parser, loaded when the plan is first read; the adapters (client-node, execa), loaded by
 // src/extension/run/lazyAdapters.ts when a run first needs them.
 const extension = {
   ...common,
   entryPoints: { extension: 'src/extension/extension.ts', adapters: 'src/adapters/bundle.ts' },
   outdir,
   outExtension: { '.js': '.cjs' },
-  plugins: [lazyYaml],
+  plugins: [lazyPackages],
 };
 const yamlBundle = {
   ...common,
-  entryPoints: { yaml: 'yaml' },
+  entryPoints: { yaml: 'yaml', markdown: 'mdast-util-from-markdown' },
   outdir,
   outExtension: { '.js': '.cjs' },
 };

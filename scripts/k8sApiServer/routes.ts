@@ -244,6 +244,8 @@ async function deleteOptions(
   gracePeriodSeconds?: number;
   propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
   preconditionUid?: string;
+  /** DeleteOptions.dryRun in the body (kubectl sends it there), as well as the dryRun query parameter. */
+  dryRun: boolean;
 }> {
   const body = await readBody(req);
   const opts = body.trim() ? (decodeJson(body) as KubeObject) : {};
@@ -256,6 +258,7 @@ async function deleteOptions(
     ...(grace !== undefined && grace !== null ? { gracePeriodSeconds: Number(grace) } : {}),
     ...(policy ? { propagationPolicy: policy as 'Orphan' | 'Background' | 'Foreground' } : {}),
     ...(opts.preconditions?.uid ? { preconditionUid: String(opts.preconditions.uid) } : {}),
+    dryRun: dryRunOf(r) || (Array.isArray(opts.dryRun) && (opts.dryRun as unknown[]).includes('All')),
   };
 }
 
@@ -344,8 +347,7 @@ export async function serveResource(
       await patch(ctx, r, req, res, rc);
       return;
     case 'DELETE': {
-      const dryRun = dryRunOf(r);
-      const opts = await deleteOptions(req, r);
+      const { dryRun, ...opts } = await deleteOptions(req, r);
       if (!collection) {
         const injected = ctx.faults.conflictFor(r.method, r.path, false, r.rt.plural, r.name!);
         if (injected) throw injected;

@@ -23,12 +23,50 @@ const UNIT_MS: Record<string, number> = {
 
 const DURATION = /(\d+(?:\.\d+)?)\s*(seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d)\b/i;
 
-/** The first duration written in `text`, in milliseconds, or undefined when there is none. */
+/** Numbers as a plan may write them in words ("one hour", "half an hour", "a day"). */
+const WORD_NUMBERS: Record<string, number> = {
+  a: 1,
+  an: 1,
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+  eleven: 11,
+  twelve: 12,
+  fifteen: 15,
+  twenty: 20,
+  thirty: 30,
+  forty: 40,
+  'forty-five': 45,
+  fifty: 50,
+  sixty: 60,
+  ninety: 90,
+  'half a': 0.5,
+  'half an': 0.5,
+};
+
+const WORD_DURATION = new RegExp(
+  `\\b(${Object.keys(WORD_NUMBERS)
+    .sort((x, y) => y.length - x.length)
+    .join('|')})\\s+(seconds?|minutes?|hours?|days?)\\b`,
+  'i',
+);
+
+/** The first duration written in `text` ("1 hour", "4h", "one hour"), in milliseconds, or undefined when there is none. */
 export function findDuration(text: string): number | undefined {
-  const match = DURATION.exec(text);
+  const digits = DURATION.exec(text);
+  const words = WORD_DURATION.exec(text);
+  const match = digits && (!words || digits.index <= words.index) ? digits : words;
   if (!match) return undefined;
   const unit = UNIT_MS[match[2]!.toLowerCase()];
-  return unit === undefined ? undefined : Math.round(Number(match[1]) * unit);
+  const amount = match === digits ? Number(match[1]) : WORD_NUMBERS[match[1]!.toLowerCase().replace(/\s+/g, ' ')];
+  return unit === undefined || amount === undefined ? undefined : Math.round(amount * unit);
 }
 
 /** "4 h", "1 h 5 min", "42 s": short and unambiguous for a status bar. */

@@ -1,8 +1,9 @@
 import { isAbsolute, resolve } from 'node:path';
 import { loadManifests, type ManifestCache } from './manifests/loadManifests.js';
 import type { ManifestFile } from './manifests/model.js';
-import { pathExists } from './paths.js';
+import { pathExists, resolveInProject } from './paths.js';
 import type { Runbook, Step } from './runbook/model.js';
+import { resolveScript } from './runbook/scriptPath.js';
 
 /** Something wrong in the plan or in a manifest it names, at a place in a file. */
 export interface Problem {
@@ -21,7 +22,8 @@ export async function stepManifests(root: string, step: Step, cache?: ManifestCa
   const files: ManifestFile[] = [];
   for (const command of step.commands) {
     if (command.kind !== 'apply') continue;
-    for (const path of command.paths) files.push(...(await loadManifests(root, path.value, cache)));
+    for (const path of command.paths)
+      files.push(...(await loadManifests(root, path.value, cache, { recursive: command.recursive })));
   }
   return files;
 }
@@ -37,13 +39,13 @@ export async function collectProblems(
   runbook: Runbook,
   cache?: ManifestCache,
 ): Promise<Problem[]> {
-  const problems: Problem[] = runbook.warnings.map((w) => ({
+  const problems: Problem[] = runbook.problems.map((p) => ({
     file: planFile,
-    line: w.line,
-    column: w.column,
+    line: p.line,
+    column: p.column,
     length: 1,
-    severity: 'warning' as const,
-    message: w.message,
+    severity: p.severity,
+    message: p.message,
   }));
   const seenManifestErrors = new Set<string>();
   for (const scenario of runbook.scenarios) {
@@ -51,9 +53,20 @@ export async function collectProblems(
       for (const command of step.commands) {
         if (command.kind === 'apply') {
           for (const path of command.paths) {
-            for (const file of await loadManifests(root, path.value, cache)) {
+            const found = await resolveInProject(root, path.value);
+            if (found && !found.inside) {
+              problems.push({
+                file: planFile,
+                line: command.line,
+                column: path.column,
+                length: path.value.length,
+                severity: 'warning',
+                message: `Step ${step.number} of "${scenario.title}": ${path.value} is outside the project (${found.real}): check it is the manifest you mean before running.`,
+              });
+            }
+            for (const file of await loadManifests(root, path.value, cache, { recursive: command.recursive })) {
               for (const error of file.errors) {
-                if (error.kind === 'missing') {
+                if (error.kind === 'missing' || error.kind === 'unreadable') {
                   problems.push({
                     file: planFile,
                     line: command.line,
@@ -71,16 +84,31 @@ export async function collectProblems(
               }
             }
           }
+        } else if (command.kind === 'other' && (command.refused || command.kubectl)) {
+          problems.push({
+            file: planFile,
+            line: command.line,
+            column: command.column,
+            length: command.text.length,
+            severity: command.refused ? 'error' : 'warning',
+            message: command.refused
+              ? `Step ${step.number} of "${scenario.title}": ${command.refused} The scenario is refused at preflight until this line changes.`
+              : `Step ${step.number} of "${scenario.title}": ${command.kubectl}: kubectl runs this line itself, with its own kubeconfig and context, after you confirm it each time.`,
+          });
         } else if (command.kind === 'script') {
           const script = command.path.value;
-          if (!(await pathExists(isAbsolute(script) ? script : resolve(root, script)))) {
+          const resolved = await resolveScript(root, script);
+          if (!resolved.ok) {
+            const missing = !(await pathExists(isAbsolute(script) ? script : resolve(root, script)));
             problems.push({
               file: planFile,
               line: command.line,
               column: command.path.column,
               length: script.length,
-              severity: 'error',
-              message: `Step ${step.number} of "${scenario.title}": the script ${script} does not exist.`,
+              severity: missing ? 'error' : 'warning',
+              message: missing
+                ? `Step ${step.number} of "${scenario.title}": the script ${script} does not exist.`
+                : `Step ${step.number} of "${scenario.title}": ${resolved.error} It is not the plan's own script: the run asks before it each time.`,
             });
           }
         }

@@ -29,7 +29,7 @@ RPO: 1 hour. RTO: 4 hours.
    \`\`\`
 4. Follow the logs of the service:
    \`\`\`
-   kubectl logs -n endpoint-stats deployment/leaky-logger
+   kubectl logs -f -n endpoint-stats deployment/leaky-logger
    \`\`\`
 `;
 

@@ -1,9 +1,10 @@
-import { applyItems, preflightObjects, type ApplyItem } from '../cluster/apply.js';
+import { preflightObjects, type ApplyItem } from '../cluster/apply.js';
 import { describeRef, formatClusterError } from '../cluster/model.js';
 import { fillSecretTemplate } from '../manifests/secretTemplate.js';
-import { collectProblems, stepManifests } from '../problems.js';
-import type { Runbook, Scenario, Step } from '../runbook/model.js';
+import { collectProblems } from '../problems.js';
+import type { ApplyCommand, KubectlTarget, Runbook, Scenario, Step } from '../runbook/model.js';
 import type { StepState } from '../run/runModel.js';
+import { applyCommandItems } from './applyCommand.js';
 import { checkBackupAge } from './backupPreflight.js';
 import { executeStep, type StepContext, type StepOutcome, type StepUi } from './stepExecutor.js';
 
@@ -81,11 +82,20 @@ export async function preflightScenario(
 ): Promise<PreflightReport> {
   const lines: string[] = [];
   const warnings: string[] = [];
-  const problems = (
-    await collectProblems(ctx.root, planFile, { ...runbook, scenarios: [scenario], warnings: [] }, ctx.manifests)
-  ).filter((p) => p.severity === 'error');
+  const found = await collectProblems(
+    ctx.root,
+    planFile,
+    { ...runbook, scenarios: [scenario], problems: runbook.problems.filter((p) => p.scenarioId === scenario.id) },
+    ctx.manifests,
+  );
+  const problems = found.filter((p) => p.severity === 'error');
   if (problems.length) for (const p of problems) lines.push(`✖ ${p.file}:${p.line}:${p.column} ${p.message}`);
   else lines.push('✔ every manifest and script the scenario names is present and readable');
+  // What the Problems panel warns of in this scenario (a path outside the project, a line kubectl runs itself).
+  for (const p of found.filter((x) => x.severity === 'warning')) {
+    lines.push(`⚠ ${p.file}:${p.line}:${p.column} ${p.message}`);
+    warnings.push(`${p.file}:${p.line}: ${p.message}`);
+  }
   const backup = await checkBackupAge(scenario, {
     root: ctx.root,
     backupDirectory: options.backupDirectory,
@@ -100,40 +110,67 @@ export async function preflightScenario(
     s.commands.some((c) => c.kind !== 'script' && c.kind !== 'cd' && c.kind !== 'other'),
   );
   if (!needsCluster) return { ok: problems.length === 0, lines, warnings };
-  const connected = await ctx.cluster();
-  if (!connected.ok) {
-    lines.push(`✖ ${formatClusterError(connected.error)}`);
-    return { ok: false, lines, warnings };
-  }
-  const cluster = connected.value;
-  const reach = await cluster.read({ apiVersion: 'v1', kind: 'Namespace', name: 'default', namespace: undefined });
-  if (!reach.ok) {
-    lines.push(`✖ ${formatClusterError(reach.error)}`);
-    return { ok: false, lines, warnings };
-  }
-  lines.push(`✔ cluster reachable: context "${cluster.context}" (${cluster.server})`);
-  const items: ApplyItem[] = [];
-  const missingSecrets = new Set<string>();
-  for (const step of scenario.steps.filter((s) => s.kind === 'apply')) {
-    for (const item of applyItems(
-      (await stepManifests(ctx.root, step, ctx.manifests)).flatMap((f) => f.objects),
-      ctx.namespace,
-    )) {
-      const filled = fillSecretTemplate(item.body, ctx.secret);
-      if (!filled.ok) filled.error.missing.forEach((m) => missingSecrets.add(m));
-      else items.push({ ...item, body: filled.value });
+  // Every cluster the scenario acts on: the run's, and any a command names with --context or --kubeconfig.
+  const groups = new Map<string, { target: KubectlTarget | undefined; applies: { step: Step; command: ApplyCommand }[] }>();
+  const keyOf = (t: KubectlTarget): string | undefined =>
+    t.context === undefined && t.kubeconfig === undefined ? undefined : JSON.stringify([t.context, t.kubeconfig]);
+  groups.set('', { target: undefined, applies: [] });
+  for (const step of scenario.steps) {
+    for (const c of step.commands) {
+      if (!('globals' in c)) continue;
+      const key = keyOf(c.globals) ?? '';
+      const group = groups.get(key) ?? { target: c.globals, applies: [] };
+      groups.set(key, group);
+      if (c.kind === 'apply') group.applies.push({ step, command: c });
     }
+  }
+  const created = scenario.steps.flatMap((s) => s.commands.flatMap((c) => (c.kind === 'namespaceCreate' ? c.namespaces : [])));
+  const missingSecrets = new Set<string>();
+  let passed = problems.length === 0;
+  for (const { target, applies } of groups.values()) {
+    const connected = await ctx.cluster(target);
+    if (!connected.ok) {
+      lines.push(`✖ ${formatClusterError(connected.error)}`);
+      passed = false;
+      continue;
+    }
+    const cluster = connected.value;
+    const reach = await cluster.read({ apiVersion: 'v1', kind: 'Namespace', name: 'default', namespace: undefined });
+    if (!reach.ok) {
+      lines.push(`✖ ${formatClusterError(reach.error)}`);
+      passed = false;
+      continue;
+    }
+    const own = target ? ' (named by the plan with --context/--kubeconfig)' : '';
+    lines.push(`✔ cluster reachable: context "${cluster.context}" (${cluster.server})${own}`);
+    const items: ApplyItem[] = [];
+    for (const { step, command } of applies) {
+      const loaded = await applyCommandItems(ctx.root, step, [command], ctx.namespace, ctx.manifests);
+      if (!loaded.ok) {
+        for (const e of loaded.error) lines.push(`✖ step ${step.number}: ${e}`);
+        passed = false;
+        continue;
+      }
+      for (const item of loaded.value) {
+        const filled = fillSecretTemplate(item.body, ctx.secret);
+        if (!filled.ok) filled.error.missing.forEach((m) => missingSecrets.add(m));
+        else items.push({ ...item, body: filled.value });
+      }
+    }
+    const checked = await preflightObjects(cluster, items, {
+      expectedNamespaces: [ctx.namespace, ...created],
+      signal: ctx.signal,
+    });
+    if (checked.ok) lines.push(`✔ server-side dry run of ${items.length} object(s) passed`);
+    else if (checked.error.stage === 'cancelled') lines.push('✖ cancelled');
+    else
+      for (const f of checked.error.failures)
+        lines.push(`✖ ${f.item.file}:${f.item.line} ${describeRef(f.item.ref)}: ${f.error.message}`);
+    passed &&= checked.ok;
   }
   if (missingSecrets.size)
     lines.push(`✖ secret values not set: ${[...missingSecrets].join(', ')} (environment or "DR Runbook: Set Secret")`);
-  const created = scenario.steps.flatMap((s) => s.commands.flatMap((c) => (c.kind === 'namespaceCreate' ? [c.namespace] : [])));
-  const checked = await preflightObjects(cluster, items, { expectedNamespaces: [ctx.namespace, ...created], signal: ctx.signal });
-  if (checked.ok) lines.push(`✔ server-side dry run of ${items.length} object(s) passed`);
-  else if (checked.error.stage === 'cancelled') lines.push('✖ cancelled');
-  else
-    for (const f of checked.error.failures)
-      lines.push(`✖ ${f.item.file}:${f.item.line} ${describeRef(f.item.ref)}: ${f.error.message}`);
-  return { ok: problems.length === 0 && missingSecrets.size === 0 && checked.ok, lines, warnings };
+  return { ok: passed && missingSecrets.size === 0, lines, warnings };
 }
 
 export interface RunResult {

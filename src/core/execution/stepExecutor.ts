@@ -1,18 +1,27 @@
-import { applyObjects, describeFailures } from '../cluster/apply.js';
+import { applyObjects, describeFailures, preflightObjects } from '../cluster/apply.js';
 import { diagnoseNamespace, ingressAddresses } from '../cluster/diagnostics.js';
 import { podLogFacts } from '../cluster/podLogFacts.js';
 import { describeRef, formatClusterError, type ClusterError, type ObjectRef } from '../cluster/model.js';
-import { createNamespace, deleteNamespace } from '../cluster/namespaces.js';
+import { createNamespace, deleteNamespace, namespaceRef } from '../cluster/namespaces.js';
 import type { ClusterPort } from '../cluster/port.js';
 import { describeWaitError, waitForReady } from '../cluster/readiness.js';
 import { describeRollback, executeRollback, prepareRollback } from '../cluster/rollback.js';
 import { formatDuration } from '../duration.js';
 import type { ManifestCache } from '../manifests/loadManifests.js';
-import { stepManifests } from '../problems.js';
-import type { Result } from '../result.js';
-import type { Command, LogsCommand, ScriptArgument, Step } from '../runbook/model.js';
+import { ok, type Result } from '../result.js';
+import type {
+  ApplyCommand,
+  Command,
+  KubectlTarget,
+  LogsCommand,
+  RollbackCommand,
+  ScriptArgument,
+  Step,
+} from '../runbook/model.js';
+import { resolveScript } from '../runbook/scriptPath.js';
+import { applyCommandItems } from './applyCommand.js';
 import type { ProcessRunner } from './ports.js';
-import { fillApplyItems } from './stepPreview.js';
+import { fillItemSecrets } from './stepPreview.js';
 
 /** How a step ended. */
 export interface StepOutcome {
@@ -42,8 +51,11 @@ export interface StepContext {
   readonly root: string;
   /** The namespace of the plan's objects when a command names none. */
   readonly namespace: string;
-  /** The cluster, connected when first needed (no cluster code runs for a script-only step). */
-  readonly cluster: () => Promise<Result<ClusterPort, ClusterError>>;
+  /**
+   * The cluster, connected when first needed (no cluster code runs for a script-only step): the
+   * run's, or the one a command names with --context / --kubeconfig.
+   */
+  readonly cluster: (target?: KubectlTarget) => Promise<Result<ClusterPort, ClusterError>>;
   readonly processes: ProcessRunner;
   readonly ui: StepUi;
   readonly signal: AbortSignal;
@@ -51,8 +63,10 @@ export interface StepContext {
   readonly output: (text: string) => void;
   /** Values for `${NAME}` in Secret templates and for scripts' environment. */
   readonly secret: (name: string) => string | undefined;
-  /** Whether destructive steps need the namespace typed (the context matches a production pattern). */
+  /** Whether destructive steps need the namespace typed (the run's context matches a production pattern). */
   readonly production: boolean;
+  /** The same judgement for a context a command names itself (`--context prod-eu`); the run's when absent. */
+  readonly isProduction?: (context: string) => boolean;
   readonly readinessTimeoutMs: number;
   readonly manifests?: ManifestCache;
   /** Namespaces that earlier steps of the run create (for the preflight). */
@@ -67,15 +81,10 @@ export async function executeStep(step: Step, ctx: StepContext): Promise<StepOut
   // A step of applies is one apply: every object of its files, in dependency order, with one
   // preflight (nothing of the step is applied if any object is refused) and one readiness wait.
   const applies = step.commands.filter((c) => c.kind === 'apply');
-  const namespaces = new Set(applies.map((c) => c.namespace));
-  if (applies.length > 1 && applies.length === step.commands.length && namespaces.size === 1) {
+  const alike = new Set(applies.map((c) => JSON.stringify([c.namespace, c.globals, c.forceConflicts])));
+  if (applies.length > 1 && applies.length === step.commands.length && alike.size === 1) {
     for (const c of applies) ctx.output(`$ ${c.text}\n`);
-    const outcome = await applyStep(
-      applies.flatMap((c) => c.paths.map((p) => p.value)),
-      [...namespaces][0] ?? ctx.namespace,
-      step,
-      ctx,
-    );
+    const outcome = await applyStep(applies, step, ctx);
     ctx.output(`${outcome.state === 'succeeded' ? '✔' : '✖'} ${outcome.summary}\n`);
     return outcome;
   }
@@ -99,74 +108,112 @@ async function executeCommand(command: Command, step: Step, ctx: StepContext): P
         summary: command.projectRoot ? 'Working in the project root.' : `Working in ${ctx.root} (cd is not followed).`,
       };
     case 'apply':
-      return applyStep(
-        command.paths.map((p) => p.value),
-        command.namespace ?? ctx.namespace,
-        step,
-        ctx,
-      );
+      return applyStep([command], step, ctx);
     case 'rollback':
-      return rollback(
-        { apiVersion: 'apps/v1', kind: 'Deployment', name: command.name, namespace: command.namespace ?? ctx.namespace },
-        command.toRevision,
-        ctx,
-      );
-    case 'logs': {
-      const opened = await ctx.ui.followLogs(command, command.namespace ?? ctx.namespace);
-      return opened.ok ? { state: 'succeeded', summary: opened.value } : failed(opened.error);
-    }
+      return rollback(command, ctx);
+    case 'logs':
+      return logs(command, ctx);
     case 'namespaceCreate':
-      return withCluster(ctx, async (cluster) => {
-        const created = await createNamespace(cluster, command.namespace);
-        if (!created.ok) return failed(created.error);
-        return {
-          state: 'succeeded',
-          summary: `Namespace ${command.namespace} ${created.value === 'created' ? 'created' : 'already exists'}.`,
-        };
+      return withCluster(ctx, command.globals, async (cluster) => {
+        const done: string[] = [];
+        for (const name of command.namespaces) {
+          if (command.globals.dryRun === 'client') {
+            done.push(`Namespace ${name} would be created (client dry run: nothing sent).`);
+            continue;
+          }
+          const created = await createNamespace(cluster, name, { dryRun: command.globals.dryRun === 'server' });
+          if (!created.ok) return failed(created.error);
+          done.push(
+            `Namespace ${name} ${created.value === 'created' ? 'created' : 'already exists'}${dryRunNote(command.globals)}.`,
+          );
+        }
+        return { state: 'succeeded', summary: done.join(' ') };
       });
     case 'namespaceDelete':
-      return withCluster(ctx, async (cluster) => {
-        if (!(await confirm(ctx, `delete namespace ${command.namespace} and everything in it`, command.namespace))) {
-          return { state: 'skipped', summary: `Not confirmed: namespace ${command.namespace} was not deleted.` };
+      return withCluster(ctx, command.globals, async (cluster) => {
+        const done: string[] = [];
+        for (const name of command.namespaces) {
+          if (command.globals.dryRun !== 'none') {
+            // kubectl's dry runs delete nothing; the server-side one asks the server whether it would.
+            const checked =
+              command.globals.dryRun === 'server' ? await cluster.remove(namespaceRef(name), { dryRun: true }) : ok(true);
+            if (!checked.ok) return failed(checked.error);
+            done.push(
+              checked.value
+                ? `Namespace ${name} would be deleted${dryRunNote(command.globals)}.`
+                : `Namespace ${name} does not exist.`,
+            );
+            continue;
+          }
+          if (!(await confirm(ctx, command.globals, cluster, `delete namespace ${name} and everything in it`, name))) {
+            return {
+              state: 'skipped',
+              summary: `Not confirmed: namespace ${name} was not deleted.${done.length ? ` ${done.join(' ')}` : ''}`,
+            };
+          }
+          const deleted = await deleteNamespace(cluster, name, {
+            timeoutMs: ctx.readinessTimeoutMs,
+            signal: ctx.signal,
+            onProgress: (phase) => ctx.output(`namespace ${name}: ${phase}\n`),
+          });
+          if (!deleted.ok) return { state: 'failed', summary: `${deleted.error.message} ${deleted.error.hint}` };
+          done.push(deleted.value === 'deleted' ? `Namespace ${name} is gone.` : `Namespace ${name} did not exist.`);
         }
-        const deleted = await deleteNamespace(cluster, command.namespace, {
-          timeoutMs: ctx.readinessTimeoutMs,
-          signal: ctx.signal,
-          onProgress: (phase) => ctx.output(`namespace ${command.namespace}: ${phase}\n`),
-        });
-        if (!deleted.ok) return { state: 'failed', summary: `${deleted.error.message} ${deleted.error.hint}` };
-        return {
-          state: 'succeeded',
-          summary:
-            deleted.value === 'deleted'
-              ? `Namespace ${command.namespace} is gone.`
-              : `Namespace ${command.namespace} did not exist.`,
-        };
+        return { state: 'succeeded', summary: done.join(' ') };
       });
-    case 'script':
-      return runScript(command.path.value, command.args, step, ctx);
-    case 'other': {
-      if (!(await ctx.ui.confirmOther(command.text)))
-        return { state: 'skipped', summary: `Not confirmed: "${command.text}" was not run.` };
-      return runProcess(['bash', '-c', command.text], command.text, ctx);
+    case 'script': {
+      // Only a regular file inside the project is the plan's script; anything else asks every time.
+      const resolved = await resolveScript(ctx.root, command.path.value);
+      if (resolved.ok) return runScript(command.path.value, command.args, step, ctx);
+      ctx.output(`${resolved.error} It runs as an unknown command, only when confirmed.\n`);
+      return runOther(command.text, ctx);
     }
+    case 'other':
+      if (command.refused) return { state: 'failed', summary: `Not run: ${command.refused}` };
+      return runOther(command.text, ctx);
   }
 }
 
-async function applyStep(paths: readonly string[], namespace: string, step: Step, ctx: StepContext): Promise<StepOutcome> {
-  const files = await stepManifests(
-    ctx.root,
-    { ...step, commands: step.commands.filter((c) => c.kind === 'apply' && c.paths.some((p) => paths.includes(p.value))) },
-    ctx.manifests,
-  );
-  const broken = files.flatMap((f) => f.errors);
-  if (broken.length)
-    return { state: 'failed', summary: broken.map((e) => `${e.file}:${e.line}:${e.column}: ${e.message}`).join('; ') };
-  const filled = fillApplyItems(files, namespace, ctx.secret);
+/** `(server dry run: nothing changed)` and the like, for a summary. */
+function dryRunNote(target: KubectlTarget): string {
+  return target.dryRun === 'none' ? '' : ` (${target.dryRun} dry run: nothing changed)`;
+}
+
+/** A command DR Runbook does not know: shown, and run by bash only when confirmed, every time. */
+async function runOther(text: string, ctx: StepContext): Promise<StepOutcome> {
+  if (!(await ctx.ui.confirmOther(text))) return { state: 'skipped', summary: `Not confirmed: "${text}" was not run.` };
+  return runProcess(['bash', '-c', text], text, ctx);
+}
+
+async function applyStep(commands: readonly ApplyCommand[], step: Step, ctx: StepContext): Promise<StepOutcome> {
+  const loaded = await applyCommandItems(ctx.root, step, commands, ctx.namespace, ctx.manifests);
+  if (!loaded.ok) return { state: 'failed', summary: `${loaded.error.join('; ')} Nothing was applied.` };
+  const filled = fillItemSecrets(loaded.value, ctx.secret);
   if (!filled.ok) return { state: 'failed', summary: `${filled.error} Nothing was applied.` };
   const items = filled.value;
-  return withCluster(ctx, async (cluster) => {
+  const { globals: target, forceConflicts } = commands[0]!;
+  if (target.dryRun === 'client') {
+    for (const item of items) ctx.output(`${describeRef(item.ref)} (client dry run)\n`);
+    return { state: 'succeeded', summary: `${items.length} object(s) read (client dry run: nothing sent).` };
+  }
+  return withCluster(ctx, target, async (cluster) => {
+    if (target.dryRun === 'server') {
+      const checked = await preflightObjects(cluster, items, {
+        force: forceConflicts,
+        signal: ctx.signal,
+        expectedNamespaces: ctx.expectedNamespaces ?? [],
+      });
+      if (!checked.ok) {
+        if (checked.error.stage === 'cancelled') return { state: 'failed', summary: 'Cancelled.' };
+        const lines = describeFailures(checked.error.failures);
+        for (const line of lines) ctx.output(`${line}\n`);
+        return { state: 'failed', summary: `The server-side dry run refused ${lines.length} object(s): ${lines[0] ?? ''}` };
+      }
+      for (const [item, plan] of checked.value.plans) ctx.output(`${describeRef(item.ref)} ${plan.action} (server dry run)\n`);
+      return { state: 'succeeded', summary: `${items.length} object(s) accepted (server dry run: nothing changed).` };
+    }
     const applied = await applyObjects(cluster, items, {
+      force: forceConflicts,
       signal: ctx.signal,
       expectedNamespaces: ctx.expectedNamespaces ?? [],
       onProgress: (e) => {
@@ -200,9 +247,15 @@ async function applyStep(paths: readonly string[], namespace: string, step: Step
   });
 }
 
-async function rollback(ref: ObjectRef, toRevision: number | undefined, ctx: StepContext): Promise<StepOutcome> {
-  return withCluster(ctx, async (cluster) => {
-    const plan = await prepareRollback(cluster, ref, toRevision);
+async function rollback(command: RollbackCommand, ctx: StepContext): Promise<StepOutcome> {
+  return withCluster(ctx, command.globals, async (cluster) => {
+    const ref: ObjectRef = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      name: command.name,
+      namespace: command.namespace ?? ctx.namespace,
+    };
+    const plan = await prepareRollback(cluster, ref, command.toRevision);
     if (!plan.ok) {
       const e = plan.error;
       return {
@@ -212,9 +265,11 @@ async function rollback(ref: ObjectRef, toRevision: number | undefined, ctx: Ste
     }
     const description = describeRollback(plan.value);
     ctx.output(`${description}\n`);
+    if (command.globals.dryRun !== 'none')
+      return { state: 'succeeded', summary: `Would roll back: ${description}${dryRunNote(command.globals)}.` };
     if (
       !(await ctx.ui.confirmRollback(description)) ||
-      !(await confirm(ctx, `roll back ${describeRef(ref)}`, ref.namespace ?? ctx.namespace))
+      !(await confirm(ctx, command.globals, cluster, `roll back ${describeRef(ref)}`, ref.namespace ?? ctx.namespace))
     ) {
       return { state: 'skipped', summary: 'Rollback not confirmed: nothing changed.' };
     }
@@ -234,6 +289,23 @@ async function rollback(ref: ObjectRef, toRevision: number | undefined, ctx: Ste
   });
 }
 
+/**
+ * `kubectl logs`: followed logs (-f) of a workload or selector go to an output channel of their
+ * own; a one-off read is kubectl's own (every form it knows), on the command's cluster, read-only.
+ */
+async function logs(command: LogsCommand, ctx: StepContext): Promise<StepOutcome> {
+  if (command.follow) {
+    const opened = await ctx.ui.followLogs(command, command.namespace ?? ctx.namespace);
+    return opened.ok ? { state: 'succeeded', summary: opened.value } : failed(opened.error);
+  }
+  return withCluster(ctx, command.globals, (cluster) => {
+    const argv = ['kubectl', ...command.args];
+    if (command.globals.context === undefined) argv.push(`--context=${cluster.context}`);
+    if (command.namespace === undefined) argv.push(`--namespace=${ctx.namespace}`);
+    return runProcess(argv, 'kubectl logs', ctx);
+  });
+}
+
 async function runScript(path: string, args: readonly ScriptArgument[], step: Step, ctx: StepContext): Promise<StepOutcome> {
   const argv = [path];
   for (const arg of args) {
@@ -245,7 +317,11 @@ async function runScript(path: string, args: readonly ScriptArgument[], step: St
     if (value === undefined) return { state: 'skipped', summary: `No value for ${arg.value}: the script was not run.` };
     argv.push(value);
   }
-  if (DESTRUCTIVE_SCRIPTS.test(path) && !(await confirm(ctx, `run ${path} (it replaces the live database)`, ctx.namespace))) {
+  if (
+    DESTRUCTIVE_SCRIPTS.test(path) &&
+    ctx.production &&
+    !(await ctx.ui.confirmDestructive(`run ${path} (it replaces the live database)`, ctx.namespace))
+  ) {
     return { state: 'skipped', summary: `Not confirmed: ${path} was not run.` };
   }
   return runProcess(argv, path, ctx);
@@ -276,7 +352,7 @@ async function manualStep(step: Step, ctx: StepContext): Promise<StepOutcome> {
  * run), and where the ingress points.
  */
 export async function helpfulFacts(ctx: StepContext): Promise<string[]> {
-  const connected = await ctx.cluster();
+  const connected = await ctx.cluster(undefined);
   if (!connected.ok) return [`Cluster: ${formatClusterError(connected.error)}`];
   const facts: string[] = [];
   const pods = await diagnoseNamespace(connected.value, ctx.namespace);
@@ -300,13 +376,31 @@ export async function helpfulFacts(ctx: StepContext): Promise<string[]> {
   return facts;
 }
 
-async function withCluster(ctx: StepContext, fn: (cluster: ClusterPort) => Promise<StepOutcome>): Promise<StepOutcome> {
-  const connected = await ctx.cluster();
+async function withCluster(
+  ctx: StepContext,
+  target: KubectlTarget | undefined,
+  fn: (cluster: ClusterPort) => Promise<StepOutcome>,
+): Promise<StepOutcome> {
+  const connected = await ctx.cluster(target);
   return connected.ok ? fn(connected.value) : failed(connected.error);
 }
 
-async function confirm(ctx: StepContext, action: string, namespace: string): Promise<boolean> {
-  return !ctx.production || ctx.ui.confirmDestructive(action, namespace);
+/**
+ * A destructive action on a production context needs the namespace typed. A command that names
+ * its own context is judged by that context's name, not the run's.
+ */
+async function confirm(
+  ctx: StepContext,
+  target: KubectlTarget,
+  cluster: ClusterPort,
+  action: string,
+  namespace: string,
+): Promise<boolean> {
+  const production =
+    target.context !== undefined || target.kubeconfig !== undefined
+      ? (ctx.isProduction?.(cluster.context) ?? ctx.production)
+      : ctx.production;
+  return !production || ctx.ui.confirmDestructive(`${action} (context ${cluster.context})`, namespace);
 }
 
 function failed(error: ClusterError): StepOutcome {

@@ -1,38 +1,32 @@
 import { stringify } from 'yaml';
-import { applyItems, preflightObjects, describeFailures, type ApplyAction, type ApplyItem } from '../cluster/apply.js';
+import { preflightObjects, describeFailures, type ApplyAction, type ApplyItem } from '../cluster/apply.js';
 import { applyTiers } from '../cluster/applyOrder.js';
 import { describeRef, formatClusterError, type KubeObject } from '../cluster/model.js';
 import type { ClusterPort } from '../cluster/port.js';
 import type { ManifestCache } from '../manifests/loadManifests.js';
-import type { ManifestFile } from '../manifests/model.js';
 import { fillSecretTemplate } from '../manifests/secretTemplate.js';
-import { stepManifests } from '../problems.js';
 import { err, ok, type Result } from '../result.js';
 import type { Step } from '../runbook/model.js';
+import { applyCommandItems } from './applyCommand.js';
 
 /**
- * The objects of a step's manifest files as they will be sent: the command's namespace (else the
- * plan's) on namespaced objects without one, and the Secret templates filled. An error says which
- * object lacks which value, and what to do.
+ * A step's objects with their Secret templates filled. An error says which object lacks which
+ * value, and what to do.
  */
-export function fillApplyItems(
-  files: readonly ManifestFile[],
-  namespace: string,
+export function fillItemSecrets(
+  items: readonly ApplyItem[],
   secret: (name: string) => string | undefined,
 ): Result<ApplyItem[], string> {
-  const items: ApplyItem[] = [];
-  for (const item of applyItems(
-    files.flatMap((f) => f.objects),
-    namespace,
-  )) {
-    const filled = fillSecretTemplate(item.body, secret);
-    if (!filled.ok)
+  const filled: ApplyItem[] = [];
+  for (const item of items) {
+    const body = fillSecretTemplate(item.body, secret);
+    if (!body.ok)
       return err(
-        `${item.file}: ${describeRef(item.ref)} needs ${filled.error.missing.join(', ')}: set them in the environment or with "DR Runbook: Set Secret", then try again.`,
+        `${item.file}: ${describeRef(item.ref)} needs ${body.error.missing.join(', ')}: set them in the environment or with "DR Runbook: Set Secret", then try again.`,
       );
-    items.push({ ...item, body: filled.value });
+    filled.push({ ...item, body: body.value });
   }
-  return ok(items);
+  return ok(filled);
 }
 
 export interface PreviewInput {
@@ -66,16 +60,12 @@ export interface StepPreview {
  * preview and the apply agree). Changes nothing. Secret values are masked on both sides.
  */
 export async function previewStep(cluster: ClusterPort, step: Step, input: PreviewInput): Promise<Result<StepPreview, string>> {
-  const items: ApplyItem[] = [];
-  for (const command of step.commands) {
-    if (command.kind !== 'apply') continue;
-    const files = await stepManifests(input.root, { ...step, commands: [command] }, input.manifests);
-    const broken = files.flatMap((f) => f.errors);
-    if (broken.length) return err(broken.map((e) => `${e.file}:${e.line}:${e.column}: ${e.message}`).join('; '));
-    const filled = fillApplyItems(files, command.namespace ?? input.namespace, input.secret);
-    if (!filled.ok) return filled;
-    items.push(...filled.value);
-  }
+  const commands = step.commands.filter((c) => c.kind === 'apply');
+  const loaded = await applyCommandItems(input.root, step, commands, input.namespace, input.manifests);
+  if (!loaded.ok) return err(loaded.error.join('; '));
+  const filled = fillItemSecrets(loaded.value, input.secret);
+  if (!filled.ok) return filled;
+  const items = filled.value;
   if (items.length === 0) return err(`Step ${step.number} applies no manifest: there is nothing to preview.`);
   // A namespace the step creates, or that does not exist yet, is no reason to refuse: the
   // preflight checks such objects in `default` and counts them as created.

@@ -1,4 +1,5 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { open, readdir, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { projectPath } from '../paths.js';
 import { isMap, isScalar, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
@@ -23,13 +24,22 @@ export class ManifestCache {
   }
 }
 
+/** The largest manifest file read (its parse costs tens of times its size in memory). */
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
 /**
- * Loads what `kubectl apply -f PATH` would apply: the file, or every YAML/JSON file directly in
- * the folder (sorted, not recursive, as kubectl does without -R), every document of each.
- * A path that does not exist, unreadable files and broken documents come back as errors with
- * file:line:column; nothing is skipped silently.
+ * Loads what `kubectl apply -f PATH` would apply: the file, or every YAML/JSON file in the folder
+ * (sorted; subfolders only with `recursive`, kubectl's -R), symlinks followed as kubectl follows
+ * them, every document of each. Only regular files are read: a device, FIFO or socket is refused
+ * from its stat, never opened. A path that does not exist, an unreadable, oversized or empty file
+ * and broken documents come back as errors with file:line:column; nothing is skipped silently.
  */
-export async function loadManifests(root: string, path: string, cache?: ManifestCache): Promise<ManifestFile[]> {
+export async function loadManifests(
+  root: string,
+  path: string,
+  cache?: ManifestCache,
+  options: { readonly recursive?: boolean } = {},
+): Promise<ManifestFile[]> {
   const absolute = isAbsolute(path) ? path : resolve(root, path);
   const display = projectPath(root, absolute);
   let info;
@@ -39,32 +49,119 @@ export async function loadManifests(root: string, path: string, cache?: Manifest
     return [failed(display, 'missing', `${display} does not exist.`)];
   }
   if (!info.isDirectory()) return [await loadManifestFile(root, absolute, cache)];
-  const entries = (await readdir(absolute, { withFileTypes: true }))
-    .filter((e) => e.isFile() && MANIFEST_FILE.test(e.name))
-    .map((e) => e.name)
-    .sort();
-  if (entries.length === 0) return [failed(display, 'missing', `${display} holds no .yaml, .yml or .json file.`)];
-  return Promise.all(entries.map((name) => loadManifestFile(root, join(absolute, name), cache)));
+  const files = await manifestFilesIn(absolute, options.recursive ?? false);
+  if (files.length === 0)
+    return [
+      failed(
+        display,
+        'missing',
+        `${display} holds no .yaml, .yml or .json file${options.recursive ? '' : ' (subfolders are read only with -R)'}.`,
+      ),
+    ];
+  return Promise.all(files.map((file) => loadManifestFile(root, file, cache)));
+}
+
+/** The manifest files in a folder as kubectl walks it: by name, symlinked entries followed, subfolders with -R. */
+async function manifestFilesIn(folder: string, recursive: boolean): Promise<string[]> {
+  const entries = (await readdir(folder, { withFileTypes: true })).sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  );
+  const files: string[] = [];
+  for (const entry of entries) {
+    const path = join(folder, entry.name);
+    if (entry.isDirectory()) {
+      if (recursive) files.push(...(await manifestFilesIn(path, true)));
+    } else if (MANIFEST_FILE.test(entry.name)) {
+      // Regular files, symlinks, and anything else with a manifest's name: loadManifestFile refuses what is not a file.
+      files.push(path);
+    }
+  }
+  return files;
 }
 
 async function loadManifestFile(root: string, absolute: string, cache: ManifestCache | undefined): Promise<ManifestFile> {
   const display = projectPath(root, absolute);
-  let text: string;
-  let mtimeMs = 0;
-  let size = 0;
+  const read = await readRegularFile(absolute, display, cache);
+  if ('parsed' in read) return read.parsed;
+  if ('error' in read) return failed(display, 'unreadable', read.error);
+  let parsed: ManifestFile;
   try {
-    if (cache) {
-      ({ mtimeMs, size } = await stat(absolute));
-      const hit = cache.get(absolute, mtimeMs, size);
-      if (hit) return hit;
-    }
-    text = await readFile(absolute, 'utf8');
+    parsed = parseManifestText(read.text, display);
   } catch (e) {
-    return failed(display, 'unreadable', `${display} cannot be read: ${(e as Error).message}`);
+    // The YAML library refuses documents whose aliases expand beyond reason (a "billion laughs").
+    const alias = /(^|[\s[{,:-])\*[^\s,[\]{}]+/m.exec(read.text);
+    const line = alias ? read.text.slice(0, alias.index + alias[1]!.length).split('\n').length : 1;
+    parsed = {
+      file: display,
+      objects: [],
+      errors: [
+        { kind: 'syntax', file: display, line, column: 1, message: `${display} cannot be read: ${(e as Error).message}.` },
+      ],
+    };
   }
-  const parsed = parseManifestText(text, display);
-  cache?.set(absolute, mtimeMs, size, parsed);
+  if (parsed.objects.length === 0 && parsed.errors.length === 0) {
+    parsed = failed(display, 'invalid', `${display} holds no objects: kubectl refuses it ("no objects passed to apply").`);
+  }
+  cache?.set(absolute, read.mtimeMs, read.size, parsed);
   return parsed;
+}
+
+type FileRead =
+  | { readonly text: string; readonly mtimeMs: number; readonly size: number }
+  | { readonly parsed: ManifestFile }
+  | { readonly error: string };
+
+/**
+ * The text of a regular file of reasonable size. The stat comes first, so a device, FIFO or
+ * socket is never opened; the file is then opened without blocking and checked again, in case
+ * it was replaced in between.
+ */
+async function readRegularFile(absolute: string, display: string, cache: ManifestCache | undefined): Promise<FileRead> {
+  let info;
+  try {
+    info = await stat(absolute);
+  } catch (e) {
+    return { error: `${display} cannot be read: ${(e as Error).message}` };
+  }
+  const refused = notReadable(info, display);
+  if (refused) return { error: refused };
+  const hit = cache?.get(absolute, info.mtimeMs, info.size);
+  if (hit) return { parsed: hit };
+  let handle;
+  try {
+    handle = await open(absolute, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    return { error: `${display} cannot be read: ${(e as Error).message}` };
+  }
+  try {
+    const opened = await handle.stat();
+    const changed = notReadable(opened, display);
+    if (changed) return { error: changed };
+    return { text: await handle.readFile('utf8'), mtimeMs: opened.mtimeMs, size: opened.size };
+  } catch (e) {
+    return { error: `${display} cannot be read: ${(e as Error).message}` };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Why a file is not read, or undefined when it is a regular file of reasonable size. */
+function notReadable(info: Stats, display: string): string | undefined {
+  if (!info.isFile()) {
+    const what = info.isFIFO()
+      ? 'a named pipe (FIFO)'
+      : info.isSocket()
+        ? 'a socket'
+        : info.isCharacterDevice() || info.isBlockDevice()
+          ? 'a device'
+          : 'not a regular file';
+    return `${display} is ${what}: DR Runbook reads only regular files as manifests.`;
+  }
+  if (info.size > MAX_MANIFEST_BYTES) {
+    const mb = (n: number): string => `${Math.round((n / 1024 / 1024) * 10) / 10} MB`;
+    return `${display} is ${mb(info.size)}: DR Runbook reads manifests up to ${mb(MAX_MANIFEST_BYTES)}. Split it into smaller files.`;
+  }
+  return undefined;
 }
 
 /** Parses the text of one manifest file. `file` is the name used in errors and objects. */

@@ -13,7 +13,8 @@ import type { ClusterError } from '../cluster/model.js';
 import type { ClusterPort } from '../cluster/port.js';
 import type { Logger } from '../logger.js';
 import { err, ok, type Result } from '../result.js';
-import type { Runbook, Scenario, Step } from '../runbook/model.js';
+import type { KubectlTarget, Runbook, Scenario, Step } from '../runbook/model.js';
+import { matchRecordedStep } from '../runbook/stepIdentity.js';
 import { createJournalWriter, journalPath, newRunId, readJournal, runsFolderName, type JournalWriter } from './journal.js';
 import type { Redactor } from './redact.js';
 import { renderReport, summarizeOutput, writeReport } from './report.js';
@@ -32,8 +33,11 @@ export interface SessionUi extends RunUi {
 
 /** What a step runs with, but the signal, the output and the person, which the session gives. */
 export interface StepEnvironment extends Omit<StepContext, 'signal' | 'output' | 'ui' | 'cluster'> {
-  /** Connects to the cluster for one session: every request it sends aborts with `signal`. */
-  readonly cluster: (signal: AbortSignal) => Result<ClusterPort, ClusterError>;
+  /**
+   * Connects to the cluster for one session (a command's own `--context` / `--kubeconfig` when
+   * `target` names them): every request it sends aborts with `signal`.
+   */
+  readonly cluster: (signal: AbortSignal, target?: KubectlTarget) => Result<ClusterPort, ClusterError>;
 }
 
 /** A step's context for one session: the person, the session's signal, and its cluster connected once. */
@@ -49,7 +53,12 @@ export function sessionContext(
     ui,
     signal,
     output,
-    cluster: () => Promise.resolve((cluster ??= env.cluster(signal))),
+    cluster: (target) =>
+      Promise.resolve(
+        target && (target.context !== undefined || target.kubeconfig !== undefined)
+          ? env.cluster(signal, target)
+          : (cluster ??= env.cluster(signal)),
+      ),
   };
 }
 
@@ -272,7 +281,19 @@ export class RunDesk {
     let record: RunRecord | undefined;
     const open = await this.openRun(scenario.id);
     const startAt = open?.state.steps.find((s) => s.state === 'running')?.number ?? open?.state.currentStep;
-    if (open && startAt !== undefined) {
+    const recorded = open?.state.steps.find((s) => s.number === startAt);
+    // The plan changed under the stopped run (by the steps' identity): it is closed, not continued at a wrong step.
+    const match = recorded ? matchRecordedStep(scenario, recorded) : undefined;
+    if (open && match && (match.kind !== 'same' || match.step.number !== startAt)) {
+      const closed = await new RunRecord(open.path, open.state, this.writer(open.path, redact)).cancel(
+        `the plan changed since: ${match.kind === 'same' ? 'the step moved' : match.reason}`,
+        this.who,
+      );
+      if (!closed.ok) return { outcome: 'failed', reason: closed.error, record: open.path };
+      out(
+        `The run stopped at step ${startAt} is closed: the plan changed since (${match.kind === 'same' ? 'the step moved' : match.reason}).\n`,
+      );
+    } else if (open && startAt !== undefined) {
       const choice = await session.ui.continueRun(open.state, startAt);
       if (choice === undefined) return undefined;
       const writer = this.writer(open.path, redact);

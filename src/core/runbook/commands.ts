@@ -1,4 +1,5 @@
 import type { Command, ScriptArgument, StepKind, Word } from './model.js';
+import { parseKubectlLine } from './kubectl.js';
 import { shellWords } from './shellWords.js';
 
 /**
@@ -29,132 +30,124 @@ export function classifyCommand(text: string, line: number, column: number): Com
   return { ...base, kind: 'other' };
 }
 
-/** kubectl flags that take a value in the next word (when not written as --flag=value). */
-const KUBECTL_VALUE_FLAGS = new Set([
-  '-n',
-  '--namespace',
-  '--context',
-  '--kubeconfig',
-  '--cluster',
-  '--user',
-  '-f',
-  '--filename',
-  '-c',
-  '--container',
-  '-l',
-  '--selector',
-  '--to-revision',
-  '--tail',
-  '--since',
-  '--since-time',
-  '-o',
-  '--output',
-  '--field-manager',
-]);
-
-interface KubectlArgs {
-  readonly positional: Word[];
-  readonly flags: Map<string, Word[]>;
-}
-
-/** The kubectl verb: the first word that is neither a flag nor a global flag's value. */
-function kubectlVerb(words: readonly Word[]): string | undefined {
-  for (let i = 0; i < words.length; i++) {
-    const value = words[i]!.value;
-    if (!value.startsWith('-')) return value;
-    if (KUBECTL_VALUE_FLAGS.has(value)) i++;
-  }
-  return undefined;
-}
-
-function parseKubectlArgs(words: readonly Word[], booleanFlags: ReadonlySet<string>): KubectlArgs {
-  const positional: Word[] = [];
-  const flags = new Map<string, Word[]>();
-  const add = (name: string, value: Word): void => {
-    flags.set(name, [...(flags.get(name) ?? []), value]);
-  };
-  for (let i = 0; i < words.length; i++) {
-    const word = words[i]!;
-    const eq = word.value.indexOf('=');
-    if (word.value.startsWith('-') && eq > 0) {
-      const name = word.value.slice(0, eq);
-      add(name, { value: word.value.slice(eq + 1), column: word.column + eq + 1 });
-    } else if (KUBECTL_VALUE_FLAGS.has(word.value) && !booleanFlags.has(word.value) && i + 1 < words.length) {
-      add(word.value, words[++i]!);
-    } else if (word.value.startsWith('-')) {
-      add(word.value, { value: 'true', column: word.column });
-    } else {
-      positional.push(word);
-    }
-  }
-  return { positional, flags };
-}
-
-function flag(args: KubectlArgs, ...names: string[]): Word | undefined {
-  for (const name of names) {
-    const values = args.flags.get(name);
-    if (values?.length) return values[values.length - 1];
-  }
-  return undefined;
-}
-
-function flagValues(args: KubectlArgs, ...names: string[]): Word[] {
-  return names.flatMap((name) => args.flags.get(name) ?? []);
-}
-
 type Base = { text: string; line: number; column: number };
 
 function classifyKubectl(words: readonly Word[], base: Base): Command {
-  // In `kubectl logs`, -f means --follow and takes no value.
-  const args = parseKubectlArgs(words, kubectlVerb(words) === 'logs' ? new Set(['-f']) : new Set());
-  const verbs = args.positional.map((w) => w.value);
-  const namespace = flag(args, '-n', '--namespace')?.value;
-  switch (verbs[0]) {
+  const line = parseKubectlLine(words);
+  const other = (why: string): Command => ({ ...base, kind: 'other', kubectl: why });
+  const refuse = (why: string): Command => ({ ...base, kind: 'other', refused: why });
+  if (line.kind === 'unparsed') return other(line.why);
+  const { verb, positional, flags, unknown, target, namespace } = line;
+  const names = positional.map((w) => w.value);
+  const foreign = unknown.map((w) => w.value.split('=')[0]).join(', ');
+  const bool = (name: string): boolean => {
+    const value = flags.get(name)?.at(-1)?.value;
+    return value !== undefined && value !== 'false';
+  };
+  switch (verb) {
     case 'apply': {
-      const paths = flagValues(args, '-f', '--filename');
-      return paths.length ? { ...base, kind: 'apply', paths, namespace } : { ...base, kind: 'other' };
+      const paths = flags.get('--filename') ?? [];
+      if (unknown.length) return other(`DR Runbook does not apply with ${foreign} itself`);
+      if (paths.length === 0) return other('it names no file with -f');
+      return {
+        ...base,
+        kind: 'apply',
+        globals: target,
+        paths,
+        namespace,
+        recursive: bool('--recursive'),
+        forceConflicts: bool('--force-conflicts'),
+      };
     }
     case 'rollout': {
-      if (verbs[1] !== 'undo' || !verbs[2]) break;
-      const target = splitTarget(args.positional.slice(2));
-      if (!target) break;
-      const revision = flag(args, '--to-revision')?.value;
+      if (names[0] !== 'undo') return other(`DR Runbook does not do "rollout ${names[0] ?? ''}" itself`);
+      const found = splitTarget(positional.slice(1));
+      if (!found || positional.length > (positional[1]?.value.includes('/') ? 2 : 3))
+        return other('it names no single workload to roll back');
+      if (found.resource !== 'deployment')
+        return other(
+          `DR Runbook rolls back Deployments itself; kubectl rolls back a ${found.resource} (from its ControllerRevisions)`,
+        );
+      if (unknown.length) return other(`DR Runbook does not roll back with ${foreign} itself`);
+      const revision = flags.get('--to-revision')?.at(-1)?.value;
       const toRevision = revision === undefined ? undefined : Number(revision);
+      if (toRevision !== undefined && !(Number.isInteger(toRevision) && toRevision >= 0))
+        return refuse(`--to-revision=${revision} is not a revision number.`);
       return {
         ...base,
         kind: 'rollback',
-        resource: target.resource,
-        name: target.name,
+        globals: target,
+        resource: 'deployment',
+        name: found.name,
         namespace,
-        toRevision: toRevision !== undefined && Number.isInteger(toRevision) && toRevision > 0 ? toRevision : undefined,
+        toRevision: toRevision || undefined,
       };
     }
     case 'logs': {
-      const selector = flag(args, '-l', '--selector')?.value;
-      const target = selector ? { resource: 'selector', name: selector } : splitTarget(args.positional.slice(1));
-      if (!target) break;
-      return {
+      const selector = flags.get('--selector')?.at(-1)?.value;
+      const found = selector ? { resource: 'selector', name: selector } : logsTarget(positional);
+      if (!found) return other('it names no pod, workload or selector');
+      const follow = bool('--follow');
+      const tailText = flags.get('--tail')?.at(-1)?.value;
+      const tail = tailText === undefined || Number(tailText) < 0 ? undefined : Number(tailText);
+      if (tail !== undefined && !Number.isInteger(tail)) return refuse(`--tail=${tailText} is not a number of lines.`);
+      const args = words.map((w) => w.value);
+      const command = {
         ...base,
-        kind: 'logs',
-        ...target,
+        kind: 'logs' as const,
+        globals: target,
+        ...found,
         namespace,
-        container: flag(args, '-c', '--container')?.value,
-        follow: flag(args, '-f', '--follow') !== undefined,
+        container:
+          flags.get('--container')?.at(-1)?.value ?? (positional[0]?.value.includes('/') ? undefined : positional[1]?.value),
+        follow,
+        tail,
+        args,
       };
+      if (!follow) return command;
+      // Followed logs go to an output channel of their own and go on after the step: the engine does that
+      // for the pods of a workload or a selector; anything more would block the run.
+      const extra = [
+        ...unknown.map((w) => w.value.split('=')[0]!),
+        ...['--container', '--previous', '--since', '--since-time'].filter((f) => flags.has(f)),
+      ];
+      if (!FOLLOWED_KINDS.has(found.resource))
+        return refuse(`kubectl logs -f of a ${found.resource} would never end the step: drop -f to print its logs once.`);
+      if (extra.length)
+        return refuse(
+          `DR Runbook follows every container of a workload's pods, from their last lines: ${extra.join(', ')} with -f is not supported. Drop -f to print the logs once.`,
+        );
+      return command;
     }
     case 'create':
     case 'delete': {
-      if ((verbs[1] === 'namespace' || verbs[1] === 'ns') && verbs[2]) {
-        return { ...base, kind: verbs[0] === 'create' ? 'namespaceCreate' : 'namespaceDelete', namespace: verbs[2] };
-      }
-      const target = splitTarget(args.positional.slice(1));
-      if (target && (target.resource === 'namespace' || target.resource === 'ns')) {
-        return { ...base, kind: verbs[0] === 'create' ? 'namespaceCreate' : 'namespaceDelete', namespace: target.name };
-      }
-      break;
+      const kind = verb === 'create' ? 'namespaceCreate' : 'namespaceDelete';
+      const first = names[0];
+      let namespaces: string[];
+      if (first === 'namespace' || first === 'ns' || first === 'namespaces') namespaces = names.slice(1);
+      else if (positional.length > 0 && positional.every((w) => /^(namespaces?|ns)\//.test(w.value)))
+        namespaces = names.map((n) => n.slice(n.indexOf('/') + 1));
+      else return other(`DR Runbook does not do "${verb} ${names.join(' ')}" itself`);
+      if (namespaces.length === 0) return other('it names no namespace');
+      if (verb === 'create' && namespaces.length > 1) return refuse('kubectl create namespace takes one name.');
+      if (unknown.length) return other(`DR Runbook does not ${verb} namespaces with ${foreign} itself`);
+      return { ...base, kind, globals: target, namespaces };
     }
   }
-  return { ...base, kind: 'other' };
+  return other(`DR Runbook does not do "kubectl ${verb}" itself`);
+}
+
+/** Workloads whose pods the engine follows (by their selector). */
+const FOLLOWED_KINDS = new Set(['deployment', 'statefulset', 'daemonset', 'job', 'selector']);
+
+/** `kubectl logs TYPE/NAME` or `kubectl logs POD [CONTAINER]`. */
+function logsTarget(words: readonly Word[]): { resource: string; name: string } | undefined {
+  const first = words[0]?.value;
+  if (!first) return undefined;
+  const slash = first.indexOf('/');
+  return slash > 0
+    ? { resource: normaliseResource(first.slice(0, slash)), name: first.slice(slash + 1) }
+    : { resource: 'pod', name: first };
 }
 
 /** `deployment/flask-api`, or `deployment flask-api`, or a bare pod name. */

@@ -14,12 +14,19 @@ export interface Runbook {
   /** Recovery time objective in milliseconds, if the plan states one. */
   readonly rtoMs: number | undefined;
   readonly scenarios: readonly Scenario[];
-  /** Things the parser noticed that a person should fix (no RPO, a step with no text, ...). */
-  readonly warnings: readonly PlanWarning[];
+  /**
+   * Things the parser noticed that a person should fix: warnings (no RPO, a step with no text)
+   * and errors in the plan's structure (an unclosed code block, two steps that cannot be told
+   * apart), which refuse the scenario they belong to at preflight.
+   */
+  readonly problems: readonly PlanProblem[];
 }
 
-export interface PlanWarning extends SourcePosition {
+export interface PlanProblem extends SourcePosition {
+  readonly severity: 'error' | 'warning';
   readonly message: string;
+  /** The scenario an error makes unrunnable; absent for the plan as a whole. */
+  readonly scenarioId?: string;
 }
 
 export type ScenarioKind = 'recovery' | 'drill';
@@ -35,14 +42,21 @@ export interface Scenario {
 }
 
 export interface Step {
-  /** The number the plan gives the step (1, 2, ...). */
+  /**
+   * What records, resume and tree actions know the step by: the scenario's id, the step's title
+   * as a slug and a hash of its text and commands ("database-failure/restore-the-backup-3f2a9c1e").
+   * Unique in the plan (two steps that share it are an error); see stepIdentity.ts.
+   */
+  readonly id: string;
+  /** The number a markdown viewer shows for the step (1, 2, ...): for display only. */
   readonly number: number;
   /** The step's whole text, as one line. */
   readonly text: string;
   /** Its first sentence: what the tree shows ("Bring up the database"). */
   readonly title: string;
-  /** 1-based line of the list item. */
+  /** 1-based line and column of the list item. */
   readonly line: number;
+  readonly column: number;
   readonly commands: readonly Command[];
   /** What the step mainly does, for its icon and for how it runs. */
   readonly kind: StepKind;
@@ -64,35 +78,60 @@ interface CommandBase {
   readonly column: number;
 }
 
-export interface ApplyCommand extends CommandBase {
+/** What kubectl's global flags say about where and how a command acts. */
+export interface KubectlTarget {
+  /** `--context`: the command's own context, instead of the run's. */
+  readonly context: string | undefined;
+  /** `--kubeconfig`: the command's own kubeconfig file, relative to the project root as written. */
+  readonly kubeconfig: string | undefined;
+  /** `--dry-run`: `client` and `server` change nothing (a bare `--dry-run` is `client`, as in kubectl). */
+  readonly dryRun: 'none' | 'client' | 'server';
+}
+
+interface KubectlBase extends CommandBase {
+  readonly globals: KubectlTarget;
+}
+
+export interface ApplyCommand extends KubectlBase {
   readonly kind: 'apply';
   /** Each file or folder given with -f, relative to the project root as written. */
   readonly paths: readonly Word[];
+  /** `-n`: kubectl refuses objects that name another namespace. */
   readonly namespace: string | undefined;
+  /** `-R`: folders with their subfolders. */
+  readonly recursive: boolean;
+  /** `--force-conflicts`: take over fields another manager owns. */
+  readonly forceConflicts: boolean;
 }
 
-export interface RollbackCommand extends CommandBase {
+export interface RollbackCommand extends KubectlBase {
   readonly kind: 'rollback';
-  readonly resource: string;
+  /** DR Runbook rolls back Deployments itself; other kinds are run by kubectl (see OtherCommand). */
+  readonly resource: 'deployment';
   readonly name: string;
   readonly namespace: string | undefined;
   readonly toRevision: number | undefined;
 }
 
-export interface LogsCommand extends CommandBase {
+export interface LogsCommand extends KubectlBase {
   readonly kind: 'logs';
-  /** `deployment`, `statefulset`, `pod`, ... or `selector` for -l. */
+  /** `deployment`, `statefulset`, `daemonset`, `job`, `pod`, or `selector` for -l. */
   readonly resource: string;
   /** The object's name, or the label selector. */
   readonly name: string;
   readonly namespace: string | undefined;
   readonly container: string | undefined;
   readonly follow: boolean;
+  /** `--tail`: lines from before a follow starts, per container (all when absent, as kubectl does with -f). */
+  readonly tail: number | undefined;
+  /** The words after `kubectl`, as written: a one-off read (no -f) is run by kubectl itself. */
+  readonly args: readonly string[];
 }
 
-export interface NamespaceCommand extends CommandBase {
+export interface NamespaceCommand extends KubectlBase {
   readonly kind: 'namespaceCreate' | 'namespaceDelete';
-  readonly namespace: string;
+  /** Every namespace the command names (`kubectl delete namespace a b c`). */
+  readonly namespaces: readonly string[];
 }
 
 export interface ScriptArgument extends Word {
@@ -116,6 +155,14 @@ export interface CdCommand extends CommandBase {
 
 export interface OtherCommand extends CommandBase {
   readonly kind: 'other';
+  /**
+   * For a kubectl line whose form DR Runbook does not carry out itself (`-k`, `--prune`, a flag it
+   * does not know, `rollout undo statefulset/...`): why. Such a line is run by kubectl, after its
+   * own confirmation, every time; the Problems panel says so.
+   */
+  readonly kubectl?: string;
+  /** A form refused at preflight: why, and what to write instead. */
+  readonly refused?: string;
 }
 
 export type Command = ApplyCommand | RollbackCommand | LogsCommand | NamespaceCommand | ScriptCommand | CdCommand | OtherCommand;

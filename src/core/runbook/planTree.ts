@@ -110,14 +110,15 @@ export function planRow(node: PlanNode): PlanRow {
       const { step } = node;
       const commands = step.commands.map((c) => c.text).join('\n');
       return {
-        id: `step:${node.scenario.id}:${step.number}:${step.line}`,
+        // The step's identity, and its number in case two steps share it (an error the Problems panel shows).
+        id: `step:${step.id}:${step.number}`,
         label: `${step.number}. ${step.title}`,
         description: STEP_KIND_WORDS[step.kind],
         tooltip: commands ? `${step.text}\n\n${commands}` : `${step.text}\n\nA manual step: tick it when done.`,
         icon: STEP_ICONS[step.kind],
         contextValue: `step.${step.kind}`,
         collapsible: step.kind === 'apply',
-        target: { in: 'plan', line: step.line, column: 1 },
+        target: { in: 'plan', line: step.line, column: step.column },
       };
     }
     case 'file': {
@@ -125,7 +126,7 @@ export function planRow(node: PlanNode): PlanRow {
       const broken = file.errors.length > 0;
       const objects = `${file.objects.length} object${file.objects.length === 1 ? '' : 's'}`;
       return {
-        id: `file:${node.scenario.id}:${node.step.number}:${file.file}`,
+        id: `file:${node.step.id}:${node.step.number}:${file.file}`,
         label: file.file,
         description: broken ? `${file.errors.length} problem${file.errors.length === 1 ? '' : 's'}` : objects,
         tooltip: broken ? file.errors.map((e) => `${e.line}:${e.column} ${e.message}`).join('\n') : objects,
@@ -138,7 +139,7 @@ export function planRow(node: PlanNode): PlanRow {
     case 'object': {
       const { object } = node;
       return {
-        id: `object:${node.scenario.id}:${node.step.number}:${object.file}:${object.line}`,
+        id: `object:${node.step.id}:${node.step.number}:${object.file}:${object.line}`,
         label: `${object.kind} ${object.name}`,
         description: object.namespace,
         tooltip: `${object.apiVersion} ${object.kind} ${object.namespace ? `${object.namespace}/` : ''}${object.name}\n${object.file}:${object.line}`,

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { StepOutcome } from '../../core/execution/stepExecutor.js';
 import type { CellRun, CellState, NotebookDoc } from '../../core/notebook/notebookModel.js';
 import { setStepDone, stepLine, stepOfCell } from '../../core/notebook/runbookNotebook.js';
+import { stepId } from '../../core/runbook/stepIdentity.js';
 import { classifyCommand, stepKind } from '../../core/runbook/commands.js';
 import type { Command, Scenario, Step } from '../../core/runbook/model.js';
 import { NotebookControllers, NotebookTypes } from '../ids.js';
@@ -102,10 +103,12 @@ export class RunbookController implements vscode.Disposable {
       .map((l) => classifyCommand(l.text, line + l.i, l.column));
     const text = planned?.text ?? stepTextAbove(notebook, cell.index) ?? commands[0]?.text ?? 'Notebook cell';
     const step: Step = {
+      id: stepId(known?.id ?? 'notebook', text, commands),
       number: number ?? 0,
       text,
       title: planned?.title ?? text,
       line,
+      column: 1,
       commands,
       kind: stepKind(commands),
     };

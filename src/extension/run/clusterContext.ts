@@ -2,7 +2,8 @@ import * as vscode from 'vscode';
 import type { ClusterError } from '../../core/cluster/model.js';
 import type { ClusterPort } from '../../core/cluster/port.js';
 import { err, ok, type Result } from '../../core/result.js';
-import type { Runbook } from '../../core/runbook/model.js';
+import { resolve } from 'node:path';
+import type { KubectlTarget, Runbook } from '../../core/runbook/model.js';
 import { isProductionContext, readConfig, type Config } from '../config.js';
 import { Commands } from '../ids.js';
 import { adapters } from './lazyAdapters.js';
@@ -30,9 +31,16 @@ export class ClusterContext implements vscode.Disposable {
   }
 
   /** A port on the configured context; every request it sends aborts with `signal`. */
-  connect(config: Config, signal?: AbortSignal): Result<ClusterPort, ClusterError> {
+  connect(
+    config: Config,
+    signal?: AbortSignal,
+    own?: { root: string; target: KubectlTarget },
+  ): Result<ClusterPort, ClusterError> {
+    const context = own?.target.context ?? (config.context || undefined);
+    const kubeconfig = own?.target.kubeconfig;
     const connected = adapters().connectCluster({
-      ...(config.context ? { context: config.context } : {}),
+      ...(context !== undefined ? { context } : {}),
+      ...(kubeconfig !== undefined && own ? { kubeconfigPath: resolve(own.root, kubeconfig) } : {}),
       namespace: config.namespace,
       ...(signal ? { signal } : {}),
     });

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { formatLogLine, type LogLine } from '../../core/cluster/logLines.js';
-import { followLogs, followTargetFor } from '../../core/cluster/logs.js';
+import { followLogs, followTargetFor, type FollowTarget } from '../../core/cluster/logs.js';
 import type { ClusterError, ObjectRef } from '../../core/cluster/model.js';
 import type { ClusterPort } from '../../core/cluster/port.js';
 import { err, ok, type Result } from '../../core/result.js';
@@ -15,9 +15,17 @@ export class LogChannels implements vscode.Disposable {
 
   constructor(private readonly log: vscode.LogOutputChannel) {}
 
-  /** Follows `ref`'s logs; every line passes through `redact` (which knows the plan's secret values). */
-  async follow(cluster: ClusterPort, ref: ObjectRef, redact: Redactor): Promise<Result<string, ClusterError>> {
-    const target = await followTargetFor(cluster, ref);
+  /**
+   * Follows the logs of a workload's pods (or of the pods a label selector picks); every line
+   * passes through `redact` (which knows the plan's secret values).
+   */
+  async follow(
+    cluster: ClusterPort,
+    what: ObjectRef | FollowTarget,
+    redact: Redactor,
+    tailLines = 200,
+  ): Promise<Result<string, ClusterError>> {
+    const target = 'selector' in what ? ok(what) : await followTargetFor(cluster, what);
     if (!target.ok) return err(target.error);
     const name = `Logs: ${target.value.name}`;
     const existing = this.streams.get(name);
@@ -34,7 +42,7 @@ export class LogChannels implements vscode.Disposable {
     const timer = setInterval(flush, 150);
     void followLogs(cluster, target.value, {
       signal: stop.signal,
-      tailLines: 200,
+      tailLines,
       onLines: (lines: LogLine[]) => {
         for (const line of lines) pending.push(`${redact(formatLogLine(line))}\n`);
         if (pending.length > 5_000) flush();

@@ -1,12 +1,13 @@
 import * as vscode from 'vscode';
-import type { ClusterError } from '../../core/cluster/model.js';
+import type { ClusterError, ObjectRef } from '../../core/cluster/model.js';
 import type { StepOutcome } from '../../core/execution/stepExecutor.js';
 import { StepStates } from '../../core/execution/stepStates.js';
 import { err, type Result } from '../../core/result.js';
 import { createRedactor } from '../../core/run/redact.js';
 import type { RunState } from '../../core/run/runModel.js';
 import { RunDesk, type ScenarioOutcome, type ScenarioRequest, type SessionUi } from '../../core/run/runSession.js';
-import type { Scenario, Step } from '../../core/runbook/model.js';
+import type { KubectlTarget, Scenario, Step } from '../../core/runbook/model.js';
+import type { FollowTarget } from '../../core/cluster/logs.js';
 import { backupFolder, readConfig } from '../config.js';
 import { osUser } from '../notebook/osUser.js';
 import { Commands, ContextKeys } from '../ids.js';
@@ -14,7 +15,7 @@ import type { PlanWorkspace } from '../planWorkspace.js';
 import { ClusterContext } from './clusterContext.js';
 import { LogChannels } from './logChannels.js';
 import { ObjectivesStatus } from './objectivesStatus.js';
-import { runRequest, type Following } from './runRequest.js';
+import { followedRef, runRequest, type Following } from './runRequest.js';
 import { vscodeRunUi, WaitingQuestion } from './vscodeRunUi.js';
 
 /** Makes the questions of a run from VS Code's own (`base`): an API caller answers some or all of them. */
@@ -138,15 +139,20 @@ export class RunController implements vscode.Disposable {
   async followWorkload(kind: string, name: string, namespace: string | undefined): Promise<void> {
     const steps = this.loaded().runbook.scenarios.flatMap((s) => s.steps);
     const request = await this.request({ id: 'plan', title: 'the plan', kind: 'recovery', line: 1, steps }, {}, () => undefined);
-    const followed = await this.follow(kind, name, namespace ?? request.env.namespace);
+    const followed = await this.follow({ apiVersion: 'apps/v1', kind, name, namespace: namespace ?? request.env.namespace });
     if (!followed.ok) throw new Error(`${followed.error.message} ${followed.error.hint}`);
   }
 
-  /** Opens a log channel on the last run's cluster, redacted with its secret values. */
-  private follow(kind: string, name: string, namespace: string): Promise<Result<string, ClusterError>> {
-    const { cluster, redact } = this.following ?? { cluster: err(noCluster), redact: createRedactor([]) };
-    if (!cluster.ok) return Promise.resolve(cluster);
-    return this.logChannels.follow(cluster.value, { apiVersion: 'apps/v1', kind, name, namespace }, redact);
+  /** Opens a log channel on the last run's cluster (or a command's own), redacted with the run's secret values. */
+  private follow(what: ObjectRef | FollowTarget, tail?: number, own?: KubectlTarget): Promise<Result<string, ClusterError>> {
+    const { cluster, redact, connect } = this.following ?? {
+      cluster: err(noCluster),
+      redact: createRedactor([]),
+      connect: undefined,
+    };
+    const port = own && connect && (own.context !== undefined || own.kubeconfig !== undefined) ? connect(own) : cluster;
+    if (!port.ok) return Promise.resolve(port);
+    return this.logChannels.follow(port.value, what, redact, ...(tail !== undefined ? [tail] : []));
   }
 
   private desk(): RunDesk {
@@ -166,7 +172,7 @@ export class RunController implements vscode.Disposable {
       signal,
       backupFolder(root, readConfig(this.loaded().runbook)) ?? root,
       (t) => this.output(t),
-      (command, namespace) => this.follow('Deployment', command.name, namespace),
+      (command, namespace) => this.follow(followedRef(command, namespace), command.tail, command.globals),
       (step) => {
         const scenario = this.loaded().runbook.scenarios.find((s) => s.steps.includes(step));
         return vscode.commands.executeCommand(Commands.previewStep, { scenario, step });

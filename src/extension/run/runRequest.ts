@@ -1,5 +1,5 @@
 import type * as vscode from 'vscode';
-import type { ClusterError } from '../../core/cluster/model.js';
+import type { ClusterError, ObjectRef } from '../../core/cluster/model.js';
 import type { ClusterPort } from '../../core/cluster/port.js';
 import type { ManifestCache } from '../../core/manifests/loadManifests.js';
 import { projectPath } from '../../core/paths.js';
@@ -8,8 +8,9 @@ import { createRedactor, type Redactor } from '../../core/run/redact.js';
 import type { RunState } from '../../core/run/runModel.js';
 import { restoreTarget } from '../../core/run/runRecord.js';
 import type { ScenarioRequest } from '../../core/run/runSession.js';
-import type { Runbook, Scenario } from '../../core/runbook/model.js';
-import { readConfig } from '../config.js';
+import type { KubectlTarget, LogsCommand, Runbook, Scenario } from '../../core/runbook/model.js';
+import type { FollowTarget } from '../../core/cluster/logs.js';
+import { isProductionContext, readConfig } from '../config.js';
 import type { ClusterContext } from './clusterContext.js';
 import { adapters } from './lazyAdapters.js';
 import { loadSecretValues } from '../commands/secretCommands.js';
@@ -18,6 +19,8 @@ import { loadSecretValues } from '../commands/secretCommands.js';
 export interface Following {
   readonly cluster: Result<ClusterPort, ClusterError>;
   readonly redact: Redactor;
+  /** A command's own `--context` / `--kubeconfig`. */
+  readonly connect: (target: KubectlTarget) => Result<ClusterPort, ClusterError>;
 }
 
 /**
@@ -57,7 +60,9 @@ export async function runRequest(
       root,
       namespace: config.namespace,
       // Connected per session with its signal, so Cancel aborts the requests in flight.
-      cluster: (signal) => context.connect(config, signal),
+      // A command's own --context / --kubeconfig: its own cluster, judged as production by its own name.
+      cluster: (signal, target) => context.connect(config, signal, target ? { root, target } : undefined),
+      isProduction: (name) => isProductionContext(name, config.productionPatterns),
       processes: new (adapters().ExecaRunner)(),
       secret: (name) => process.env[name] ?? secrets.get(name),
       production,
@@ -68,5 +73,17 @@ export async function runRequest(
     redact,
     onState: deps.onState,
   };
-  return { request, follow: { cluster, redact } };
+  return { request, follow: { cluster, redact, connect: (target) => context.connect(config, undefined, { root, target }) } };
+}
+
+/** The workload (or pod selector) a followed `kubectl logs -f` names. */
+export function followedRef(command: LogsCommand, namespace: string): ObjectRef | FollowTarget {
+  if (command.resource === 'selector') return { namespace, selector: command.name, name: `${namespace}/${command.name}` };
+  const kinds: Record<string, { apiVersion: string; kind: string }> = {
+    deployment: { apiVersion: 'apps/v1', kind: 'Deployment' },
+    statefulset: { apiVersion: 'apps/v1', kind: 'StatefulSet' },
+    daemonset: { apiVersion: 'apps/v1', kind: 'DaemonSet' },
+    job: { apiVersion: 'batch/v1', kind: 'Job' },
+  };
+  return { ...(kinds[command.resource] ?? kinds['deployment']!), name: command.name, namespace };
 }

@@ -65,4 +65,41 @@ describe('collectProblems', () => {
       ],
     );
   });
+
+  it('says which kubectl lines kubectl runs itself (a warning) and which are refused at preflight (an error), and flags a manifest outside the project', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'dr-outside-'));
+    writeFileSync(join(outside, 'cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: far}\n');
+    try {
+      const plan = parsePlan(
+        [
+          '# Plan',
+          'RPO: 1 hour. RTO: 4 hours.',
+          '## Outage',
+          '1. Apply',
+          '   ```',
+          '   kubectl apply -k overlays/prod', // 6
+          '   kubectl logs -f pod/api-7d9', // 7
+          `   kubectl apply -f ${join(outside, 'cm.yaml')}`, // 8
+          '   ```',
+        ].join('\n'),
+      );
+      const problems = await collectProblems(root, 'DR-PLAN.md', plan);
+      assert.deepEqual(
+        problems.map((p) => [p.severity, p.line, p.column]),
+        [
+          ['warning', 6, 4],
+          ['error', 7, 4],
+          ['warning', 8, 21],
+        ],
+      );
+      assert.match(
+        problems[0]!.message,
+        /does not apply with -k itself: kubectl runs this line itself, .* after you confirm it each time/,
+      );
+      assert.match(problems[1]!.message, /would never end the step: drop -f .* refused at preflight/);
+      assert.match(problems[2]!.message, /is outside the project/);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
 });

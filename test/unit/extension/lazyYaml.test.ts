@@ -27,4 +27,16 @@ describe('lazyYaml.cjs', () => {
     const served = Object.keys(shim);
     for (const name of imported) assert.ok(served.includes(name), `lazyYaml.cjs does not serve ${name}`);
   });
+
+  it('lazyMarkdown.cjs serves fromMarkdown, the one name src/ imports from mdast-util-from-markdown', () => {
+    const imported = new Set<string>();
+    for (const file of sources(join(ROOT, 'src'))) {
+      for (const m of readFileSync(file, 'utf8').matchAll(/import\s*\{([^}]*)\}\s*from\s*'mdast-util-from-markdown'/g)) {
+        for (const name of m[1]!.split(',').map((n) => n.trim())) if (name && !name.startsWith('type ')) imported.add(name);
+      }
+    }
+    assert.deepEqual([...imported], ['fromMarkdown']);
+    const shim = createRequire(import.meta.url)(join(ROOT, 'src/extension/lazyMarkdown.cjs')) as object;
+    assert.deepEqual(Object.keys(shim), ['fromMarkdown']);
+  });
 });

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { applyObjects } from '../../../../src/core/cluster/apply.js';
-import { describeCounts, fillApplyItems, previewStep, previewTexts } from '../../../../src/core/execution/stepPreview.js';
-import { loadManifests } from '../../../../src/core/manifests/loadManifests.js';
+import { applyCommandItems } from '../../../../src/core/execution/applyCommand.js';
+import { describeCounts, fillItemSecrets, previewStep, previewTexts } from '../../../../src/core/execution/stepPreview.js';
 import { parsePlan } from '../../../../src/core/runbook/parsePlan.js';
 import { useTestCluster } from '../../../support/testCluster.js';
 
@@ -59,11 +59,10 @@ describe('previewStep (what an apply step would change, like kubectl diff --serv
     if (!existsSync(KUBECTL)) this.skip();
     const t = cluster();
     await t.cluster.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'billing' } }, { dryRun: false });
-    const files = [
-      ...(await loadManifests(ROOT, 'deploy/manifests/config.yaml')),
-      ...(await loadManifests(ROOT, 'deploy/manifests/invoice-api.yaml')),
-    ];
-    const items = fillApplyItems(files, 'billing', () => undefined);
+    const commands = step3.commands.filter((c) => c.kind === 'apply');
+    const loaded = await applyCommandItems(ROOT, step3, commands, 'billing', undefined);
+    assert.ok(loaded.ok);
+    const items = fillItemSecrets(loaded.value, () => undefined);
     assert.ok(items.ok);
     // Applied as an older release: one replica and another image. The ConfigMap is as written.
     const older = items.value.map((i) =>
@@ -102,7 +101,15 @@ describe('previewStep (what an apply step would change, like kubectl diff --serv
       const step = parsePlan('# P\n\n## S\n\n1. Apply:\n   ```\n   kubectl apply -f deploy/secret.yaml\n   ```\n').scenarios[0]!
         .steps[0]!;
       write('old-s3cret');
-      const first = fillApplyItems(await loadManifests(root, 'deploy/secret.yaml'), 'default', () => undefined);
+      const loaded = await applyCommandItems(
+        root,
+        step,
+        step.commands.filter((c) => c.kind === 'apply'),
+        'default',
+        undefined,
+      );
+      assert.ok(loaded.ok);
+      const first = fillItemSecrets(loaded.value, () => undefined);
       assert.ok(first.ok);
       assert.ok((await applyObjects(t.cluster, first.value)).ok);
       write('new-s3cret');

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadManifests, parseManifestText } from '../../../../src/core/manifests/loadManifests.js';
@@ -144,5 +145,87 @@ describe('loadManifests', () => {
       empty!.errors.map((e) => e.kind),
       ['missing'],
     );
+  });
+
+  it('follows symlinks in a folder as kubectl does, and reads subfolders only with -R', async () => {
+    mkdirSync(join(root, 'k8s/linked'));
+    symlinkSync(join(root, 'k8s/monitoring/b.yaml'), join(root, 'k8s/linked/b.yaml'));
+    writeFileSync(join(root, 'k8s/linked/a.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n');
+    assert.deepEqual(
+      (await loadManifests(root, 'k8s/linked')).map((f) => [f.file, f.objects.map((o) => o.name)]),
+      [
+        ['k8s/linked/a.yaml', ['a']],
+        ['k8s/linked/b.yaml', ['b']],
+      ],
+    );
+    assert.deepEqual(
+      (await loadManifests(root, 'k8s/monitoring', undefined, { recursive: true })).map((f) => f.file),
+      ['k8s/monitoring/a.yml', 'k8s/monitoring/b.yaml', 'k8s/monitoring/nested/c.yaml'],
+    );
+  });
+
+  it('refuses a FIFO, a socket-like or device path without opening it', async () => {
+    execFileSync('mkfifo', [join(root, 'k8s/pipe.yaml')]);
+    const [fifo] = await loadManifests(root, 'k8s/pipe.yaml');
+    assert.deepEqual(
+      fifo!.errors.map((e) => [e.kind, e.message]),
+      [['unreadable', 'k8s/pipe.yaml is a named pipe (FIFO): DR Runbook reads only regular files as manifests.']],
+    );
+    const [device] = await loadManifests(root, '/dev/zero');
+    assert.match(device!.errors[0]!.message, /^\/dev\/zero is a device/);
+    // In a folder too: the FIFO is named, not skipped, and the other files still load.
+    mkdirSync(join(root, 'k8s/withPipe'));
+    execFileSync('mkfifo', [join(root, 'k8s/withPipe/a.yaml')]);
+    writeFileSync(join(root, 'k8s/withPipe/b.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n');
+    assert.deepEqual(
+      (await loadManifests(root, 'k8s/withPipe')).map((f) => [f.file, f.errors.length, f.objects.length]),
+      [
+        ['k8s/withPipe/a.yaml', 1, 0],
+        ['k8s/withPipe/b.yaml', 0, 1],
+      ],
+    );
+  });
+
+  it('refuses a file over the size limit, an empty file and one with no objects', async () => {
+    writeFileSync(join(root, 'k8s/huge.yaml'), '');
+    truncateSync(join(root, 'k8s/huge.yaml'), 50 * 1024 * 1024);
+    const [huge] = await loadManifests(root, 'k8s/huge.yaml');
+    assert.equal(
+      huge!.errors[0]!.message,
+      'k8s/huge.yaml is 50 MB: DR Runbook reads manifests up to 4 MB. Split it into smaller files.',
+    );
+    writeFileSync(join(root, 'k8s/empty.yaml'), '');
+    writeFileSync(join(root, 'k8s/comments.yaml'), '# nothing yet\n---\n');
+    for (const name of ['empty', 'comments']) {
+      const [file] = await loadManifests(root, `k8s/${name}.yaml`);
+      assert.deepEqual(
+        file!.errors.map((e) => [e.kind, e.message]),
+        [['invalid', `k8s/${name}.yaml holds no objects: kubectl refuses it ("no objects passed to apply").`]],
+      );
+    }
+  });
+
+  it('refuses a YAML alias bomb with its file and line, and goes on with the other files', async () => {
+    mkdirSync(join(root, 'k8s/bomb'));
+    const bomb = [
+      'apiVersion: v1',
+      'kind: ConfigMap',
+      'metadata: {name: bomb}',
+      'a: &a ["x","x","x","x","x","x","x","x","x"]',
+      'b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]',
+      'c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]',
+      'd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]',
+      'data: {x: [*d,*d,*d,*d,*d,*d,*d,*d,*d]}',
+    ].join('\n');
+    writeFileSync(join(root, 'k8s/bomb/a.yaml'), bomb);
+    writeFileSync(join(root, 'k8s/bomb/b.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n');
+    const [a, b] = await loadManifests(root, 'k8s/bomb');
+    assert.equal(a!.objects.length, 0);
+    assert.deepEqual(
+      a!.errors.map((e) => [e.file, e.line]),
+      [['k8s/bomb/a.yaml', 5]],
+    );
+    assert.match(a!.errors[0]!.message, /alias/i);
+    assert.equal(b!.objects.length, 1);
   });
 });

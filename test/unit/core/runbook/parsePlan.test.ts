@@ -11,7 +11,7 @@ describe('parsePlan on our DR-PLAN.md', () => {
   it('reads the RPO and RTO as durations', () => {
     assert.equal(plan.rpoMs, 3_600_000);
     assert.equal(plan.rtoMs, 4 * 3_600_000);
-    assert.deepEqual(plan.warnings, []);
+    assert.deepEqual(plan.problems, []);
   });
 
   it('finds the three recovery scenarios and the drill, with their step counts', () => {
@@ -92,14 +92,14 @@ describe('parsePlan on our DR-PLAN.md', () => {
       'deployment',
       'flask-api',
       'endpoint-stats',
-      false,
+      true,
     ]);
     assert.deepEqual(
       drill!.steps.map((s) => s.kind),
       ['manual', 'namespaceCreate', 'manual', 'manual', 'manual', 'manual', 'namespaceDelete'],
     );
     const del = drill!.steps[6]!.commands[0]!;
-    assert.ok(del.kind === 'namespaceDelete' && del.namespace === 'endpoint-stats-dr-test');
+    assert.ok(del.kind === 'namespaceDelete' && del.namespaces.join() === 'endpoint-stats-dr-test');
   });
 
   it('gives every command its line and the column of its paths', () => {
@@ -141,7 +141,7 @@ describe('parsePlan on other teams’ plans', () => {
         '1. Roll back to a chosen revision',
         '   ~~~',
         '   kubectl -n payments rollout undo deploy/api --to-revision=3',
-        '   kubectl logs -f -l app=api -c web -n payments',
+        '   kubectl logs -f -l app=api --tail=20 -n payments',
         '   bash scripts/verify.sh <environment> --quick',
         '   helm list',
         '   ~~~',
@@ -168,25 +168,23 @@ describe('parsePlan on other teams’ plans', () => {
     );
     const [undo, logs, script, other] = plan.scenarios[1]!.steps[0]!.commands;
     assert.ok(undo?.kind === 'rollback' && undo.toRevision === 3 && undo.name === 'api' && undo.namespace === 'payments');
-    assert.ok(
-      logs?.kind === 'logs' && logs.resource === 'selector' && logs.name === 'app=api' && logs.container === 'web' && logs.follow,
-    );
+    assert.ok(logs?.kind === 'logs' && logs.resource === 'selector' && logs.name === 'app=api' && logs.follow);
     assert.ok(script?.kind === 'script' && script.path.value === 'scripts/verify.sh');
     assert.deepEqual(script.kind === 'script' && script.args.map((a) => a.placeholder), [true, false]);
     assert.equal(other?.kind, 'other');
     assert.equal(plan.scenarios[1]!.steps[0]!.kind, 'script');
   });
 
-  it('warns when the plan states no RPO or RTO, or leaves a code block open', () => {
+  it('warns when the plan states no RPO or RTO, and refuses a scenario that leaves a code block open', () => {
     const plan = parsePlan('# Plan\n\n## Outage\n1. Do something\n   ```\n   kubectl get pods\n');
     assert.equal(plan.rpoMs, undefined);
     assert.equal(plan.rtoMs, undefined);
     assert.deepEqual(
-      plan.warnings.map((w) => [w.line, w.message]),
+      plan.problems.map((w) => [w.line, w.severity, w.scenarioId, w.message.split(':')[0]]),
       [
-        [5, 'This code block is never closed.'],
-        [1, 'The plan states no RPO (for example "RPO: 1 hour").'],
-        [1, 'The plan states no RTO (for example "RTO: 4 hours").'],
+        [1, 'warning', undefined, 'The plan states no RPO (for example "RPO'],
+        [1, 'warning', undefined, 'The plan states no RTO (for example "RTO'],
+        [5, 'error', 'outage', 'This code block is never closed'],
       ],
     );
   });
@@ -206,5 +204,172 @@ describe('parsePlan on other teams’ plans', () => {
     const plan = parsePlan('');
     assert.deepEqual(plan.scenarios, []);
     assert.equal(plan.title, undefined);
+  });
+});
+
+describe('parsePlan reads CommonMark as a markdown viewer shows it', () => {
+  const plan = (body: string) => parsePlan(`# Plan\n\nRPO: 1 hour. RTO: 4 hours.\n\n${body}`);
+  const texts = (scenario: { steps: readonly { number: number; text: string }[] } | undefined) =>
+    scenario?.steps.map((s) => `${s.number}. ${s.text}`);
+
+  it('leaves out a step commented out with <!-- -->, and numbers the rest as shown', () => {
+    const p = plan(
+      [
+        '## Outage',
+        '1. Look at the pods',
+        '<!--',
+        '2. Delete everything',
+        '   ```',
+        '   kubectl delete namespace endpoint-stats',
+        '   ```',
+        '-->',
+        '3. Call the team',
+      ].join('\n'),
+    );
+    assert.deepEqual(texts(p.scenarios[0]), ['1. Look at the pods', '3. Call the team']);
+    assert.deepEqual(
+      p.scenarios[0]!.steps.flatMap((s) => s.commands),
+      [],
+    );
+  });
+
+  it('reads a setext heading (a title underlined with ===) as a scenario heading', () => {
+    const p = plan(['Region outage', '=============', '', '1. Fail over', '2. Tell people'].join('\n'));
+    assert.deepEqual(
+      p.scenarios.map((s) => [s.title, s.line, s.steps.length]),
+      [['Region outage', 5, 2]],
+    );
+  });
+
+  it('reads an indented code block under a step as its commands, not as its text', () => {
+    const p = plan(['## Outage', '1. Apply the stack', '', '       kubectl apply -f k8s/core/', ''].join('\n'));
+    const step = p.scenarios[0]!.steps[0]!;
+    assert.equal(step.text, 'Apply the stack');
+    assert.deepEqual(
+      step.commands.map((c) => [c.kind, c.text, c.line, c.column]),
+      [['apply', 'kubectl apply -f k8s/core/', 8, 8]],
+    );
+  });
+
+  it('makes an unclosed fence an error of its scenario, naming how far it reaches', () => {
+    const p = plan(
+      [
+        '## Outage',
+        '1. Apply',
+        '~~~',
+        'kubectl apply -f k8s/core/',
+        '## Bad release',
+        '1. Roll back',
+        '   ```',
+        '   kubectl rollout undo deployment/flask-api',
+        '   ```',
+      ].join('\n'),
+    );
+    // CommonMark runs the fence to the end of the plan: the second scenario is code, as in any viewer.
+    assert.deepEqual(
+      p.scenarios.map((s) => s.id),
+      ['outage'],
+    );
+    const errors = p.problems.filter((x) => x.severity === 'error');
+    assert.deepEqual(
+      errors.map((e) => [e.scenarioId, e.line]),
+      [['outage', 7]],
+    );
+    assert.match(errors[0]!.message, /never closed: the 6 line\(s\) after it, to line 13, are read as code.*Close it with ~~~/);
+  });
+
+  it('ends a fence left open in a list item with the item, and still refuses its scenario', () => {
+    const p = plan(['## Outage', '1. Apply', '   ```', '   kubectl apply -f k8s/core/', '2. Check'].join('\n'));
+    assert.deepEqual(
+      p.scenarios[0]!.steps.map((s) => s.kind),
+      ['apply', 'manual'],
+    );
+    assert.deepEqual(
+      p.problems.map((e) => [e.severity, e.scenarioId, e.line]),
+      [['error', 'outage', 7]],
+    );
+  });
+
+  it('reads a scenario written as a bullet list, and refuses a "Scenario" heading with no steps', () => {
+    const p = plan(
+      [
+        '## Cache loss',
+        '- Bring Redis back:',
+        '  ```sh',
+        '  kubectl apply -f k8s/cache/redis.yaml',
+        '  ```',
+        '- Check the API',
+        '',
+        '## Contacts',
+        '- Alice',
+        '',
+        '## Scenario 4: Region outage',
+        'Call the provider.',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      p.scenarios.map((s) => [s.id, s.steps.map((x) => `${x.number} ${x.kind}`)]),
+      [
+        ['cache-loss', ['1 apply', '2 manual']],
+        ['region-outage', []],
+      ],
+    );
+    assert.deepEqual(
+      p.problems.map((x) => [x.severity, x.scenarioId, x.line]),
+      [['error', 'region-outage', 15]],
+    );
+  });
+
+  it('numbers `1.` `1.` `1.` as 1, 2, 3, each step with its own identity', () => {
+    const p = plan(['## Outage', '1. One', '1. Two', '1. Three'].join('\n'));
+    const steps = p.scenarios[0]!.steps;
+    assert.deepEqual(
+      steps.map((s) => s.number),
+      [1, 2, 3],
+    );
+    assert.equal(new Set(steps.map((s) => s.id)).size, 3);
+    assert.match(steps[0]!.id, /^outage\/one-[0-9a-f]{8}$/);
+  });
+
+  it('reads objectives written in words', () => {
+    const p = parsePlan('# Plan\n\nThe RTO is one hour and the RPO is half an hour.\n');
+    assert.equal(p.rtoMs, 3_600_000);
+    assert.equal(p.rpoMs, 1_800_000);
+  });
+
+  it('makes two steps that say and run the same thing an error', () => {
+    const p = plan(
+      [
+        '## Outage',
+        '1. Restart',
+        '   ```',
+        '   ./scripts/restart.sh',
+        '   ```',
+        '2. Restart',
+        '   ```',
+        '   ./scripts/restart.sh',
+        '   ```',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      p.problems.map((x) => [x.severity, x.scenarioId, x.line, x.message.slice(0, 17)]),
+      [['error', 'outage', 10, 'Steps 1 and 2 of ']],
+    );
+  });
+
+  it('reads a fence written between items without indentation as the step above it', () => {
+    const p = plan(['## Outage', '1. Apply', '```', 'kubectl apply -f a.yaml', '```', '2. Check'].join('\n'));
+    assert.deepEqual(
+      p.scenarios[0]!.steps.map((s) => [s.number, s.kind]),
+      [
+        [1, 'apply'],
+        [2, 'manual'],
+      ],
+    );
+  });
+
+  it('does not run a code block that holds YAML or output', () => {
+    const p = plan(['## Outage', '1. Check the config', '   ```yaml', '   kind: ConfigMap', '   ```'].join('\n'));
+    assert.equal(p.scenarios[0]!.steps[0]!.kind, 'manual');
   });
 });
