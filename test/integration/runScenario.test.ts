@@ -155,7 +155,11 @@ describe('Run DR Scenario, in the real extension host', () => {
         context: 'dr-runbook-test',
         namespace: NS,
         incidentStartedAt: '2026-11-24T09:55:00.000Z',
-        steps: [1, 2, 3].map((n) => ({ number: n, title: `step ${n}` })),
+        steps: [
+          'Find the deployment that is failing and the revision that broke it',
+          'Go back to the last revision that worked',
+          'Read the logs to find the root cause',
+        ].map((title, i) => ({ number: i + 1, title })),
       },
       { ...base, type: 'step', step: 1, state: 'running', at: '2026-11-24T10:00:01.000Z' },
       {
