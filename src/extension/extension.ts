@@ -30,6 +30,7 @@ export function activate(context: vscode.ExtensionContext): DrRunbookApi {
   const plan = new PlanWorkspace(log);
   const secrets = new SecretSource(context.secrets, plan, log);
   const runs = new RunController(plan, secrets, log);
+  stopRuns = () => runs.dispose();
   const history = new RunHistoryWatcher(plan, log);
   const tree = new PlanTreeProvider(plan, runs.states, history, log.redaction.text);
   const view = vscode.window.createTreeView(Views.plan, { treeDataProvider: tree, showCollapseAll: true });
@@ -71,14 +72,19 @@ export function activate(context: vscode.ExtensionContext): DrRunbookApi {
       },
       log,
     ),
+    registerCommand(Commands.openLastReport, () => runs.openLastReport(), log),
+    registerCommand(Commands.showRunQuestion, () => runs.question.show(), log),
     registerCommand(
       Commands.resetScenario,
       (node?: { scenario?: { id: string } }) => node?.scenario && runs.reset(node.scenario.id),
       log,
     ),
   );
-  // Once the plan is read: a run that a reload interrupted is offered for resuming.
-  void plan.reload().then(() => runs.offerResume());
+  // Once the plan is read: a run that a reload interrupted is offered for continuing.
+  plan
+    .reload()
+    .then(() => runs.offerResume())
+    .catch((e: unknown) => log.error(`offering to continue an interrupted run failed: ${String(e)}`));
   return { plan, tree, runs, notebooks, secrets, previewer, logUri: context.logUri };
 }
 
@@ -95,6 +101,10 @@ export interface DrRunbookApi {
   readonly logUri: vscode.Uri;
 }
 
-export function deactivate(): void {
-  // Everything is disposed through context.subscriptions.
+/** Set by activate(): aborts a run under way and waits for it to let its lock go. */
+let stopRuns: (() => Promise<void>) | undefined;
+
+export function deactivate(): Promise<void> | undefined {
+  // Everything else is disposed through context.subscriptions.
+  return stopRuns?.();
 }

@@ -17,6 +17,8 @@ export const Commands = {
   openScenarioNotebook: 'drRunbook.openScenarioNotebook',
   startDrill: 'drRunbook.startDrill',
   cancelRun: 'drRunbook.cancelRun',
+  openLastReport: 'drRunbook.openLastReport',
+  showRunQuestion: 'drRunbook.showRunQuestion',
   choosePlan: 'drRunbook.choosePlan',
   pickContext: 'drRunbook.pickContext',
   previewStep: 'drRunbook.previewStep',

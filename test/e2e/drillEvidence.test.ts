@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir } from '../../scripts/lib/codeServer.js';
 import { startK8sApiServer, type K8sApiServer } from '../../scripts/k8sApiServer/server.js';
-import { verifyEvidenceBundle } from '../../src/core/run/evidenceBundle.js';
 import { createJournalWriter } from '../../src/core/run/journal.js';
 import type { RunEvent } from '../../src/core/run/runModel.js';
 import { answerDialog, normalise, openWorkbench, runFromPalette, screenshotOnFailure, type Workbench } from './workbench.js';
@@ -90,17 +88,12 @@ describe('the quarterly drill’s age in the tree, and its report and evidence, 
     await editor.filter({ hasText: 'DR run report' }).waitFor({ timeout: 30_000 });
     const text = normalise(await editor.innerText()).replace(/\n/g, '');
     assert.match(text, /DR run report: Quarterly DR drill/);
-    assert.match(text, /## Evidence/);
-    assert.match(text, /SOC 2 A1\.3 \(Recovery plan testing\)/);
     await workbench.screenshot('drill-report.png');
 
     await drillRow.filter({ hasText: /last drill just now/ }).waitFor({ timeout: 30_000 });
     assert.equal(await drillRow.locator('.codicon-warning').count(), 0, 'no warning after a successful drill');
     await workbench.screenshot('drill-age-fresh.png');
 
-    const bundles = readdirSync(runs).filter((f) => f.endsWith('.evidence.json'));
-    assert.equal(bundles.length, 1, readdirSync(runs).join(', '));
-    assert.deepEqual((await verifyEvidenceBundle(join(runs, bundles[0]!))).problems, []);
     assert.equal(cluster.get('v1', 'Namespace', undefined, 'endpoint-stats-dr-test'), undefined, 'the test namespace is gone');
   });
 });

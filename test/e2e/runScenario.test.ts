@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { makeTempDir } from '../../scripts/lib/codeServer.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { makeTempDir, RESULTS } from '../../scripts/lib/codeServer.js';
 import { startK8sApiServer, type K8sApiServer } from '../../scripts/k8sApiServer/server.js';
 import {
   answerDialog,
   normalise,
   openWorkbench,
+  palette,
   runFromPalette,
   screenshotOnFailure,
   waitForPanelText,
@@ -94,6 +96,57 @@ describe('running a scenario, like a person', () => {
       labels.join(' | '),
     );
   });
+
+  it('while a manual step waits, the terminal takes a command and the palette runs one; a second window cannot start another run', async () => {
+    const { page } = workbench;
+    await runFromPalette(workbench, 'Application deployment failure');
+    await answerDialog(page, 'Continue', /Step 1 \(1 of 3\)/);
+    const manual = page.locator('.notification-list-item', { hasText: /Step 1: Find the deployment/ });
+    await manual.waitFor({ timeout: 60_000 });
+
+    // The terminal: opened from the palette, a command typed into it runs.
+    const marker = join(workbench.workspace, 'typed-during-the-step.txt');
+    await palette(page, 'Terminal: Create New Terminal');
+    await page.locator('.terminal-wrapper.active .xterm').waitFor({ timeout: 60_000 });
+    await page.waitForTimeout(1_000); // the shell's prompt
+    await page.keyboard.type(`echo typed-while-step-1-waits > ${marker}`);
+    await page.keyboard.press('Enter');
+    const deadline = Date.now() + 20_000;
+    while (!existsSync(marker) && Date.now() < deadline) await page.waitForTimeout(200);
+    assert.equal(readFileSync(marker, 'utf8').trim(), 'typed-while-step-1-waits', 'the terminal ran the command');
+
+    // The palette: a command runs, and Enter goes to the palette, not to the run's question.
+    await palette(page, 'DR Runbook: Show Log');
+    await page.locator('.part.panel').filter({ hasText: 'DR Runbook' }).first().waitFor({ timeout: 30_000 });
+    // The question still waits, unanswered: in its notification, or (once the toast has gone) in the status bar.
+    const waiting = page.locator('.statusbar-item', { hasText: 'DR Runbook: Step 1: Find the deployment' });
+    assert.ok((await manual.isVisible()) || (await waiting.first().isVisible()), 'the question still waits');
+    await workbench.screenshot('run-manual-step-terminal.png');
+
+    // A second window on the same workspace: its own extension host; it may not start a run.
+    const second = await page.context().newPage();
+    await second.goto(page.url());
+    await second.waitForSelector('.monaco-workbench .part.activitybar', { timeout: 120_000 });
+    await palette(second, 'DR Runbook: Run DR Scenario');
+    await second.locator('.quick-input-list .monaco-list-row', { hasText: 'Quarterly DR drill' }).first().click();
+    const refused = second
+      .locator('.notification-list-item', { hasText: /Another DR Runbook run is under way in this workspace/ })
+      .first();
+    await refused.waitFor({ timeout: 60_000 });
+    assert.match(normalise(await refused.innerText()), /"Application deployment failure" \(scenario\), process \d+ on /);
+    assert.equal(await second.locator('.notification-list-item', { hasText: /Run "Quarterly DR drill"/ }).count(), 0);
+    await second.screenshot({ path: join(RESULTS, 'e2e', 'second-window-refused.png') });
+    await second.close();
+    await page.bringToFront();
+
+    await answerDialog(page, 'Mark Done', /Step 1: Find the deployment/);
+    // The rollback: a warning that names its targets, with no default button.
+    const destructive = page.locator('.notification-list-item', { hasText: /Step 2 \(2 of 3\) changes or replaces what runs/ });
+    await destructive.waitFor({ timeout: 60_000 });
+    assert.match(normalise(await destructive.innerText()), /context "dr-sandbox", namespace endpoint-stats/);
+    await workbench.screenshot('run-destructive-step.png');
+    await answerDialog(page, 'Stop', /Step 2 \(2 of 3\)/);
+  });
 });
 
 describe('a production context, like a person meets it', () => {
@@ -132,7 +185,9 @@ describe('a production context, like a person meets it', () => {
     await page.locator('.quick-input-widget', { hasText: 'That is not "endpoint-stats-dr-test".' }).waitFor({ timeout: 10_000 });
     await page.keyboard.press('Enter'); // refused: the wrong name cannot be accepted
     await workbench.screenshot('production-confirmation.png');
-    await page.keyboard.press('Escape');
+    // Given up: the field cleared and Enter (an empty answer confirms nothing).
+    await input.fill('');
+    await page.keyboard.press('Enter');
     await rows.filter({ hasText: '7. Remove the test environment' }).filter({ hasText: 'skipped' }).waitFor({ timeout: 30_000 });
     assert.ok(cluster.get('v1', 'Namespace', undefined, 'endpoint-stats-dr-test'), 'the namespace was not deleted');
     const status = normalise(await page.locator('.part.statusbar').innerText());

@@ -120,12 +120,37 @@ export function screenshotOnFailure(workbench: () => Workbench | undefined): voi
   });
 }
 
-/** Clicks a button of the modal dialog that asks `question`, once it shows; then waits for it to go. */
+/**
+ * Clicks a button of the run's question that asks `question`: a notification, never a modal.
+ * A toast that went to the notification center is found there (the status bar item opens it).
+ */
 export async function answerDialog(page: Page, button: string, question: RegExp): Promise<void> {
-  const dialog = page.locator('.monaco-dialog-box', { hasText: question });
-  await dialog.waitFor({ timeout: 60_000 });
-  await dialog.locator('.monaco-button', { hasText: button }).first().click();
-  await dialog.waitFor({ state: 'hidden', timeout: 30_000 });
+  const item = page.locator('.notification-list-item', { hasText: question }).first();
+  const deadline = Date.now() + 60_000;
+  while (!(await item.isVisible())) {
+    if (Date.now() > deadline) throw new Error(`no notification asks ${String(question)}`);
+    const waiting = page
+      .locator('.statusbar-item', { hasText: 'DR Runbook:' })
+      .filter({ has: page.locator('.codicon-bell-dot') });
+    if (await waiting.first().isVisible()) await waiting.first().click();
+    await page.waitForTimeout(500);
+  }
+  await item
+    .locator('.monaco-button', { hasText: new RegExp(`^${button}$`) })
+    .first()
+    .click();
+  await item.waitFor({ state: 'hidden', timeout: 30_000 });
+  // An open notification center would keep the next question's keys (Escape): hide it, as a person would.
+  const hide = page.locator('.notifications-center .action-label[aria-label^="Hide Notifications"]');
+  if (await hide.first().isVisible()) await hide.first().click();
+}
+
+/** Runs a command of the palette by its title, as a person types it. */
+export async function palette(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
+  await page.keyboard.type(title);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().click();
 }
 
 /**
@@ -135,16 +160,16 @@ export async function answerDialog(page: Page, button: string, question: RegExp)
  */
 export async function runFromPalette(workbench: Workbench, scenario: string, incidentStart = ''): Promise<Locator> {
   const { page } = workbench;
-  await page.locator('.activitybar [aria-label^="DR Runbook"]').first().click();
-  await workbench.widenSideBar(560);
   const rows = page.locator('.pane-body .monaco-list-row');
+  // The view's icon toggles the side bar: click it only when the view is not showing.
+  if (!(await rows.filter({ hasText: scenario }).first().isVisible())) {
+    await page.locator('.activitybar [aria-label^="DR Runbook"]').first().click();
+    await workbench.widenSideBar(560);
+  }
   await rows.filter({ hasText: scenario }).first().click();
-  await page.keyboard.press('F1');
-  await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
-  await page.keyboard.type('Run DR Scenario');
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'DR Runbook: Run DR Scenario' }).first().click();
+  await palette(page, 'DR Runbook: Run DR Scenario');
   await page.locator('.quick-input-list .monaco-list-row', { hasText: scenario }).first().click();
-  await answerDialog(page, 'Run', new RegExp(`Run "${scenario}"\\?`));
+  await answerDialog(page, 'Run', new RegExp(`Run "${scenario}"`));
   const question = page.locator('.quick-input-widget', { hasText: 'when did the incident start?' });
   await question.waitFor({ timeout: 30_000 });
   await question.locator('input').fill(incidentStart);

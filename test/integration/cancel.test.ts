@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { connectCluster } from '../../src/adapters/kubernetes/clusterClient.js';
 import { deploymentManifest, NEVER_READY_IMAGE } from '../support/testImages.js';
 import { deleteNamespace } from '../../src/core/cluster/namespaces.js';
-import { activeExtension, channelFileName, channelText, eventually, outputChannelTexts, usePlan } from './support.js';
+import { activeExtension, channelFileName, channelText, eventually, outputChannelTexts, usePlan, setAnswers } from './support.js';
 
 const NS = 'dr-cancel-test';
 const SCENARIO = 'rollout-that-never-becomes-ready';
@@ -51,7 +51,7 @@ describe('cancelling a run while a step waits for readiness, in the real extensi
   afterEach(async () => {
     const { runs } = (await activeExtension()).exports;
     runs.cancel(); // never leave a run behind for the next suite
-    runs.testAnswers = undefined;
+    setAnswers(runs, undefined);
   });
   after(async function () {
     this.timeout(30_000);
@@ -63,12 +63,12 @@ describe('cancelling a run while a step waits for readiness, in the real extensi
     this.timeout(120_000);
     const { runs, tree } = (await activeExtension()).exports;
     const asked: number[] = [];
-    runs.testAnswers = {
+    setAnswers(runs, {
       beforeStep: (step) => {
         asked.push(step.number);
         return Promise.resolve('continue');
       },
-    };
+    });
     const running = vscode.commands.executeCommand<{ outcome: string; step?: { number: number } } | undefined>(
       'drRunbook.runScenario',
       { scenario: { id: SCENARIO } },
@@ -120,11 +120,11 @@ describe('cancelling a run while a step waits for readiness, in the real extensi
       ['1:running', '1:failed'],
     );
     assert.match(events.find((e) => e.state === 'failed')?.summary ?? '', /^Cancelled while waiting/);
-    assert.equal(events.at(-1)?.type, 'runCancelled');
+    assert.equal(events.at(-1)?.type, 'runStopped', 'stopped, so it can be continued');
     assert.equal(events.at(-1)?.reason, 'cancelled at step 1');
 
     // The output says so, and nothing of step 2 reached the cluster, even a while later.
-    await channelText(CHANNEL, /=== cancelled after /);
+    await channelText(CHANNEL, /=== cancelled at step 1 after /);
     await new Promise((r) => setTimeout(r, 2_000));
     assert.equal(await live('ConfigMap', 'v1', 'applied-after-cancel'), undefined, 'step 2 applied nothing');
 

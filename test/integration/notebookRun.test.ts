@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { chmod } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { connectCluster } from '../../src/adapters/kubernetes/clusterClient.js';
-import { activeExtension, eventually, workspaceRoot } from './support.js';
+import { activeExtension, eventually, workspaceRoot, setAnswers } from './support.js';
 
 const TEST_NS = 'endpoint-stats-dr-test';
 
@@ -25,16 +25,16 @@ describe('runbook notebooks that run, in the real extension host', () => {
   });
 
   afterEach(async () => {
-    (await activeExtension()).exports.runs.testAnswers = undefined;
+    setAnswers((await activeExtension()).exports.runs, undefined);
   });
 
   it('"Start DR Drill" writes .dr-runs/<date>-dr-drill.runbook.md and opens it; step 2’s cell creates the namespace and saving writes its output and run record', async function () {
     this.timeout(60_000);
     const { runs } = (await activeExtension()).exports;
-    runs.testAnswers = {
+    setAnswers(runs, {
       beforeStep: () => Promise.resolve('continue'),
       manualStep: () => Promise.resolve('done'),
-    };
+    });
     const uri = await vscode.commands.executeCommand<vscode.Uri | undefined>('drRunbook.startDrill');
     assert.ok(uri, 'the command returns the notebook it wrote');
     const date = new Date().toISOString().slice(0, 10);
@@ -96,7 +96,7 @@ describe('runbook notebooks that run, in the real extension host', () => {
 
 describe('a runbook notebook cell that fails', () => {
   afterEach(async () => {
-    (await activeExtension()).exports.runs.testAnswers = undefined;
+    setAnswers((await activeExtension()).exports.runs, undefined);
   });
 
   it('ends unsuccessfully with an error output, records "failed" and leaves the step unticked (a notebook of no plan scenario)', async function () {

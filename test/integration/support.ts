@@ -1,5 +1,6 @@
 import { chmod } from 'node:fs/promises';
 import * as vscode from 'vscode';
+import type { SessionUi } from '../../src/core/run/runSession.js';
 import type { DrRunbookApi } from '../../src/extension/extension.js';
 
 export const EXTENSION_ID = 'dr-runbook.dr-runbook';
@@ -111,4 +112,29 @@ export async function selectRunbookKernel(notebook: vscode.NotebookDocument): Pr
     id: 'drRunbook.runbookController',
     extension: EXTENSION_ID,
   });
+}
+
+type Runs = DrRunbookApi['runs'];
+const answering = new WeakMap<Runs, vscode.Disposable>();
+
+/**
+ * The test answers the run's questions (through the API's useUi, as any extension may): the
+ * answers given here, else a run is confirmed, the incident starts now and a stopped run is not
+ * continued; what is left (following logs, typed confirmations, ...) goes to VS Code's own UI.
+ * `undefined` gives the questions back to VS Code.
+ */
+export function setAnswers(runs: Runs, answers: Partial<SessionUi> | undefined): void {
+  answering.get(runs)?.dispose();
+  answering.delete(runs);
+  if (!answers) return;
+  answering.set(
+    runs,
+    runs.useUi((_signal, base) => ({
+      ...base,
+      confirmRun: () => Promise.resolve(true),
+      incidentStart: () => Promise.resolve(new Date()),
+      continueRun: () => Promise.resolve('new' as const),
+      ...answers,
+    })),
+  );
 }

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Writable } from 'node:stream';
 import {
   ApiException,
@@ -6,7 +7,9 @@ import {
   KubeConfig,
   KubernetesObjectApi,
   Log,
+  Observable,
   RequestContext,
+  ResponseContext,
   Watch,
 } from '@kubernetes/client-node';
 import type { ClusterError, KubeObject, ObjectRef } from '../../core/cluster/model.js';
@@ -23,13 +26,25 @@ const REQUEST_TIMEOUT_MS = 30_000;
 export interface ConnectOptions extends KubeconfigOptions {
   /** The namespace to work in; by default the context's, else `default`. */
   readonly namespace?: string;
+  /** Aborts every request of this port in flight (a run's Cancel); watches and logs take their own. */
+  readonly signal?: AbortSignal;
+  /** How long one request may take before it fails as unanswered (default 30 s). */
+  readonly requestTimeoutMs?: number;
 }
+
+/** The deadline of the call under way (each call of the port has its own), for the request middleware and the error. */
+const callDeadline = new AsyncLocalStorage<AbortSignal>();
 
 /** Connects to the cluster of a kubeconfig context. Nothing is sent until the first call. */
 export function connectCluster(options: ConnectOptions = {}): Result<ClusterPort, ClusterError> {
   const loaded = loadKubeConfig(options);
   if (!loaded.ok) return loaded;
-  return ok(new KubeClusterClient(loaded.value, options.namespace));
+  return ok(
+    new KubeClusterClient(loaded.value, options.namespace, {
+      ...(options.signal ? { signal: options.signal } : {}),
+      timeoutMs: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+    }),
+  );
 }
 
 const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
@@ -64,12 +79,37 @@ export class KubeClusterClient implements ClusterPort {
   constructor(
     private readonly kc: KubeConfig,
     namespace?: string,
+    private readonly limits: { readonly signal?: AbortSignal; readonly timeoutMs: number } = { timeoutMs: REQUEST_TIMEOUT_MS },
   ) {
     this.context = kc.getCurrentContext();
     this.namespace = namespace ?? kc.getContextObject(this.context)?.namespace ?? 'default';
     this.server = kc.getCurrentCluster()?.server ?? '';
     this.objects = KubernetesObjectApi.makeApiClient(kc);
+    (this.objects as unknown as { configuration: { middleware: unknown[] } }).configuration.middleware.push(this.deadline);
+    // Each call runs with a deadline of its own: its requests abort on Cancel or when it has taken too long.
+    for (const name of ['apply', 'read', 'list', 'create', 'patch', 'remove'] as const) {
+      const call = (this[name] as (...args: unknown[]) => Promise<unknown>).bind(this);
+      const timed = (...args: unknown[]): Promise<unknown> => callDeadline.run(this.newDeadline(), () => call(...args));
+      Object.defineProperty(this, name, { value: timed });
+    }
   }
+
+  private newDeadline(): AbortSignal {
+    const timeout = AbortSignal.timeout(this.limits.timeoutMs);
+    return this.limits.signal ? AbortSignal.any([this.limits.signal, timeout]) : timeout;
+  }
+
+  /**
+   * Every request gets a signal that aborts on the port's signal (Cancel) or when the request has
+   * taken too long: a server that accepts the connection and never answers cannot hang a step.
+   */
+  private readonly deadline = {
+    pre: (request: RequestContext) => {
+      request.setSignal(callDeadline.getStore() ?? this.newDeadline());
+      return new Observable(Promise.resolve(request));
+    },
+    post: (response: ResponseContext) => new Observable(Promise.resolve(response)),
+  };
 
   /** One discovery request per apiVersion, however many objects ask at once. */
   private readonly discovery = new Map<string, Promise<unknown>>();
@@ -89,7 +129,26 @@ export class KubeClusterClient implements ClusterPort {
   }
 
   private fail(error: unknown, action: string, object?: ObjectRef): { ok: false; error: ClusterError } {
-    return err(toClusterError(error, { context: this.context, server: this.server, action, ...(object ? { object } : {}) }));
+    return err(this.clusterError(error, action, object));
+  }
+
+  /** Cancel and an unanswered request first: they are not the server's answers. */
+  private clusterError(error: unknown, action: string, object?: ObjectRef): ClusterError {
+    const name = (error as { name?: string } | null)?.name;
+    const base = { context: this.context, ...(object ? { object } : {}) };
+    if (this.limits.signal?.aborted) {
+      return { ...base, kind: 'cancelled', message: `Cancelled: ${action} on context "${this.context}" was stopped.`, hint: '' };
+    }
+    // client-node rewraps some errors (an aborted fetch becomes a TypeError): the deadline is what tells.
+    if (callDeadline.getStore()?.aborted || name === 'TimeoutError') {
+      return {
+        ...base,
+        kind: 'unreachable',
+        message: `The API server of context "${this.context}" (${this.server}) did not answer ${action} within ${this.limits.timeoutMs / 1000} s.`,
+        hint: 'The server accepts connections but does not answer: check its health (or the proxy or VPN in between), then run the step again.',
+      };
+    }
+    return toClusterError(error, { context: this.context, server: this.server, action, ...(object ? { object } : {}) });
   }
 
   /** `/apis/apps/v1/namespaces/NS/deployments[/NAME]` for an object or a collection, through discovery. */
@@ -119,7 +178,7 @@ export class KubeClusterClient implements ClusterPort {
       context.setHeaderParam('Content-Type', options.contentType ?? 'application/json');
       context.setBody(JSON.stringify(options.body));
     }
-    context.setSignal(AbortSignal.timeout(REQUEST_TIMEOUT_MS));
+    context.setSignal(callDeadline.getStore() ?? this.newDeadline());
     const response = await this.http.send(context).toPromise();
     const text = await response.body.text();
     if (response.httpStatusCode < 200 || response.httpStatusCode > 299) {
@@ -149,7 +208,7 @@ export class KubeClusterClient implements ClusterPort {
     try {
       return ok(await this.send(HttpMethod.GET, await this.resourcePath(ref, true)));
     } catch (e) {
-      const error = toClusterError(e, { context: this.context, server: this.server, action: 'read', object: ref });
+      const error = this.clusterError(e, 'read', ref);
       return error.kind === 'notFound' ? ok(undefined) : err(error);
     }
   }
@@ -210,7 +269,7 @@ export class KubeClusterClient implements ClusterPort {
       });
       return ok(true);
     } catch (e) {
-      const error = toClusterError(e, { context: this.context, server: this.server, action: 'delete', object: ref });
+      const error = this.clusterError(e, 'delete', ref);
       return error.kind === 'notFound' ? ok(false) : err(error);
     }
   }
@@ -294,6 +353,7 @@ export class KubeClusterClient implements ClusterPort {
           timestamps: query.timestamps,
           ...(query.sinceTime ? { sinceTime: query.sinceTime } : {}),
           ...(query.tailLines !== undefined ? { tailLines: query.tailLines } : {}),
+          ...(query.previous ? { previous: true } : {}),
         });
       },
       (error) => (signal.aborted ? ok(undefined) : this.fail(error, 'read the logs of', ref)),

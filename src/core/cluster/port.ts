@@ -33,6 +33,8 @@ export interface LogQuery {
   /** RFC 3339: only lines at or after this time. */
   readonly sinceTime?: string;
   readonly tailLines?: number;
+  /** The previous (crashed) container's log. */
+  readonly previous?: boolean;
 }
 
 export type PatchType = 'merge' | 'strategic' | 'json';

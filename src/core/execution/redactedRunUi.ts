@@ -8,7 +8,7 @@ import type { RunUi } from './scenarioRunner.js';
  * plan's own text (step and command lines) is shown as written. The same for VS Code's dialogs
  * and for any other RunUi.
  */
-export function redactedRunUi(ui: RunUi, redact: Redactor): RunUi {
+export function redactedRunUi<T extends RunUi>(ui: T, redact: Redactor): T {
   return {
     ...ui,
     acceptWarnings: (warnings) => ui.acceptWarnings(warnings.map(redact)),

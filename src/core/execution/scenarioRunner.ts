@@ -11,16 +11,32 @@ import { executeStep, type StepContext, type StepOutcome, type StepUi } from './
 /** The choice between two steps. `rest` runs the remaining non-destructive steps without asking. */
 export type BetweenSteps = 'continue' | 'skip' | 'stop' | 'rest';
 
+/** Where a step sits in its scenario, and what it acts on: for the question before it. */
+export interface StepPlace {
+  /** 0-based position in the whole scenario (a resumed run counts from the scenario's start too). */
+  readonly index: number;
+  readonly total: number;
+  /** A destructive step: asked every time, with no default answer, naming its real targets. */
+  readonly destructive: boolean;
+  /** What the step acts on, in words: `context "prod-eu", namespace endpoint-stats`, the database it replaces. */
+  readonly targets: readonly string[];
+}
+
 export interface RunUi extends StepUi {
-  /** Asked before each step unless the person chose to run the rest without asking. */
-  beforeStep(step: Step, index: number, total: number): Promise<BetweenSteps>;
+  /** Asked before each step unless the person chose to run the rest without asking (destructive steps: always). */
+  beforeStep(step: Step, place: StepPlace): Promise<BetweenSteps>;
   /** The preflight's warnings, shown before the first step: true when the person goes on anyway. */
   acceptWarnings(warnings: readonly string[]): Promise<boolean>;
 }
 
 export interface RunHooks {
-  /** Each change of a step's state, with its outcome and duration when it ended. */
-  onStep(step: Step, state: StepState, outcome?: StepOutcome, durationMs?: number): void;
+  /**
+   * Each change of a step's state, with its outcome and duration when it ended, awaited before
+   * the run goes on (the record is written before and after each step); false stops the run.
+   */
+  onStep(step: Step, state: StepState, outcome?: StepOutcome, durationMs?: number): Promise<boolean>;
+  /** What a step acts on, for the question before it. */
+  targets(step: Step): readonly string[];
 }
 
 export interface PreflightReport {
@@ -170,6 +186,8 @@ export interface RunResult {
   readonly outcome: 'finished' | 'failed' | 'stopped' | 'cancelled';
   /** The step it ended on (for a failure or a stop). */
   readonly step?: Step;
+  /** Why it ended early, in a sentence (a record that cannot be written, ...). */
+  readonly reason?: string;
 }
 
 /**
@@ -183,23 +201,27 @@ export async function runScenario(
   hooks: RunHooks,
   options: { readonly startAt?: number; readonly endAt?: number } = {},
 ): Promise<RunResult> {
-  const steps = scenario.steps.filter((s) => s.number >= (options.startAt ?? 0) && s.number <= (options.endAt ?? Infinity));
+  const total = scenario.steps.length;
   let askEachStep = true;
-  for (const [index, step] of steps.entries()) {
+  for (const [index, step] of scenario.steps.entries()) {
+    if (step.number < (options.startAt ?? 0) || step.number > (options.endAt ?? Infinity)) continue;
     if (ctx.signal.aborted) return { outcome: 'cancelled', step };
-    if (askEachStep || isDestructive(step)) {
-      const choice = await ctx.ui.beforeStep(step, index, steps.length);
+    const destructive = isDestructive(step);
+    if (askEachStep || destructive) {
+      const choice = await ctx.ui.beforeStep(step, { index, total, destructive, targets: hooks.targets(step) });
+      if (ctx.signal.aborted) return { outcome: 'cancelled', step };
       if (choice === 'stop') return { outcome: 'stopped', step };
       if (choice === 'skip') {
-        hooks.onStep(step, 'skipped', { state: 'skipped', summary: 'Skipped.' }, 0);
+        if (!(await hooks.onStep(step, 'skipped', { state: 'skipped', summary: 'Skipped.' }, 0)))
+          return { outcome: 'failed', step };
         continue;
       }
       if (choice === 'rest') askEachStep = false;
     }
-    hooks.onStep(step, 'running');
+    if (!(await hooks.onStep(step, 'running'))) return { outcome: 'failed', step };
     const started = Date.now();
     const outcome = await executeStep(step, ctx);
-    hooks.onStep(step, outcome.state, outcome, Date.now() - started);
+    if (!(await hooks.onStep(step, outcome.state, outcome, Date.now() - started))) return { outcome: 'failed', step };
     if (ctx.signal.aborted) return { outcome: 'cancelled', step };
     if (outcome.state === 'failed') return { outcome: 'failed', step };
   }

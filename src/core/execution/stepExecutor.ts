@@ -1,5 +1,6 @@
 import { applyObjects, describeFailures, preflightObjects } from '../cluster/apply.js';
 import { diagnoseNamespace, ingressAddresses } from '../cluster/diagnostics.js';
+import { podLogFacts } from '../cluster/podLogFacts.js';
 import { describeRef, formatClusterError, type ClusterError, type ObjectRef } from '../cluster/model.js';
 import { createNamespace, deleteNamespace, namespaceRef } from '../cluster/namespaces.js';
 import type { ClusterPort } from '../cluster/port.js';
@@ -360,8 +361,12 @@ async function manualStep(step: Step, ctx: StepContext): Promise<StepOutcome> {
   return { state: 'failed', summary: 'Stopped at a manual step.' };
 }
 
-/** What helps with a manual step: failing pods with their events, and where the ingress points. */
-async function helpfulFacts(ctx: StepContext): Promise<string[]> {
+/**
+ * What helps with a manual step, and what the record keeps before a rollback or a restore: failing
+ * pods with their events, recent log lines (the previous container's too; error lines of pods that
+ * run), and where the ingress points.
+ */
+export async function helpfulFacts(ctx: StepContext): Promise<string[]> {
   const connected = await ctx.cluster(undefined);
   if (!connected.ok) return [`Cluster: ${formatClusterError(connected.error)}`];
   const facts: string[] = [];
@@ -374,6 +379,7 @@ async function helpfulFacts(ctx: StepContext): Promise<string[]> {
       for (const e of p.events) facts.push(`  ${e.type} ${e.reason}: ${e.message}`);
     }
   }
+  facts.push(...(await podLogFacts(connected.value, ctx.namespace, { signal: ctx.signal })));
   const ingresses = await ingressAddresses(connected.value, ctx.namespace);
   if (ingresses.ok) {
     for (const i of ingresses.value) {

@@ -177,19 +177,23 @@ function formatCell(out: string[], cell: NotebookCell, redact: (text: string) =>
   const layout: CellLayout = cell.layout ?? {};
   const source = cell.source.replace(/\r\n?/g, '\n');
   if (cell.kind === 'markdown') {
-    out.push(...source.split('\n'));
+    pushAll(out, source.split('\n'));
   } else {
     const content = source === '' ? (layout.emptyLine ? [''] : []) : source.split('\n');
     const fence = fitFence(layout.fence, content);
     const info = layout.info ?? cell.language ?? '';
     // A command block must never read back as an output block.
-    out.push(fence + (info === OUTPUT_INFO ? 'text' : info), ...content, fitClose(layout.closingFence, fence));
+    out.push(fence + (info === OUTPUT_INFO ? 'text' : info));
+    pushAll(out, content);
+    out.push(fitClose(layout.closingFence, fence));
     if (cell.output !== undefined) {
       const text = redact(cell.output).replace(/\r\n?/g, '\n');
       const lines = text === '' ? [] : (text.endsWith('\n') ? text.slice(0, -1) : text).split('\n');
       blankLines(out, layout.blankLinesBeforeOutput ?? 1);
       const outFence = fitFence(layout.outputFence, lines);
-      out.push(outFence + OUTPUT_INFO, ...lines, fitClose(layout.outputClosingFence, outFence));
+      out.push(outFence + OUTPUT_INFO);
+      pushAll(out, lines);
+      out.push(fitClose(layout.outputClosingFence, outFence));
     }
   }
   if (cell.run) {
@@ -292,6 +296,11 @@ function shortestFence(content: readonly string[]): string {
 }
 
 /** The fence the file used if it still fits the content, else the shortest that does. */
+/** `out.push(...lines)` without spreading: a spread of a few hundred thousand lines overflows the stack. */
+function pushAll(out: string[], lines: readonly string[]): void {
+  for (const line of lines) out.push(line);
+}
+
 function fitFence(wanted: string | undefined, content: readonly string[]): string {
   if (wanted && /^(`{3,}|~{3,})$/.test(wanted) && !content.some((l) => closesFence(l, wanted))) return wanted;
   return shortestFence(content);

@@ -114,9 +114,13 @@ function redactEvent(event: RunEvent, redact: (text: string) => string): RunEven
       ...event,
       ...(event.summary === undefined ? {} : { summary: redact(event.summary) }),
       ...(event.error === undefined ? {} : { error: redact(event.error) }),
+      ...(event.evidence?.facts === undefined
+        ? {}
+        : { evidence: { ...event.evidence, facts: event.evidence.facts.map((f) => redact(f)) } }),
     };
   }
-  if (event.type === 'runCancelled' && event.reason !== undefined) return { ...event, reason: redact(event.reason) };
+  if ((event.type === 'runCancelled' || event.type === 'runStopped') && event.reason !== undefined)
+    return { ...event, reason: redact(event.reason) };
   return event;
 }
 
@@ -200,8 +204,11 @@ export function checkRunEvent(value: unknown): string | undefined {
         if (v[key] !== undefined && typeof v[key] !== 'string') return `"${key}" must be a string.`;
       }
       return v.evidence === undefined ? undefined : checkEvidence(v.evidence);
+    case 'runStopped':
+      return typeof v.reason === 'string' ? undefined : '"reason" must be a string.';
     case 'runFinished':
     case 'runCancelled':
+    case 'runResumed':
       return undefined;
     default:
       return `unknown event type ${JSON.stringify(v.type)}.`;
@@ -216,6 +223,8 @@ function checkEvidence(value: unknown): string | undefined {
     return '"evidence.newestRow" must be a time or null.';
   }
   if (e.rows !== undefined && typeof e.rows !== 'number') return '"evidence.rows" must be a number.';
+  if (e.facts !== undefined && !(Array.isArray(e.facts) && e.facts.every((f) => typeof f === 'string')))
+    return '"evidence.facts" must be a list of lines.';
   return undefined;
 }
 

@@ -39,8 +39,14 @@ export interface RpoAssessment {
   readonly rows: number | undefined;
   /** Data written between the newest restored row and the incident start (0 if the row is newer). */
   readonly lossWindowMs: number | undefined;
-  /** unknown: no restore evidence, an empty table, or no RPO in the plan. */
-  readonly outcome: 'met' | 'missed' | 'unknown';
+  /**
+   * unknown: no restore evidence, an empty table, or no RPO in the plan. warning: the restored
+   * data goes past the incident start, so the backup was taken after the failure began and may
+   * hold the damage the run recovers from.
+   */
+  readonly outcome: 'met' | 'missed' | 'unknown' | 'warning';
+  /** How far the newest restored row is past the incident start (0 when it is before). */
+  readonly afterIncidentMs: number | undefined;
   readonly reason: string | undefined;
 }
 
@@ -59,21 +65,16 @@ export function assessRpo(state: RunState, rpoMs: number | undefined, evidence?:
   const recorded = [...state.steps].reverse().find((s) => s.evidence?.newestRow !== undefined)?.evidence;
   const newest = evidence ? evidence.newestRow : recorded?.newestRow;
   const rows = evidence ? evidence.rows : recorded?.rows;
-  if (newest === undefined) {
-    return {
-      newestRow: undefined,
-      rows,
-      lossWindowMs: undefined,
-      outcome: 'unknown',
-      reason: 'no restore reported RPO evidence in this run',
-    };
-  }
-  if (newest === null) {
-    return { newestRow: undefined, rows, lossWindowMs: undefined, outcome: 'unknown', reason: 'the restored RPO table is empty' };
-  }
-  const lossWindowMs = Math.max(0, Date.parse(state.incidentStartedAt) - Date.parse(newest));
-  if (rpoMs === undefined) return { newestRow: newest, rows, lossWindowMs, outcome: 'unknown', reason: 'the plan states no RPO' };
-  return { newestRow: newest, rows, lossWindowMs, outcome: lossWindowMs <= rpoMs ? 'met' : 'missed', reason: undefined };
+  const none = { newestRow: undefined, rows, lossWindowMs: undefined, afterIncidentMs: undefined, outcome: 'unknown' } as const;
+  if (newest === undefined) return { ...none, reason: 'no restore reported RPO evidence in this run' };
+  if (newest === null) return { ...none, reason: 'the restored RPO table is empty' };
+  const gapMs = Date.parse(state.incidentStartedAt) - Date.parse(newest);
+  const lossWindowMs = Math.max(0, gapMs);
+  const afterIncidentMs = Math.max(0, -gapMs);
+  const known = { newestRow: newest, rows, lossWindowMs, afterIncidentMs };
+  if (afterIncidentMs > 0) return { ...known, outcome: 'warning', reason: undefined };
+  if (rpoMs === undefined) return { ...known, outcome: 'unknown', reason: 'the plan states no RPO' };
+  return { ...known, outcome: lossWindowMs <= rpoMs ? 'met' : 'missed', reason: undefined };
 }
 
 const stateLabel: Record<StepState, string> = {
@@ -114,6 +115,7 @@ export function renderReport(state: RunState, plan: ReportPlanInfo): string {
     '|---:|---|---|---:|---|',
     ...state.steps.map((s) => stepRow(s, clean)),
     '',
+    ...factsSection(state, clean),
   ];
   return lines.join('\n');
 }
@@ -133,10 +135,24 @@ export async function writeReport(journalPath: string, markdown: string): Promis
   }
 }
 
+/** What the cluster showed before a step changed it (failing pods, their logs and events), as the record kept it. */
+function factsSection(state: RunState, clean: (text: string) => string): string[] {
+  const withFacts = state.steps.filter((s) => s.evidence?.facts?.length);
+  if (!withFacts.length) return [];
+  const lines = ['## Facts before the changes', ''];
+  for (const step of withFacts) {
+    lines.push(`Before step ${step.number} (${clean(step.title)}):`, '', '```text');
+    for (const fact of step.evidence?.facts ?? []) lines.push(clean(fact).replace(/```/g, "'''"));
+    lines.push('```', '');
+  }
+  return lines;
+}
+
 function outcomeText(state: RunState): string {
   const failed = state.steps.find((s) => s.state === 'failed');
   const open = state.steps.filter((s) => !isSettled(s.state)).map((s) => s.number);
   if (state.status === 'cancelled') return `Cancelled${state.cancelReason ? `: ${state.cancelReason}` : ''}`;
+  if (state.status === 'stopped') return `Stopped${state.cancelReason ? `: ${state.cancelReason}` : ''} (it can be continued)`;
   if (state.status === 'running') return `Not finished (at step ${state.currentStep ?? '?'})`;
   if (failed) return `Not recovered: step ${failed.number} failed`;
   if (open.length > 0) return `Not recovered: steps ${open.join(', ')} not done`;
@@ -155,6 +171,8 @@ function rpoText(rpo: RpoAssessment, rpoMs: number | undefined): string {
   const rows = rpo.rows === undefined ? '' : ` (${rpo.rows} rows in the RPO table)`;
   if (rpo.newestRow === undefined || rpo.lossWindowMs === undefined)
     return `**RPO unknown**: ${rpo.reason ?? 'no evidence'}${rows}.`;
+  if (rpo.outcome === 'warning')
+    return `**RPO warning**: the newest restored row is from ${rpo.newestRow}, ${formatDuration(rpo.afterIncidentMs ?? 0)} after the incident started: the restored backup was taken after the failure began and may contain the damage. Check the restored data before you call the service recovered${rows}.`;
   const newest = `the newest restored row is from ${rpo.newestRow}, ${formatDuration(rpo.lossWindowMs)} before the incident started`;
   if (rpoMs === undefined) return `**RPO unknown**: ${newest}; the plan states no RPO${rows}.`;
   return `**RPO ${rpo.outcome}**: ${newest}, against an RPO of ${formatDuration(rpoMs)}${rows}.`;

@@ -19,6 +19,8 @@ export interface StepEvidence {
   /** The database restored into, and the previous one kept (null when there was none). */
   readonly database?: string;
   readonly previousDatabase?: string | null;
+  /** What the cluster showed before the step changed anything (failing pods, their logs and events). */
+  readonly facts?: readonly string[];
 }
 
 interface EventBase {
@@ -69,7 +71,18 @@ export interface RunCancelledEvent extends EventBase {
   readonly reason?: string;
 }
 
-export type RunEvent = RunStartedEvent | StepEvent | RunFinishedEvent | RunCancelledEvent;
+/** The run stopped before its end (a failed step, Stop, Cancel): it can be continued in the same record. */
+export interface RunStoppedEvent extends EventBase {
+  readonly type: 'runStopped';
+  readonly reason: string;
+}
+
+/** A stopped run goes on, in the same record. */
+export interface RunResumedEvent extends EventBase {
+  readonly type: 'runResumed';
+}
+
+export type RunEvent = RunStartedEvent | StepEvent | RunFinishedEvent | RunCancelledEvent | RunStoppedEvent | RunResumedEvent;
 
 export interface StepRunState {
   readonly number: number;
@@ -88,7 +101,8 @@ export interface StepRunState {
   readonly evidence: StepEvidence | undefined;
 }
 
-export type RunStatus = 'running' | 'finished' | 'cancelled';
+/** `stopped`: ended before its last step, and may be continued; `finished` and `cancelled` are final. */
+export type RunStatus = 'running' | 'stopped' | 'finished' | 'cancelled';
 
 export interface RunState {
   readonly runId: string;
@@ -99,9 +113,10 @@ export interface RunState {
   readonly incidentStartedAt: string;
   readonly startedAt: string;
   readonly startedBy: string;
-  /** Time of the finished or cancelled event. */
+  /** Time of the finished, stopped or cancelled event. */
   readonly finishedAt: string | undefined;
   readonly status: RunStatus;
+  /** Why the run stopped or was cancelled. */
   readonly cancelReason: string | undefined;
   readonly steps: readonly StepRunState[];
   /** The running step, else the first step still to do (pending or failed): where a resume starts. */
@@ -196,7 +211,15 @@ export function applyEvent(state: RunState, event: RunEvent): Result<RunState, R
     );
   }
   if (event.type === 'runStarted') return refuse('alreadyStarted', `Run ${state.runId} has already started.`);
-  if (state.status !== 'running') {
+  if (event.type === 'runResumed') {
+    if (state.status !== 'stopped') return refuse('ended', `Run ${state.runId} is ${state.status}: only a stopped run goes on.`);
+    return ok({ ...state, status: 'running', finishedAt: undefined, cancelReason: undefined });
+  }
+  if (state.status === 'stopped' && event.type === 'runCancelled') {
+    return ok({ ...state, status: 'cancelled', finishedAt: event.at, cancelReason: event.reason ?? state.cancelReason });
+  }
+  // A stopped run keeps its record open: a step run or marked by hand is recorded in it.
+  if (state.status !== 'running' && !(state.status === 'stopped' && event.type === 'step')) {
     return refuse('ended', `Run ${state.runId} is already ${state.status}; nothing can happen after that.`);
   }
   const running = state.steps.find((s) => s.state === 'running');
@@ -206,14 +229,16 @@ export function applyEvent(state: RunState, event: RunEvent): Result<RunState, R
         return refuse('stepRunning', `Step ${running.number} is still running: it must succeed or fail before the run finishes.`);
       }
       return ok(withCurrentStep({ ...state, status: 'finished', finishedAt: event.at }));
-    case 'runCancelled': {
-      // Cancelling stops the work in flight: a running step ends as failed.
+    case 'runCancelled':
+    case 'runStopped': {
+      // Stopping ends the work in flight: a running step ends as failed.
       const steps = state.steps.map((s) =>
         s.state === 'running'
           ? settle(s, { state: 'failed', at: event.at, who: event.who, error: 'Cancelled while running' })
           : s,
       );
-      return ok(withCurrentStep({ ...state, steps, status: 'cancelled', finishedAt: event.at, cancelReason: event.reason }));
+      const status = event.type === 'runStopped' ? 'stopped' : 'cancelled';
+      return ok(withCurrentStep({ ...state, steps, status, finishedAt: event.at, cancelReason: event.reason }));
     }
     case 'step':
       return applyStepEvent(state, event, running?.number, refuse);

@@ -31,7 +31,7 @@ export function registerStepCommands(runs: RunController, log: RedactedLog): vsc
       Commands.runUpToHere,
       (node?: NodeArg) => {
         const { scenarioId, step } = stepOf(node);
-        return runs.run(scenarioId, undefined, step);
+        return runs.run(scenarioId, step);
       },
       log,
     ),
@@ -39,7 +39,7 @@ export function registerStepCommands(runs: RunController, log: RedactedLog): vsc
       Commands.skipStep,
       (node?: NodeArg) => {
         const { scenarioId, step } = stepOf(node);
-        runs.mark(scenarioId, step, 'skipped');
+        return runs.runStep(scenarioId, step, 'skipped');
       },
       log,
     ),
@@ -47,7 +47,7 @@ export function registerStepCommands(runs: RunController, log: RedactedLog): vsc
       Commands.markStepDone,
       (node?: NodeArg) => {
         const { scenarioId, step } = stepOf(node);
-        runs.mark(scenarioId, step, 'manual');
+        return runs.runStep(scenarioId, step, 'manual');
       },
       log,
     ),

@@ -33,9 +33,11 @@ export class ObjectivesStatus implements vscode.Disposable {
     this.timer = setInterval(() => void update(), 30_000);
   }
 
+  /** The run ended: the clock stops and leaves the status bar. */
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.item.hide();
   }
 
   dispose(): void {

@@ -1,60 +1,48 @@
 import * as vscode from 'vscode';
-import type { ClusterPort } from '../../core/cluster/port.js';
-import { formatDuration } from '../../core/duration.js';
-import { preflightScenario, runScenario, type RunResult, type RunUi } from '../../core/execution/scenarioRunner.js';
-import { executeStep, type StepContext, type StepOutcome } from '../../core/execution/stepExecutor.js';
+import type { ClusterError, ObjectRef } from '../../core/cluster/model.js';
+import type { StepOutcome } from '../../core/execution/stepExecutor.js';
 import { StepStates } from '../../core/execution/stepStates.js';
 import { redactedRunUi } from '../../core/execution/redactedRunUi.js';
-import { createJournalWriter, findUnfinishedRun, journalPath, newRunId, runsFolderName } from '../../core/run/journal.js';
-import { summarizeOutput } from '../../core/run/report.js';
-import type { RunEvent } from '../../core/run/runModel.js';
-import { userInfo } from 'node:os';
-import { join, resolve } from 'node:path';
-import { err, ok, type Result } from '../../core/result.js';
-import type { KubectlTarget, LogsCommand, Scenario, Step } from '../../core/runbook/model.js';
-import { matchRecordedStep } from '../../core/runbook/stepIdentity.js';
-import type { ClusterError, ObjectRef } from '../../core/cluster/model.js';
+import { err, type Result } from '../../core/result.js';
+import type { RedactingStream } from '../../core/secrets/redaction.js';
+import type { RunState } from '../../core/run/runModel.js';
+import { RunDesk, type ScenarioOutcome, type ScenarioRequest, type SessionUi } from '../../core/run/runSession.js';
+import type { KubectlTarget, Scenario, Step } from '../../core/runbook/model.js';
 import type { FollowTarget } from '../../core/cluster/logs.js';
-import { backupFolder, isProductionContext, readConfig, type Config } from '../config.js';
+import { backupFolder, readConfig } from '../config.js';
+import { osUser } from '../notebook/osUser.js';
 import { Commands, ContextKeys } from '../ids.js';
-import type { PlanWorkspace } from '../planWorkspace.js';
-import type * as Adapters from '../../adapters/bundle.js';
 import type { RedactedLog } from '../output/redactedLog.js';
+import type { PlanWorkspace } from '../planWorkspace.js';
 import type { SecretSource } from '../secretSource.js';
-import { trustedAdapters } from '../trust.js';
+import { trustedAdapters, UNTRUSTED_WORKSPACE as UNTRUSTED } from '../trust.js';
+import { ClusterContext } from './clusterContext.js';
 import { LogChannels } from './logChannels.js';
 import { ObjectivesStatus } from './objectivesStatus.js';
-import { describeDatabase } from '../../core/run/evidenceBundle.js';
-import { writeRunReport } from '../../core/run/runReport.js';
-import { askIncidentStart, scriptedRunUi, vscodeRunUi } from './vscodeRunUi.js';
+import { followedRef, runRequest, type Following } from './runRequest.js';
+import { vscodeRunUi, WaitingQuestion } from './vscodeRunUi.js';
 
-/** Where a run picks up again after a reload: its record, and the step to start at. */
-export interface ResumePoint {
-  readonly path: string;
-  readonly runId: string;
-  readonly startAt: number;
-  /** The step that was running when the window went away. */
-  readonly interrupted?: number;
-  /** As the run's record has it: the RTO clock goes on from there. */
-  readonly incidentStartedAt?: string;
-}
+/** Makes the questions of a run from VS Code's own (`base`): an API caller answers some or all of them. */
+export type RunUiFactory = (signal: AbortSignal, base: SessionUi) => SessionUi;
 
 /**
- * Runs scenarios from VS Code: picks one, shows where it will act, runs the preflight, then the
- * steps, with progress and Cancel in a notification, every step's output in the run's output
- * channel, and each step's state in the tree.
+ * The face of runs in VS Code: it turns a command into a request to the workspace's RunDesk
+ * (which owns the lock, the record, cancellation and the report), asks through notifications, and
+ * shows the run's output, the step states in the tree and the context and RTO in the status bar.
  */
 export class RunController implements vscode.Disposable {
   readonly states = new StepStates();
+  readonly question = new WaitingQuestion();
   private readonly logChannels: LogChannels;
   private readonly channels = new Map<string, vscode.OutputChannel>();
-  private readonly status = vscode.window.createStatusBarItem('drRunbook.run', vscode.StatusBarAlignment.Left, 50);
-  private running = false;
-  /** The runs and single steps under way: "Cancel Run" aborts them as their notification's Cancel does. */
-  private readonly underWay = new Set<AbortController>();
+  private readonly context = new ClusterContext();
   private readonly objectives = new ObjectivesStatus();
-  /** In-host tests answer the run's questions through this instead of clicking dialogs. */
-  testAnswers: Partial<RunUi> | undefined;
+  private readonly desks = new Map<string, RunDesk>();
+  private channel: vscode.OutputChannel | undefined;
+  private following: Following | undefined;
+  private uiFactory: RunUiFactory | undefined;
+  /** What runs print, redacted as streams (a secret split across writes is still masked); flushed when the work ends. */
+  private readonly printing = new Set<RedactingStream>();
 
   constructor(
     private readonly plan: PlanWorkspace,
@@ -62,477 +50,223 @@ export class RunController implements vscode.Disposable {
     private readonly log: RedactedLog,
   ) {
     this.logChannels = new LogChannels(log);
-    this.status.command = Commands.pickContext;
   }
 
-  async run(scenarioId?: string, resume?: ResumePoint, endAt?: number): Promise<RunResult | undefined> {
-    const gate = trustedAdapters();
-    if (!gate.ok) {
-      void this.log.showMessage('error', `DR Runbook: ${gate.error}`);
-      return undefined;
-    }
-    if (this.running) {
-      void vscode.window.showWarningMessage('A DR scenario is already running: finish or cancel it first.');
-      return undefined;
-    }
+  /** Answers the runs' questions with `factory` instead of notifications (an extension's API, an automated drill). */
+  useUi(factory: RunUiFactory): vscode.Disposable {
+    this.uiFactory = factory;
+    return { dispose: () => (this.uiFactory === factory ? (this.uiFactory = undefined) : undefined) };
+  }
+
+  /** "Run DR Scenario" (and "Run Up to Here"): a new run, or the stopped one continued. */
+  async run(scenarioId?: string, endAt?: number, continueOnly = false): Promise<ScenarioOutcome | undefined> {
+    const loaded = this.loaded();
+    const scenario = scenarioId ? this.find(scenarioId).scenario : await pickScenario(loaded.runbook.scenarios);
+    if (!scenario) return undefined;
+    const request = await this.request(scenario, continueOnly ? { continueOnly } : endAt !== undefined ? { endAt } : {});
+    if (!request) return undefined;
+    const result = await this.underWay(() => this.desk().runScenario(request));
+    if (!result.ok) return this.refused(result.error);
+    const outcome = result.value;
+    if (!outcome) return undefined;
+    const text = `DR Runbook: "${scenario.title}" ${outcome.outcome}${outcome.step ? ` at step ${outcome.step.number}` : ''}${outcome.reason ? `: ${outcome.reason}` : ''}.`;
+    const open = (choice: string | undefined) =>
+      choice === 'Open Report' ? this.openLastReport() : choice === 'Show Output' ? this.channel?.show(true) : undefined;
+    if (outcome.outcome === 'finished') void this.log.showMessage('info', text, {}, 'Open Report').then(open);
+    else void this.log.showMessage('warning', text, {}, 'Show Output', 'Open Report').then(open);
+    return outcome;
+  }
+
+  /** After a reload: a run that was under way is offered for continuing (when no other window runs it). */
+  async offerResume(): Promise<void> {
     const state = this.plan.state;
-    if (state.kind !== 'loaded') throw new Error(state.kind === 'missing' ? state.message : 'The DR plan is still loading.');
-    const scenario = scenarioId
-      ? state.runbook.scenarios.find((s) => s.id === scenarioId)
-      : await this.pickScenario(state.runbook.scenarios);
-    if (!scenario) {
-      if (scenarioId) throw new Error(`The plan has no scenario "${scenarioId}".`);
-      return undefined;
-    }
-    const { config, cluster, contextName, production } = this.connect(gate.value);
-    const answers = this.testAnswers;
-    if (!answers && !resume) {
-      const go = await vscode.window.showWarningMessage(
-        `Run "${scenario.title}"?`,
-        {
-          modal: true,
-          detail: `Context: ${contextName}${production ? ' (PRODUCTION)' : ''}${cluster.ok ? '' : `\n✖ ${cluster.error.message}`}\nNamespace: ${config.namespace}\nSteps: ${scenario.steps.length}${ownContexts(scenario, config.productionPatterns)}`,
-        },
-        'Run',
-      );
-      if (go !== 'Run') return undefined;
-    }
-    // The RTO clock and the RPO evidence count from the incident's start: asked, now by default.
-    const recorded = resume?.incidentStartedAt ? new Date(resume.incidentStartedAt) : undefined;
-    const incidentStartedAt =
-      recorded && !Number.isNaN(recorded.getTime()) ? recorded : answers || resume ? new Date() : await askIncidentStart();
-    if (!incidentStartedAt) return undefined;
-    const secretValues = await this.secrets.load();
-    const redact = this.log.redaction.text;
-    const channel = this.channel(scenario);
-    // Everything the run prints, redacted as one stream, for the record's summaries and the RPO evidence (bounded).
-    let transcript = '';
-    let stepOutput = '';
-    const printed = this.log.redaction.stream((clean) => {
-      channel.append(clean);
-      transcript = (transcript + clean).slice(-1_000_000);
-      stepOutput = (stepOutput + clean).slice(-100_000);
-    });
-    const out = (text: string): void => printed.write(text);
-    // The record of the run: written before and after each step, under .dr-runs/ in the workspace.
-    const runId = resume?.runId ?? newRunId();
-    const startedAt = new Date();
-    const record = createJournalWriter(resume?.path ?? journalPath(state.root, startedAt, scenario.id, runId), redact);
-    const who = safeUser();
-    const event = <T extends Omit<RunEvent, 'runId' | 'scenarioId' | 'who' | 'at'>>(e: T) =>
-      ({ runId, scenarioId: scenario.id, who, at: new Date().toISOString(), ...e }) as unknown as RunEvent;
-    if (resume) {
-      // The step the reload interrupted ends as failed in the record, then runs again.
-      if (resume.interrupted !== undefined) {
-        await record.append(
-          event({ type: 'step', step: resume.interrupted, state: 'failed', error: 'Interrupted by a reload of the window.' }),
-        );
-      }
-    } else {
-      await record.append(
-        event({
-          type: 'runStarted',
-          context: contextName,
-          namespace: config.namespace,
-          incidentStartedAt: incidentStartedAt.toISOString(),
-          steps: scenario.steps.map((st) => ({ number: st.number, title: st.title, kind: st.kind })),
-          scenarioTitle: scenario.title,
-        }),
-      );
-    }
-    this.objectives.start(
-      incidentStartedAt.toISOString(),
-      state.runbook.rtoMs,
-      state.runbook.rpoMs,
-      backupFolder(state.root, config),
-    );
-    out(`\n=== ${scenario.title}: ${new Date().toISOString()} on context "${contextName}", namespace ${config.namespace} ===\n`);
-    this.running = true;
-    const abort = this.underWayStarted();
-    try {
-      return await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `DR Runbook: ${scenario.title}`, cancellable: true },
-        async (progress, token) => {
-          token.onCancellationRequested(() => abort.abort());
-          const ctx = this.stepContext(gate.value, state.root, config, cluster, production, secretValues, abort.signal, out);
-          progress.report({ message: 'preflight: dry run of every manifest...' });
-          const preflight = await preflightScenario(state.runbook, scenario, projectRelative(state.root, state.planFile), ctx, {
-            backupDirectory: config.backupDirectory,
-          });
-          for (const line of preflight.lines) out(`${line}\n`);
-          if (!preflight.ok) {
-            await record.append(event({ type: 'runCancelled', reason: 'the preflight failed; nothing was changed' }));
-            channel.show(true);
-            void this.log.showMessage(
-              'error',
-              `DR Runbook: the preflight of "${scenario.title}" failed; nothing was changed. See the output.`,
-            );
-            return { outcome: 'failed' as const };
-          }
-          // A warning (a backup older than the RPO, or none) does not stop the run, but the person sees it first.
-          if (preflight.warnings.length && !(await ctx.ui.acceptWarnings(preflight.warnings))) {
-            out('=== stopped at the preflight warnings; nothing was changed ===\n');
-            await record.append(
-              event({ type: 'runCancelled', reason: 'stopped at the preflight warnings; nothing was changed' }),
-            );
-            return { outcome: 'stopped' as const };
-          }
-          if (!resume) this.states.reset(scenario.id);
-          const started = Date.now();
-          const result = await runScenario(
-            scenario,
-            ctx,
-            {
-              onStep: (step, stepState, outcome, durationMs) => {
-                printed.flush();
-                if (stepState === 'running') stepOutput = '';
-                void record.append(
-                  event({
-                    type: 'step',
-                    step: step.number,
-                    state: stepState,
-                    ...(durationMs !== undefined ? { durationMs } : {}),
-                    ...(outcome
-                      ? {
-                          summary:
-                            outcome.state === 'failed' ? outcome.summary : summarizeOutput(`${outcome.summary}\n${stepOutput}`),
-                        }
-                      : {}),
-                  }),
-                );
-                this.states.set(scenario.id, step.number, {
-                  state: stepState,
-                  ...(durationMs !== undefined ? { durationMs } : {}),
-                  ...(outcome ? { summary: outcome.summary } : {}),
-                });
-                if (stepState === 'running') {
-                  progress.report({ message: `step ${step.number}: ${step.title}` });
-                  out(`\n--- step ${step.number}: ${step.text} ---\n`);
-                } else if (outcome) {
-                  out(`step ${step.number} ${stepState} in ${formatDuration(durationMs ?? 0)}: ${outcome.summary}\n`);
-                }
-              },
-            },
-            { ...(resume ? { startAt: resume.startAt } : {}), ...(endAt !== undefined ? { endAt } : {}) },
-          );
-          const took = formatDuration(Date.now() - started);
-          out(`=== ${result.outcome} after ${took} ===\n`);
-          printed.flush();
-          await record.append(
-            result.outcome === 'finished'
-              ? event({ type: 'runFinished' })
-              : event({
-                  type: 'runCancelled',
-                  reason: `${result.outcome}${result.step ? ` at step ${result.step.number}` : ''}`,
-                }),
-          );
-          const report = await writeRunReport(record.path, {
-            scenarioTitle: scenario.title,
-            rpoMs: state.runbook.rpoMs,
-            rtoMs: state.runbook.rtoMs,
-            transcript,
-            redact,
-            evidence: {
-              planPath: state.planFile,
-              planFile: projectRelative(state.root, state.planFile),
-              cluster: cluster.ok ? cluster.value.server : '(not connected)',
-              database: describeDatabase(process.env),
-              kind: scenario.kind,
-              root: state.root,
-              validations: [],
-              producer: 'DR Runbook for VS Code',
-            },
-          });
-          if (report.ok) {
-            this.lastReport = report.value.report;
-            this.log.info(
-              `run report: ${report.value.report}; evidence bundle ${report.value.bundle} (sha256 ${report.value.bundleSha256})`,
-            );
-          } else {
-            this.log.error(report.error);
-          }
-          const message = `DR Runbook: "${scenario.title}" ${result.outcome}${result.step ? ` at step ${result.step.number}` : ''} after ${took}.`;
-          const openReport = (choice: string | undefined): void => {
-            if (choice === 'Show Output') channel.show(true);
-            if (choice === 'Open Report' && this.lastReport)
-              void vscode.window.showTextDocument(vscode.Uri.file(this.lastReport));
-          };
-          if (result.outcome === 'finished') void this.log.showMessage('info', message, {}, 'Open Report').then(openReport);
-          else void this.log.showMessage('warning', message, {}, 'Show Output', 'Open Report').then(openReport);
-          return result;
-        },
-      );
-    } finally {
-      this.running = false;
-      this.underWayEnded(abort);
-      this.objectives.stop();
+    if (state.kind !== 'loaded') return;
+    for (const scenario of state.runbook.scenarios) {
+      const open = await this.desk().openRun(scenario.id);
+      if (!open) continue;
+      this.show(open.state);
+      if (open.state.status === 'running') await this.run(scenario.id, undefined, true);
     }
   }
 
-  /** "Cancel Run": aborts what is under way, as the Cancel of its notification does. False when nothing runs. */
-  cancel(): boolean {
-    const running = [...this.underWay];
-    for (const abort of running) abort.abort();
-    return running.length > 0;
+  /** "Run This Step", "Skip", "Mark Done": one step, recorded in the scenario's open run. */
+  async runStep(scenarioId: string, stepNumber: number, mark?: 'skipped' | 'manual'): Promise<StepOutcome | undefined> {
+    const { scenario, step } = this.find(scenarioId, stepNumber);
+    const request = await this.request(scenario, {});
+    if (!request) return undefined;
+    this.output(`\n--- step ${stepNumber}: ${step.text} ---\n`);
+    const result = await this.underWay(() => this.desk().runStep(request, step, mark));
+    if (!result.ok) return this.refused(result.error);
+    this.output(`step ${stepNumber} ${result.value.state}: ${result.value.summary}\n`);
+    return result.value;
   }
 
-  /** A run or step begins: it can be cancelled, and the palette offers "Cancel Run". */
-  private underWayStarted(): AbortController {
-    const abort = new AbortController();
-    this.underWay.add(abort);
-    void vscode.commands.executeCommand('setContext', ContextKeys.running, true);
-    return abort;
-  }
-
-  private underWayEnded(abort: AbortController): void {
-    this.underWay.delete(abort);
-    if (this.underWay.size === 0) void vscode.commands.executeCommand('setContext', ContextKeys.running, false);
-  }
-
-  /** The cluster of the configured context (not contacted yet), and whether it counts as production. */
-  private connect(adapters: typeof Adapters): {
-    config: Config;
-    cluster: Result<ClusterPort, ClusterError>;
-    contextName: string;
-    production: boolean;
-  } {
-    const state = this.plan.state;
-    const config = readConfig(state.kind === 'loaded' ? state.runbook : undefined);
-    const connected = adapters.connectCluster({
-      ...(config.context ? { context: config.context } : {}),
-      namespace: config.namespace,
-    });
-    const cluster: Result<ClusterPort, ClusterError> = connected.ok ? ok(connected.value) : err(connected.error);
-    const contextName = cluster.ok ? cluster.value.context : config.context || '(no context)';
-    const production = isProductionContext(contextName, config.productionPatterns);
-    this.showContext(contextName, production);
-    return { config, cluster, contextName, production };
-  }
-
-  /** What a step runs with: the engine on this cluster, execa, and the person through VS Code (or a test's answers). */
-  private stepContext(
-    adapters: typeof Adapters,
-    root: string,
-    config: Config,
-    cluster: Result<ClusterPort, ClusterError>,
-    production: boolean,
-    secretValues: ReadonlyMap<string, string>,
-    signal: AbortSignal,
-    output: (text: string) => void,
-  ): StepContext & { ui: RunUi } {
-    // A command's own --context / --kubeconfig: its own cluster, connected when the command needs it.
-    const clusterFor = (target?: KubectlTarget): Result<ClusterPort, ClusterError> => {
-      if (!target || (target.context === undefined && target.kubeconfig === undefined)) return cluster;
-      const own = adapters.connectCluster({
-        ...(target.context !== undefined ? { context: target.context } : config.context ? { context: config.context } : {}),
-        ...(target.kubeconfig !== undefined ? { kubeconfigPath: resolve(root, target.kubeconfig) } : {}),
-        namespace: config.namespace,
-      });
-      return own.ok ? ok(own.value) : err(own.error);
-    };
-    const base = vscodeRunUi(
-      backupFolder(root, config) ?? root,
-      (command, namespace) => {
-        const own = clusterFor(command.globals);
-        return own.ok
-          ? this.logChannels.follow(
-              own.value,
-              followedRef(command, namespace),
-              ...(command.tail !== undefined ? [command.tail] : []),
-            )
-          : Promise.resolve(own);
-      },
-      (step) => {
-        const state = this.plan.state;
-        const scenario = state.kind === 'loaded' ? state.runbook.scenarios.find((s) => s.steps.includes(step)) : undefined;
-        return vscode.commands.executeCommand(Commands.previewStep, { scenario, step });
-      },
-    );
-    return {
-      root,
-      namespace: config.namespace,
-      cluster: (target) => Promise.resolve(clusterFor(target)),
-      isProduction: (context) => isProductionContext(context, config.productionPatterns),
-      processes: new adapters.ExecaRunner(),
-      ui: redactedRunUi(this.testAnswers ? scriptedRunUi(base, this.testAnswers) : base, this.log.redaction.text),
-      signal,
-      output,
-      secrets: secretValues,
-      production,
-      readinessTimeoutMs: config.readinessTimeoutMs,
-      manifests: this.plan.manifests,
-    };
-  }
-
-  /**
-   * Runs one step on its own (a notebook cell, "Run This Step"), through the same engine as a
-   * scenario run; its state shows in the tree.
-   */
+  /** A notebook cell: through the same engine, one at a time with every run; its notebook is its record. */
   async executeOne(scenario: Scenario, step: Step, signal: AbortSignal, output: (text: string) => void): Promise<StepOutcome> {
     const gate = trustedAdapters();
     if (!gate.ok) return { state: 'failed', summary: gate.error };
-    const state = this.plan.state;
-    if (state.kind !== 'loaded') return { state: 'failed', summary: 'The DR plan is not loaded.' };
-    const { config, cluster, production } = this.connect(gate.value);
-    const secretValues = await this.secrets.load();
-    const printed = this.log.redaction.stream(output);
-    const ctx = this.stepContext(gate.value, state.root, config, cluster, production, secretValues, signal, (text) =>
-      printed.write(text),
+    const request = await this.request(scenario, {}, output);
+    if (!request) return { state: 'failed', summary: 'The DR plan is not loaded.' };
+    const result = await this.underWay(() =>
+      this.desk().runCell(`a notebook cell (step ${step.number})`, step, request.env, (t) => output(request.redact(t)), signal),
     );
-    this.states.set(scenario.id, step.number, { state: 'running' });
-    const started = Date.now();
-    const outcome = await executeStep(step, ctx);
-    printed.flush();
-    const clean = { ...outcome, summary: this.log.redaction.text(outcome.summary) };
-    this.states.set(scenario.id, step.number, { state: clean.state, durationMs: Date.now() - started, summary: clean.summary });
-    return clean;
+    const outcome = result.ok ? result.value : { state: 'failed' as const, summary: result.error };
+    this.states.set(scenario.id, step.number, { state: outcome.state, summary: request.redact(outcome.summary) });
+    return outcome;
   }
 
-  /**
-   * After a reload: the newest run under .dr-runs/ that never finished is offered for resuming at
-   * the step it was on; its finished steps show as finished in the tree meanwhile.
-   */
-  async offerResume(): Promise<'resumed' | 'discarded' | 'none'> {
-    const state = this.plan.state;
-    if (state.kind !== 'loaded') return 'none';
-    const found = await findUnfinishedRun(join(state.root, runsFolderName));
-    for (const p of found.problems) this.log.warn(`run record ${p.path}: ${p.message}`);
-    if (!found.run) return 'none';
-    const { path, state: run } = found.run;
-    const scenario = state.runbook.scenarios.find((s) => s.id === run.scenarioId);
-    if (!scenario) return 'none';
-    for (const step of run.steps) {
-      if (step.state === 'pending') continue;
-      this.states.set(scenario.id, step.number, {
-        state: step.state === 'running' ? 'failed' : step.state,
-        ...(step.durationMs !== undefined ? { durationMs: step.durationMs } : {}),
-        ...(step.summary ? { summary: step.summary } : {}),
-      });
-    }
-    const interrupted = run.steps.find((s) => s.state === 'running')?.number;
-    const recorded = run.steps.find((s) => s.number === (interrupted ?? run.currentStep));
-    if (!recorded) return 'none';
-    // The plan may have changed since: resume at the same step, or say what changed and show the step that would run.
-    const match = matchRecordedStep(scenario, recorded);
-    if (match.kind === 'gone') {
-      void vscode.window.showWarningMessage(
-        `DR Runbook: "${scenario.title}" stopped at step ${recorded.number} when the window was reloaded, but ${match.reason} Start the scenario again.`,
-      );
-      return 'none';
-    }
-    const startAt = match.step.number;
-    const question =
-      match.kind === 'same'
-        ? `DR Runbook: "${scenario.title}" stopped at step ${startAt} when the window was reloaded. Resume it there?`
-        : `DR Runbook: "${scenario.title}" stopped at step ${recorded.number} when the window was reloaded, and the plan changed since: ${match.reason} Resume at step ${startAt}: "${match.step.text}"?`;
-    const choice = this.testResumeAnswer ?? (await vscode.window.showInformationMessage(question, 'Resume', 'Discard'));
-    if (choice === 'Resume') {
-      void this.run(scenario.id, {
-        path,
-        runId: run.runId,
-        startAt,
-        incidentStartedAt: run.incidentStartedAt,
-        ...(interrupted !== undefined ? { interrupted } : {}),
-      });
-      return 'resumed';
-    }
-    if (choice === 'Discard') {
-      await createJournalWriter(path, this.log.redaction.text).append({
-        type: 'runCancelled',
-        runId: run.runId,
-        scenarioId: run.scenarioId,
-        who: safeUser(),
-        at: new Date().toISOString(),
-        reason: 'discarded after a reload',
-      });
-      this.states.reset(scenario.id);
-      return 'discarded';
-    }
-    return 'none';
+  /** "Cancel Run": aborts what is under way, requests in flight included. False when nothing runs. */
+  cancel(): boolean {
+    return [...this.desks.values()].map((d) => d.cancel()).some(Boolean);
   }
 
-  /** In-host tests answer the resume question through this. */
-  testResumeAnswer: 'Resume' | 'Discard' | undefined;
-
-  /** The newest run report written (for "Open Report" and the tests). */
-  lastReport: string | undefined;
-
-  /** "Run This Step": one step, with progress and Cancel, its output in the scenario's channel. */
-  async runStep(scenarioId: string, stepNumber: number): Promise<StepOutcome | undefined> {
-    const found = this.find(scenarioId, stepNumber);
-    const channel = this.channel(found.scenario);
-    const abort = this.underWayStarted();
-    try {
-      return await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `DR Runbook: step ${stepNumber}`, cancellable: true },
-        async (_progress, token) => {
-          token.onCancellationRequested(() => abort.abort());
-          channel.append(`\n--- step ${stepNumber}: ${found.step.text} ---\n`);
-          const outcome = await this.executeOne(found.scenario, found.step, abort.signal, (t) => channel.append(t));
-          channel.append(`step ${stepNumber} ${outcome.state}: ${outcome.summary}\n`);
-          return outcome;
-        },
-      );
-    } finally {
-      this.underWayEnded(abort);
+  /** "Open Last Run Report": the newest report, rendered. */
+  async openLastReport(): Promise<void> {
+    const report = this.desk().lastReport ?? (await this.desk().newestReport());
+    if (!report) {
+      void this.log.showMessage('info', 'DR Runbook: no run report yet. Run a scenario first ("DR Runbook: Run DR Scenario").');
+      return;
     }
+    await vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.file(report));
   }
 
-  /** Marks a step skipped, or done by hand, without running it. */
-  mark(scenarioId: string, stepNumber: number, state: 'skipped' | 'manual'): void {
-    this.find(scenarioId, stepNumber);
-    this.states.set(scenarioId, stepNumber, { state, summary: state === 'manual' ? 'Marked done by hand.' : 'Skipped by hand.' });
+  get lastReport(): string | undefined {
+    return this.desk().lastReport;
   }
 
   showOutput(scenarioId: string): void {
-    const state = this.plan.state;
-    const scenario = state.kind === 'loaded' ? state.runbook.scenarios.find((s) => s.id === scenarioId) : undefined;
-    if (scenario) this.channel(scenario).show(true);
-  }
-
-  /** "Follow Logs" on a Deployment or StatefulSet of the tree. */
-  async followWorkload(kind: string, name: string, namespace: string | undefined): Promise<void> {
-    const gate = trustedAdapters();
-    if (!gate.ok) throw new Error(gate.error);
-    const { cluster, config } = this.connect(gate.value);
-    if (!cluster.ok) throw new Error(`${cluster.error.message} ${cluster.error.hint}`);
-    // Pods may log any of the plan's secret values: the channel masks all of them.
-    await this.secrets.load();
-    const followed = await this.logChannels.follow(cluster.value, {
-      apiVersion: 'apps/v1',
-      kind,
-      name,
-      namespace: namespace ?? config.namespace,
-    });
-    if (!followed.ok) throw new Error(`${followed.error.message} ${followed.error.hint}`);
-  }
-
-  private find(scenarioId: string, stepNumber: number): { scenario: Scenario; step: Step } {
-    const state = this.plan.state;
-    const scenario = state.kind === 'loaded' ? state.runbook.scenarios.find((s) => s.id === scenarioId) : undefined;
-    const step = scenario?.steps.find((s) => s.number === stepNumber);
-    if (!scenario || !step)
-      throw new Error(`The plan has no step ${stepNumber} in scenario "${scenarioId}" (was it edited?). Refresh the view.`);
-    return { scenario, step };
+    this.outputChannel(this.find(scenarioId).scenario).show(true);
   }
 
   reset(scenarioId: string): void {
     this.states.reset(scenarioId);
   }
 
-  private async pickScenario(scenarios: readonly Scenario[]): Promise<Scenario | undefined> {
-    const picked = await vscode.window.showQuickPick(
-      scenarios.map((s) => ({
-        label: s.title,
-        description: `${s.steps.length} steps${s.kind === 'drill' ? ' · drill' : ''}`,
-        scenario: s,
-      })),
-      { title: 'Run DR Scenario', placeHolder: 'Which scenario?' },
-    );
-    return picked?.scenario;
+  /** "Follow Logs" on a Deployment or StatefulSet of the tree (its channel masks every secret value of the plan). */
+  async followWorkload(kind: string, name: string, namespace: string | undefined): Promise<void> {
+    const steps = this.loaded().runbook.scenarios.flatMap((s) => s.steps);
+    const request = await this.request({ id: 'plan', title: 'the plan', kind: 'recovery', line: 1, steps }, {}, () => undefined);
+    if (!request) throw new Error(trustedAdapters().ok ? 'The DR plan is not loaded.' : UNTRUSTED);
+    const followed = await this.follow({ apiVersion: 'apps/v1', kind, name, namespace: namespace ?? request.env.namespace });
+    if (!followed.ok) throw new Error(`${followed.error.message} ${followed.error.hint}`);
   }
 
-  private channel(scenario: Scenario): vscode.OutputChannel {
+  /** Opens a log channel on the last run's cluster (or a command's own); the channel writes through the pipeline. */
+  private follow(what: ObjectRef | FollowTarget, tail?: number, own?: KubectlTarget): Promise<Result<string, ClusterError>> {
+    const { cluster, connect } = this.following ?? { cluster: err(noCluster), connect: undefined };
+    const port = own && connect && (own.context !== undefined || own.kubeconfig !== undefined) ? connect(own) : cluster;
+    if (!port.ok) return Promise.resolve(port);
+    return this.logChannels.follow(port.value, what, ...(tail !== undefined ? [tail] : []));
+  }
+
+  private desk(): RunDesk {
+    const root = this.loaded().root;
+    let desk = this.desks.get(root);
+    if (!desk) {
+      desk = new RunDesk(root, (signal) => this.ui(signal), osUser(), this.log);
+      this.desks.set(root, desk);
+    }
+    return desk;
+  }
+
+  private ui(signal: AbortSignal): SessionUi {
+    const root = this.loaded().root;
+    const base = vscodeRunUi(
+      this.question,
+      signal,
+      backupFolder(root, readConfig(this.loaded().runbook)) ?? root,
+      (t) => this.output(t),
+      (command, namespace) => this.follow(followedRef(command, namespace), command.tail, command.globals),
+      (step) => {
+        const scenario = this.loaded().runbook.scenarios.find((s) => s.steps.includes(step));
+        return vscode.commands.executeCommand(Commands.previewStep, { scenario, step });
+      },
+    );
+    // What the questions show from the cluster passes the pipeline, also when an API caller answers.
+    return redactedRunUi(this.uiFactory ? this.uiFactory(signal, base) : base, this.log.redaction.text);
+  }
+
+  /**
+   * Everything a run of `scenario` needs from VS Code; its output goes to `output`, else to the
+   * scenario's channel. Undefined (and said) in an untrusted workspace: the trust gate hands out
+   * no cluster and no process runner there.
+   */
+  private async request(
+    scenario: Scenario,
+    more: Pick<ScenarioRequest, 'endAt' | 'continueOnly'>,
+    output?: (text: string) => void,
+  ): Promise<ScenarioRequest | undefined> {
+    const gate = trustedAdapters();
+    if (!gate.ok) return this.refused(gate.error);
+    const channel = output ? undefined : this.outputChannel(scenario);
+    this.channel = channel ?? this.channel;
+    const printed = this.log.redaction.stream(output ?? ((text) => channel?.append(text)));
+    this.printing.add(printed);
+    const built = await runRequest(this.loaded(), scenario, this.context, {
+      adapters: gate.value,
+      secrets: this.secrets,
+      log: this.log,
+      manifests: this.plan.manifests,
+      output: (text) => printed.write(text),
+      onState: (state) => this.show(state),
+    });
+    this.following = built.follow;
+    return { ...built.request, ...more };
+  }
+
+  /** Runs `work` with the palette's "Cancel Run", a Cancel in a progress notification, and the RTO clock. */
+  private async underWay<T>(work: () => Promise<T>): Promise<T> {
+    await vscode.commands.executeCommand('setContext', ContextKeys.running, true);
+    try {
+      return await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'DR Runbook: running' }, () =>
+        work(),
+      );
+    } finally {
+      for (const printed of this.printing) printed.flush();
+      this.printing.clear();
+      this.objectives.stop();
+      await vscode.commands.executeCommand('setContext', ContextKeys.running, false);
+    }
+  }
+
+  /** A run's state in the tree and the status bar. */
+  private show(state: RunState): void {
+    for (const step of state.steps) {
+      this.states.set(state.scenarioId, step.number, {
+        state: state.status !== 'running' && step.state === 'running' ? 'failed' : step.state,
+        ...(step.durationMs !== undefined ? { durationMs: step.durationMs } : {}),
+        ...(step.summary || step.error ? { summary: step.error ?? step.summary } : {}),
+      });
+    }
+    if (state.status !== 'running') return this.objectives.stop();
+    const { root, runbook } = this.loaded();
+    this.objectives.start(state.incidentStartedAt, runbook.rtoMs, runbook.rpoMs, backupFolder(root, readConfig(runbook)));
+  }
+
+  private refused(message: string): undefined {
+    void this.log.showMessage('warning', `DR Runbook: ${message}`);
+    return undefined;
+  }
+
+  private output(text: string): void {
+    this.channel?.append(text);
+  }
+
+  private loaded() {
+    const state = this.plan.state;
+    if (state.kind !== 'loaded') throw new Error(state.kind === 'missing' ? state.message : 'The DR plan is still loading.');
+    return state;
+  }
+
+  private find(scenarioId: string, stepNumber?: number): { scenario: Scenario; step: Step } {
+    const scenario = this.loaded().runbook.scenarios.find((s) => s.id === scenarioId);
+    const step = stepNumber === undefined ? scenario?.steps[0] : scenario?.steps.find((s) => s.number === stepNumber);
+    if (!scenario || !step)
+      throw new Error(`The plan has no step ${stepNumber ?? 1} in scenario "${scenarioId}" (was it edited?). Refresh the view.`);
+    return { scenario, step };
+  }
+
+  private outputChannel(scenario: Scenario): vscode.OutputChannel {
     let channel = this.channels.get(scenario.id);
     if (!channel) {
       channel = this.log.createOutputChannel(`DR Runbook: ${scenario.title}`);
@@ -542,55 +276,24 @@ export class RunController implements vscode.Disposable {
     return channel;
   }
 
-  private showContext(context: string, production: boolean): void {
-    this.status.text = `$(server-environment) ${context}`;
-    this.status.tooltip = `${production ? `DR Runbook acts on ${context}: a PRODUCTION context` : `DR Runbook acts on ${context}`}. Click to pick another context.`;
-    this.status.backgroundColor = production ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
-    this.status.show();
-  }
-
-  dispose(): void {
-    this.logChannels.dispose();
-    for (const c of this.channels.values()) c.dispose();
-    this.status.dispose();
-    this.objectives.dispose();
+  async dispose(): Promise<void> {
+    await Promise.all([...this.desks.values()].map((d) => d.dispose()));
+    for (const d of [this.logChannels, ...this.channels.values(), this.context, this.objectives, this.question]) d.dispose();
   }
 }
 
-function safeUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env['USER'] ?? 'unknown';
-  }
+async function pickScenario(scenarios: readonly Scenario[]): Promise<Scenario | undefined> {
+  const items = scenarios.map((s) => ({
+    label: s.title,
+    description: `${s.steps.length} steps${s.kind === 'drill' ? ' · drill' : ''}`,
+    scenario: s,
+  }));
+  return (await vscode.window.showQuickPick(items, { title: 'Run DR Scenario', placeHolder: 'Which scenario?' }))?.scenario;
 }
 
-function projectRelative(root: string, file: string): string {
-  return file.startsWith(`${root}/`) ? file.slice(root.length + 1) : file;
-}
-
-/** The contexts steps name themselves (`--context staging`), each judged as production by its own name. */
-function ownContexts(scenario: Scenario, patterns: readonly string[]): string {
-  const lines = scenario.steps.flatMap((step) =>
-    step.commands.flatMap((c) =>
-      'globals' in c && (c.globals.context !== undefined || c.globals.kubeconfig !== undefined)
-        ? [
-            `Step ${step.number} acts on ${c.globals.context !== undefined ? `context ${c.globals.context}${isProductionContext(c.globals.context, patterns) ? ' (PRODUCTION)' : ''}` : 'the current context'}${c.globals.kubeconfig !== undefined ? ` of ${c.globals.kubeconfig}` : ''}: ${c.text}`,
-          ]
-        : [],
-    ),
-  );
-  return lines.length ? `\n\n${lines.join('\n')}` : '';
-}
-
-/** The workload (or pod selector) a followed `kubectl logs -f` names. */
-function followedRef(command: LogsCommand, namespace: string): ObjectRef | FollowTarget {
-  if (command.resource === 'selector') return { namespace, selector: command.name, name: `${namespace}/${command.name}` };
-  const kinds: Record<string, { apiVersion: string; kind: string }> = {
-    deployment: { apiVersion: 'apps/v1', kind: 'Deployment' },
-    statefulset: { apiVersion: 'apps/v1', kind: 'StatefulSet' },
-    daemonset: { apiVersion: 'apps/v1', kind: 'DaemonSet' },
-    job: { apiVersion: 'batch/v1', kind: 'Job' },
-  };
-  return { ...(kinds[command.resource] ?? kinds['deployment']!), name: command.name, namespace };
-}
+const noCluster: ClusterError = {
+  kind: 'unreachable',
+  context: '',
+  message: 'No cluster is connected yet.',
+  hint: 'Check the kubeconfig and the drRunbook.cluster.context setting.',
+};

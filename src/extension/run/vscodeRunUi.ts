@@ -1,53 +1,117 @@
 import * as vscode from 'vscode';
-import type { BetweenSteps, RunUi } from '../../core/execution/scenarioRunner.js';
-import type { LogsCommand, ScriptArgument, Step } from '../../core/runbook/model.js';
+import type { BetweenSteps, StepPlace } from '../../core/execution/scenarioRunner.js';
+import type { LogsCommand, ScriptArgument, Scenario, Step } from '../../core/runbook/model.js';
 import type { Result } from '../../core/result.js';
 import type { ClusterError } from '../../core/cluster/model.js';
 import { INCIDENT_START_HINT, parseIncidentStart } from '../../core/run/incidentStart.js';
+import type { RunTargets } from '../../core/run/runRecord.js';
+import type { SessionUi } from '../../core/run/runSession.js';
 import { isRestoreCommand } from '../../core/execution/backupPreflight.js';
+import { Commands } from '../ids.js';
 import { pickBackup } from './backupPicker.js';
 
+/** Where a question waits when its notification was closed: the status bar, until answered. */
+export class WaitingQuestion implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('drRunbook.question', vscode.StatusBarAlignment.Left, 51);
+  private reopen: (() => void) | undefined;
+
+  constructor() {
+    this.item.command = Commands.showRunQuestion;
+    this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
+  }
+
+  /** The status bar item's command: the question again, or the notification center that holds it. */
+  async show(): Promise<void> {
+    if (this.reopen) this.reopen();
+    else await vscode.commands.executeCommand('notifications.showList');
+  }
+
+  /**
+   * Asks in a notification, never a modal: the editor, terminal and palette stay usable, and no
+   * button is the default. Closing the notification leaves the question waiting in the status bar.
+   */
+  async ask<T extends string>(
+    message: string,
+    buttons: readonly T[],
+    warning: boolean,
+    signal: AbortSignal,
+  ): Promise<T | undefined> {
+    this.item.text = `$(bell-dot) DR Runbook: ${message.slice(0, 60)}${message.length > 60 ? '…' : ''}`;
+    this.item.tooltip = `${message}\n\nClick to answer.`;
+    this.item.show();
+    try {
+      for (;;) {
+        if (signal.aborted) return undefined;
+        const shown = warning
+          ? vscode.window.showWarningMessage(message, ...buttons)
+          : vscode.window.showInformationMessage(message, ...buttons);
+        const closed = await Promise.race([shown, aborted(signal)]);
+        if (closed !== undefined || signal.aborted) return closed;
+        await Promise.race([new Promise<void>((resolve) => (this.reopen = resolve)), aborted(signal)]);
+        this.reopen = undefined;
+      }
+    } finally {
+      this.reopen = undefined;
+      this.item.hide();
+    }
+  }
+
+  dispose(): void {
+    this.item.dispose();
+  }
+}
+
+function aborted(signal: AbortSignal): Promise<undefined> {
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(undefined), { once: true }));
+}
+
 /**
- * The questions a run asks, as VS Code dialogs. `pickFrom` is where the file picker for a path
- * placeholder opens (the backup directory when one is set). `follow` opens a log channel.
+ * The questions of a run, in VS Code, without modals. `pickFrom` is where the file picker for a
+ * path placeholder opens; `follow` opens a log channel; `show` writes to the run's output channel.
  */
 export function vscodeRunUi(
+  question: WaitingQuestion,
+  signal: AbortSignal,
   pickFrom: string,
+  show: (text: string) => void,
   follow: (command: LogsCommand, namespace: string) => Promise<Result<string, ClusterError>>,
   preview?: (step: Step) => Thenable<unknown>,
-): RunUi {
+): SessionUi {
+  const ask = <T extends string>(message: string, buttons: readonly T[], warning = false) =>
+    question.ask(message, buttons, warning, signal);
   return {
-    async beforeStep(step: Step, index: number, total: number): Promise<BetweenSteps> {
+    async beforeStep(step: Step, place: StepPlace): Promise<BetweenSteps> {
+      const where = `Step ${step.number} (${place.index + 1} of ${place.total})`;
+      if (place.destructive) {
+        const targets = place.targets.length ? ` It acts on: ${place.targets.join('; ')}.` : '';
+        // A warning with no default button: Enter typed elsewhere cannot answer it.
+        const choice = await ask(
+          `${where} changes or replaces what runs: ${step.text}${targets}`,
+          ['Continue', 'Skip', 'Stop'],
+          true,
+        );
+        return choice === 'Continue' ? 'continue' : choice === 'Skip' ? 'skip' : 'stop';
+      }
       // An apply step offers its preview (the diff editor); the question is asked again after it.
       const previewable = preview !== undefined && step.commands.some((c) => c.kind === 'apply');
+      const buttons = ['Continue', 'Skip', 'Run the Rest Without Asking', 'Stop', ...(previewable ? ['Preview Changes'] : [])];
       for (;;) {
-        const choice = await vscode.window.showInformationMessage(
-          `Step ${step.number} (${index + 1} of ${total}): ${step.text}`,
-          { modal: true, detail: step.commands.map((c) => c.text).join('\n') || 'A manual step.' },
-          'Continue',
-          'Skip',
-          'Run the Rest Without Asking',
-          ...(previewable ? ['Preview Changes'] : []),
-        );
+        const choice = await ask(`${where}: ${step.text}`, buttons);
         if (choice === 'Preview Changes') {
           await preview?.(step);
           continue;
         }
-        return choice === 'Continue'
-          ? 'continue'
-          : choice === 'Skip'
-            ? 'skip'
-            : choice === 'Run the Rest Without Asking'
-              ? 'rest'
-              : 'stop';
+        const answers: Record<string, BetweenSteps> = {
+          Continue: 'continue',
+          Skip: 'skip',
+          'Run the Rest Without Asking': 'rest',
+        };
+        return (choice === undefined ? undefined : answers[choice]) ?? 'stop';
       }
     },
     async acceptWarnings(warnings: readonly string[]): Promise<boolean> {
-      const choice = await vscode.window.showWarningMessage(
-        warnings.length === 1 ? 'The preflight has a warning.' : `The preflight has ${warnings.length} warnings.`,
-        { modal: true, detail: warnings.map((w) => `⚠ ${w}`).join('\n\n') },
-        'Continue Anyway',
-      );
+      for (const w of warnings) show(`⚠ ${w}\n`);
+      const choice = await ask(`The preflight warns: ${warnings.join(' ')}`, ['Continue Anyway', 'Stop'], true);
       return choice === 'Continue Anyway';
     },
     async confirmDestructive(action: string, namespace: string): Promise<boolean> {
@@ -79,49 +143,57 @@ export function vscodeRunUi(
       });
     },
     async confirmOther(command: string): Promise<boolean> {
-      const choice = await vscode.window.showWarningMessage(
-        'DR Runbook does not know this command. Run it in a shell in the project folder?',
-        { modal: true, detail: command },
-        'Run',
+      const choice = await ask(
+        `DR Runbook does not know this command. Run it in a shell in the project folder? ${command}`,
+        ['Run', 'Skip'],
+        true,
       );
       return choice === 'Run';
     },
     async confirmRollback(description: string, undoesRollback: boolean): Promise<boolean> {
-      if (!undoesRollback) {
-        const choice = await vscode.window.showWarningMessage('Roll back?', { modal: true, detail: description }, 'Roll Back');
-        return choice === 'Roll Back';
-      }
-      // The first button of a modal dialog is its default: here it changes nothing.
-      const keep = { title: 'Keep What Runs' };
-      const again = { title: 'Roll Back Again' };
-      const choice = await vscode.window.showWarningMessage(
-        'Undo the rollback?',
-        { modal: true, detail: description },
-        keep,
-        again,
-      );
-      return choice === again;
+      show(`${description}\n`);
+      // A second run of the step would undo the rollback just made: asked as that, nothing by default.
+      if (undoesRollback)
+        return (
+          (await ask(`Undo the rollback? ${description}`, ['Keep What Runs', 'Roll Back Again'], true)) === 'Roll Back Again'
+        );
+      return (await ask(`Roll back? ${description}`, ['Roll Back', 'Skip'], true)) === 'Roll Back';
     },
     async manualStep(step: Step, facts: readonly string[]): Promise<'done' | 'skip' | 'stop'> {
-      const choice = await vscode.window.showInformationMessage(
-        `Step ${step.number}: ${step.text}`,
-        { modal: true, detail: facts.length ? facts.join('\n') : 'Tick it when it is done.' },
-        'Mark Done',
-        'Skip',
+      for (const f of facts) show(`fact: ${f}\n`);
+      const more = facts.length ? ' The facts that help are in the output.' : '';
+      const choice = await ask(
+        `Step ${step.number}: ${step.text} (by hand: the editor and terminal are yours meanwhile)${more}`,
+        ['Mark Done', 'Skip', 'Stop'],
       );
       return choice === 'Mark Done' ? 'done' : choice === 'Skip' ? 'skip' : 'stop';
     },
     followLogs: follow,
+    async confirmRun(scenario: Scenario, targets: RunTargets): Promise<boolean> {
+      const problem = targets.problem ? ` (✖ ${targets.problem})` : '';
+      const where = `context "${targets.context}"${targets.production ? ' (PRODUCTION)' : ''}${problem}, namespace ${targets.namespace}`;
+      const choice = await ask(
+        `Run "${scenario.title}" (${scenario.steps.length} steps) on ${where}?`,
+        ['Run', 'Cancel'],
+        targets.production,
+      );
+      return choice === 'Run';
+    },
+    incidentStart: askIncidentStart,
+    async continueRun(run, step) {
+      const title = run.scenarioTitle ?? run.scenarioId;
+      const how = run.status === 'stopped' ? `stopped (${run.cancelReason ?? 'stopped'})` : 'was interrupted by a reload';
+      const choice = await ask(
+        `The run of "${title}" ${how} at step ${step}. Continue it there, in the same record and report?`,
+        ['Continue', 'Start a New Run'],
+      );
+      return choice === 'Continue' ? 'continue' : choice === 'Start a New Run' ? 'new' : undefined;
+    },
   };
 }
 
-/** A RunUi that answers from a script: for the in-host tests, through the extension's API. */
-export function scriptedRunUi(base: RunUi, answers: Partial<RunUi>): RunUi {
-  return { ...base, ...answers };
-}
-
 /** Asks when the incident started (Enter: now); undefined when the person dismisses the question. */
-export async function askIncidentStart(): Promise<Date | undefined> {
+async function askIncidentStart(): Promise<Date | undefined> {
   const answer = await vscode.window.showInputBox({
     title: 'DR Runbook: when did the incident start?',
     prompt: `The RTO clock and the RPO evidence count from it. ${INCIDENT_START_HINT}.`,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectCluster } from '../../../../src/adapters/kubernetes/clusterClient.js';
@@ -106,6 +107,47 @@ describe('cluster access (kubeconfig, credentials, reachability)', () => {
       formatClusterError(result.error),
       new RegExp(`\\(https://127\\.0\\.0\\.1:${port}\\) cannot be reached .*Check that the cluster is up`),
     );
+  });
+
+  describe('a server that accepts connections and never answers', () => {
+    let hung: Server;
+    let path: string;
+    before(async () => {
+      hung = createHttpServer(() => undefined); // reads every request, answers none
+      await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+      path = join(dir, 'hung');
+      const { port } = hung.address() as AddressInfo;
+      writeFileSync(path, t.server.kubeconfig().replace(t.server.url, `http://127.0.0.1:${port}`));
+    });
+    after(async () => {
+      hung.closeAllConnections();
+      await new Promise((resolve) => hung.close(resolve));
+    });
+
+    it('Cancel aborts the request in flight: the call ends as cancelled, not after the timeout', async () => {
+      const abort = new AbortController();
+      const connected = connectCluster({ kubeconfigPath: path, signal: abort.signal, requestTimeoutMs: 600_000 });
+      assert.ok(connected.ok);
+      const reading = connected.value.read(NS_REF);
+      await new Promise((r) => setTimeout(r, 200));
+      abort.abort();
+      const result = await Promise.race([reading, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 2_000))]);
+      assert.notEqual(result, 'hung', 'the read ended within 2 s of Cancel');
+      assert.ok(result !== 'hung' && !result.ok);
+      assert.equal(result.error.kind, 'cancelled');
+    });
+
+    it('every call has a timeout: an unanswered request fails with a message that says so', async () => {
+      const connected = connectCluster({ kubeconfigPath: path, requestTimeoutMs: 300 });
+      assert.ok(connected.ok);
+      const result = await connected.value.list({ apiVersion: 'v1', kind: 'Pod', namespace: 'endpoint-stats' });
+      assert.ok(!result.ok);
+      assert.equal(result.error.kind, 'unreachable');
+      assert.match(
+        formatClusterError(result.error),
+        /did not answer list within 0\.3 s\. The server accepts connections but does not answer/,
+      );
+    });
   });
 
   it('turns a 5xx into a server error that says to retry', async () => {

@@ -94,7 +94,8 @@ describe('runScenario', () => {
     const output: string[] = [];
     const states: [number, StepState][] = [];
     const result = await runScenario(scenario('application-deployment-failure'), context(t, p.ui, output), {
-      onStep: (step, state) => states.push([step.number, state]),
+      onStep: (step, state) => Promise.resolve(states.push([step.number, state]) > 0),
+      targets: () => [],
     });
     assert.deepEqual(result, { outcome: 'finished' });
     assert.deepEqual(states, [
@@ -129,7 +130,9 @@ describe('runScenario', () => {
     const result = await runScenario(scenario('application-deployment-failure'), context(t, p.ui, output), {
       onStep: (step, state, outcome) => {
         if (outcome) ends.push(`${step.number} ${state}: ${outcome.summary}`);
+        return Promise.resolve(true);
       },
+      targets: () => [],
     });
     assert.equal(result.outcome, 'failed');
     assert.equal(result.step?.number, 2);
@@ -196,7 +199,8 @@ describe('runScenario', () => {
       },
     });
     const result = await runScenario(scenario('application-deployment-failure'), context(t, p.ui, []), {
-      onStep: () => undefined,
+      onStep: () => Promise.resolve(true),
+      targets: () => [],
     });
     assert.deepEqual(asked, [1, 2]);
     assert.equal(result.outcome, 'stopped');

@@ -241,6 +241,22 @@ describe('runbook notebook format', () => {
       assert.equal(again.value.cells[6]!.output, 'namespace "x" deleted\npassword=***\n');
     });
 
+    it('saves and reads back an output of 200,000 lines (1 MB and more), and a markdown cell as long', () => {
+      const output = Array.from({ length: 200_000 }, (_, i) => `line ${i}`).join('\n') + '\n';
+      assert.ok(output.length > 1_000_000);
+      const doc: NotebookDoc = {
+        cells: [
+          { kind: 'markdown', source: output.trimEnd() },
+          { kind: 'code', source: 'kubectl logs deployment/flask-api', language: 'sh', output },
+        ],
+      };
+      const text = formatRunbookNotebook(doc);
+      const again = parseRunbookNotebook(text);
+      assert.ok(again.ok, again.ok ? '' : again.error.message);
+      assert.equal(again.value.cells[1]!.output, output);
+      assert.equal(again.value.cells[0]!.source.split('\n').length, 200_000);
+    });
+
     it('picks a fence that output full of fences cannot close, and keeps --> out of the comment', () => {
       const doc: NotebookDoc = {
         cells: [

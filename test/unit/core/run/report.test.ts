@@ -78,6 +78,45 @@ describe('report', () => {
     assert.deepEqual(assessRto(state, 4 * hour), { recovered: true, elapsedMs: 4.5 * hour, outcome: 'missed' });
   });
 
+  it('warns when the restored backup is newer than the incident start: it may hold the damage', () => {
+    // The incident began at 09:30; the backup restored holds rows up to 09:58.
+    const state = successfulRun('2026-03-04T10:30:00Z', '2026-03-04T09:58:00Z');
+    const md = renderReport(state, { rtoMs: 4 * hour, rpoMs: hour });
+    assert.match(
+      md,
+      /\*\*RPO warning\*\*: the newest restored row is from 2026-03-04T09:58:00Z, 28 min after the incident started: the restored backup was taken after the failure began and may contain the damage\./,
+    );
+    assert.doesNotMatch(md, /RPO met/);
+    const rpo = assessRpo(state, hour);
+    assert.equal(rpo.outcome, 'warning');
+    assert.equal(rpo.afterIncidentMs, 28 * 60_000);
+    assert.equal(rpo.lossWindowMs, 0);
+  });
+
+  it('keeps the facts seen before a restore in the report, redacted', () => {
+    const state = fold([
+      started,
+      step(1, 'manual', '2026-03-04T10:05:00Z'),
+      step(2, 'running', '2026-03-04T10:06:00Z'),
+      step(2, 'succeeded', '2026-03-04T10:16:30Z', {
+        summary: restoreSummary,
+        evidence: {
+          facts: [
+            'Pod postgres-0: CrashLoopBackOff in container postgres, 4 restart(s)',
+            'Logs of postgres-0/postgres (previous container): FATAL: password=hunter22 invalid page in block 7',
+          ],
+        },
+      }),
+    ]);
+    const md = renderReport(state, { rtoMs: 4 * hour, rpoMs: hour, redact: new Redaction(['hunter22']).text });
+    assert.match(
+      md,
+      /## Facts before the changes\n\nBefore step 2 \(Restore the database\):\n\n```text\nPod postgres-0: CrashLoopBackOff/,
+    );
+    assert.match(md, /Logs of postgres-0\/postgres \(previous container\): FATAL: password=\*\*\* invalid page in block 7/);
+    assert.doesNotMatch(md, /hunter22/);
+  });
+
   it('reports a failed run: the error, RTO missed, RPO unknown', () => {
     const state = fold([
       started,
@@ -132,6 +171,7 @@ describe('report', () => {
       newestRow: '2026-03-04T09:29:00Z',
       rows: 5,
       lossWindowMs: 60_000,
+      afterIncidentMs: 0,
       outcome: 'met',
       reason: undefined,
     });

@@ -1,0 +1,199 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, readdir, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ExecaRunner } from '../../../../src/adapters/process/execaRunner.js';
+import { silentLogger } from '../../../../src/core/logger.js';
+import { err } from '../../../../src/core/result.js';
+import { runsFolderName } from '../../../../src/core/run/journal.js';
+import { Redaction } from '../../../../src/core/secrets/redaction.js';
+import { RunDesk, type ScenarioRequest, type SessionUi } from '../../../../src/core/run/runSession.js';
+import { parsePlan } from '../../../../src/core/runbook/parsePlan.js';
+
+const PLAN = `# Session plan
+
+RPO: 1 hour. RTO: 4 hours.
+
+### Scenario 1: Two checks
+
+1. Look at the dashboards.
+2. Run the check:
+   \`\`\`
+   ./check.sh
+   \`\`\`
+3. Tell the team.
+`;
+
+const runbook = parsePlan(PLAN);
+const scenario = runbook.scenarios[0]!;
+
+/** A person who answers yes to everything, and may do something while a manual step waits. */
+function person(onManual: (step: number) => Promise<void> = () => Promise.resolve()): SessionUi {
+  return {
+    beforeStep: () => Promise.resolve('continue'),
+    acceptWarnings: () => Promise.resolve(true),
+    confirmDestructive: () => Promise.resolve(true),
+    fillPlaceholder: () => Promise.resolve(undefined),
+    confirmOther: () => Promise.resolve(false),
+    confirmRollback: () => Promise.resolve(true),
+    manualStep: async (step) => {
+      await onManual(step.number);
+      return 'done';
+    },
+    followLogs: () => Promise.resolve(err({ kind: 'unreachable', context: '', message: 'no cluster', hint: '' })),
+    confirmRun: () => Promise.resolve(true),
+    incidentStart: () => Promise.resolve(new Date(Date.now() - 60_000)),
+    continueRun: () => Promise.resolve('continue'),
+  };
+}
+
+describe('run session', () => {
+  let root: string;
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'dr-runbook-session-'));
+    // The check passes once the file `ok` exists.
+    await writeFile(
+      join(root, 'check.sh'),
+      '#!/bin/sh\nif [ -e ok ]; then echo checked; else echo "ERROR: not yet"; exit 3; fi\n',
+    );
+    await chmod(join(root, 'check.sh'), 0o755);
+  });
+  afterEach(async () => rm(root, { recursive: true, force: true }));
+
+  const request = (output: string[] = []): ScenarioRequest => ({
+    runbook,
+    scenario,
+    planFile: 'plan.md',
+    targets: { context: 'test', namespace: 'endpoint-stats', production: false, database: { host: 'localhost:5432', name: 'x' } },
+    env: {
+      root,
+      namespace: 'endpoint-stats',
+      cluster: () => err({ kind: 'unreachable', context: 'test', message: 'No cluster here.', hint: '' }),
+      processes: new ExecaRunner(),
+      secrets: new Map(),
+      production: false,
+      readinessTimeoutMs: 10_000,
+    },
+    output: (t) => output.push(t),
+    redact: new Redaction().text,
+  });
+  const records = async (ext: string) => (await readdir(join(root, runsFolderName))).filter((n) => n.endsWith(ext));
+
+  it('continuing from a failed step goes on in the same record and rewrites the same report', async () => {
+    const desk = new RunDesk(root, () => person(), 'alice', silentLogger);
+    const first = await desk.runScenario(request());
+    assert.ok(first.ok && first.value);
+    assert.equal(first.value.outcome, 'failed');
+    assert.equal(first.value.step?.number, 2);
+    assert.equal(first.value.state?.status, 'stopped');
+    await writeFile(join(root, 'ok'), '');
+    const second = await desk.runScenario(request());
+    assert.ok(second.ok && second.value);
+    assert.equal(second.value.outcome, 'finished');
+    assert.equal(second.value.record, first.value.record);
+    assert.deepEqual(await records('.jsonl'), [first.value.record!.split('/').pop()]);
+    assert.equal((await records('.md')).length, 1);
+    const events = (await readFile(first.value.record!, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; step?: number; state?: string });
+    assert.deepEqual(
+      events.map((e) => (e.type === 'step' ? `${e.step}:${e.state}` : e.type)),
+      [
+        'runStarted',
+        '1:running',
+        '1:manual',
+        '2:running',
+        '2:failed',
+        'runStopped',
+        'runResumed',
+        '2:running',
+        '2:succeeded',
+        '3:running',
+        '3:manual',
+        'runFinished',
+      ],
+    );
+    const report = await readFile(second.value.report!, 'utf8');
+    assert.match(report, /\| Outcome \| Recovered: every step done \|/);
+  });
+
+  it('one at a time: a second run is refused at once while one runs, and the lock goes with the run', async () => {
+    let release: () => void = () => undefined;
+    const waiting = new Promise<void>((r) => (release = r));
+    let asked!: () => void;
+    const atManual = new Promise<void>((r) => (asked = r));
+    const desk = new RunDesk(root, () => person(async () => (asked(), waiting)), 'alice', silentLogger);
+    const running = desk.runScenario(request());
+    await atManual;
+    const other = new RunDesk(root, () => person(), 'bob', silentLogger);
+    const refused = await other.runScenario(request());
+    assert.ok(!refused.ok);
+    assert.match(
+      refused.error,
+      new RegExp(
+        `Another DR Runbook run is under way in this workspace \\("Two checks" \\(scenario\\), process ${process.pid} on `,
+      ),
+    );
+    const cell = await other.runCell('a cell', scenario.steps[1]!, request().env, () => undefined, new AbortController().signal);
+    assert.ok(!cell.ok, 'a notebook cell waits its turn too');
+    release();
+    assert.ok((await running).ok);
+    assert.ok(!existsSync(join(root, runsFolderName, 'run.lock')), 'the lock is gone with the run');
+  });
+
+  it('across processes: a live process holding the lock refuses the run; once it is gone, its stale lock is taken over', async () => {
+    const holder = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '-e',
+        `import('${fileURLToPath(new URL('../../../../src/core/run/runLock.ts', import.meta.url))}').then(async (m) => { const l = await m.acquireRunLock(${JSON.stringify(join(root, runsFolderName))}, 'another window'); console.log(l.ok ? 'held' : l.error.message); setInterval(() => {}, 1000); })`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout.on('data', (d: Buffer) => (String(d).includes('held') ? resolve() : reject(new Error(String(d)))));
+      });
+      const desk = new RunDesk(root, () => person(), 'alice', silentLogger);
+      const refused = await desk.runScenario(request());
+      assert.ok(!refused.ok);
+      assert.match(refused.error, new RegExp(`another window, process ${holder.pid} on `));
+      holder.kill('SIGKILL');
+      await new Promise((r) => holder.once('exit', r));
+      await writeFile(join(root, 'ok'), '');
+      const after = await desk.runScenario(request());
+      assert.ok(after.ok && after.value?.outcome === 'finished', "the dead holder's lock is stale");
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
+
+  it('a disk that is full while appending stops the run with the reason, and runs nothing more', async () => {
+    const output: string[] = [];
+    const desk = new RunDesk(
+      root,
+      () =>
+        person(async (step) => {
+          if (step !== 1) return;
+          // The record's disk fills up while the person works on step 1.
+          const [name] = await records('.jsonl');
+          const path = join(root, runsFolderName, name!);
+          await unlink(path);
+          await symlink('/dev/full', path);
+        }),
+      'alice',
+      silentLogger,
+    );
+    const result = await desk.runScenario(request(output));
+    assert.ok(result.ok && result.value);
+    assert.equal(result.value.outcome, 'failed');
+    assert.match(result.value.reason ?? '', /Cannot write the run record .*: ENOSPC: no space left on device.*The run stopped/);
+    assert.ok(!output.join('').includes('--- step 2'), 'step 2 never started');
+  });
+});
