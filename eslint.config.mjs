@@ -85,6 +85,21 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'vscode', message: 'the command line runs without VS Code: put this in src/extension.' }],
+          patterns: [
+            { group: ['**/extension/**'], message: 'the command line does not depend on the extension.' },
+            { group: ['**/test/**', '**/scripts/**'], message: 'product code never imports test/ or scripts/.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['src/extension/**/*.ts'],
     ignores: ['src/extension/trust.ts'],
     rules: {

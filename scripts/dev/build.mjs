@@ -1,4 +1,4 @@
-// Bundles the extension (and the in-host test suites) with esbuild.
+// Bundles the extension, the dr-runbook command line (and the in-host test suites) with esbuild.
 //   node scripts/dev/build.mjs              development build with source maps
 //   node scripts/dev/build.mjs --production minified, no source maps (for the .vsix)
 //   node scripts/dev/build.mjs --watch
@@ -59,6 +59,15 @@ const yamlBundle = {
   outExtension: { '.js': '.cjs' },
 };
 
+// The command line (`dr-runbook`, package.json "bin"): one self-contained bundle, yaml included.
+const cli = {
+  ...common,
+  entryPoints: { cli: 'src/cli/cli.ts' },
+  outdir,
+  outExtension: { '.js': '.cjs' },
+  banner: { js: `#!/usr/bin/env node\n${common.banner.js}` },
+};
+
 const integrationDir = 'test/integration';
 const suites = Object.fromEntries(
   readdirSync(integrationDir)
@@ -74,7 +83,7 @@ const tests = {
   external: [...common.external, 'mocha'],
 };
 
-const targets = production ? [extension, yamlBundle] : [extension, yamlBundle, tests];
+const targets = production ? [extension, yamlBundle, cli] : [extension, yamlBundle, cli, tests];
 if (watch) {
   for (const options of targets) await (await context(options)).watch();
   console.log('esbuild: watching for changes');

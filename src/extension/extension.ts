@@ -17,6 +17,7 @@ import { registerPreviewCommand, StepPreviewer } from './preview/stepPreviewer.j
 import { RunController } from './run/runController.js';
 import { SecretSource } from './secretSource.js';
 import { PlanTreeProvider } from './tree/planTreeProvider.js';
+import { RunHistoryWatcher } from './tree/runHistoryWatcher.js';
 
 /**
  * The composition root: builds the logger, the plan workspace, the run controller and the views
@@ -30,7 +31,8 @@ export function activate(context: vscode.ExtensionContext): DrRunbookApi {
   const secrets = new SecretSource(context.secrets, plan, log);
   const runs = new RunController(plan, secrets, log);
   stopRuns = () => runs.dispose();
-  const tree = new PlanTreeProvider(plan, runs.states, log.redaction.text);
+  const history = new RunHistoryWatcher(plan, log);
+  const tree = new PlanTreeProvider(plan, runs.states, history, log.redaction.text);
   const view = vscode.window.createTreeView(Views.plan, { treeDataProvider: tree, showCollapseAll: true });
   const notebooks = new RunbookController(plan, runs, log);
   const previewer = new StepPreviewer(plan, secrets, log);
@@ -43,6 +45,7 @@ export function activate(context: vscode.ExtensionContext): DrRunbookApi {
     plan,
     secrets,
     runs,
+    history,
     tree,
     view,
     ...registerNavigationCommands(plan, log),

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import { createJournalWriter } from '../../src/core/run/journal.js';
+import type { RunEvent } from '../../src/core/run/runModel.js';
 import type { PlanNode } from '../../src/core/runbook/planTree.js';
 import { activeExtension, eventually, workspaceRoot } from './support.js';
 
@@ -71,5 +73,72 @@ describe('the DR Runbook tree', () => {
       vscode.window.activeTextEditor?.document.uri.fsPath.endsWith('flask-api.yaml') ? vscode.window.activeTextEditor : undefined,
     );
     assert.match(editor.document.lineAt(editor.selection.active.line).text, /^apiVersion: apps\/v1/);
+  });
+});
+
+describe('the tree’s drill age and step durations, from the records in .dr-runs/', () => {
+  const folder = (): vscode.Uri => vscode.Uri.joinPath(workspaceRoot(), '.dr-runs');
+  const written: vscode.Uri[] = [];
+  after(async () => {
+    for (const uri of written) await vscode.workspace.fs.delete(uri);
+  });
+
+  /** Records a successful drill that ended `daysAgo` days ago, its steps taking `stepMs` each. */
+  async function recordDrill(runId: string, daysAgo: number, stepMs: number): Promise<void> {
+    const { tree } = (await activeExtension()).exports;
+    const drill = (await tree.getChildren()).find((n) => n.type === 'scenario' && n.scenario.kind === 'drill')!;
+    if (drill.type !== 'scenario') throw new Error('no drill');
+    const end = Date.now() - daysAgo * 86_400_000;
+    const at = (ms: number): string => new Date(end - ms).toISOString();
+    const path = vscode.Uri.joinPath(folder(), `test-${runId}.jsonl`);
+    written.push(path);
+    const writer = createJournalWriter(path.fsPath);
+    const base = { runId, scenarioId: drill.scenario.id, who: 'ci' };
+    const steps = drill.scenario.steps;
+    const events: RunEvent[] = [
+      {
+        ...base,
+        type: 'runStarted',
+        at: at(steps.length * stepMs),
+        context: 'c',
+        namespace: 'n',
+        incidentStartedAt: at(steps.length * stepMs),
+        steps: steps.map((s) => ({ number: s.number, title: s.title })),
+      },
+      ...steps.flatMap((s): RunEvent[] => [
+        { ...base, type: 'step', step: s.number, state: 'running', at: at((steps.length - s.number + 1) * stepMs) },
+        {
+          ...base,
+          type: 'step',
+          step: s.number,
+          state: 'succeeded',
+          at: at((steps.length - s.number) * stepMs),
+          durationMs: stepMs,
+        },
+      ]),
+      { ...base, type: 'runFinished', at: at(0) },
+    ];
+    for (const e of events) assert.ok((await writer.append(e)).ok);
+  }
+
+  it('warns on the drill when its last success is older than the quarter, and shows each step’s median and p90', async () => {
+    const { tree } = (await activeExtension()).exports;
+    await recordDrill('old1', 100, 2000);
+    await recordDrill('old2', 101, 4000);
+    const drillItem = await eventually('the drill row to show its age', async () => {
+      const drill = (await tree.getChildren()).at(-1)!;
+      const item = tree.getTreeItem(drill);
+      return /last drill 100 d ago: overdue \(due every 92 d\)$/.test(String(item.description)) ? { drill, item } : undefined;
+    });
+    assert.equal((drillItem.item.iconPath as vscode.ThemeIcon).id, 'warning');
+    const step = tree.getTreeItem((await tree.getChildren(drillItem.drill))[1]!);
+    assert.equal(step.description, 'create namespace · median 2 s · p90 4 s');
+
+    await recordDrill('recent', 2, 3000);
+    const fresh = await eventually('the drill row to show the recent drill', async () => {
+      const item = tree.getTreeItem((await tree.getChildren()).at(-1)!);
+      return /last drill 2 d ago$/.test(String(item.description)) ? item : undefined;
+    });
+    assert.equal((fresh.iconPath as vscode.ThemeIcon).id, 'beaker');
   });
 });

@@ -48,6 +48,10 @@ const CLUSTER_SCOPED = new Set([
   'PriorityClass',
   'IngressClass',
   'Node',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
+  'ValidatingWebhookConfiguration',
+  'MutatingWebhookConfiguration',
 ]);
 
 /** True for the built-in kinds that live outside namespaces. */

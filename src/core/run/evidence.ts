@@ -21,6 +21,15 @@ export interface RestoreOk {
   readonly previous: string | null;
 }
 
+/** `BACKUP file=<path> format=<...> size=<bytes> checksum=<verified|absent>`: the backup a restore used. */
+export interface BackupUsed {
+  readonly file: string;
+  readonly format: string;
+  readonly sizeBytes: number;
+  /** Whether the restore checked the archive against its `.sha256` file before using it. */
+  readonly checksumVerified: boolean;
+}
+
 export interface RestoreEvidence {
   readonly rpo: RpoEvidence | undefined;
   readonly restore: RestoreOk | undefined;
@@ -32,6 +41,7 @@ export interface RestoreEvidence {
 // U+2028 inside a line starts nothing).
 const RPO_LINE = /^RPO-EVIDENCE newest_row=(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ|none) rows=(\d+)\r?$/;
 const RESTORE_LINE = /^RESTORE-OK database=(\S+) previous=(\S+)\r?$/;
+const BACKUP_LINE = /^BACKUP file=(\S+) format=(\S+) size=(\d+) checksum=(verified|absent)\r?$/;
 
 /** The restore script's machine-readable lines in `output` (the last of each counts). */
 export function parseRestoreEvidence(output: string): RestoreEvidence {
@@ -44,6 +54,16 @@ export function parseRestoreEvidence(output: string): RestoreEvidence {
     if (o) restore = { database: o[1]!, previous: o[2] === 'none' ? null : o[2]! };
   }
   return { rpo, restore };
+}
+
+/** The backup the restore script used, from its `BACKUP` line in `output` (the last one counts). */
+export function parseBackupUsed(output: string): BackupUsed | undefined {
+  let used: BackupUsed | undefined;
+  for (const line of output.split('\n')) {
+    const m = BACKUP_LINE.exec(line);
+    if (m) used = { file: m[1]!, format: m[2]!, sizeBytes: Number(m[3]), checksumVerified: m[4] === 'verified' };
+  }
+  return used;
 }
 
 /** The fields of dr-backup.sh's metadata file that DR Runbook reads. */

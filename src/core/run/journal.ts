@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { err, ok, type Result } from '../result.js';
+import { lastChain, sealEvent } from './hashChain.js';
 import { foldRun, stepStates, type RunEvent, type RunState, type StepState } from './runModel.js';
 
 /** The folder of run records (and their reports), relative to the workspace folder. */
@@ -83,16 +84,24 @@ export interface JournalWriter {
 }
 
 /**
- * A writer for one record that serializes appends (callers may fire events from callbacks) and
- * passes the free text of each event (summary, error, cancel reason) through `redact` first.
+ * A writer for one record that serializes appends (callers may fire events from callbacks),
+ * passes the free text of each event (summary, error, cancel reason) through `redact` first, and
+ * chains each line to the one before it (hashChain.ts), continuing an existing record's chain.
  */
 export function createJournalWriter(path: string, redact: (text: string) => string = (text) => text): JournalWriter {
   let queue: Promise<unknown> = Promise.resolve();
+  let previous: string | undefined;
   return {
     path,
     append(event: RunEvent): Promise<Result<void, JournalError>> {
       const clean = redactEvent(event, redact);
-      const done = queue.then(() => appendEvent(path, clean));
+      const done = queue.then(async () => {
+        previous ??= lastChain(await readFile(path, 'utf8').catch(() => ''));
+        const sealed = sealEvent(previous, clean);
+        const written = await appendEvent(path, sealed);
+        if (written.ok) previous = sealed.chain;
+        return written;
+      });
       queue = done;
       return done;
     },

@@ -1,4 +1,5 @@
-import { parseRestoreEvidence } from './evidence.js';
+import { parseBackupUsed, parseRestoreEvidence } from './evidence.js';
+import { controlsFor, renderEvidenceSection, writeEvidenceBundle, type EvidenceContext } from './evidenceBundle.js';
 import { readJournal } from './journal.js';
 import { renderReport, writeReport } from './report.js';
 import { foldRun } from './runModel.js';
@@ -11,18 +12,29 @@ export interface RunReportInput {
   /** Everything the run printed, already redacted: the restore's RPO evidence is read from it. */
   readonly transcript: string;
   readonly redact: (text: string) => string;
+  /** What the evidence bundle needs beyond the record and the transcript. */
+  readonly evidence: Omit<EvidenceContext, 'rtoMs' | 'rpoMs' | 'backup' | 'rpoEvidence' | 'transcript' | 'redact'>;
+}
+
+export interface RunReportFiles {
+  readonly report: string;
+  readonly bundle: string;
+  /** The bundle's hash: publish it (a CI log, a ticket) so a later rewrite of the bundle is caught. */
+  readonly bundleSha256: string;
 }
 
 /**
- * Writes the markdown report beside the run record at `journal`: each step with its outcome and
- * duration, the RTO achieved and the RPO evidence. Returns the report's path, or why it was not written.
+ * Writes the markdown report beside the run record at `journal` (each step with its outcome and
+ * duration, the RTO achieved, the RPO evidence, the controls it is evidence for), then the
+ * evidence bundle beside both. Returns their paths, or why they were not written.
  */
-export async function writeRunReport(journal: string, input: RunReportInput): Promise<Result<string, string>> {
+export async function writeRunReport(journal: string, input: RunReportInput): Promise<Result<RunReportFiles, string>> {
   const events = await readJournal(journal);
   if (!events.ok) return err(`the run record ${journal} cannot be read back: ${events.error.message}`);
   const folded = foldRun(events.value);
   if (!folded.ok) return err(`the run record ${journal} is inconsistent: ${folded.error.message}`);
   const evidence = parseRestoreEvidence(input.transcript).rpo;
+  const backup = parseBackupUsed(input.transcript);
   const markdown = renderReport(folded.value, {
     scenarioTitle: input.scenarioTitle,
     rpoMs: input.rpoMs,
@@ -30,6 +42,18 @@ export async function writeRunReport(journal: string, input: RunReportInput): Pr
     redact: input.redact,
     ...(evidence ? { rpoEvidence: evidence } : {}),
   });
-  const written = await writeReport(journal, markdown);
-  return written.ok ? ok(written.value) : err(`the run report cannot be written: ${written.error.message}`);
+  const controls = controlsFor(input.evidence.kind, backup !== undefined);
+  const written = await writeReport(journal, `${markdown}\n${renderEvidenceSection(journal, controls)}`);
+  if (!written.ok) return err(`the run report cannot be written: ${written.error.message}`);
+  const bundle = await writeEvidenceBundle(journal, written.value, {
+    ...input.evidence,
+    rtoMs: input.rtoMs,
+    rpoMs: input.rpoMs,
+    backup,
+    rpoEvidence: evidence,
+    transcript: input.transcript,
+    redact: input.redact,
+  });
+  if (!bundle.ok) return err(`the report ${written.value} was written, but ${bundle.error}`);
+  return ok({ report: written.value, bundle: bundle.value.path, bundleSha256: bundle.value.sha256 });
 }

@@ -5,6 +5,8 @@ import { Commands } from '../ids.js';
 import type { StepStates } from '../../core/execution/stepStates.js';
 import { formatDuration } from '../../core/duration.js';
 import type { PlanWorkspace } from '../planWorkspace.js';
+import { drillAge, stepDurations } from '../../core/run/runHistory.js';
+import type { RunHistoryWatcher } from './runHistoryWatcher.js';
 import type { Redactor } from '../../core/secrets/redaction.js';
 
 /** The icon and colour of a step's state; pending steps keep the icon of their kind. */
@@ -29,11 +31,13 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
   constructor(
     private readonly plan: PlanWorkspace,
     private readonly states: StepStates,
+    private readonly history: RunHistoryWatcher,
     private readonly redact: Redactor,
   ) {
     this.subscriptions = [
       plan.onDidChange(() => this.changed.fire(undefined)),
       states.onChange(() => this.changed.fire(undefined)),
+      history.onDidChange(() => this.changed.fire(undefined)),
     ];
   }
 
@@ -48,7 +52,19 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
     item.tooltip = row.tooltip;
     item.iconPath = new vscode.ThemeIcon(row.icon);
     item.contextValue = row.contextValue;
+    if (node.type === 'scenario' && node.scenario.kind === 'drill') {
+      // When the drill last succeeded, and a warning when that is longer ago than the plan's interval.
+      const age = drillAge(node.scenario, this.history.runs);
+      item.description = `${row.description} · ${age.text}`;
+      item.tooltip = `${row.tooltip}\n\n${age.lastAt ? `Last successful drill: ${age.lastAt}` : 'No successful drill is recorded in .dr-runs/.'}${age.overdue ? '\nOverdue: run the drill.' : ''}`;
+      if (age.overdue) item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
+    }
     if (node.type === 'step') {
+      const past = stepDurations(node.scenario.id, node.step, this.history.runs);
+      if (past) {
+        item.description = `${row.description} · median ${formatDuration(past.medianMs)} · p90 ${formatDuration(past.p90Ms)}`;
+        item.tooltip = `${row.tooltip}\n\nFrom ${past.count} past run${past.count === 1 ? '' : 's'}: median ${formatDuration(past.medianMs)}, 90th percentile ${formatDuration(past.p90Ms)}.`;
+      }
       const status = this.states.get(node.scenario.id, node.step.number);
       const icon = STATE_ICONS[status.state];
       if (icon) item.iconPath = new vscode.ThemeIcon(icon[0], icon[1] ? new vscode.ThemeColor(icon[1]) : undefined);

@@ -9,6 +9,7 @@ import type { IIoK8sApimachineryPkgApisMetaV1LabelSelector as LabelSelector } fr
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
+import { isClusterScoped } from '../../../src/core/cluster/applyOrder.js';
 
 export const NAMESPACE = 'endpoint-stats';
 
@@ -116,6 +117,7 @@ const MODEL_MODULES: Record<string, string> = {
   'policy/v1': 'kubernetes-models/policy/v1',
   'storage.k8s.io/v1': 'kubernetes-models/storage.k8s.io/v1',
   'autoscaling/v2': 'kubernetes-models/autoscaling/v2',
+  'admissionregistration.k8s.io/v1': 'kubernetes-models/admissionregistration.k8s.io/v1',
 };
 
 type ModelClass = new (data: unknown) => { validate(): void };
@@ -186,7 +188,6 @@ export async function schemaProblems(doc: ManifestDoc): Promise<string[]> {
 // ---------------------------------------------------------------------------------------------
 // Across objects
 
-const CLUSTER_SCOPED = new Set(['Namespace', 'PersistentVolume', 'StorageClass', 'ClusterRole', 'ClusterRoleBinding', 'IngressClass', 'PriorityClass']);
 
 interface PodTemplate {
   doc: ManifestDoc;
@@ -364,7 +365,7 @@ export function crossObjectProblems(docs: ManifestDoc[]): string[] {
   for (const doc of docs) {
     const where = location(doc);
     const { kind, metadata } = doc.object;
-    if (!CLUSTER_SCOPED.has(kind ?? '') && metadata?.namespace !== NAMESPACE) problems.push(`${where}: not in namespace ${NAMESPACE}`);
+    if (!isClusterScoped(kind ?? '') && metadata?.namespace !== NAMESPACE) problems.push(`${where}: not in namespace ${NAMESPACE}`);
     if (!metadata?.labels?.['app.kubernetes.io/name']) problems.push(`${where}: no app.kubernetes.io/name label`);
     if (metadata?.labels?.['app.kubernetes.io/part-of'] !== NAMESPACE) problems.push(`${where}: no app.kubernetes.io/part-of: ${NAMESPACE} label`);
     const duplicate = docs.find((d) => d !== doc && d.object.kind === kind && d.object.metadata?.name === metadata?.name && d.object.metadata?.namespace === metadata?.namespace);
@@ -435,7 +436,7 @@ export function crossObjectProblems(docs: ManifestDoc[]): string[] {
     }
   }
 
-  for (const doc of byKind(docs, 'RoleBinding')) {
+  for (const doc of [...byKind(docs, 'RoleBinding'), ...byKind(docs, 'ClusterRoleBinding')]) {
     const o = doc.object as { roleRef?: { kind: string; name: string }; subjects?: { kind: string; name: string }[] };
     if (o.roleRef && !named(docs, o.roleRef.kind, o.roleRef.name)) problems.push(`${location(doc)}: ${o.roleRef.kind} ${o.roleRef.name} does not exist`);
     for (const s of o.subjects ?? []) {

@@ -6,7 +6,7 @@ import { createJournalWriter } from '../../../../src/core/run/journal.js';
 import { Redaction } from '../../../../src/core/secrets/redaction.js';
 import { writeRunReport } from '../../../../src/core/run/runReport.js';
 import type { RunEvent } from '../../../../src/core/run/runModel.js';
-import { runEvents } from './runEvents.js';
+import { evidenceContext, runEvents } from './runEvents.js';
 
 const HOUR = 3_600_000;
 
@@ -42,10 +42,12 @@ describe('writeRunReport: the record of a run becomes its report', () => {
       rtoMs: 4 * HOUR,
       transcript,
       redact: new Redaction([]).text,
+      evidence: await evidenceContext(dir),
     });
     assert.ok(written.ok, written.ok ? '' : written.error);
-    assert.equal(written.value.startsWith(dir), true);
-    const report = await readFile(written.value, 'utf8');
+    assert.equal(written.value.report, join(dir, '2026-11-25-database-failure-abc12345.md'));
+    assert.equal(written.value.bundle, join(dir, '2026-11-25-database-failure-abc12345.evidence.json'));
+    const report = await readFile(written.value.report, 'utf8');
     assert.match(report, /# DR run report: Database failure/);
     assert.match(report, /\*\*RTO met\*\*: recovered in 20 min 10 s/);
     assert.match(
@@ -63,6 +65,7 @@ describe('writeRunReport: the record of a run becomes its report', () => {
       rtoMs: 4 * HOUR,
       transcript: '',
       redact: new Redaction([]).text,
+      evidence: await evidenceContext(dir),
     });
     assert.ok(!written.ok);
     assert.match(written.error, /^the run record .*broken\.jsonl cannot be read back: /);
@@ -72,8 +75,9 @@ describe('writeRunReport: the record of a run becomes its report', () => {
       rtoMs: undefined,
       transcript: '',
       redact: new Redaction([]).text,
+      evidence: await evidenceContext(dir),
     });
     assert.ok(!missing.ok);
-    assert.deepEqual(await readdir(dir), ['broken.jsonl']);
+    assert.deepEqual(await readdir(dir), ['DR-PLAN.md', 'broken.jsonl']);
   });
 });

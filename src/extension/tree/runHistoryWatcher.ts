@@ -1,0 +1,61 @@
+import * as vscode from 'vscode';
+import { join } from 'node:path';
+import { runsFolderName } from '../../core/run/journal.js';
+import { readRunHistory } from '../../core/run/runHistory.js';
+import type { RunState } from '../../core/run/runModel.js';
+import type { PlanWorkspace } from '../planWorkspace.js';
+
+/**
+ * The runs recorded in the workspace's `.dr-runs/`, read on first use and again when a record
+ * changes: what the tree's drill age and step durations come from.
+ */
+export class RunHistoryWatcher implements vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+  private current: readonly RunState[] = [];
+  private root: string | undefined;
+  private watcher: vscode.FileSystemWatcher | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private generation = 0;
+
+  constructor(
+    private readonly plan: PlanWorkspace,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  /** The runs read so far; starts reading (and watching) the plan's workspace on first call. */
+  get runs(): readonly RunState[] {
+    const state = this.plan.state;
+    if (state.kind === 'loaded' && state.root !== this.root) this.watch(state.root);
+    return this.current;
+  }
+
+  private watch(root: string): void {
+    this.root = root;
+    this.watcher?.dispose();
+    this.watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(root, `${runsFolderName}/*.jsonl`));
+    const schedule = (): void => {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = setTimeout(() => void this.read(root), 300);
+    };
+    this.watcher.onDidCreate(schedule);
+    this.watcher.onDidChange(schedule);
+    this.watcher.onDidDelete(schedule);
+    void this.read(root);
+  }
+
+  private async read(root: string): Promise<void> {
+    const generation = ++this.generation;
+    const history = await readRunHistory(join(root, runsFolderName));
+    if (generation !== this.generation) return;
+    for (const p of history.problems) this.log.warn(`run history: ${p.message}`);
+    this.current = history.runs;
+    this.changed.fire();
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.watcher?.dispose();
+    this.changed.dispose();
+  }
+}

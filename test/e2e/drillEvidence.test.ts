@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { makeTempDir } from '../../scripts/lib/codeServer.js';
+import { startK8sApiServer, type K8sApiServer } from '../../scripts/k8sApiServer/server.js';
+import { createJournalWriter } from '../../src/core/run/journal.js';
+import type { RunEvent } from '../../src/core/run/runModel.js';
+import { answerDialog, normalise, openWorkbench, runFromPalette, screenshotOnFailure, type Workbench } from './workbench.js';
+
+const DRILL_STEPS = [
+  'Book a test window outside peak hours',
+  'Create a namespace for the test',
+  'Copy the production configuration into the test namespace',
+  'Restore a recent backup into the test environment',
+  'Check that the application works there',
+  'Write down the results and every problem you met',
+  'Remove the test environment',
+];
+
+/** A successful drill that ended `daysAgo` days ago, recorded in `dir` as the extension records one. */
+async function recordOldDrill(dir: string, daysAgo: number): Promise<void> {
+  const end = Date.now() - daysAgo * 86_400_000;
+  const at = new Date(end - 60_000).toISOString();
+  const base = { runId: `old${daysAgo}`, scenarioId: 'quarterly-dr-drill', who: 'alice' };
+  const writer = createJournalWriter(join(dir, `old-drill-${daysAgo}.jsonl`));
+  const events: RunEvent[] = [
+    {
+      ...base,
+      type: 'runStarted',
+      at,
+      context: 'dr-sandbox',
+      namespace: 'endpoint-stats',
+      incidentStartedAt: at,
+      steps: DRILL_STEPS.map((title, i) => ({ number: i + 1, title })),
+    },
+    ...DRILL_STEPS.flatMap((_, i): RunEvent[] => [
+      { ...base, type: 'step', step: i + 1, state: 'running', at },
+      { ...base, type: 'step', step: i + 1, state: 'succeeded', at, durationMs: 5000 * (i + 1) },
+    ]),
+    { ...base, type: 'runFinished', at: new Date(end).toISOString() },
+  ];
+  for (const e of events) assert.ok((await writer.append(e)).ok);
+}
+
+describe('the quarterly drill’s age in the tree, and its report and evidence, like a person sees them', () => {
+  let cluster: K8sApiServer;
+  let workbench: Workbench;
+  before(async () => {
+    cluster = await startK8sApiServer({ podReadyDelayMs: 100, anonymousIsAdmin: true, namespaceFinalizeDelayMs: 200 });
+    cluster.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'endpoint-stats' } });
+    const kubeconfig = await cluster.writeKubeconfig(join(makeTempDir('kube-'), 'kubeconfig'), {
+      context: 'dr-sandbox',
+      namespace: 'endpoint-stats',
+    });
+    workbench = await openWorkbench({ env: { KUBECONFIG: kubeconfig } });
+  });
+  screenshotOnFailure(() => workbench);
+  after(async () => {
+    await workbench?.close();
+    await cluster?.stop();
+  });
+
+  it('warns that the last drill is overdue, runs the drill from the palette, opens its report naming the controls, and the warning goes', async function () {
+    this.timeout(300_000);
+    const { page } = workbench;
+    const runs = join(workbench.workspace, '.dr-runs');
+    await recordOldDrill(runs, 100);
+    await page.locator('.activitybar [aria-label^="DR Runbook"]').first().click();
+    await workbench.widenSideBar(620);
+    const rows = page.locator('.pane-body .monaco-list-row');
+    const drillRow = rows.filter({ hasText: 'Quarterly DR drill' }).first();
+    await drillRow.filter({ hasText: 'last drill 100 d ago: overdue (due every 92 d)' }).waitFor({ timeout: 60_000 });
+    await drillRow.click(); // expand: each step with its median and p90
+    await rows.filter({ hasText: /2\. Create a namespace for the test.*median 10 s · p90 10 s/ }).waitFor({ timeout: 30_000 });
+    assert.equal(await drillRow.locator('.codicon-warning').count(), 1, 'the drill row shows a warning icon');
+    await workbench.screenshot('drill-age-overdue.png');
+
+    await page.locator('.activitybar [aria-label^="Explorer"]').first().click(); // runFromPalette opens the view again
+    await runFromPalette(workbench, 'Quarterly DR drill');
+    for (let n = 1; n <= 7; n++) {
+      await answerDialog(page, 'Continue', new RegExp(`Step ${n} \\(${n} of 7\\)`));
+      if (n !== 2 && n !== 7) await answerDialog(page, 'Mark Done', new RegExp(`Step ${n}: `));
+    }
+    const open = page.locator('.notifications-toasts .monaco-button', { hasText: 'Open Report' });
+    await open.waitFor({ timeout: 120_000 });
+    await page.setViewportSize({ width: 1400, height: 1300 }); // tall enough for the whole report
+    await open.click();
+    const editor = page.locator('.editor-group-container .monaco-editor .view-lines').first();
+    await editor.filter({ hasText: 'DR run report' }).waitFor({ timeout: 30_000 });
+    const text = normalise(await editor.innerText()).replace(/\n/g, '');
+    assert.match(text, /DR run report: Quarterly DR drill/);
+    await workbench.screenshot('drill-report.png');
+
+    await drillRow.filter({ hasText: /last drill just now/ }).waitFor({ timeout: 30_000 });
+    assert.equal(await drillRow.locator('.codicon-warning').count(), 0, 'no warning after a successful drill');
+    await workbench.screenshot('drill-age-fresh.png');
+
+    assert.equal(cluster.get('v1', 'Namespace', undefined, 'endpoint-stats-dr-test'), undefined, 'the test namespace is gone');
+  });
+});

@@ -1,0 +1,192 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
+import { CronExpressionParser } from 'cron-parser';
+import type { ICronJob } from 'kubernetes-models/batch/v1';
+import type { IClusterRole, IClusterRoleBinding, IPolicyRule, IRole, IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import { applyItems, applyObjects, describeFailures } from '../../../src/core/cluster/apply.js';
+import { loadManifests as loadCoreManifests } from '../../../src/core/manifests/loadManifests.js';
+import { parsePlan } from '../../../src/core/runbook/parsePlan.js';
+import { startTestCluster } from '../../support/testCluster.js';
+import { parse } from 'yaml';
+import { loadManifests, NAMESPACE } from './manifestChecks.ts';
+
+const repo = resolve(import.meta.dirname, '../../..');
+const FILE = 'maintenance/dr-drill-cronjob.yaml';
+const ADMISSION = 'maintenance/dr-drill-admission.yaml';
+const ACCOUNT = `system:serviceaccount:${NAMESPACE}:dr-drill`;
+
+const { docs } = loadManifests(join(repo, 'k8s'));
+const drillDocs = docs.filter((d) => d.file === FILE);
+
+function find<T>(kind: string, name: string, file = FILE): T {
+  const doc = docs.find((d) => d.file === file && d.object.kind === kind && d.object.metadata?.name === name);
+  assert.ok(doc, `${kind}/${name} is missing from k8s/${file}`);
+  return doc.object as unknown as T;
+}
+
+/** The namespace the plan's drill creates and deletes: the one the CronJob may touch. */
+function drillNamespace(): string {
+  const plan = parsePlan(readFileSync(join(repo, 'DR-PLAN.md'), 'utf8'));
+  const drill = plan.scenarios.find((s) => s.kind === 'drill');
+  assert.ok(drill, 'the plan has a drill');
+  const names = drill.steps.flatMap((s) => s.commands.flatMap((c) => (c.kind === 'namespaceCreate' || c.kind === 'namespaceDelete' ? c.namespaces : [])));
+  assert.equal(new Set(names).size, 1, `the drill creates and deletes one namespace: ${names.join(', ')}`);
+  return names[0]!;
+}
+
+const writes = (rule: IPolicyRule): boolean => rule.verbs.some((v) => !['get', 'list', 'watch'].includes(v));
+
+describe('the quarterly drill CronJob (k8s/maintenance/dr-drill-cronjob.yaml)', function () {
+  this.timeout(60_000);
+
+  it('runs every quarter, in January, April, July and October', () => {
+    const cron = find<ICronJob>('CronJob', 'dr-drill');
+    assert.equal(cron.spec.concurrencyPolicy, 'Forbid');
+    const next = CronExpressionParser.parse(cron.spec.schedule, { tz: cron.spec.timeZone ?? 'Etc/UTC', currentDate: new Date('2026-12-31T00:00:00Z') });
+    const runs = Array.from({ length: 8 }, () => next.next().toDate());
+    assert.deepEqual(
+      runs.map((d) => d.getUTCMonth() + 1),
+      [1, 4, 7, 10, 1, 4, 7, 10],
+    );
+    for (let i = 1; i < runs.length; i++) {
+      const days = (runs[i]!.getTime() - runs[i - 1]!.getTime()) / 86_400_000;
+      assert.ok(days >= 89 && days <= 92, `${days} days between drills`);
+    }
+  });
+
+  it('acts on the namespace the plan’s drill names, and tells the drill to delete only that one', () => {
+    const namespace = drillNamespace();
+    assert.equal(namespace, 'endpoint-stats-dr-test');
+    const args = find<ICronJob>('CronJob', 'dr-drill').spec.jobTemplate.spec!.template.spec!.containers[0]!.args!;
+    assert.ok(args.includes(`--confirm-delete=${namespace}`), args.join(' '));
+    assert.ok(args.includes('--non-interactive'));
+    const cluster = find<IClusterRole>('ClusterRole', 'dr-drill-cluster');
+    const deletes = cluster.rules!.filter((r) => r.verbs.includes('delete'));
+    assert.deepEqual(
+      deletes.map((r) => [r.resources, r.resourceNames]),
+      [[['namespaces'], [namespace]]],
+    );
+    const policy = readFileSync(join(repo, 'k8s', ADMISSION), 'utf8');
+    assert.ok(policy.includes(`object.metadata.name == '${namespace}'`) && policy.includes(`request.namespace == '${namespace}'`));
+    assert.ok(policy.includes(`request.userInfo.username == '${ACCOUNT}'`));
+  });
+
+  it('grants least privilege: reads production, writes only where it binds dr-drill-environment, no wildcards', () => {
+    for (const doc of drillDocs.filter((d) => /Role$/.test(d.object.kind ?? ''))) {
+      for (const rule of (doc.object as unknown as IRole).rules ?? []) {
+        for (const field of [rule.verbs, rule.resources ?? [], rule.apiGroups ?? []]) assert.ok(!field.includes('*'), `${doc.object.metadata?.name}: a wildcard`);
+      }
+    }
+    const read = find<IRole>('Role', 'dr-drill-read');
+    assert.equal(read.metadata?.namespace, NAMESPACE);
+    assert.deepEqual(read.rules!.filter(writes), [], 'production is read only');
+
+    // Cluster-wide writes: creating a namespace and a RoleBinding (the admission policy names
+    // which), deleting the test namespace by name, binding dr-drill-environment only.
+    const cluster = find<IClusterRole>('ClusterRole', 'dr-drill-cluster');
+    for (const rule of cluster.rules!.filter(writes)) {
+      const named = (rule.resourceNames ?? []).length > 0;
+      const allowed = named || (rule.verbs.length === 1 && rule.verbs[0] === 'create' && ['namespaces', 'rolebindings'].includes(rule.resources![0]!));
+      assert.ok(allowed, JSON.stringify(rule));
+    }
+    assert.deepEqual(cluster.rules!.find((r) => r.verbs.includes('bind'))!.resourceNames, ['dr-drill-environment']);
+
+    // dr-drill-environment is bound by nothing in the manifests: the drill binds it in the test namespace.
+    const bindings = docs.filter((d) => d.object.kind === 'RoleBinding' || d.object.kind === 'ClusterRoleBinding');
+    assert.deepEqual(
+      bindings.filter((d) => (d.object as unknown as IRoleBinding).roleRef.name === 'dr-drill-environment').map((d) => d.file),
+      [],
+    );
+    for (const binding of [find<IRoleBinding>('RoleBinding', 'dr-drill-read'), find<IClusterRoleBinding>('ClusterRoleBinding', 'dr-drill-cluster')]) {
+      assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'dr-drill', namespace: NAMESPACE }]);
+    }
+    // Its pod runs as that account, mounts the backups read-only and never the production database's volume.
+    const pod = find<ICronJob>('CronJob', 'dr-drill').spec.jobTemplate.spec!.template.spec!;
+    assert.equal(pod.serviceAccountName, 'dr-drill');
+    const backups = pod.volumes!.find((v) => v.persistentVolumeClaim?.claimName === 'postgres-backups')!;
+    assert.equal(backups.persistentVolumeClaim!.readOnly, true);
+    assert.ok(pod.containers[0]!.volumeMounts!.find((m) => m.name === backups.name)!.readOnly);
+    assert.ok(!pod.volumes!.some((v) => v.persistentVolumeClaim?.claimName === 'data-postgres-0'));
+  });
+
+  it('reads as the plan’s manifests do (the tree and the Problems panel load k8s/maintenance/ without an error)', async () => {
+    const files = await loadCoreManifests(repo, 'k8s/maintenance/');
+    assert.deepEqual(
+      files.flatMap((f) => f.errors.map((e) => `${f.file}:${e.line}: ${e.message}`)),
+      [],
+    );
+    const kinds = files.find((f) => f.file === `k8s/${FILE}`)!.objects.map((o) => o.kind);
+    assert.deepEqual(kinds, ['ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'PersistentVolumeClaim', 'CronJob']);
+  });
+
+  it('is applied by the engine to the test API server beside the backup claim, then re-applied with no change', async () => {
+    const t = await startTestCluster();
+    try {
+      const files = [
+        ...(await loadCoreManifests(repo, 'k8s/core/namespace.yaml')),
+        ...(await loadCoreManifests(repo, 'k8s/maintenance/backup-pvc.yaml')),
+        ...(await loadCoreManifests(repo, `k8s/${FILE}`)),
+      ];
+      const items = applyItems(
+        files.flatMap((f) => f.objects),
+        NAMESPACE,
+      );
+      const first = await applyObjects(t.cluster, items);
+      assert.ok(first.ok, first.ok ? '' : first.error.stage === 'cancelled' ? 'cancelled' : describeFailures(first.error.failures).join('\n'));
+      assert.deepEqual(new Set(first.value.map((a) => a.action)), new Set(['created']));
+      const stored = t.server.get('batch/v1', 'CronJob', NAMESPACE, 'dr-drill') as unknown as ICronJob | undefined;
+      assert.equal(stored?.spec.schedule, find<ICronJob>('CronJob', 'dr-drill').spec.schedule);
+      assert.ok(t.server.get('rbac.authorization.k8s.io/v1', 'ClusterRole', undefined, 'dr-drill-environment'));
+      for (const claim of ['postgres-backups', 'dr-drill-records']) {
+        await t.server.waitFor('v1', 'PersistentVolumeClaim', NAMESPACE, claim, (c) => c?.status?.phase === 'Bound', 5000);
+      }
+      const again = await applyObjects(t.cluster, items);
+      assert.ok(again.ok);
+      assert.deepEqual(again.value.filter((a) => a.action !== 'unchanged').map((a) => `${a.item.ref.kind}/${a.item.ref.name}`), []);
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('keeps the admission policy apart: a 1.26 API server (the test server) refuses it before anything is applied', async () => {
+    const t = await startTestCluster();
+    try {
+      const files = await loadCoreManifests(repo, `k8s/${ADMISSION}`);
+      const result = await applyObjects(t.cluster, applyItems(files.flatMap((f) => f.objects), NAMESPACE));
+      assert.ok(!result.ok && result.error.stage === 'preflight', 'refused in the preflight');
+      const messages = describeFailures(result.error.failures);
+      assert.equal(messages.length, 2, messages.join('\n'));
+      for (const m of messages) assert.match(m, /does not serve admissionregistration\.k8s\.io\/v1 ValidatingAdmissionPolicy/);
+      assert.match(messages[0]!, /ValidatingAdmissionPolicy dr-drill-scope: /, 'cluster-scoped: no namespace given to it');
+    } finally {
+      await t.stop();
+    }
+  });
+
+  describe('the example CI workflow (scripts/ci/dr-drill.github-workflow.yml)', () => {
+    const path = join(repo, 'scripts/ci/dr-drill.github-workflow.yml');
+    const text = readFileSync(path, 'utf8');
+
+    it('is a valid GitHub Actions workflow (GitHub’s own parser and schema)', () => {
+      const parsed = parseWorkflow({ name: 'dr-drill.yml', content: text }, new NoOperationTraceWriter());
+      assert.deepEqual(
+        parsed.context.errors.getErrors().map((e) => e.message),
+        [],
+      );
+      // Proof that the check bites: a misspelt key is an error.
+      const broken = parseWorkflow({ name: 'x.yml', content: text.replace('runs-on:', 'run-on:') }, new NoOperationTraceWriter());
+      assert.ok(broken.context.errors.getErrors().length > 0);
+    });
+
+    it('drills on the CronJob’s quarterly schedule, and on the plan’s drill namespace', () => {
+      const workflow = parse(text) as { on: { schedule: { cron: string }[] }; jobs: Record<string, { if?: string; steps: { run?: string }[] }> };
+      const cron = find<ICronJob>('CronJob', 'dr-drill').spec.schedule;
+      assert.ok(workflow.on.schedule.some((s) => s.cron === cron));
+      assert.ok(workflow.jobs['drill']!.if!.includes(cron));
+      const drill = workflow.jobs['drill']!.steps.map((s) => s.run ?? '').find((r) => r.includes('dr-runbook drill'))!;
+      assert.ok(drill.includes(`--confirm-delete=${drillNamespace()}`));
+    });
+  });
+});
