@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir } from '../../scripts/lib/codeServer.js';
 import { startK8sApiServer, type K8sApiServer } from '../../scripts/k8sApiServer/server.js';
+import { verifyEvidenceBundle } from '../../src/core/run/evidenceBundle.js';
 import { createJournalWriter } from '../../src/core/run/journal.js';
 import type { RunEvent } from '../../src/core/run/runModel.js';
-import { answerDialog, normalise, openWorkbench, runFromPalette, screenshotOnFailure, type Workbench } from './workbench.js';
+import { answerDialog, openWorkbench, runFromPalette, screenshotOnFailure, type Workbench } from './workbench.js';
 
 const DRILL_STEPS = [
   'Book a test window outside peak hours',
@@ -84,16 +86,23 @@ describe('the quarterly drill’s age in the tree, and its report and evidence, 
     await open.waitFor({ timeout: 120_000 });
     await page.setViewportSize({ width: 1400, height: 1300 }); // tall enough for the whole report
     await open.click();
-    const editor = page.locator('.editor-group-container .monaco-editor .view-lines').first();
-    await editor.filter({ hasText: 'DR run report' }).waitFor({ timeout: 30_000 });
-    const text = normalise(await editor.innerText()).replace(/\n/g, '');
+    // The report opens rendered (the markdown preview); its text is the file beside the run's record.
+    await page.locator('.tabs-container .tab', { hasText: /^Preview .*quarterly-dr-drill.*\.md/ }).waitFor({ timeout: 30_000 });
+    const reportFile = readdirSync(runs).find((n) => n.includes('-quarterly-dr-drill-') && n.endsWith('.md'));
+    assert.ok(reportFile, `the report is beside the record: ${readdirSync(runs).join(', ')}`);
+    const text = readFileSync(join(runs, reportFile), 'utf8');
     assert.match(text, /DR run report: Quarterly DR drill/);
+    assert.match(text, /## Evidence/);
+    assert.match(text, /SOC 2 A1\.3 \(Recovery plan testing\)/);
     await workbench.screenshot('drill-report.png');
 
     await drillRow.filter({ hasText: /last drill just now/ }).waitFor({ timeout: 30_000 });
     assert.equal(await drillRow.locator('.codicon-warning').count(), 0, 'no warning after a successful drill');
     await workbench.screenshot('drill-age-fresh.png');
 
+    const bundles = readdirSync(runs).filter((f) => f.endsWith('.evidence.json'));
+    assert.equal(bundles.length, 1, readdirSync(runs).join(', '));
+    assert.deepEqual((await verifyEvidenceBundle(join(runs, bundles[0]!))).problems, []);
     assert.equal(cluster.get('v1', 'Namespace', undefined, 'endpoint-stats-dr-test'), undefined, 'the test namespace is gone');
   });
 });

@@ -20,6 +20,8 @@ export interface RunTargets {
   readonly database: { readonly host: string; readonly name: string };
   /** Why the context cannot be reached, when it cannot (named before the run starts). */
   readonly problem?: string;
+  /** The API server's address, for the evidence bundle. */
+  readonly server?: string;
 }
 
 /** The record of one run (see the top of the file). */

@@ -18,15 +18,15 @@ export interface RunReportInput {
 
 export interface RunReportFiles {
   readonly report: string;
-  readonly bundle: string;
-  /** The bundle's hash: publish it (a CI log, a ticket) so a later rewrite of the bundle is caught. */
-  readonly bundleSha256: string;
+  /** The evidence bundle, or why it could not be written (the report stands without it). */
+  readonly bundle: Result<{ readonly path: string; readonly sha256: string }, string>;
 }
 
 /**
  * Writes the markdown report beside the run record at `journal` (each step with its outcome and
  * duration, the RTO achieved, the RPO evidence, the controls it is evidence for), then the
- * evidence bundle beside both. Returns their paths, or why they were not written.
+ * evidence bundle beside both. Returns their paths, or why they were not written (a bundle that
+ * cannot be written leaves the report standing, and says why).
  */
 export async function writeRunReport(journal: string, input: RunReportInput): Promise<Result<RunReportFiles, string>> {
   const events = await readJournal(journal);
@@ -54,6 +54,5 @@ export async function writeRunReport(journal: string, input: RunReportInput): Pr
     transcript: input.transcript,
     redact: input.redact,
   });
-  if (!bundle.ok) return err(`the report ${written.value} was written, but ${bundle.error}`);
-  return ok({ report: written.value, bundle: bundle.value.path, bundleSha256: bundle.value.sha256 });
+  return ok({ report: written.value, bundle });
 }

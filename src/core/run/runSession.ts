@@ -5,7 +5,7 @@
  * AbortController that reaches every request in flight), and the report.
  */
 import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { formatDuration } from '../duration.js';
 import { isDestructive, preflightScenario, runScenario, type RunResult, type RunUi } from '../execution/scenarioRunner.js';
 import { executeStep, helpfulFacts, type StepContext, type StepOutcome } from '../execution/stepExecutor.js';
@@ -17,7 +17,8 @@ import type { KubectlTarget, Runbook, Scenario, Step } from '../runbook/model.js
 import { matchRecordedStep } from '../runbook/stepIdentity.js';
 import { createJournalWriter, journalPath, newRunId, readJournal, runsFolderName, type JournalWriter } from './journal.js';
 import type { Redactor } from '../secrets/redaction.js';
-import { renderReport, summarizeOutput, writeReport } from './report.js';
+import { summarizeOutput } from './report.js';
+import { writeRunReport } from './runReport.js';
 import { evidenceOf, RunRecord, stepTargets, type RunTargets } from './runRecord.js';
 import { acquireRunLock } from './runLock.js';
 import { foldRun, startRun, type RunEvent, type RunState } from './runModel.js';
@@ -155,7 +156,7 @@ export class RunDesk {
    * run, or in a new record when it has none, which stays open for the steps that follow.
    */
   runStep(
-    request: Omit<ScenarioRequest, 'endAt' | 'continueOnly' | 'backupDirectory' | 'planFile'>,
+    request: Omit<ScenarioRequest, 'endAt' | 'continueOnly' | 'backupDirectory'>,
     step: Step,
     mark?: 'skipped' | 'manual',
   ): Promise<Result<StepOutcome, string>> {
@@ -277,7 +278,13 @@ export class RunDesk {
 
   private async scenarioSession(session: Session, request: ScenarioRequest): Promise<ScenarioOutcome | undefined> {
     const { scenario, redact } = request;
-    const out = (text: string): void => request.output(redact(text));
+    // Everything the run printed, redacted and bounded: the evidence bundle's command log and RPO evidence.
+    let transcript = '';
+    const print = (clean: string): void => {
+      transcript = (transcript + clean).slice(-1_000_000);
+      request.output(clean);
+    };
+    const out = (text: string): void => print(redact(text));
     let record: RunRecord | undefined;
     const open = await this.openRun(scenario.id);
     const startAt = open?.state.steps.find((s) => s.state === 'running')?.number ?? open?.state.currentStep;
@@ -325,7 +332,7 @@ export class RunDesk {
       ...sessionContext(request.env, session.ui, session.signal, (text: string) => {
         const clean = redact(text);
         stepOutput = (stepOutput + clean).slice(-100_000);
-        request.output(clean);
+        print(clean);
       }),
       ui: session.ui,
     };
@@ -380,7 +387,7 @@ export class RunDesk {
         : await r.end(reason, this.who);
     if (!ended.ok && !r.failure) out(`✖ ${ended.error}\n`);
     out(`=== ${reason} after ${formatDuration(Date.now() - began)} ===\n`);
-    const report = await this.report(r, request);
+    const report = await this.report(r, request, transcript);
     return {
       ...result,
       ...(r.failure ? { reason: r.failure } : {}),
@@ -390,23 +397,38 @@ export class RunDesk {
     };
   }
 
+  /** The report and, beside it, the evidence bundle (the report names the bundle and the controls). */
   private async report(
     record: RunRecord,
-    request: Pick<ScenarioRequest, 'runbook' | 'scenario' | 'redact'>,
+    request: Pick<ScenarioRequest, 'runbook' | 'scenario' | 'redact' | 'planFile' | 'env' | 'targets'>,
+    transcript = '',
   ): Promise<string | undefined> {
-    const markdown = renderReport(record.state, {
+    const written = await writeRunReport(record.path, {
       scenarioTitle: request.scenario.title,
       rtoMs: request.runbook.rtoMs,
       rpoMs: request.runbook.rpoMs,
+      transcript,
       redact: request.redact,
+      evidence: {
+        planPath: resolve(request.env.root, request.planFile),
+        planFile: request.planFile,
+        cluster: request.targets.server ?? request.targets.context,
+        database: `${request.targets.database.host}/${request.targets.database.name}`,
+        kind: request.scenario.kind === 'drill' ? 'drill' : 'recovery',
+        root: request.env.root,
+        validations: [],
+        producer: 'DR Runbook',
+      },
     });
-    const written = await writeReport(record.path, markdown);
     if (!written.ok) {
-      this.log.error(written.error.message);
+      this.log.error(written.error);
       return undefined;
     }
-    this.last = written.value;
-    this.log.info(`run report: ${written.value}`);
-    return written.value;
+    this.last = written.value.report;
+    const { bundle } = written.value;
+    this.log.info(`run report: ${written.value.report}`);
+    if (bundle.ok) this.log.info(`evidence bundle: ${bundle.value.path} (sha256 ${bundle.value.sha256})`);
+    else this.log.error(`no evidence bundle beside ${written.value.report}: ${bundle.error}`);
+    return written.value.report;
   }
 }

@@ -55,7 +55,7 @@ export async function runRequest(
       namespace: config.namespace,
       production,
       database: restoreTarget(process.env),
-      ...(cluster.ok ? {} : { problem: cluster.error.message }),
+      ...(cluster.ok ? { server: cluster.value.server } : { problem: cluster.error.message }),
     },
     env: {
       root,

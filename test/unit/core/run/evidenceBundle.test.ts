@@ -80,8 +80,9 @@ describe('the evidence bundle of a run', () => {
       },
     });
     assert.ok(written.ok, written.ok ? '' : written.error);
-    bundlePath = written.value.bundle;
-    published = written.value.bundleSha256;
+    assert.ok(written.value.bundle.ok, written.value.bundle.ok ? '' : written.value.bundle.error);
+    bundlePath = written.value.bundle.value.path;
+    published = written.value.bundle.value.sha256;
     bundle = JSON.parse(await readFile(bundlePath, 'utf8')) as EvidenceBundle;
   });
   afterEach(() => rm(dir, { recursive: true, force: true }));

@@ -46,7 +46,10 @@ describe('writeRunReport: the record of a run becomes its report', () => {
     });
     assert.ok(written.ok, written.ok ? '' : written.error);
     assert.equal(written.value.report, join(dir, '2026-11-25-database-failure-abc12345.md'));
-    assert.equal(written.value.bundle, join(dir, '2026-11-25-database-failure-abc12345.evidence.json'));
+    assert.deepEqual(
+      written.value.bundle.ok && written.value.bundle.value.path,
+      join(dir, '2026-11-25-database-failure-abc12345.evidence.json'),
+    );
     const report = await readFile(written.value.report, 'utf8');
     assert.match(report, /# DR run report: Database failure/);
     assert.match(report, /\*\*RTO met\*\*: recovered in 20 min 10 s/);
