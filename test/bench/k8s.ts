@@ -264,7 +264,7 @@ try {
     figures: [
       figure({
         id: 'k8s.apply.seconds',
-        label: 'apply cluster-failure manifests',
+        label: 'apply cluster-failure manifests (HTTPS)',
         value: applyOurs,
         unit: 's',
         baseline: { label: 'kubectl apply', value: applyKubectl },
@@ -273,7 +273,7 @@ try {
       }),
       figure({
         id: 'k8s.logs.linesPerSecond',
-        label: `log fan-in, ${fanIn.pods} pods`,
+        label: `log fan-in, ${fanIn.pods} pods (plain HTTP)`,
         value: fanIn.ours.linesPerSecond,
         unit: 'lines/s',
         baseline: { label: 'kubectl logs -f', value: fanIn.kubectl },
