@@ -122,7 +122,9 @@ describe('the tree’s drill age and step durations, from the records in .dr-run
   }
 
   it('warns on the drill when its last success is older than the quarter, and shows each step’s median and p90', async () => {
-    const { tree } = (await activeExtension()).exports;
+    const { tree, runs } = (await activeExtension()).exports;
+    // A drill step an earlier test ran (a notebook cell) would show its state instead of the durations.
+    runs.reset('quarterly-dr-drill');
     await recordDrill('old1', 100, 2000);
     await recordDrill('old2', 101, 4000);
     const drillItem = await eventually('the drill row to show its age', async () => {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { activeExtension, eventually, setAnswers, usePlan, workspaceRoot } from './support.js';
@@ -127,19 +126,24 @@ describe('a run is one session: one at a time, recorded, cancellable, in the rea
   describe('a cluster that accepts connections and never answers', () => {
     let hung: Server;
     let saved: string | undefined;
+    const sockets = new Set<Socket>();
     before(async () => {
-      hung = createServer(() => undefined);
+      // Accepts every connection and never says a word: not even the TLS handshake is answered.
+      hung = createServer((socket) => {
+        sockets.add(socket);
+        socket.on('close', () => sockets.delete(socket));
+      });
       await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
       const { port } = hung.address() as AddressInfo;
       const original = await readFile(process.env['KUBECONFIG']!, 'utf8');
       const path = join(workspaceRoot().fsPath, 'session', 'hung-kubeconfig');
-      await writeFile(path, original.replace(/server: http:\/\/127\.0\.0\.1:\d+/, `server: http://127.0.0.1:${port}`));
+      await writeFile(path, original.replace(/server: https?:\/\/127\.0\.0\.1:\d+/, `server: https://127.0.0.1:${port}`));
       saved = process.env['KUBECONFIG'];
       process.env['KUBECONFIG'] = path;
     });
     after(async () => {
       process.env['KUBECONFIG'] = saved;
-      hung.closeAllConnections();
+      for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => hung.close(resolve));
     });
 
@@ -147,7 +151,7 @@ describe('a run is one session: one at a time, recorded, cancellable, in the rea
       this.timeout(60_000);
       const { runs } = (await activeExtension()).exports;
       setAnswers(runs, { beforeStep: () => Promise.resolve('continue') });
-      const asked = new Promise((resolve) => hung.once('request', resolve));
+      const asked = new Promise((resolve) => hung.once('connection', resolve));
       const running = run('cluster-check');
       await asked; // the preflight's request is in flight, and will never be answered
       assert.ok(runs.cancel());
@@ -155,7 +159,7 @@ describe('a run is one session: one at a time, recorded, cancellable, in the rea
       assert.ok(ended !== 'hung', 'the run ended within 2 s of Cancel');
       assert.equal(ended?.outcome, 'failed');
       assert.match(ended.reason ?? '', /the preflight failed; nothing was changed/);
-      const askedAgain = new Promise((resolve) => hung.once('request', resolve));
+      const askedAgain = new Promise((resolve) => hung.once('connection', resolve));
       const again = run('cluster-check');
       await askedAgain;
       assert.ok(runs.cancel());

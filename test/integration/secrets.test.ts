@@ -254,7 +254,17 @@ describe('nothing secret reaches any sink, in the real extension host', () => {
         apiVersion: 'v1',
         kind: 'Pod',
         metadata: { name: 'crashing-app', namespace },
-        spec: { containers: [{ name: 'app', image: NEVER_READY_IMAGE }] },
+        // Meets the restricted Pod Security level the namespace enforces.
+        spec: {
+          securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+          containers: [
+            {
+              name: 'app',
+              image: NEVER_READY_IMAGE,
+              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+            },
+          ],
+        },
       },
       { dryRun: false, force: true },
     );

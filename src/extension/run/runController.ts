@@ -92,6 +92,8 @@ export class RunController implements vscode.Disposable {
   /** "Run This Step", "Skip", "Mark Done": one step, recorded in the scenario's open run. */
   async runStep(scenarioId: string, stepNumber: number, mark?: 'skipped' | 'manual'): Promise<StepOutcome | undefined> {
     const { scenario, step } = this.find(scenarioId, stepNumber);
+    const gate = trustedAdapters();
+    if (!gate.ok) return this.refusedStep(gate.error);
     const request = await this.request(scenario, {});
     if (!request) return undefined;
     this.output(`\n--- step ${stepNumber}: ${step.text} ---\n`);
@@ -104,7 +106,7 @@ export class RunController implements vscode.Disposable {
   /** A notebook cell: through the same engine, one at a time with every run; its notebook is its record. */
   async executeOne(scenario: Scenario, step: Step, signal: AbortSignal, output: (text: string) => void): Promise<StepOutcome> {
     const gate = trustedAdapters();
-    if (!gate.ok) return { state: 'failed', summary: gate.error };
+    if (!gate.ok) return this.refusedStep(gate.error);
     const request = await this.request(scenario, {}, output);
     if (!request) return { state: 'failed', summary: 'The DR plan is not loaded.' };
     const result = await this.underWay(() =>
@@ -235,12 +237,18 @@ export class RunController implements vscode.Disposable {
       this.states.set(state.scenarioId, step.number, {
         state: state.status !== 'running' && step.state === 'running' ? 'failed' : step.state,
         ...(step.durationMs !== undefined ? { durationMs: step.durationMs } : {}),
-        ...(step.summary || step.error ? { summary: step.error ?? step.summary } : {}),
+        ...(step.summary || step.error ? { summary: this.log.redaction.text(step.error ?? step.summary ?? '') } : {}),
       });
     }
     if (state.status !== 'running') return this.objectives.stop();
     const { root, runbook } = this.loaded();
     this.objectives.start(state.incidentStartedAt, runbook.rtoMs, runbook.rpoMs, backupFolder(root, readConfig(runbook)));
+  }
+
+  /** A step refused before anything ran (an untrusted workspace): said, and its outcome says why. */
+  private refusedStep(message: string): StepOutcome {
+    void this.log.showMessage('warning', `DR Runbook: ${message}`);
+    return { state: 'failed', summary: message };
   }
 
   private refused(message: string): undefined {

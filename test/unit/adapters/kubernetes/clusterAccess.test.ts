@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectCluster } from '../../../../src/adapters/kubernetes/clusterClient.js';
@@ -112,15 +111,20 @@ describe('cluster access (kubeconfig, credentials, reachability)', () => {
   describe('a server that accepts connections and never answers', () => {
     let hung: Server;
     let path: string;
+    const sockets = new Set<Socket>();
     before(async () => {
-      hung = createHttpServer(() => undefined); // reads every request, answers none
+      // Accepts every connection and never says a word: not even the TLS handshake is answered.
+      hung = createServer((socket) => {
+        sockets.add(socket);
+        socket.on('close', () => sockets.delete(socket));
+      });
       await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
       path = join(dir, 'hung');
       const { port } = hung.address() as AddressInfo;
-      writeFileSync(path, t.server.kubeconfig().replace(t.server.url, `http://127.0.0.1:${port}`));
+      writeFileSync(path, t.server.kubeconfig().replace(t.server.url, `https://127.0.0.1:${port}`));
     });
     after(async () => {
-      hung.closeAllConnections();
+      for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => hung.close(resolve));
     });
 
