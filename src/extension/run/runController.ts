@@ -3,7 +3,7 @@ import type { ClusterError, ObjectRef } from '../../core/cluster/model.js';
 import type { StepOutcome } from '../../core/execution/stepExecutor.js';
 import { StepStates } from '../../core/execution/stepStates.js';
 import { redactedRunUi } from '../../core/execution/redactedRunUi.js';
-import { err, type Result } from '../../core/result.js';
+import { err, ok, type Result } from '../../core/result.js';
 import type { RedactingStream } from '../../core/secrets/redaction.js';
 import type { RunState } from '../../core/run/runModel.js';
 import { RunDesk, type ScenarioOutcome, type ScenarioRequest, type SessionUi } from '../../core/run/runSession.js';
@@ -15,12 +15,12 @@ import { Commands, ContextKeys } from '../ids.js';
 import type { RedactedLog } from '../output/redactedLog.js';
 import type { PlanWorkspace } from '../planWorkspace.js';
 import type { SecretSource } from '../secretSource.js';
-import { trustedAdapters, UNTRUSTED_WORKSPACE as UNTRUSTED } from '../trust.js';
+import { trustedAdapters } from '../trust.js';
 import { ClusterContext } from './clusterContext.js';
 import { LogChannels } from './logChannels.js';
 import { ObjectivesStatus } from './objectivesStatus.js';
 import { followedRef, runRequest, type Following } from './runRequest.js';
-import { vscodeRunUi, WaitingQuestion } from './vscodeRunUi.js';
+import { pickScenario, vscodeRunUi, WaitingQuestion } from './vscodeRunUi.js';
 
 /** Makes the questions of a run from VS Code's own (`base`): an API caller answers some or all of them. */
 export type RunUiFactory = (signal: AbortSignal, base: SessionUi) => SessionUi;
@@ -64,8 +64,8 @@ export class RunController implements vscode.Disposable {
     const scenario = scenarioId ? this.find(scenarioId).scenario : await pickScenario(loaded.runbook.scenarios);
     if (!scenario) return undefined;
     const request = await this.request(scenario, continueOnly ? { continueOnly } : endAt !== undefined ? { endAt } : {});
-    if (!request) return undefined;
-    const result = await this.underWay(() => this.desk().runScenario(request));
+    if (!request.ok) return this.refused(request.error);
+    const result = await this.underWay(() => this.desk().runScenario(request.value));
     if (!result.ok) return this.refused(result.error);
     const outcome = result.value;
     if (!outcome) return undefined;
@@ -92,12 +92,10 @@ export class RunController implements vscode.Disposable {
   /** "Run This Step", "Skip", "Mark Done": one step, recorded in the scenario's open run. */
   async runStep(scenarioId: string, stepNumber: number, mark?: 'skipped' | 'manual'): Promise<StepOutcome | undefined> {
     const { scenario, step } = this.find(scenarioId, stepNumber);
-    const gate = trustedAdapters();
-    if (!gate.ok) return this.refusedStep(gate.error);
     const request = await this.request(scenario, {});
-    if (!request) return undefined;
+    if (!request.ok) return this.refusedStep(request.error);
     this.output(`\n--- step ${stepNumber}: ${step.text} ---\n`);
-    const result = await this.underWay(() => this.desk().runStep(request, step, mark));
+    const result = await this.underWay(() => this.desk().runStep(request.value, step, mark));
     if (!result.ok) return this.refused(result.error);
     this.output(`step ${stepNumber} ${result.value.state}: ${result.value.summary}\n`);
     return result.value;
@@ -105,10 +103,9 @@ export class RunController implements vscode.Disposable {
 
   /** A notebook cell: through the same engine, one at a time with every run; its notebook is its record. */
   async executeOne(scenario: Scenario, step: Step, signal: AbortSignal, output: (text: string) => void): Promise<StepOutcome> {
-    const gate = trustedAdapters();
-    if (!gate.ok) return this.refusedStep(gate.error);
-    const request = await this.request(scenario, {}, output);
-    if (!request) return { state: 'failed', summary: 'The DR plan is not loaded.' };
+    const built = await this.request(scenario, {}, output);
+    if (!built.ok) return this.refusedStep(built.error);
+    const request = built.value;
     const result = await this.underWay(() =>
       this.desk().runCell(`a notebook cell (step ${step.number})`, step, request.env, (t) => output(request.redact(t)), signal),
     );
@@ -148,8 +145,9 @@ export class RunController implements vscode.Disposable {
   async followWorkload(kind: string, name: string, namespace: string | undefined): Promise<void> {
     const steps = this.loaded().runbook.scenarios.flatMap((s) => s.steps);
     const request = await this.request({ id: 'plan', title: 'the plan', kind: 'recovery', line: 1, steps }, {}, () => undefined);
-    if (!request) throw new Error(trustedAdapters().ok ? 'The DR plan is not loaded.' : UNTRUSTED);
-    const followed = await this.follow({ apiVersion: 'apps/v1', kind, name, namespace: namespace ?? request.env.namespace });
+    if (!request.ok) throw new Error(request.error);
+    const where = namespace ?? request.value.env.namespace;
+    const followed = await this.follow({ apiVersion: 'apps/v1', kind, name, namespace: where });
     if (!followed.ok) throw new Error(`${followed.error.message} ${followed.error.hint}`);
   }
 
@@ -190,16 +188,16 @@ export class RunController implements vscode.Disposable {
 
   /**
    * Everything a run of `scenario` needs from VS Code; its output goes to `output`, else to the
-   * scenario's channel. Undefined (and said) in an untrusted workspace: the trust gate hands out
-   * no cluster and no process runner there.
+   * scenario's channel. In an untrusted workspace, the gate's reason instead: the trust gate hands
+   * out no cluster and no process runner there, and the caller says so in its own way.
    */
   private async request(
     scenario: Scenario,
     more: Pick<ScenarioRequest, 'endAt' | 'continueOnly'>,
     output?: (text: string) => void,
-  ): Promise<ScenarioRequest | undefined> {
+  ): Promise<Result<ScenarioRequest, string>> {
     const gate = trustedAdapters();
-    if (!gate.ok) return this.refused(gate.error);
+    if (!gate.ok) return gate;
     const channel = output ? undefined : this.outputChannel(scenario);
     this.channel = channel ?? this.channel;
     const printed = this.log.redaction.stream(output ?? ((text) => channel?.append(text)));
@@ -213,7 +211,7 @@ export class RunController implements vscode.Disposable {
       onState: (state) => this.show(state),
     });
     this.following = built.follow;
-    return { ...built.request, ...more };
+    return ok({ ...built.request, ...more });
   }
 
   /** Runs `work` with the palette's "Cancel Run", a Cancel in a progress notification, and the RTO clock. */
@@ -288,15 +286,6 @@ export class RunController implements vscode.Disposable {
     await Promise.all([...this.desks.values()].map((d) => d.dispose()));
     for (const d of [this.logChannels, ...this.channels.values(), this.context, this.objectives, this.question]) d.dispose();
   }
-}
-
-async function pickScenario(scenarios: readonly Scenario[]): Promise<Scenario | undefined> {
-  const items = scenarios.map((s) => ({
-    label: s.title,
-    description: `${s.steps.length} steps${s.kind === 'drill' ? ' · drill' : ''}`,
-    scenario: s,
-  }));
-  return (await vscode.window.showQuickPick(items, { title: 'Run DR Scenario', placeHolder: 'Which scenario?' }))?.scenario;
 }
 
 const noCluster: ClusterError = {

@@ -208,3 +208,13 @@ async function askIncidentStart(): Promise<Date | undefined> {
   const parsed = parseIncidentStart(answer, new Date());
   return parsed.ok ? parsed.value : undefined;
 }
+
+/** "Run DR Scenario" without a scenario: which one, with its step count. */
+export async function pickScenario(scenarios: readonly Scenario[]): Promise<Scenario | undefined> {
+  const items = scenarios.map((s) => ({
+    label: s.title,
+    description: `${s.steps.length} steps${s.kind === 'drill' ? ' · drill' : ''}`,
+    scenario: s,
+  }));
+  return (await vscode.window.showQuickPick(items, { title: 'Run DR Scenario', placeHolder: 'Which scenario?' }))?.scenario;
+}
