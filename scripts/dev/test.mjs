@@ -56,7 +56,24 @@ for (const check of checks) {
   const counts = check.counts?.(output);
   // A tier that exits non-zero without a failing count still counts as a failure.
   if (counts && code !== 0 && counts.failed === 0) counts.failed = 1;
-  results.push({ name: check.name, ok: code === 0, seconds: (Date.now() - t0) / 1000, counts });
+  results.push({ name: check.name, ok: code === 0, seconds: (Date.now() - t0) / 1000, counts, output });
+}
+
+/**
+ * Mocha's "N failing" sections of a tier's output, so that the end of a long log (all a CI page
+ * may keep) still says which test failed and why. At most `limit` lines.
+ */
+function failures(output, limit = 80) {
+  const lines = output.split('\n');
+  const picked = [];
+  for (let i = 0; i < lines.length && picked.length < limit; i++) {
+    if (!/^\s*\d+ failing\s*$/.test(lines[i])) continue;
+    for (let j = i; j < lines.length && picked.length < limit; j++) {
+      if (j > i && /^\s*\d+ (passing|pending)\b/.test(lines[j])) break;
+      picked.push(lines[j]);
+    }
+  }
+  return picked;
 }
 
 console.log('\n=== summary ===');
@@ -77,6 +94,10 @@ for (const r of results) {
   } else if (!r.ok) {
     failed += 1;
   }
+}
+for (const r of results.filter((r) => !r.ok)) {
+  const lines = failures(r.output);
+  if (lines.length) console.log(`\n=== ${r.name}: what failed (repeated from above) ===\n${lines.join('\n')}`);
 }
 console.log(`took ${((Date.now() - started) / 1000).toFixed(0)} s`);
 console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
