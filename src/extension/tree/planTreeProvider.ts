@@ -22,11 +22,18 @@ const STATE_ICONS: Record<string, [string, string | undefined]> = {
  * Maps the core plan tree to VS Code tree items; holds no model of its own. Every text of an item
  * goes through the redaction pipeline: a step's summary may quote a server error that echoed an
  * object (a 422 carrying a Secret's values).
+ *
+ * Nodes are handed out once per loaded plan (the same object for the same row), and a step's new
+ * state or a new run record refreshes only the rows it changes: a whole-tree refresh while a run
+ * updates its steps would let a click on a row's action reach the command without its row (VS Code
+ * resolves the row's handle against the nodes of the refresh in flight).
  */
 export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<PlanNode | undefined>();
+  private readonly changed = new vscode.EventEmitter<PlanNode | PlanNode[] | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly subscriptions: { dispose(): void }[];
+  /** The nodes handed to the view, by row id, since the plan last loaded. */
+  private readonly nodes = new Map<string, PlanNode>();
 
   constructor(
     private readonly plan: PlanWorkspace,
@@ -35,10 +42,31 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
     private readonly redact: Redactor,
   ) {
     this.subscriptions = [
-      plan.onDidChange(() => this.changed.fire(undefined)),
-      states.onChange(() => this.changed.fire(undefined)),
-      history.onDidChange(() => this.changed.fire(undefined)),
+      plan.onDidChange(() => {
+        this.nodes.clear();
+        this.changed.fire(undefined);
+      }),
+      states.onChange(({ scenarioId, step }) =>
+        this.refresh((n) => n.type === 'step' && n.scenario.id === scenarioId && (step === undefined || n.step.number === step)),
+      ),
+      // Past runs show on the drill's row (its age) and on every step's (median and p90).
+      history.onDidChange(() => this.refresh((n) => n.type === 'step' || (n.type === 'scenario' && n.scenario.kind === 'drill'))),
     ];
+  }
+
+  /** Refreshes the rows the view holds that `which` picks (a row not shown yet needs nothing). */
+  private refresh(which: (node: PlanNode) => boolean): void {
+    const rows = [...this.nodes.values()].filter(which);
+    if (rows.length) this.changed.fire(rows);
+  }
+
+  /** The node the view already holds for this row, or this one, from now on. */
+  private intern(node: PlanNode): PlanNode {
+    const id = planRow(node).id;
+    const known = this.nodes.get(id);
+    if (known) return known;
+    this.nodes.set(id, node);
+    return node;
   }
 
   getTreeItem(node: PlanNode): vscode.TreeItem {
@@ -90,12 +118,15 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
   async getChildren(node?: PlanNode): Promise<PlanNode[]> {
     const state = this.plan.state;
     if (state.kind !== 'loaded') return [];
-    if (!node) return scenarioNodes(state.runbook);
-    return childNodes(node, (step) => stepManifests(state.root, step, this.plan.manifests));
+    const children = node
+      ? await childNodes(node, (step) => stepManifests(state.root, step, this.plan.manifests))
+      : scenarioNodes(state.runbook);
+    return children.map((child) => this.intern(child));
   }
 
   getParent(node: PlanNode): PlanNode | undefined {
-    return parentNode(node);
+    const parent = parentNode(node);
+    return parent && this.intern(parent);
   }
 
   dispose(): void {
