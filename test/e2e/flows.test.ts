@@ -49,9 +49,7 @@ function onSandbox(trouble: Sandbox['trouble']): () => { sandbox: Sandbox; workb
 describe('flow 1: "Run DR Scenario" from the palette, "Complete cluster failure", on the sandbox with the cluster lost', () => {
   const current = onSandbox('cluster-lost');
 
-  // Skipped for now: since issues 14 to 17 met on main, the quick input this test clicks in closes or
-  // goes inert under it (seen in CI, 2026-12-03); the cause is not found yet. Re-enable once it is.
-  it.skip('runs every step to the end, restores the real database from the offsite backup, and opens the run report', async function () {
+  it('runs every step to the end, restores the real database from the offsite backup, and opens the run report', async function () {
     this.timeout(600_000);
     const { sandbox, workbench } = current();
     const { page } = workbench;

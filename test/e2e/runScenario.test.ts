@@ -5,6 +5,7 @@ import { makeTempDir, RESULTS } from '../../scripts/lib/codeServer.js';
 import { startK8sApiServer, type K8sApiServer } from '../../scripts/k8sApiServer/server.js';
 import {
   answerDialog,
+  findQuestion,
   normalise,
   openWorkbench,
   palette,
@@ -97,9 +98,7 @@ describe('running a scenario, like a person', () => {
     );
   });
 
-  // Skipped for now: since issues 14 to 17 met on main, the quick input this test clicks in closes or
-  // goes inert under it (seen in CI, 2026-12-03); the cause is not found yet. Re-enable once it is.
-  it.skip('while a manual step waits, the terminal takes a command and the palette runs one; a second window cannot start another run', async () => {
+  it('while a manual step waits, the terminal takes a command and the palette runs one; a second window cannot start another run', async () => {
     const { page } = workbench;
     await runFromPalette(workbench, 'Application deployment failure');
     await answerDialog(page, 'Continue', /Step 1 \(1 of 3\)/);
@@ -143,8 +142,7 @@ describe('running a scenario, like a person', () => {
 
     await answerDialog(page, 'Mark Done', /Step 1: Find the deployment/);
     // The rollback: a warning that names its targets, with no default button.
-    const destructive = page.locator('.notification-list-item', { hasText: /Step 2 \(2 of 3\) changes or replaces what runs/ });
-    await destructive.waitFor({ timeout: 60_000 });
+    const destructive = await findQuestion(page, /Step 2 \(2 of 3\) changes or replaces what runs/);
     assert.match(normalise(await destructive.innerText()), /context "dr-sandbox", namespace endpoint-stats/);
     await workbench.screenshot('run-destructive-step.png');
     await answerDialog(page, 'Stop', /Step 2 \(2 of 3\)/);

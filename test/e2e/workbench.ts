@@ -121,12 +121,12 @@ export function screenshotOnFailure(workbench: () => Workbench | undefined): voi
 }
 
 /**
- * Clicks a button of the run's question that asks `question`: a notification, never a modal.
- * A toast that went to the notification center is found there (the status bar item opens it).
+ * The run's question that asks `question`: a notification, never a modal. A toast that went to the
+ * notification center is found there (the status bar item that says the run waits opens it).
  */
-export async function answerDialog(page: Page, button: string, question: RegExp): Promise<void> {
+export async function findQuestion(page: Page, question: RegExp, timeoutMs = 60_000): Promise<Locator> {
   const item = page.locator('.notification-list-item', { hasText: question }).first();
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + timeoutMs;
   while (!(await item.isVisible())) {
     if (Date.now() > deadline) throw new Error(`no notification asks ${String(question)}`);
     const waiting = page
@@ -135,6 +135,12 @@ export async function answerDialog(page: Page, button: string, question: RegExp)
     if (await waiting.first().isVisible()) await waiting.first().click();
     await page.waitForTimeout(500);
   }
+  return item;
+}
+
+/** Clicks a button of the run's question that asks `question` (see findQuestion). */
+export async function answerDialog(page: Page, button: string, question: RegExp): Promise<void> {
+  const item = await findQuestion(page, question);
   await item
     .locator('.monaco-button', { hasText: new RegExp(`^${button}$`) })
     .first()
@@ -145,12 +151,28 @@ export async function answerDialog(page: Page, button: string, question: RegExp)
   if (await hide.first().isVisible()) await hide.first().click();
 }
 
-/** Runs a command of the palette by its title, as a person types it. */
+/**
+ * Runs a command of the palette by its title, as a person types it. A workbench that is still
+ * loading its extensions' commands lists none of ours yet: then, as a person would, close the
+ * palette and open it again (at most three times).
+ */
 export async function palette(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
-  await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
-  await page.keyboard.type(title);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().click();
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`>${title}`);
+    try {
+      await row.waitFor({ state: 'visible', timeout: 10_000 });
+      break;
+    } catch (error) {
+      if (attempt === 3) throw error;
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(1_000);
+    }
+  }
+  await row.click();
 }
 
 /**
