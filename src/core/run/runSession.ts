@@ -351,7 +351,7 @@ export class RunDesk {
         scenario,
         ctx,
         {
-          targets: (step) => stepTargets(step, request.targets),
+          targets: (step) => stepTargets(step, request.targets, request.env.isProduction),
           onStep: async (step, state, outcome, durationMs) => {
             if (state === 'running') {
               stepOutput = '';
