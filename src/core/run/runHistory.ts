@@ -7,6 +7,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatDuration } from '../duration.js';
 import type { Scenario, Step } from '../runbook/model.js';
+import { formatClock } from './clock.js';
 import { readJournal, type JournalProblem } from './journal.js';
 import { foldRun, isSettled, type RunState } from './runModel.js';
 
@@ -107,4 +108,49 @@ export function stepDurations(scenarioId: string, step: Step, runs: readonly Run
   if (times.length === 0) return undefined;
   const rank = (p: number): number => times[Math.max(0, Math.ceil(p * times.length) - 1)]!;
   return { count: times.length, medianMs: rank(0.5), p90Ms: rank(0.9) };
+}
+
+export interface RtoForecast {
+  /** "about 0 h 25 min left (median of past runs)", or why there is no forecast. */
+  readonly text: string;
+  /** The time still to come by the past runs' medians, when every step still to do has one. */
+  readonly remainingMs: number | undefined;
+  /** True when the time elapsed and the time still to come add up to more than the RTO. */
+  readonly overRto: boolean;
+}
+
+/**
+ * A running scenario's remaining time: the past runs' median for every step not yet settled,
+ * added to the time elapsed since the incident and held against the RTO. A step no past run
+ * finished makes it unknown (said so), never a guess.
+ */
+export function rtoForecast(
+  scenario: Scenario,
+  run: RunState,
+  past: readonly RunState[],
+  elapsedMs: number,
+  rtoMs: number | undefined,
+): RtoForecast {
+  const settled = new Set(run.steps.filter((s) => isSettled(s.state)).map((s) => s.number));
+  const todo = scenario.steps.filter((s) => !settled.has(s.number));
+  const others = past.filter((r) => r.runId !== run.runId);
+  let remainingMs = 0;
+  const unknown: number[] = [];
+  for (const step of todo) {
+    const d = stepDurations(scenario.id, step, others);
+    if (d) remainingMs += d.medianMs;
+    else unknown.push(step.number);
+  }
+  if (unknown.length)
+    return {
+      text: `no forecast: step${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')} never finished in a past run`,
+      remainingMs: undefined,
+      overRto: false,
+    };
+  const overRto = rtoMs !== undefined && elapsedMs + remainingMs > rtoMs;
+  return {
+    text: `about ${formatClock(remainingMs)} left (median of past runs)${overRto ? ', past the RTO' : ''}`,
+    remainingMs,
+    overRto,
+  };
 }

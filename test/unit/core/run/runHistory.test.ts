@@ -3,8 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createJournalWriter } from '../../../../src/core/run/journal.js';
-import { drillAge, drillIntervalMs, readRunHistory, stepDurations } from '../../../../src/core/run/runHistory.js';
-import type { RunEvent } from '../../../../src/core/run/runModel.js';
+import { drillAge, drillIntervalMs, readRunHistory, rtoForecast, stepDurations } from '../../../../src/core/run/runHistory.js';
+import { foldRun, type RunEvent } from '../../../../src/core/run/runModel.js';
 import { parsePlan } from '../../../../src/core/runbook/parsePlan.js';
 import { runEvents } from './runEvents.js';
 
@@ -100,5 +100,41 @@ describe('run history: the last drill and step durations from .dr-runs/', () => 
     assert.deepEqual(stepDurations(drill.id, drill.steps[1]!, runs), { count: 10, medianMs: 1000, p90Ms: 1000 });
     // A renamed step starts afresh.
     assert.equal(stepDurations(drill.id, { ...drill.steps[0]!, title: 'Another step' }, runs), undefined);
+  });
+
+  it('forecasts a running scenario against the RTO from the past medians of the steps still to do', async () => {
+    for (const [i, ms] of [60_000, 120_000, 180_000].entries())
+      await record(`r${i}`, drillRun(`r${i}`, `2026-0${1 + i}-01T10:00:00Z`, ms));
+    const { runs } = await readRunHistory(dir);
+    const { started, step } = runEvents({ runId: 'now', scenarioId: drill.id, who: 'me' });
+    const at = '2026-12-03T10:00:00Z';
+    const begun = [
+      started({
+        at,
+        context: 'c',
+        namespace: 'n',
+        incidentStartedAt: at,
+        steps: drill.steps.map((s) => ({ number: s.number, title: s.title })),
+      }),
+    ];
+    const fresh = foldRun(begun);
+    assert.ok(fresh.ok);
+    // Both steps to do: 2 min (step 1's median) + 1 s (step 2's).
+    const ahead = rtoForecast(drill, fresh.value, runs, 0, 4 * 3_600_000);
+    assert.deepEqual(
+      [ahead.remainingMs, ahead.overRto, ahead.text],
+      [121_000, false, 'about 0 h 2 min left (median of past runs)'],
+    );
+    // Step 1 done: only step 2's second is left; past the RTO when the elapsed time already is.
+    const half = foldRun([...begun, step(1, 'running', at), step(1, 'succeeded', at, { durationMs: 5 })]);
+    assert.ok(half.ok);
+    assert.equal(rtoForecast(drill, half.value, runs, 0, 3_600_000).remainingMs, 1000);
+    assert.equal(rtoForecast(drill, half.value, runs, 3_600_000, 3_600_000).overRto, true);
+    // No past run: no forecast, and it says why.
+    assert.deepEqual(rtoForecast(drill, fresh.value, [], 0, 3_600_000), {
+      text: 'no forecast: steps 1, 2 never finished in a past run',
+      remainingMs: undefined,
+      overRto: false,
+    });
   });
 });
