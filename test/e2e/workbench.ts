@@ -147,8 +147,9 @@ export async function answerDialog(page: Page, button: string, question: RegExp)
     .click();
   await item.waitFor({ state: 'hidden', timeout: 30_000 });
   // An open notification center would keep the next question's keys (Escape): hide it, as a person would.
-  const hide = page.locator('.notifications-center .action-label[aria-label^="Hide Notifications"]');
-  if (await hide.first().isVisible()) await hide.first().click();
+  // The center may also close by itself (its last notification gone) between the look and the click.
+  const hide = page.locator('.notifications-center .action-label[aria-label^="Hide Notifications"]').first();
+  if (await hide.isVisible()) await hide.click({ timeout: 5_000 }).catch(() => hide.waitFor({ state: 'hidden', timeout: 5_000 }));
 }
 
 /**
