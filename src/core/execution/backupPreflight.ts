@@ -8,6 +8,7 @@ import { formatDuration } from '../duration.js';
 import { projectPath } from '../paths.js';
 import { formatClock } from '../run/clock.js';
 import { newestBackup } from '../run/evidence.js';
+import { isRestoreScript, restoresIntoTestDatabase } from '../runbook/commands.js';
 import type { Command, Scenario } from '../runbook/model.js';
 
 export interface BackupCheck {
@@ -25,18 +26,17 @@ export interface BackupCheckOptions {
   readonly now?: Date;
 }
 
-const RESTORE_SCRIPT = /(^|\/)dr-restore\.sh$/;
 const SETTING = 'drRunbook.backup.directory';
 const TAKE_ONE = 'take one with scripts/backup/dr-backup.sh if the database can still be read';
 
 /** Whether the command runs dr-restore.sh. */
 export function isRestoreCommand(command: Command): boolean {
-  return command.kind === 'script' && RESTORE_SCRIPT.test(command.path.value);
+  return command.kind === 'script' && isRestoreScript(command.path.value);
 }
 
-/** Whether a step of the scenario runs dr-restore.sh. */
+/** Whether a step of the scenario runs dr-restore.sh (a drill's restore step does too). */
 export function restoresBackup(scenario: Scenario): boolean {
-  return scenario.steps.some((s) => s.commands.some(isRestoreCommand));
+  return restoresIntoTestDatabase(scenario) || scenario.steps.some((s) => s.commands.some(isRestoreCommand));
 }
 
 /** The newest backup's age against the RPO, for a scenario that restores one; nothing for any other. */

@@ -19,7 +19,9 @@ import type {
   Step,
 } from '../runbook/model.js';
 import { resolveScript } from '../runbook/scriptPath.js';
+import type { Validation } from '../run/evidenceBundle.js';
 import { applyCommandItems } from './applyCommand.js';
+import { executeDrillCommand } from './drillActions.js';
 import type { ProcessRunner } from './ports.js';
 import { fillItemSecrets } from './stepPreview.js';
 
@@ -28,6 +30,8 @@ export interface StepOutcome {
   readonly state: 'succeeded' | 'failed' | 'skipped' | 'manual';
   /** One line for the tree, the record and the report. */
   readonly summary: string;
+  /** The checks a drill's validation made, for the record and the evidence bundle. */
+  readonly validations?: readonly Validation[];
 }
 
 /** What a step may ask the person running it. The extension answers with VS Code dialogs. */
@@ -77,6 +81,10 @@ export interface StepContext {
   readonly manifests?: ManifestCache;
   /** Namespaces that earlier steps of the run create (for the preflight). */
   readonly expectedNamespaces?: readonly string[];
+  /** The run's PostgreSQL server and database (what a restore replaces): a drill restores beside it. */
+  readonly database?: { readonly host: string; readonly name: string };
+  /** What the run measured so far (time against the RTO, the restore, the checks, the gaps): a drill's results step writes it down. */
+  readonly measured?: () => readonly string[];
 }
 
 const DESTRUCTIVE_SCRIPTS = /restore/i;
@@ -174,6 +182,8 @@ async function executeCommand(command: Command, step: Step, ctx: StepContext): P
       ctx.output(`${resolved.error} It runs as an unknown command, only when confirmed.\n`);
       return runOther(command.text, ctx);
     }
+    case 'drill':
+      return executeDrillCommand(command, step, ctx);
     case 'other':
       if (command.refused) return { state: 'failed', summary: `Not run: ${command.refused}` };
       return runOther(command.text, ctx);

@@ -8,16 +8,18 @@ import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { formatDuration } from '../duration.js';
 import { isDestructive, preflightScenario, runScenario, type RunResult, type RunUi } from '../execution/scenarioRunner.js';
+import { drillDatabase } from '../execution/drillActions.js';
 import { executeStep, helpfulFacts, type StepContext, type StepOutcome } from '../execution/stepExecutor.js';
 import type { ClusterError } from '../cluster/model.js';
 import type { ClusterPort } from '../cluster/port.js';
 import type { Logger } from '../logger.js';
 import { err, ok, type Result } from '../result.js';
 import type { KubectlTarget, Runbook, Scenario, Step } from '../runbook/model.js';
+import { restoresIntoTestDatabase } from '../runbook/commands.js';
 import { matchRecordedStep } from '../runbook/stepIdentity.js';
 import { createJournalWriter, journalPath, newRunId, readJournal, runsFolderName, type JournalWriter } from './journal.js';
 import type { Redactor } from '../secrets/redaction.js';
-import { summarizeOutput } from './report.js';
+import { measuredSoFar, stepSummary } from './report.js';
 import { writeRunReport } from './runReport.js';
 import { evidenceOf, RunRecord, stepTargets, type RunTargets } from './runRecord.js';
 import { acquireRunLock } from './runLock.js';
@@ -178,16 +180,20 @@ export class RunDesk {
         ? { state: mark, summary: mark === 'manual' ? 'Marked done by hand.' : 'Skipped by hand.' }
         : await executeStep(
             step,
-            sessionContext(request.env, session.ui, session.signal, (text) => {
-              const clean = request.redact(text);
-              output = (output + clean).slice(-100_000);
-              request.output(clean);
-            }),
+            {
+              ...sessionContext(request.env, session.ui, session.signal, (text) => {
+                const clean = request.redact(text);
+                output = (output + clean).slice(-100_000);
+                request.output(clean);
+              }),
+              database: request.targets.database,
+              measured: () => measuredSoFar(r.state, request.runbook, ''),
+            },
           );
       const settled = await r.step(step, outcome.state, this.who, {
         durationMs: Date.now() - started,
-        summary: outcome.state === 'failed' ? outcome.summary : summarizeOutput(`${outcome.summary}\n${output}`),
-        ...evidenceOf(output),
+        summary: stepSummary(step, outcome, output),
+        ...evidenceOf(output, undefined, outcome.validations),
       });
       if (!settled.ok) return { state: 'failed' as const, summary: settled.error };
       if (r.state.status === 'running') {
@@ -335,6 +341,8 @@ export class RunDesk {
         print(clean);
       }),
       ui: session.ui,
+      database: request.targets.database,
+      measured: () => measuredSoFar(r.state, request.runbook, transcript),
     };
     const preflight = await preflightScenario(request.runbook, scenario, request.planFile, ctx, {
       ...(request.backupDirectory ? { backupDirectory: request.backupDirectory } : {}),
@@ -360,12 +368,10 @@ export class RunDesk {
               for (const f of facts ?? []) out(`fact: ${f}\n`);
               out(`\n--- step ${step.number}: ${step.text} ---\n`);
             }
-            const evidence = outcome ? evidenceOf(stepOutput, facts) : {};
+            const evidence = outcome ? evidenceOf(stepOutput, facts, outcome.validations) : {};
             const written = await r.step(step, state, this.who, {
               ...(durationMs !== undefined ? { durationMs } : {}),
-              ...(outcome
-                ? { summary: outcome.state === 'failed' ? outcome.summary : summarizeOutput(`${outcome.summary}\n${stepOutput}`) }
-                : {}),
+              ...(outcome ? { summary: stepSummary(step, outcome, stepOutput) } : {}),
               ...evidence,
             });
             if (outcome) out(`step ${step.number} ${state} in ${formatDuration(durationMs ?? 0)}: ${redact(outcome.summary)}\n`);
@@ -413,10 +419,9 @@ export class RunDesk {
         planPath: resolve(request.env.root, request.planFile),
         planFile: request.planFile,
         cluster: request.targets.server ?? request.targets.context,
-        database: `${request.targets.database.host}/${request.targets.database.name}`,
+        database: `${request.targets.database.host}/${restoresIntoTestDatabase(request.scenario) ? drillDatabase(request.targets.database.name) : request.targets.database.name}`,
         kind: request.scenario.kind === 'drill' ? 'drill' : 'recovery',
         root: request.env.root,
-        validations: [],
         producer: 'DR Runbook',
       },
     });
