@@ -103,14 +103,16 @@ export async function executeStep(step: Step, ctx: StepContext): Promise<StepOut
     return outcome;
   }
   const summaries: string[] = [];
+  const validations: Validation[] = [];
   for (const command of step.commands) {
     if (ctx.signal.aborted) return { state: 'failed', summary: 'Cancelled.' };
     const outcome = await executeCommand(command, step, ctx);
     ctx.output(`${outcome.state === 'succeeded' ? '✔' : outcome.state === 'skipped' ? '↷' : '✖'} ${outcome.summary}\n`);
     if (outcome.state === 'failed' || outcome.state === 'skipped') return outcome;
     summaries.push(outcome.summary);
+    validations.push(...(outcome.validations ?? []));
   }
-  return { state: 'succeeded', summary: summaries.join(' ') };
+  return { state: 'succeeded', summary: summaries.join(' '), ...(validations.length ? { validations } : {}) };
 }
 
 async function executeCommand(command: Command, step: Step, ctx: StepContext): Promise<StepOutcome> {

@@ -228,10 +228,10 @@ export function isRestoreScript(path: string): boolean {
  * environment", "Check that the application works there", "Write down the results").
  */
 const DRILL_STEPS: readonly (readonly [DrillAction, RegExp])[] = [
-  ['copyConfiguration', /cop(y|ies|ying).*(configuration|config|settings|secrets)/i],
-  ['restoreBackup', /restor(e|es|ing).*backups?/i],
-  ['validate', /(check|verify|validate|confirm).*(works?|working|healthy|health)/i],
-  ['results', /(write down|record|document).*results?/i],
+  ['copyConfiguration', /\bcop(y|ies|ying)\b.*\b(configuration|config|settings|secrets)\b/i],
+  ['restoreBackup', /\brestor(e|es|ing)\b.*\bbackups?\b/i],
+  ['validate', /\b(check|verify|validate|confirm)\b.*\b(works?|working|healthy|health)\b/i],
+  ['results', /\b(write down|record|document)\b.*\bresults?\b/i],
 ];
 
 export function drillAction(text: string): DrillAction | undefined {
