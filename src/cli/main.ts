@@ -59,7 +59,7 @@ without a terminal) a run whose questions lack their flags is refused before it 
   --value P=VALUE       the value of a placeholder P of a script (repeat for more)
   --accept-warnings     goes on after the preflight's warnings
   --resume continue|new continues a stopped run of the scenario, or starts a new one
-  --records DIR         the folder that holds .dr-runs/ (default: the workspace)
+  --records DIR         where records, reports and bundles go (default: .dr-runs/ in the workspace)
   --readiness-timeout S how long a step waits for readiness (default 600)
   --non-interactive     never asks: a question without its flag is refused
 

@@ -216,7 +216,7 @@ export async function runScenarioCommand(scenario: Scenario, options: RunOptions
     warn: (m: string) => io.err(`⚠ ${redaction.text(m)}`),
     error: (m: string) => io.err(`✖ ${redaction.text(m)}`),
   };
-  const desk = new RunDesk(options.records ?? options.root, () => ui, osUser(), log);
+  const desk = new RunDesk(options.root, () => ui, osUser(), log, options.records);
   const cancel = (): boolean => desk.cancel();
   io.signal?.addEventListener('abort', cancel);
   try {

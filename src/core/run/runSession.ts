@@ -17,7 +17,7 @@ import { err, ok, type Result } from '../result.js';
 import type { KubectlTarget, Runbook, Scenario, Step } from '../runbook/model.js';
 import { restoresIntoTestDatabase } from '../runbook/commands.js';
 import { matchRecordedStep } from '../runbook/stepIdentity.js';
-import { createJournalWriter, journalPath, newRunId, readJournal, runsFolderName, type JournalWriter } from './journal.js';
+import { createJournalWriter, journalFileName, newRunId, readJournal, runsFolderName, type JournalWriter } from './journal.js';
 import type { Redactor } from '../secrets/redaction.js';
 import { measuredSoFar, stepSummary } from './report.js';
 import { writeRunReport } from './runReport.js';
@@ -101,12 +101,18 @@ export class RunDesk {
   private current: { abort: AbortController; done: Promise<unknown> } | undefined;
   private last: string | undefined;
 
+  /** Where records, reports, bundles and the lock are: `.dr-runs` in the workspace unless `runs` says otherwise. */
+  private readonly runs: string;
+
   constructor(
-    private readonly root: string,
+    root: string,
     private readonly ui: (signal: AbortSignal) => SessionUi,
     private readonly who: string,
     private readonly log: Logger,
-  ) {}
+    runs?: string,
+  ) {
+    this.runs = runs ?? join(root, runsFolderName);
+  }
 
   /** The newest report this desk wrote. */
   get lastReport(): string | undefined {
@@ -122,7 +128,7 @@ export class RunDesk {
    * workspace is under way, in this window or another), runs `work`, and lets the lock go.
    */
   async session<T>(what: string, work: (session: Session) => Promise<T>): Promise<Result<T, string>> {
-    const lock = await acquireRunLock(join(this.root, runsFolderName), what);
+    const lock = await acquireRunLock(this.runs, what);
     if (!lock.ok) return err(lock.error.message);
     const abort = new AbortController();
     const done = work({ signal: abort.signal, ui: this.ui(abort.signal) });
@@ -221,7 +227,7 @@ export class RunDesk {
 
   /** The newest report under the runs folder (by name: they start with the date), for "Open Last Run Report". */
   async newestReport(): Promise<string | undefined> {
-    const dir = join(this.root, runsFolderName);
+    const dir = this.runs;
     const names = await readdir(dir).catch(() => [] as string[]);
     const reports = await Promise.all(
       names.filter((n) => n.endsWith('.md')).map(async (n) => ({ path: join(dir, n), at: (await stat(join(dir, n))).mtimeMs })),
@@ -239,7 +245,7 @@ export class RunDesk {
   ): Promise<Result<RunRecord, string>> {
     const runId = newRunId();
     const now = new Date();
-    const path = journalPath(this.root, now, request.scenario.id, runId);
+    const path = join(this.runs, journalFileName(now, request.scenario.id, runId));
     const started: RunEvent = {
       type: 'runStarted',
       runId,
@@ -262,7 +268,7 @@ export class RunDesk {
 
   /** The newest run of the scenario that is stopped, or that a reload interrupted: where to go on. */
   async openRun(scenarioId: string): Promise<{ path: string; state: RunState } | undefined> {
-    const dir = join(this.root, runsFolderName);
+    const dir = this.runs;
     const names = await readdir(dir).catch(() => [] as string[]);
     let newest: { path: string; state: RunState } | undefined;
     for (const name of names.filter((n) => n.endsWith('.jsonl') && n.includes(`-${scenarioId}-`))) {

@@ -87,7 +87,7 @@ describe('dr-runbook drill and run, on the sandbox', function () {
     assert.equal(Number(restored[0]?.n), newest.rows, 'the test database holds the backup’s rows');
     assert.equal(sandbox.cluster.get('v1', 'Namespace', undefined, TEST_NAMESPACE), undefined, 'the test namespace is gone');
 
-    const runs = join(records, '.dr-runs');
+    const runs = records;
     const bundle = readdirSync(runs).find((f) => f.endsWith('.evidence.json'));
     assert.ok(bundle, readdirSync(runs).join(', '));
     const evidence = JSON.parse(readFileSync(join(runs, bundle), 'utf8')) as {
