@@ -6,8 +6,7 @@
  */
 import { ok } from '../core/result.js';
 import { isDestructive, type BetweenSteps, type StepPlace } from '../core/execution/scenarioRunner.js';
-import { isRestoreCommand } from '../core/execution/backupPreflight.js';
-import { drillBackupArgument } from '../core/execution/drillActions.js';
+import { isBackupArgument } from '../core/execution/backupPreflight.js';
 import type { RunTargets } from '../core/run/runRecord.js';
 import type { SessionUi } from '../core/run/runSession.js';
 import type { RunState } from '../core/run/runModel.js';
@@ -34,15 +33,6 @@ export interface Answers {
 
 /** A yes/no or free-text question at the terminal; undefined when there is no person to ask. */
 export type Ask = (question: string) => Promise<string>;
-
-/** Whether the argument is the backup of a restore (the drill's, or the restore script's placeholder). */
-function isBackupArgument(argument: ScriptArgument, step: Step): boolean {
-  return step.commands.some(
-    (c) =>
-      (c.kind === 'drill' && c.action === 'restoreBackup') ||
-      (isRestoreCommand(c) && c.kind === 'script' && c.args.some((a) => a.value === argument.value)),
-  );
-}
 
 /** What a step needs answered in a non-interactive run, as the flags that answer it. */
 function stepNeeds(step: Step, answers: Answers): string[] {
@@ -147,7 +137,7 @@ export class CliUi implements SessionUi {
   }
 
   async fillPlaceholder(argument: ScriptArgument, step: Step): Promise<string | undefined> {
-    const backup = isBackupArgument(argument, step) || argument.value === drillBackupArgument(step).value;
+    const backup = isBackupArgument(argument, step);
     const given = backup ? this.answers.backup : this.answers.values.get(argument.value);
     if (given !== undefined) return given;
     const flag = backup ? '--backup=FILE or --backup=newest' : `--value='${argument.value}=VALUE'`;

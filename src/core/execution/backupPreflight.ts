@@ -9,7 +9,7 @@ import { projectPath } from '../paths.js';
 import { formatClock } from '../run/clock.js';
 import { newestBackup } from '../run/evidence.js';
 import { isRestoreScript, restoresIntoTestDatabase } from '../runbook/commands.js';
-import type { Command, Scenario } from '../runbook/model.js';
+import type { Command, Scenario, ScriptArgument, Step } from '../runbook/model.js';
 
 export interface BackupCheck {
   /** `ok`: within the RPO; `warning`: the person must see it before the first step; `info`: not checked, and why. */
@@ -32,6 +32,15 @@ const TAKE_ONE = 'take one with scripts/backup/dr-backup.sh if the database can 
 /** Whether the command runs dr-restore.sh. */
 export function isRestoreCommand(command: Command): boolean {
   return command.kind === 'script' && isRestoreScript(command.path.value);
+}
+
+/** Whether a placeholder of the step is the backup a restore uses (the drill's restore, or dr-restore.sh's argument). */
+export function isBackupArgument(argument: ScriptArgument, step: Step): boolean {
+  return step.commands.some(
+    (c) =>
+      (c.kind === 'drill' && c.action === 'restoreBackup') ||
+      (isRestoreCommand(c) && c.kind === 'script' && c.args.some((a) => a.value === argument.value)),
+  );
 }
 
 /** Whether a step of the scenario runs dr-restore.sh (a drill's restore step does too). */
