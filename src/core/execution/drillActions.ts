@@ -179,14 +179,13 @@ FROM information_schema.tables
 WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')
 ORDER BY 2`;
 
-/** The newest value of any timestamp column of the test database (what the restore brought back last). */
-const NEWEST_SQL = `SELECT 'newest', format('%I.%I.%I', c.table_schema, c.table_name, c.column_name),
+/** The newest value of each timestamp column of the test database. */
+const NEWEST_SQL = `SELECT 'newest', format('%I.%I', c.table_schema, c.table_name), c.column_name,
   to_char(m AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
 FROM information_schema.columns c
 JOIN information_schema.tables t USING (table_schema, table_name)
 CROSS JOIN LATERAL (SELECT ((xpath('/row/m/text()', query_to_xml(format('SELECT max(%I) AS m FROM %I.%I', c.column_name, c.table_schema, c.table_name), false, true, '')))[1]::text)::timestamptz AS m) newest
-WHERE t.table_type = 'BASE TABLE' AND c.data_type LIKE 'timestamp%' AND c.table_schema NOT IN ('pg_catalog', 'information_schema') AND m IS NOT NULL
-ORDER BY m DESC LIMIT 1`;
+WHERE t.table_type = 'BASE TABLE' AND c.data_type LIKE 'timestamp%' AND c.table_schema NOT IN ('pg_catalog', 'information_schema') AND m IS NOT NULL`;
 
 async function restoredRows(database: string, ctx: StepContext): Promise<Validation> {
   const name = `restored rows in the test database ${database}`;
@@ -195,18 +194,23 @@ async function restoredRows(database: string, ctx: StepContext): Promise<Validat
   });
   if ('state' in run) return { name, passed: false, detail: run.summary };
   if (run.exitCode !== 0) return { name, passed: false, detail: `psql exited with code ${run.exitCode}: ${run.output.trim().slice(0, 300)}` };
-  const counts: string[] = [];
-  let total = 0;
-  let newest = 'no timestamp column';
+  const rows = new Map<string, number>();
+  const times: { table: string; column: string; at: string }[] = [];
   for (const line of run.output.split('\n')) {
-    const [what, table, value] = line.split('\t');
-    if (what === 'rows' && table && value !== undefined) {
-      counts.push(`${table} ${value}`);
-      total += Number(value);
-    }
-    if (what === 'newest' && table && value) newest = `newest row ${value} (${table})`;
+    const [what, table, a, b] = line.split('\t');
+    if (what === 'rows' && table && a !== undefined) rows.set(table, Number(a));
+    if (what === 'newest' && table && a && b) times.push({ table, column: a, at: b });
   }
-  return { name, passed: total > 0, detail: `${counts.join(', ') || 'no table'}; ${newest}` };
+  // The newest row of the largest table (the one the data grows in, such as the requests served).
+  const largest = [...rows].sort((x, y) => y[1] - x[1])[0]?.[0];
+  const newest = times.filter((t) => t.table === largest).sort((x, y) => y.at.localeCompare(x.at))[0];
+  const total = [...rows.values()].reduce((sum, n) => sum + n, 0);
+  const counts = [...rows].map(([table, n]) => `${table} ${n}`).join(', ') || 'no table';
+  return {
+    name,
+    passed: total > 0,
+    detail: `${counts}; ${newest ? `newest row ${newest.at} (${newest.table}.${newest.column})` : 'no timestamp in the largest table'}`,
+  };
 }
 
 /**

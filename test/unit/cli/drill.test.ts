@@ -77,7 +77,12 @@ describe('dr-runbook drill and run, on the sandbox', function () {
     assert.match(run.stdout, /Ingress endpoint-stats-dr-test\/\S+ \(host \S+ → endpoint-stats-dr-test\.\S+\)/);
     assert.match(run.stdout, new RegExp(`Restoring ${newest.file} into the test database ${TEST_DATABASE} on 127\\.0\\.0\\.1:\\d+`));
     assert.match(run.stdout, /✔ every workload in endpoint-stats-dr-test ready: \d+ ready/);
-    assert.match(run.stdout, new RegExp(`✔ restored rows in the test database ${TEST_DATABASE}: .*public\\.requests ${newest.rows}\\b`));
+    assert.match(
+      run.stdout,
+      new RegExp(
+        `✔ restored rows in the test database ${TEST_DATABASE}: .*public\\.requests ${newest.rows}\\b.*; newest row \\S+ \\(public\\.requests\\.requested_at\\)`,
+      ),
+    );
     assert.match(run.stdout, /✔ health check of flask-api: GET \/readyz through the API server's service proxy: HTTP 200 .*simulated service proxy/);
     assert.match(run.stdout, /Gaps: step 1 skipped\./);
     assert.match(run.stdout, /✔ Quarterly DR drill: finished/);
