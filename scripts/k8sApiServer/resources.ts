@@ -89,7 +89,14 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     { plural: 'resourcequotas', kind: 'ResourceQuota', shortNames: ['quota'], hash: '8uhSgffRX6w=', sub: ['status'] },
     { plural: 'secrets', kind: 'Secret', hash: 'S6u1pOWzb84=' },
     { plural: 'serviceaccounts', kind: 'ServiceAccount', shortNames: ['sa'], hash: 'pbx9ZvyFpBE=' },
-    { plural: 'services', kind: 'Service', shortNames: ['svc'], categories: ['all'], hash: '0/CO1lhkEBI=', sub: ['proxy', 'status'] },
+    {
+      plural: 'services',
+      kind: 'Service',
+      shortNames: ['svc'],
+      categories: ['all'],
+      hash: '0/CO1lhkEBI=',
+      sub: ['proxy', 'status'],
+    },
   ]),
   ...group('apps', 'v1', [
     { plural: 'controllerrevisions', kind: 'ControllerRevision', hash: '85nkx63pcBU=' },

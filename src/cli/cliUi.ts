@@ -118,7 +118,9 @@ export class CliUi implements SessionUi {
     const flag = deletes.length ? deletes.map((ns) => `--confirm-delete=${ns}`).join(' ') : '--allow-destructive';
     if (!this.ask) return this.refuse(`step ${step.number} ("${step.title}") is destructive: ${flag}`, 'stop');
     if (deletes.length) {
-      const typed = (await this.ask(`Step ${step.number} deletes namespace ${deletes.join(', ')}: type its name to go on: `)).trim();
+      const typed = (
+        await this.ask(`Step ${step.number} deletes namespace ${deletes.join(', ')}: type its name to go on: `)
+      ).trim();
       return deletes.includes(typed) && deletes.length === 1 ? 'continue' : 'stop';
     }
     return (await this.yes(`Step ${step.number} is destructive: run it?`, flag)) ? 'continue' : 'stop';
@@ -160,7 +162,8 @@ export class CliUi implements SessionUi {
   async manualStep(step: Step, facts: readonly string[]): Promise<'done' | 'skip' | 'stop'> {
     for (const f of facts) this.print(`fact: ${f}`);
     if (this.answers.manual) return this.answers.manual;
-    if (!this.ask) return this.refuse(`step ${step.number} ("${step.title}") is done by hand: --manual=done or --manual=skip`, 'stop');
+    if (!this.ask)
+      return this.refuse(`step ${step.number} ("${step.title}") is done by hand: --manual=done or --manual=skip`, 'stop');
     const answer = (await this.ask(`Step ${step.number} is done by hand: done, skip or stop? `)).trim().toLowerCase();
     return answer === 'done' || answer === 'skip' ? answer : 'stop';
   }

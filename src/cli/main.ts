@@ -70,7 +70,6 @@ Exit codes: 0 all good; 1 the check, the verification or a step of the run faile
 
 const MARK: Record<Finding['level'], string> = { ok: '✔', warning: '⚠', fail: '✘' };
 
-
 function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T, positionals: number) {
   try {
     const parsed = parseArgs({ args, options, allowPositionals: positionals > 0, strict: true });

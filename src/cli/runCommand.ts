@@ -87,7 +87,8 @@ async function chooseBackup(options: RunOptions, io: RunIo): Promise<string | un
     const path = resolve(io.cwd, options.backup);
     const found = await listBackupFiles(dirname(path));
     file = found.ok ? found.value.files.find((f) => f.path === path) : undefined;
-    if (!file) throw new UsageError(`--backup ${path} is not a backup file (a .dump, .sql or .sql.gz that exists); nothing was changed`);
+    if (!file)
+      throw new UsageError(`--backup ${path} is not a backup file (a .dump, .sql or .sql.gz that exists); nothing was changed`);
   } else {
     if (!options.backupDir) throw new UsageError('--backup=newest needs --backup-dir (or $DR_BACKUP_DIR)');
     const listed = await listBackupFiles(options.backupDir);
@@ -128,10 +129,10 @@ function parseAnswers(options: RunOptions, backup: string | undefined, drill: bo
     incidentStart,
     confirmDelete: new Set(options.confirmDelete),
     allowDestructive: options.allowDestructive,
-    manual: options.manual as Answers['manual'],
+    manual: options.manual,
     values,
     acceptWarnings: options.acceptWarnings,
-    resume: options.resume as Answers['resume'],
+    resume: options.resume,
   };
 }
 
@@ -199,8 +200,7 @@ export async function runScenarioCommand(scenario: Scenario, options: RunOptions
     env: {
       root: options.root,
       namespace: options.namespace,
-      cluster: (signal, target) =>
-        connect(signal, target?.context ?? options.context, target?.kubeconfig ?? options.kubeconfig),
+      cluster: (signal, target) => connect(signal, target?.context ?? options.context, target?.kubeconfig ?? options.kubeconfig),
       isProduction: (name) => isProductionContext(name, DEFAULT_PRODUCTION_PATTERNS),
       processes: new ExecaRunner(),
       secrets,

@@ -8,7 +8,15 @@ import { startSandbox, type Sandbox } from '../../scripts/sandbox/sandbox.ts';
 import { verifyEvidenceBundle } from '../../src/core/run/evidenceBundle.js';
 import { createJournalWriter } from '../../src/core/run/journal.js';
 import type { RunEvent } from '../../src/core/run/runModel.js';
-import { answerDialog, openWorkbench, runFromPalette, screenshotOnFailure, type Workbench } from './workbench.js';
+import {
+  answerDialog,
+  findQuestion,
+  normalise,
+  openWorkbench,
+  runFromPalette,
+  screenshotOnFailure,
+  type Workbench,
+} from './workbench.js';
 
 const DRILL_STEPS = [
   'Book a test window outside peak hours',
@@ -47,7 +55,11 @@ async function recordOldDrill(dir: string, daysAgo: number): Promise<void> {
 
 /** The production database, as a fingerprint of its requests. */
 async function fingerprint(sandbox: Sandbox): Promise<string> {
-  const rows = await query(sandbox.postgres, DATABASE, "SELECT count(*) AS n, md5(string_agg(r::text, ',' ORDER BY r.id)) AS h FROM requests r");
+  const rows = await query(
+    sandbox.postgres,
+    DATABASE,
+    "SELECT count(*) AS n, md5(string_agg(r::text, ',' ORDER BY r.id)) AS h FROM requests r",
+  );
   return JSON.stringify(rows);
 }
 
@@ -85,13 +97,22 @@ describe('the quarterly drill’s age in the tree, and its report and evidence, 
     const newest = sandbox.backups.at(-1)!;
     await runFromPalette(workbench, 'Quarterly DR drill');
     for (let n = 1; n <= 7; n++) {
+      if (n === 4) {
+        // The status bar forecasts the time left from the earlier drill's step times, against the RTO.
+        await findQuestion(page, /Step 4 \(4 of 7\)/);
+        assert.match(normalise(await page.locator('.part.statusbar').innerText()), /RTO 0 h \d+ min \/ 4 h · ~0 h \d+ min left/);
+        await workbench.screenshot('drill-forecast.png');
+      }
       await answerDialog(page, 'Continue', new RegExp(`Step ${n} \\(${n} of 7\\)`));
       if (n === 1) await answerDialog(page, 'Mark Done', new RegExp(`Step ${n}: `));
       if (n === 4) {
         // The drill's restore asks for the backup with the restore's picker, opened on the backup folder.
         const picker = page.locator('.quick-input-widget', { hasText: 'Step 4: choose /path/to/backup.dump' });
         await picker.waitFor({ timeout: 60_000 });
-        await picker.locator('.monaco-list-row', { hasText: basename(newest.file) }).first().click();
+        await picker
+          .locator('.monaco-list-row', { hasText: basename(newest.file) })
+          .first()
+          .click();
         await picker.waitFor({ state: 'hidden', timeout: 30_000 });
       }
     }
@@ -135,9 +156,17 @@ describe('the quarterly drill’s age in the tree, and its report and evidence, 
       evidence.steps.map((s) => `${s.number} ${s.state}`),
       ['1 manual', '2 succeeded', '3 succeeded', '4 succeeded', '5 succeeded', '6 succeeded', '7 succeeded'],
     );
-    assert.equal(sandbox.cluster.get('v1', 'Namespace', undefined, 'endpoint-stats-dr-test'), undefined, 'the test namespace is gone');
+    assert.equal(
+      sandbox.cluster.get('v1', 'Namespace', undefined, 'endpoint-stats-dr-test'),
+      undefined,
+      'the test namespace is gone',
+    );
     assert.equal(await fingerprint(sandbox), before, 'the production database is untouched');
-    const restored = await query<{ n: string }>(sandbox.postgres, `${DATABASE}_drill`, 'SELECT count(*)::text AS n FROM requests');
+    const restored = await query<{ n: string }>(
+      sandbox.postgres,
+      `${DATABASE}_drill`,
+      'SELECT count(*)::text AS n FROM requests',
+    );
     assert.equal(Number(restored[0]?.n), newest.rows, 'the test database holds the backup’s rows');
   });
 });

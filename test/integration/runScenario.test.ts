@@ -228,7 +228,7 @@ describe('Run DR Scenario, in the real extension host', () => {
     assert.match(described[0]!, /^manual/);
     assert.match(described[1]!, /^succeeded · /);
     assert.match(described[2]!, /^skipped/);
-    assert.match(described[3]!, /^manual step/, 'untouched steps keep their kind');
+    assert.match(described[3]!, /^drill step, run by DR Runbook/, 'untouched steps keep their kind');
     assert.match(described[6]!, /^succeeded · /);
   });
 });

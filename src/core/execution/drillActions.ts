@@ -189,11 +189,16 @@ WHERE t.table_type = 'BASE TABLE' AND c.data_type LIKE 'timestamp%' AND c.table_
 
 async function restoredRows(database: string, ctx: StepContext): Promise<Validation> {
   const name = `restored rows in the test database ${database}`;
-  const run = await runCaptured(['psql', '-X', '-q', '-A', '-t', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-d', database, '-c', ROWS_SQL, '-c', NEWEST_SQL], ctx, {
-    quiet: true,
-  });
+  const run = await runCaptured(
+    ['psql', '-X', '-q', '-A', '-t', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-d', database, '-c', ROWS_SQL, '-c', NEWEST_SQL],
+    ctx,
+    {
+      quiet: true,
+    },
+  );
   if ('state' in run) return { name, passed: false, detail: run.summary };
-  if (run.exitCode !== 0) return { name, passed: false, detail: `psql exited with code ${run.exitCode}: ${run.output.trim().slice(0, 300)}` };
+  if (run.exitCode !== 0)
+    return { name, passed: false, detail: `psql exited with code ${run.exitCode}: ${run.output.trim().slice(0, 300)}` };
   const rows = new Map<string, number>();
   const times: { table: string; column: string; at: string }[] = [];
   for (const line of run.output.split('\n')) {
@@ -226,7 +231,7 @@ async function healthChecks(cluster: ClusterPort, namespace: string, ctx: StepCo
       {
         name: 'application health check',
         passed: false,
-        detail: services.ok ? String(found) : formatClusterError(services.error),
+        detail: services.ok ? (found as string) : formatClusterError(services.error),
       },
     ];
   const checks: Validation[] = [];
@@ -246,13 +251,20 @@ async function healthChecks(cluster: ClusterPort, namespace: string, ctx: StepCo
     if (!port) continue;
     const serviceName = service.metadata?.name ?? '';
     const name = `health check of ${serviceName}: GET ${probe.path} through the API server's service proxy`;
-    const answer = await cluster.serviceProxy({ namespace, service: serviceName, port: port.name ?? String(port.port), path: probe.path });
+    const answer = await cluster.serviceProxy({
+      namespace,
+      service: serviceName,
+      port: port.name ?? String(port.port),
+      path: probe.path,
+    });
     if (!answer.ok) {
       checks.push({ name, passed: false, detail: formatClusterError(answer.error) });
       continue;
     }
     const body = answer.value.body.replace(/\s+/g, ' ').trim().slice(0, 300);
-    ctx.output(`GET ${probe.path} via ${cluster.server} services/${serviceName}:${port.name ?? port.port}/proxy: ${answer.value.status} ${body}\n`);
+    ctx.output(
+      `GET ${probe.path} via ${cluster.server} services/${serviceName}:${port.name ?? port.port}/proxy: ${answer.value.status} ${body}\n`,
+    );
     checks.push({
       name,
       passed: answer.value.status >= 200 && answer.value.status < 300,
@@ -261,7 +273,13 @@ async function healthChecks(cluster: ClusterPort, namespace: string, ctx: StepCo
   }
   return checks.length
     ? checks
-    : [{ name: 'application health check', passed: false, detail: `no Service in ${namespace} leads to pods with an HTTP readiness probe` }];
+    : [
+        {
+          name: 'application health check',
+          passed: false,
+          detail: `no Service in ${namespace} leads to pods with an HTTP readiness probe`,
+        },
+      ];
 }
 
 function httpProbe(workload: KubeObject | undefined): { path: string; port: string | number } | undefined {

@@ -190,7 +190,12 @@ export function renderEvidenceSection(
 ): string {
   return [
     ...(validations.length
-      ? ['## Checks of the restored environment', '', ...validations.map((v) => `- ${v.passed ? '✔' : '✖'} ${v.name}: ${v.detail}`), '']
+      ? [
+          '## Checks of the restored environment',
+          '',
+          ...validations.map((v) => `- ${v.passed ? '✔' : '✖'} ${v.name}: ${v.detail}`),
+          '',
+        ]
       : []),
     '## Evidence',
     '',

@@ -237,7 +237,10 @@ function checkEvidence(value: unknown): string | undefined {
     e.validations !== undefined &&
     !(
       Array.isArray(e.validations) &&
-      e.validations.every((v: Record<string, unknown>) => typeof v.name === 'string' && typeof v.passed === 'boolean' && typeof v.detail === 'string')
+      e.validations.every(
+        (v: Record<string, unknown>) =>
+          typeof v.name === 'string' && typeof v.passed === 'boolean' && typeof v.detail === 'string',
+      )
     )
   )
     return '"evidence.validations" must be a list of checks (name, passed, detail).';

@@ -97,7 +97,11 @@ export interface StepDurations {
  * matched by number and title (a renumbered plan does not mix steps). Nearest-rank percentiles:
  * a handful of runs gives real observed times, not interpolated ones.
  */
-export function stepDurations(scenarioId: string, step: Step, runs: readonly RunState[]): StepDurations | undefined {
+export function stepDurations(
+  scenarioId: string,
+  step: Pick<Step, 'number' | 'title'>,
+  runs: readonly RunState[],
+): StepDurations | undefined {
   const times = runs
     .filter((r) => r.scenarioId === scenarioId)
     .flatMap((r) => r.steps.filter((s) => s.number === step.number && s.title === step.title))
@@ -107,4 +111,39 @@ export function stepDurations(scenarioId: string, step: Step, runs: readonly Run
   if (times.length === 0) return undefined;
   const rank = (p: number): number => times[Math.max(0, Math.ceil(p * times.length) - 1)]!;
   return { count: times.length, medianMs: rank(0.5), p90Ms: rank(0.9) };
+}
+
+export interface Forecast {
+  /** What the steps left should take, by their median in past runs (a running step: what is left of it). */
+  readonly remainingMs: number;
+  /** Steps left that no past run timed: the forecast leaves them out. */
+  readonly untimedSteps: number;
+  /** Time from the incident start to the forecast end of the run. */
+  readonly finishMs: number;
+  /** Whether that end is within the RTO (undefined: the plan states no RTO). */
+  readonly withinRto: boolean | undefined;
+}
+
+/**
+ * A running scenario's remaining time, from the medians of past runs of its steps (this run left
+ * out), and where that puts its end against the RTO.
+ */
+export function forecastRun(
+  state: RunState,
+  runs: readonly RunState[],
+  rtoMs: number | undefined,
+  now: Date = new Date(),
+): Forecast {
+  const past = runs.filter((r) => r.runId !== state.runId);
+  let remainingMs = 0;
+  let untimedSteps = 0;
+  for (const step of state.steps.filter((s) => s.state === 'pending' || s.state === 'running')) {
+    const median = stepDurations(state.scenarioId, step, past)?.medianMs;
+    if (median === undefined) untimedSteps++;
+    else if (step.state === 'running' && step.startedAt)
+      remainingMs += Math.max(0, median - (now.getTime() - Date.parse(step.startedAt)));
+    else remainingMs += median;
+  }
+  const finishMs = Math.max(0, now.getTime() - Date.parse(state.incidentStartedAt)) + remainingMs;
+  return { remainingMs, untimedSteps, finishMs, withinRto: rtoMs === undefined ? undefined : finishMs <= rtoMs };
 }

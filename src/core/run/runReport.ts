@@ -13,7 +13,10 @@ export interface RunReportInput {
   readonly transcript: string;
   readonly redact: (text: string) => string;
   /** What the evidence bundle needs beyond the record and the transcript. */
-  readonly evidence: Omit<EvidenceContext, 'rtoMs' | 'rpoMs' | 'backup' | 'rpoEvidence' | 'transcript' | 'redact' | 'validations'>;
+  readonly evidence: Omit<
+    EvidenceContext,
+    'rtoMs' | 'rpoMs' | 'backup' | 'rpoEvidence' | 'transcript' | 'redact' | 'validations'
+  >;
 }
 
 export interface RunReportFiles {
@@ -47,7 +50,11 @@ export async function writeRunReport(journal: string, input: RunReportInput): Pr
   const validations = folded.value.steps.flatMap((s) => s.evidence?.validations ?? []);
   const written = await writeReport(
     journal,
-    `${markdown}\n${renderEvidenceSection(journal, controls, validations.map((v) => ({ ...v, detail: input.redact(v.detail) })))}`,
+    `${markdown}\n${renderEvidenceSection(
+      journal,
+      controls,
+      validations.map((v) => ({ ...v, detail: input.redact(v.detail) })),
+    )}`,
   );
   if (!written.ok) return err(`the run report cannot be written: ${written.error.message}`);
   const bundle = await writeEvidenceBundle(journal, written.value, {

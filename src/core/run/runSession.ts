@@ -184,18 +184,15 @@ export class RunDesk {
       let output = '';
       const outcome: StepOutcome = mark
         ? { state: mark, summary: mark === 'manual' ? 'Marked done by hand.' : 'Skipped by hand.' }
-        : await executeStep(
-            step,
-            {
-              ...sessionContext(request.env, session.ui, session.signal, (text) => {
-                const clean = request.redact(text);
-                output = (output + clean).slice(-100_000);
-                request.output(clean);
-              }),
-              database: request.targets.database,
-              measured: () => measuredSoFar(r.state, request.runbook, ''),
-            },
-          );
+        : await executeStep(step, {
+            ...sessionContext(request.env, session.ui, session.signal, (text) => {
+              const clean = request.redact(text);
+              output = (output + clean).slice(-100_000);
+              request.output(clean);
+            }),
+            database: request.targets.database,
+            measured: () => measuredSoFar(r.state, request.runbook, ''),
+          });
       const settled = await r.step(step, outcome.state, this.who, {
         durationMs: Date.now() - started,
         summary: stepSummary(step, outcome, output),

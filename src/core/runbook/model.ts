@@ -63,15 +63,7 @@ export interface Step {
 }
 
 export type StepKind =
-  | 'manual'
-  | 'apply'
-  | 'rollback'
-  | 'logs'
-  | 'namespaceCreate'
-  | 'namespaceDelete'
-  | 'script'
-  | 'drill'
-  | 'other';
+  'manual' | 'apply' | 'rollback' | 'logs' | 'namespaceCreate' | 'namespaceDelete' | 'script' | 'drill' | 'other';
 
 /** One word of a command line, with where it stands. */
 export interface Word {
@@ -192,11 +184,4 @@ export interface DrillCommand extends CommandBase {
 }
 
 export type Command =
-  | ApplyCommand
-  | RollbackCommand
-  | LogsCommand
-  | NamespaceCommand
-  | ScriptCommand
-  | CdCommand
-  | DrillCommand
-  | OtherCommand;
+  ApplyCommand | RollbackCommand | LogsCommand | NamespaceCommand | ScriptCommand | CdCommand | DrillCommand | OtherCommand;

@@ -88,7 +88,7 @@ const STEP_KIND_WORDS: Record<StepKind, string> = {
   namespaceCreate: 'create namespace',
   namespaceDelete: 'delete namespace',
   script: 'script',
-  drill: 'run by DR Runbook in the test namespace',
+  drill: 'drill step, run by DR Runbook',
   other: 'command',
 };
 

@@ -1,21 +1,32 @@
+import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { backupAgeStatus, rtoStatus } from '../../core/run/clock.js';
+import { backupAgeStatus, forecastStatus, rtoStatus } from '../../core/run/clock.js';
 import { newestBackup } from '../../core/run/evidence.js';
+import { runsFolderName } from '../../core/run/journal.js';
+import { forecastRun, readRunHistory } from '../../core/run/runHistory.js';
+import type { RunState } from '../../core/run/runModel.js';
+import type { Runbook } from '../../core/runbook/model.js';
+import { backupFolder, readConfig } from '../config.js';
 
 /**
- * The status bar during a run: time elapsed since the incident against the plan's RTO, and the
- * newest backup's age (from dr-backup.sh's metadata in the configured folder) against the RPO.
+ * The status bar during a run: time elapsed since the incident against the plan's RTO, the time
+ * left by the medians of past runs' steps (and whether that ends within the RTO), and the newest
+ * backup's age (from dr-backup.sh's metadata in the configured folder) against the RPO.
  */
 export class ObjectivesStatus implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('drRunbook.objectives', vscode.StatusBarAlignment.Left, 49);
   private timer: NodeJS.Timeout | undefined;
 
-  start(incidentStartedAt: string, rtoMs: number | undefined, rpoMs: number | undefined, backupDir: string | undefined): void {
+  start(state: RunState, runbook: Runbook, root: string): void {
     this.stop();
+    const { rtoMs, rpoMs } = runbook;
+    const backupDir = backupFolder(root, readConfig(runbook));
     const update = async (): Promise<void> => {
-      const rto = rtoStatus(incidentStartedAt, new Date(), rtoMs);
-      let text = `$(watch) ${rto.text}`;
-      let warning = rto.overRto;
+      const rto = rtoStatus(state.incidentStartedAt, new Date(), rtoMs);
+      const past = await readRunHistory(join(root, runsFolderName));
+      const forecast = forecastStatus(forecastRun(state, past.runs, rtoMs), rtoMs);
+      let text = `$(watch) ${rto.text} · ${forecast.text}`;
+      let warning = rto.overRto || forecast.overRto;
       if (backupDir) {
         const newest = await newestBackup(backupDir);
         const age = backupAgeStatus(newest.ok ? newest.value.ageMs : undefined, rpoMs);
@@ -23,9 +34,7 @@ export class ObjectivesStatus implements vscode.Disposable {
         warning ||= age.warning;
       }
       this.item.text = text;
-      this.item.tooltip = warning
-        ? 'DR Runbook: past the RTO, or the newest backup is older than the RPO'
-        : 'DR Runbook: RTO and RPO';
+      this.item.tooltip = `DR Runbook: ${forecast.detail}.${warning ? ' Past the RTO (or forecast past it), or the newest backup is older than the RPO.' : ''}`;
       this.item.backgroundColor = warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
       this.item.show();
     };

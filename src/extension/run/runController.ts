@@ -240,7 +240,7 @@ export class RunController implements vscode.Disposable {
     }
     if (state.status !== 'running') return this.objectives.stop();
     const { root, runbook } = this.loaded();
-    this.objectives.start(state.incidentStartedAt, runbook.rtoMs, runbook.rpoMs, backupFolder(root, readConfig(runbook)));
+    this.objectives.start(state, runbook, root);
   }
 
   /** A step refused before anything ran (an untrusted workspace): said, and its outcome says why. */

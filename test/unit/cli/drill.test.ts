@@ -75,7 +75,10 @@ describe('dr-runbook drill and run, on the sandbox', function () {
     // Progress on the terminal, step by step, saying what was checked and how.
     assert.match(run.stdout, /▶ step 3 \(3 of 7\): Copy the production configuration into the test namespace/);
     assert.match(run.stdout, /Ingress endpoint-stats-dr-test\/\S+ \(host \S+ → endpoint-stats-dr-test\.\S+\)/);
-    assert.match(run.stdout, new RegExp(`Restoring ${newest.file} into the test database ${TEST_DATABASE} on 127\\.0\\.0\\.1:\\d+`));
+    assert.match(
+      run.stdout,
+      new RegExp(`Restoring ${newest.file} into the test database ${TEST_DATABASE} on 127\\.0\\.0\\.1:\\d+`),
+    );
     assert.match(run.stdout, /✔ every workload in endpoint-stats-dr-test ready: \d+ ready/);
     assert.match(
       run.stdout,
@@ -83,7 +86,10 @@ describe('dr-runbook drill and run, on the sandbox', function () {
         `✔ restored rows in the test database ${TEST_DATABASE}: .*public\\.requests ${newest.rows}\\b.*; newest row \\S+ \\(public\\.requests\\.requested_at\\)`,
       ),
     );
-    assert.match(run.stdout, /✔ health check of flask-api: GET \/readyz through the API server's service proxy: HTTP 200 .*simulated service proxy/);
+    assert.match(
+      run.stdout,
+      /✔ health check of flask-api: GET \/readyz through the API server's service proxy: HTTP 200 .*simulated service proxy/,
+    );
     assert.match(run.stdout, /Gaps: step 1 skipped\./);
     assert.match(run.stdout, /✔ Quarterly DR drill: finished/);
 
@@ -105,7 +111,10 @@ describe('dr-runbook drill and run, on the sandbox', function () {
     assert.ok(names.includes(`every workload in ${TEST_NAMESPACE} ready`), names.join('; '));
     assert.ok(names.includes(`restored rows in the test database ${TEST_DATABASE}`), names.join('; '));
     assert.ok(names.includes("health check of flask-api: GET /readyz through the API server's service proxy"), names.join('; '));
-    assert.ok(evidence.validations.every((v) => v.passed), JSON.stringify(evidence.validations));
+    assert.ok(
+      evidence.validations.every((v) => v.passed),
+      JSON.stringify(evidence.validations),
+    );
     assert.equal(basename(evidence.backup.file), basename(newest.file));
     assert.equal(evidence.backup.checksumVerified, true);
     const report = readFileSync(join(runs, bundle.replace('.evidence.json', '.md')), 'utf8');
@@ -120,11 +129,22 @@ describe('dr-runbook drill and run, on the sandbox', function () {
     const empty = mkdtempSync(join(tmpdir(), 'dr-cli-nobackup-'));
     try {
       const run = await cli(
-        ['drill', '--non-interactive', `--records=${records}`, `--backup-dir=${empty}`, '--backup=newest', '--manual=skip', `--confirm-delete=${TEST_NAMESPACE}`],
+        [
+          'drill',
+          '--non-interactive',
+          `--records=${records}`,
+          `--backup-dir=${empty}`,
+          '--backup=newest',
+          '--manual=skip',
+          `--confirm-delete=${TEST_NAMESPACE}`,
+        ],
         sandbox.env,
       );
       assert.equal(run.exitCode, 2, `${run.stdout}\n${run.stderr}`);
-      assert.match(run.stderr, new RegExp(`there is no backup in ${empty}: take one with scripts/backup/dr-backup\\.sh; nothing was changed`));
+      assert.match(
+        run.stderr,
+        new RegExp(`there is no backup in ${empty}: take one with scripts/backup/dr-backup\\.sh; nothing was changed`),
+      );
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }
@@ -149,7 +169,10 @@ describe('dr-runbook drill and run, on the sandbox', function () {
       rmSync(`${damaged}.sha256`);
       const failed = await drill(`--backup=${damaged}`, `--confirm-delete=${TEST_NAMESPACE}`);
       assert.equal(failed.exitCode, 1, `${failed.stdout}\n${failed.stderr}`);
-      assert.match(failed.stdout, /exited with code 7: the backup was not restored into endpoint_stats_drill .*the run's database endpoint_stats was not touched/);
+      assert.match(
+        failed.stdout,
+        /exited with code 7: the backup was not restored into endpoint_stats_drill .*the run's database endpoint_stats was not touched/,
+      );
       assert.equal(await snapshot(), before, 'the production database is untouched; the half-restored database is gone');
     } finally {
       rmSync(folder, { recursive: true, force: true });
@@ -163,7 +186,10 @@ describe('dr-runbook drill and run, on the sandbox', function () {
     const run = await drill('--backup=newest');
     assert.equal(run.exitCode, 2, `${run.stdout}\n${run.stderr}`);
     assert.match(run.stderr, /cannot run without a person: these questions have no answer\. Nothing was changed\./);
-    assert.match(run.stderr, /step 7 \("Remove the test environment"\) deletes namespace endpoint-stats-dr-test: --confirm-delete=endpoint-stats-dr-test/);
+    assert.match(
+      run.stderr,
+      /step 7 \("Remove the test environment"\) deletes namespace endpoint-stats-dr-test: --confirm-delete=endpoint-stats-dr-test/,
+    );
     await nothingChanged(before);
   });
 
@@ -171,7 +197,10 @@ describe('dr-runbook drill and run, on the sandbox', function () {
     const before = await snapshot();
     const run = await cli(['run', 'no-such-scenario', '--non-interactive', `--records=${records}`], sandbox.env);
     assert.equal(run.exitCode, 2);
-    assert.match(run.stderr, /the plan has no scenario "no-such-scenario": name one of .*quarterly-dr-drill \("Quarterly DR drill"\)/);
+    assert.match(
+      run.stderr,
+      /the plan has no scenario "no-such-scenario": name one of .*quarterly-dr-drill \("Quarterly DR drill"\)/,
+    );
     await nothingChanged(before);
   });
 });

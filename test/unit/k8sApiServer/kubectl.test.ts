@@ -127,7 +127,12 @@ spec:
     assert.match(body.answeredBy, /simulated service proxy \(2 ready endpoint/);
     const cluster = connectCluster({ kubeconfigPath: kubeconfig });
     assert.ok(cluster.ok);
-    const answer = await cluster.value.serviceProxy({ namespace: 'endpoint-stats', service: 'flask-api', port: 'http', path: '/readyz' });
+    const answer = await cluster.value.serviceProxy({
+      namespace: 'endpoint-stats',
+      service: 'flask-api',
+      port: 'http',
+      path: '/readyz',
+    });
     assert.ok(answer.ok, answer.ok ? '' : answer.error.message);
     assert.equal(answer.value.status, 200);
     assert.deepEqual(JSON.parse(answer.value.body), body);
@@ -138,7 +143,10 @@ spec:
       metadata: { name: 'lonely', namespace: 'endpoint-stats' },
       spec: { selector: { app: 'nobody' }, ports: [{ port: 80 }] },
     });
-    await assert.rejects(kubectl('get', '--raw', '/api/v1/namespaces/endpoint-stats/services/lonely:80/proxy/'), /no endpoints available for service/);
+    await assert.rejects(
+      kubectl('get', '--raw', '/api/v1/namespaces/endpoint-stats/services/lonely:80/proxy/'),
+      /no endpoints available for service/,
+    );
     const none = await cluster.value.serviceProxy({ namespace: 'endpoint-stats', service: 'lonely', port: '80', path: '/' });
     assert.ok(none.ok);
     assert.equal(none.value.status, 503);

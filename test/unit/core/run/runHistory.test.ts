@@ -3,8 +3,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createJournalWriter } from '../../../../src/core/run/journal.js';
-import { drillAge, drillIntervalMs, readRunHistory, stepDurations } from '../../../../src/core/run/runHistory.js';
-import type { RunEvent } from '../../../../src/core/run/runModel.js';
+import { forecastStatus } from '../../../../src/core/run/clock.js';
+import { drillAge, drillIntervalMs, forecastRun, readRunHistory, stepDurations } from '../../../../src/core/run/runHistory.js';
+import { foldRun, type RunEvent } from '../../../../src/core/run/runModel.js';
 import { parsePlan } from '../../../../src/core/runbook/parsePlan.js';
 import { runEvents } from './runEvents.js';
 
@@ -100,5 +101,38 @@ describe('run history: the last drill and step durations from .dr-runs/', () => 
     assert.deepEqual(stepDurations(drill.id, drill.steps[1]!, runs), { count: 10, medianMs: 1000, p90Ms: 1000 });
     // A renamed step starts afresh.
     assert.equal(stepDurations(drill.id, { ...drill.steps[0]!, title: 'Another step' }, runs), undefined);
+  });
+
+  it('forecasts a running drill’s time left from the medians of past runs, and its end against the RTO', async () => {
+    for (const [i, ms] of [60_000, 120_000, 180_000].entries())
+      await record(`r${i}`, drillRun(`r${i}`, `2026-0${i + 1}-01T10:00:00Z`, ms));
+    const { runs } = await readRunHistory(dir);
+    const { started, step } = runEvents({ runId: 'now', scenarioId: drill.id, who: 'ci' });
+    const events = [
+      started({
+        at: '2026-12-03T10:00:00Z',
+        context: 'c',
+        namespace: 'n',
+        incidentStartedAt: '2026-12-03T09:50:00Z',
+        steps: drill.steps.map((s) => ({ number: s.number, title: s.title })),
+      }),
+      step(1, 'running', '2026-12-03T10:00:00Z'),
+    ];
+    const state = foldRun(events);
+    assert.ok(state.ok);
+    const now = new Date('2026-12-03T10:00:30Z');
+    // Step 1 has 2 min by its median, 30 s of which are gone; step 2 takes 1 s: 1 min 31 s left.
+    const forecast = forecastRun(state.value, runs, 4 * 3_600_000, now);
+    assert.deepEqual(forecast, { remainingMs: 91_000, untimedSteps: 0, finishMs: 10.5 * 60_000 + 91_000, withinRto: true });
+    assert.deepEqual(forecastStatus(forecast, 4 * 3_600_000), {
+      text: '~0 h 1 min left',
+      detail: 'forecast end 0 h 12 min after the incident start: within the RTO of 4 h, from the median times of past runs',
+      overRto: false,
+    });
+    // Past an RTO of 10 minutes; with no past runs, every step is untimed.
+    assert.equal(forecastRun(state.value, runs, 600_000, now).withinRto, false);
+    const none = forecastRun(state.value, [], undefined, now);
+    assert.deepEqual([none.remainingMs, none.untimedSteps, none.withinRto], [0, 2, undefined]);
+    assert.equal(forecastStatus(none, undefined).text, '~0 h 0 min left (+2 untimed steps)');
   });
 });
