@@ -42,12 +42,18 @@ const lazyPackages = {
   },
 };
 
-// Four bundles: the extension, loaded at activation; the YAML parser, loaded when the plan's
-// manifests are first read; the CommonMark parser, loaded when the plan is first read; the adapters (client-node, execa), loaded by
+// Five bundles: the extension, loaded at activation (what the tree needs); the runs (run
+// controller, notebooks, previews), loaded by src/extension/runs/lazyRuns.ts on first use; the
+// YAML parser, loaded when the plan's manifests are first read; the CommonMark parser, loaded
+// when the plan is first read; the adapters (client-node, execa), loaded by
 // src/extension/trust.ts (the trust gate) when a run first needs them.
 const extension = {
   ...common,
-  entryPoints: { extension: 'src/extension/extension.ts', adapters: 'src/adapters/bundle.ts' },
+  entryPoints: {
+    extension: 'src/extension/extension.ts',
+    runs: 'src/extension/runs/runsBundle.ts',
+    adapters: 'src/adapters/bundle.ts',
+  },
   outdir,
   outExtension: { '.js': '.cjs' },
   plugins: [lazyPackages],

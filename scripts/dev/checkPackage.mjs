@@ -5,6 +5,7 @@
 // "main" bundle and every bundle a shipped bundle loads by name (dist/markdown.cjs, ...) must be in
 // the package, or the installed extension fails on first use where the development copy works.
 //   node scripts/dev/checkPackage.mjs dr-runbook.vsix
+import { Buffer } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import yauzl from 'yauzl';
 

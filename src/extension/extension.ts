@@ -1,41 +1,41 @@
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { registerChoosePlan } from './commands/choosePlan.js';
 import { registerContextPicker } from './commands/contextPicker.js';
 import { registerNavigationCommands } from './commands/navigation.js';
 import { registerSecretCommands } from './commands/secretCommands.js';
-import { registerStepCommands } from './commands/stepCommands.js';
-import { registerCommand } from './commands/registerCommand.js';
+import { StepStates } from '../core/execution/stepStates.js';
+import { runsFolderName } from '../core/run/journal.js';
+import { readRunHistory } from '../core/run/runHistory.js';
 import { Redaction } from '../core/secrets/redaction.js';
-import { Commands, Views } from './ids.js';
-import { registerNotebookCommands } from './notebook/notebookCommands.js';
-import { RunbookController } from './notebook/runbookController.js';
-import { registerRunbookSerializer } from './notebook/runbookSerializer.js';
-import { registerStepTicks } from './notebook/stepTicks.js';
+import { RunsCommands, Views } from './ids.js';
+import type { RunbookController } from './notebook/runbookController.js';
 import { createRedactedLog } from './output/redactedLog.js';
 import { PlanWorkspace } from './planWorkspace.js';
-import { registerPreviewCommand, StepPreviewer } from './preview/stepPreviewer.js';
-import { RunController } from './run/runController.js';
+import type { StepPreviewer } from './preview/stepPreviewer.js';
+import type { RunController } from './run/runController.js';
+import { LazyRuns } from './runs/lazyRuns.js';
 import { SecretSource } from './secretSource.js';
 import { PlanTreeProvider } from './tree/planTreeProvider.js';
 import { RunHistoryWatcher } from './tree/runHistoryWatcher.js';
 
 /**
- * The composition root: builds the logger, the plan workspace, the run controller and the views
- * once, and hands each its dependencies. Nothing here talks to a cluster: the cluster code is a
- * separate bundle, loaded when a run first needs it.
+ * The composition root: builds the logger, the plan workspace and the tree once, and hands each
+ * its dependencies. Activation loads only what the tree needs: the runs (run controller,
+ * notebooks, previews) are a separate bundle loaded on first use, and the cluster code another,
+ * loaded when a run first needs it.
  */
 export function activate(context: vscode.ExtensionContext): DrRunbookApi {
   // The one redaction pipeline: every sink below writes through it (the log hands it on).
   const log = createRedactedLog(new Redaction());
   const plan = new PlanWorkspace(log);
   const secrets = new SecretSource(context.secrets, plan, log);
-  const runs = new RunController(plan, secrets, log);
+  const states = new StepStates();
+  const runs = new LazyRuns({ plan, secrets, log, states }, RunsCommands);
   stopRuns = () => runs.dispose();
   const history = new RunHistoryWatcher(plan, log);
-  const tree = new PlanTreeProvider(plan, runs.states, history, log.redaction.text);
+  const tree = new PlanTreeProvider(plan, states, history, log.redaction.text);
   const view = vscode.window.createTreeView(Views.plan, { treeDataProvider: tree, showCollapseAll: true });
-  const notebooks = new RunbookController(plan, runs, log);
-  const previewer = new StepPreviewer(plan, secrets, log);
   // The empty view names the path it tried (viewsWelcome text cannot say it).
   const showMissing = (): void => {
     view.message = plan.state.kind === 'missing' ? plan.state.message : undefined;
@@ -49,49 +49,46 @@ export function activate(context: vscode.ExtensionContext): DrRunbookApi {
     tree,
     view,
     ...registerNavigationCommands(plan, log),
-    ...registerStepCommands(runs, log),
     ...registerSecretCommands(secrets, log),
-    registerRunbookSerializer(log.redaction.text),
-    notebooks,
-    ...registerNotebookCommands(plan, log),
-    ...registerStepTicks(log),
     ...registerChoosePlan(plan, log),
     ...registerContextPicker(log),
-    previewer,
-    registerPreviewCommand(previewer, plan, log),
     plan.onDidChange(showMissing),
-    registerCommand(
-      Commands.runScenario,
-      (node?: { type?: string; scenario?: { id: string } }) => runs.run(node?.scenario?.id),
-      log,
-    ),
-    registerCommand(
-      Commands.cancelRun,
-      () => {
-        if (!runs.cancel()) void log.showMessage('info', 'DR Runbook: no run is under way.');
-      },
-      log,
-    ),
-    registerCommand(Commands.openLastReport, () => runs.openLastReport(), log),
-    registerCommand(Commands.showRunQuestion, () => runs.question.show(), log),
-    registerCommand(
-      Commands.resetScenario,
-      (node?: { scenario?: { id: string } }) => node?.scenario && runs.reset(node.scenario.id),
-      log,
-    ),
   );
-  // Once the plan is read: a run that a reload interrupted is offered for continuing.
+  // Once the plan is read: a run that a reload interrupted (or stopped) is offered for continuing.
   plan
     .reload()
-    .then(() => runs.offerResume())
+    .then(() => offerResume(plan, runs))
     .catch((e: unknown) => log.error(`offering to continue an interrupted run failed: ${String(e)}`));
-  return { plan, tree, runs, notebooks, secrets, previewer, logUri: context.logUri };
+  return {
+    plan,
+    tree,
+    secrets,
+    get runs() {
+      return runs.get().runs;
+    },
+    get notebooks() {
+      return runs.get().notebooks;
+    },
+    get previewer() {
+      return runs.get().previewer;
+    },
+    logUri: context.logUri,
+  };
+}
+
+/** Loads the runs only when the workspace's records hold a run that is still open. */
+async function offerResume(plan: PlanWorkspace, runs: LazyRuns): Promise<void> {
+  const state = plan.state;
+  if (state.kind !== 'loaded') return;
+  const history = await readRunHistory(join(state.root, runsFolderName));
+  if (history.runs.some((r) => r.status === 'running' || r.status === 'stopped')) await runs.get().runs.offerResume();
 }
 
 /** What activate() returns: the live objects, for the in-host tests and for other extensions. */
 export interface DrRunbookApi {
   readonly plan: PlanWorkspace;
   readonly tree: PlanTreeProvider;
+  /** The runs, notebooks and previewer: reading one loads the runs bundle if nothing has yet. */
   readonly runs: RunController;
   readonly notebooks: RunbookController;
   /** The one source of secret values (the environment, then the secret storage). */

@@ -25,6 +25,28 @@ export const Commands = {
   toggleStepDone: 'drRunbook.toggleStepDone',
 } as const;
 
+/**
+ * The commands the runs bundle (src/extension/runs/runsBundle.ts) registers when it loads: until
+ * then activation stands in for them (src/extension/runs/lazyRuns.ts).
+ */
+export const RunsCommands: readonly string[] = [
+  Commands.runScenario,
+  Commands.cancelRun,
+  Commands.openLastReport,
+  Commands.showRunQuestion,
+  Commands.resetScenario,
+  Commands.runStep,
+  Commands.runUpToHere,
+  Commands.skipStep,
+  Commands.markStepDone,
+  Commands.showStepOutput,
+  Commands.followLogs,
+  Commands.openScenarioNotebook,
+  Commands.startDrill,
+  Commands.toggleStepDone,
+  Commands.previewStep,
+];
+
 /** The Getting Started walkthrough (contributes.walkthroughs). */
 export const Walkthroughs = {
   gettingStarted: 'drRunbook.gettingStarted',

@@ -143,7 +143,7 @@ describe('running a scenario, like a person', () => {
     await answerDialog(page, 'Mark Done', /Step 1: Find the deployment/);
     // The rollback: a warning that names its targets, with no default button.
     const destructive = await findQuestion(page, /Step 2 \(2 of 3\) changes or replaces what runs/);
-    assert.match(normalise(await destructive.innerText()), /context "dr-sandbox", namespace endpoint-stats/);
+    assert.match(normalise(await destructive.innerText()), /worked\. It acts on: context "dr-sandbox", namespace endpoint-stats/);
     await workbench.screenshot('run-destructive-step.png');
     await answerDialog(page, 'Stop', /Step 2 \(2 of 3\)/);
   });

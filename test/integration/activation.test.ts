@@ -21,6 +21,18 @@ describe('activation and contributions', () => {
     assert.equal(extension.isActive, true);
   });
 
+  it('loads only what the tree needs: the runs, the cluster code and the notebook code wait for first use', async () => {
+    const extension = await activeExtension();
+    // This suite runs first in its host: nothing has used a run, a notebook or a cluster yet.
+    const loaded = Object.keys(require.cache).filter((f) => f.startsWith(extension.extensionPath));
+    assert.ok(
+      loaded.some((f) => f.endsWith('extension.cjs')),
+      loaded.join(', '),
+    );
+    for (const lazy of ['runs.cjs', 'adapters.cjs'])
+      assert.ok(!loaded.some((f) => f.endsWith(lazy)), `${lazy} was loaded at activation: ${loaded.join(', ')}`);
+  });
+
   it('registers exactly the commands package.json declares, and no other drRunbook command', async () => {
     const extension = await activeExtension();
     const declared = manifest(extension)

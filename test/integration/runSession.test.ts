@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { activeExtension, eventually, setAnswers, usePlan, workspaceRoot } from './support.js';
+import { startSilentServer, type SilentServer } from '../support/silentServer.js';
 
 const PLAN = `# One run at a time
 
@@ -124,34 +124,26 @@ describe('a run is one session: one at a time, recorded, cancellable, in the rea
   });
 
   describe('a cluster that accepts connections and never answers', () => {
-    let hung: Server;
+    let hung: SilentServer;
     let saved: string | undefined;
-    const sockets = new Set<Socket>();
     before(async () => {
-      // Accepts every connection and never says a word: not even the TLS handshake is answered.
-      hung = createServer((socket) => {
-        sockets.add(socket);
-        socket.on('close', () => sockets.delete(socket));
-      });
-      await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
-      const { port } = hung.address() as AddressInfo;
+      hung = await startSilentServer();
       const original = await readFile(process.env['KUBECONFIG']!, 'utf8');
       const path = join(workspaceRoot().fsPath, 'session', 'hung-kubeconfig');
-      await writeFile(path, original.replace(/server: https?:\/\/127\.0\.0\.1:\d+/, `server: https://127.0.0.1:${port}`));
+      await writeFile(path, original.replace(/server: https?:\/\/127\.0\.0\.1:\d+/, `server: ${hung.url}`));
       saved = process.env['KUBECONFIG'];
       process.env['KUBECONFIG'] = path;
     });
     after(async () => {
       process.env['KUBECONFIG'] = saved;
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => hung.close(resolve));
+      await hung.close();
     });
 
     it('Cancel ends the preflight within 2 s, and the next run is not refused', async function () {
       this.timeout(60_000);
       const { runs } = (await activeExtension()).exports;
       setAnswers(runs, { beforeStep: () => Promise.resolve('continue') });
-      const asked = new Promise((resolve) => hung.once('connection', resolve));
+      const asked = hung.nextConnection();
       const running = run('cluster-check');
       await asked; // the preflight's request is in flight, and will never be answered
       assert.ok(runs.cancel());
@@ -159,7 +151,7 @@ describe('a run is one session: one at a time, recorded, cancellable, in the rea
       assert.ok(ended !== 'hung', 'the run ended within 2 s of Cancel');
       assert.equal(ended?.outcome, 'failed');
       assert.match(ended.reason ?? '', /the preflight failed; nothing was changed/);
-      const askedAgain = new Promise((resolve) => hung.once('connection', resolve));
+      const askedAgain = hung.nextConnection();
       const again = run('cluster-check');
       await askedAgain;
       assert.ok(runs.cancel());

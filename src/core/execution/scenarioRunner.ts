@@ -2,6 +2,7 @@ import { describeFailures, preflightObjects, STAND_IN_NAMESPACE, type ApplyItem 
 import { formatClusterError } from '../cluster/model.js';
 import { fillSecretTemplate } from '../manifests/secretTemplate.js';
 import { collectProblems } from '../problems.js';
+import { replacesData } from '../runbook/commands.js';
 import type { ApplyCommand, KubectlTarget, Runbook, Scenario, Step } from '../runbook/model.js';
 import type { StepState } from '../run/runModel.js';
 import { applyCommandItems } from './applyCommand.js';
@@ -59,11 +60,7 @@ export interface PreflightOptions {
 /** Steps that change or remove what runs: never run without asking, even after "run the rest". */
 export function isDestructive(step: Step): boolean {
   return step.commands.some(
-    (c) =>
-      c.kind === 'namespaceDelete' ||
-      c.kind === 'rollback' ||
-      (c.kind === 'script' && /restore/i.test(c.path.value)) ||
-      c.kind === 'other',
+    (c) => c.kind === 'namespaceDelete' || c.kind === 'rollback' || replacesData(c) || c.kind === 'other',
   );
 }
 

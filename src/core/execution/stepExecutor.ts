@@ -16,8 +16,10 @@ import type {
   LogsCommand,
   RollbackCommand,
   ScriptArgument,
+  ScriptCommand,
   Step,
 } from '../runbook/model.js';
+import { replacesData } from '../runbook/commands.js';
 import { resolveScript } from '../runbook/scriptPath.js';
 import type { Validation } from '../run/evidenceBundle.js';
 import { applyCommandItems } from './applyCommand.js';
@@ -86,8 +88,6 @@ export interface StepContext {
   /** What the run measured so far (time against the RTO, the restore, the checks, the gaps): a drill's results step writes it down. */
   readonly measured?: () => readonly string[];
 }
-
-const DESTRUCTIVE_SCRIPTS = /restore/i;
 
 /** Runs one step of the plan: its commands in order, through the engine, a script runner or the person. */
 export async function executeStep(step: Step, ctx: StepContext): Promise<StepOutcome> {
@@ -180,7 +180,7 @@ async function executeCommand(command: Command, step: Step, ctx: StepContext): P
     case 'script': {
       // Only a regular file inside the project is the plan's script; anything else asks every time.
       const resolved = await resolveScript(ctx.root, command.path.value);
-      if (resolved.ok) return runScript(command.path.value, command.args, step, ctx);
+      if (resolved.ok) return runScript(command, step, ctx);
       ctx.output(`${resolved.error} It runs as an unknown command, only when confirmed.\n`);
       return runOther(command.text, ctx);
     }
@@ -328,9 +328,10 @@ async function logs(command: LogsCommand, ctx: StepContext): Promise<StepOutcome
   });
 }
 
-async function runScript(path: string, args: readonly ScriptArgument[], step: Step, ctx: StepContext): Promise<StepOutcome> {
+async function runScript(command: ScriptCommand, step: Step, ctx: StepContext): Promise<StepOutcome> {
+  const path = command.path.value;
   const argv = [path];
-  for (const arg of args) {
+  for (const arg of command.args) {
     if (!arg.placeholder) {
       argv.push(arg.value);
       continue;
@@ -340,7 +341,7 @@ async function runScript(path: string, args: readonly ScriptArgument[], step: St
     argv.push(value);
   }
   if (
-    DESTRUCTIVE_SCRIPTS.test(path) &&
+    replacesData(command) &&
     ctx.production &&
     !(await ctx.ui.confirmDestructive(`run ${path} (it replaces the live database)`, ctx.namespace))
   ) {

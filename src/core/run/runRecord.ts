@@ -109,12 +109,24 @@ export function restoreTarget(env: Readonly<Record<string, string | undefined>>)
   return { host: `${env['PGHOST'] ?? 'localhost'}:${env['PGPORT'] ?? '5432'}`, name: env['PGDATABASE'] ?? 'endpoint_stats' };
 }
 
-/** What a step acts on, in words: the cluster for cluster commands, the database for a restore. */
-export function stepTargets(step: Step, targets: RunTargets): string[] {
+/**
+ * What a step acts on, in words: the cluster for cluster commands (a command's own `--context`
+ * names its own cluster, judged as production by its own name), the database for a restore.
+ */
+export function stepTargets(step: Step, targets: RunTargets, isProduction?: (context: string) => boolean): string[] {
   const lines: string[] = [];
-  const cluster = step.commands.some((c) => c.kind !== 'script' && c.kind !== 'cd' && c.kind !== 'other');
-  if (cluster)
-    lines.push(`context "${targets.context}"${targets.production ? ' (PRODUCTION)' : ''}, namespace ${targets.namespace}`);
+  const places = new Map<string, { own: string | undefined; namespace: string }>();
+  for (const c of step.commands) {
+    if (c.kind === 'script' || c.kind === 'cd' || c.kind === 'other') continue;
+    const namespace = ('namespace' in c ? c.namespace : undefined) ?? targets.namespace;
+    places.set(JSON.stringify([c.globals.context, namespace]), { own: c.globals.context, namespace });
+  }
+  for (const { own, namespace } of places.values()) {
+    const production = own === undefined ? targets.production : (isProduction?.(own) ?? false);
+    lines.push(
+      `context "${own ?? targets.context}"${production ? ' (PRODUCTION)' : ''}${own === undefined ? '' : " (the command's own --context)"}, namespace ${namespace}`,
+    );
+  }
   if (step.commands.some(isRestoreCommand))
     lines.push(`replaces the PostgreSQL database ${targets.database.name} on ${targets.database.host}`);
   for (const c of step.commands) {

@@ -169,6 +169,14 @@ export class RunDesk {
     mark?: 'skipped' | 'manual',
   ): Promise<Result<StepOutcome, string>> {
     return this.session(`step ${step.number} of "${request.scenario.title}"`, async (session) => {
+      // A scenario the plan's structure breaks (an unclosed fence pours later lines into a step)
+      // is refused at its preflight; a step of it run on its own is refused the same way.
+      const broken = request.runbook.problems.filter((p) => p.severity === 'error' && p.scenarioId === request.scenario.id);
+      if (!mark && broken.length)
+        return {
+          state: 'failed' as const,
+          summary: `Not run: the plan breaks "${request.scenario.title}" at line ${broken[0]!.line}: ${broken[0]!.message} Fix the plan first.`,
+        };
       const open = await this.openRun(request.scenario.id);
       // A new record counts from now: a step run on its own does not say when the incident began.
       const record = open
@@ -362,7 +370,7 @@ export class RunDesk {
         scenario,
         ctx,
         {
-          targets: (step) => stepTargets(step, request.targets),
+          targets: (step) => stepTargets(step, request.targets, request.env.isProduction),
           onStep: async (step, state, outcome, durationMs) => {
             if (state === 'running') {
               stepOutput = '';

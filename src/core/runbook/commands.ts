@@ -199,6 +199,14 @@ function isProjectRoot(target: string): boolean {
   return target === '.' || /(^|\/)path\/to\/(the-)?project\/?$/.test(target) || /^\$\{?PROJECT/.test(target);
 }
 
+/**
+ * A script that replaces data (its name says it restores: `dr-restore.sh`, a team's own
+ * `restore-db.sh`): asked for before it runs, and confirmed by name on a production context.
+ */
+export function replacesData(command: Command): boolean {
+  return command.kind === 'script' && /restore/i.test(command.path.value);
+}
+
 /** The step's kind: what matters most among its commands (a script outranks the `cd` before it). */
 export function stepKind(commands: readonly Command[]): StepKind {
   if (commands.length === 0) return 'manual';

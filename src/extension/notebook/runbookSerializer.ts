@@ -10,7 +10,6 @@ import type {
 } from '../../core/notebook/notebookModel.js';
 import { formatRunbookNotebook, parseRunbookNotebook } from '../../core/notebook/runbookNotebook.js';
 import type { Redactor } from '../../core/secrets/redaction.js';
-import { NotebookTypes } from '../ids.js';
 
 /**
  * What a runbook cell keeps in `cell.metadata.runbook`. The controller sets `run` when a cell
@@ -56,13 +55,6 @@ export class RunbookSerializer implements vscode.NotebookSerializer {
   serializeNotebook(data: vscode.NotebookData): Uint8Array {
     return new TextEncoder().encode(formatRunbookNotebook(toDoc(data), { redact: this.redact }));
   }
-}
-
-/** Registers the serializer for the `drRunbook.runbook` notebook type; outputs are saved. */
-export function registerRunbookSerializer(redact: Redactor): vscode.Disposable {
-  return vscode.workspace.registerNotebookSerializer(NotebookTypes.runbook, new RunbookSerializer(redact), {
-    transientOutputs: false,
-  });
 }
 
 export function toNotebookData(doc: NotebookDoc): vscode.NotebookData {

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { ClusterError, ObjectRef } from '../../core/cluster/model.js';
 import type { StepOutcome } from '../../core/execution/stepExecutor.js';
-import { StepStates } from '../../core/execution/stepStates.js';
+import type { StepStates } from '../../core/execution/stepStates.js';
 import { redactedRunUi } from '../../core/execution/redactedRunUi.js';
 import { err, ok, type Result } from '../../core/result.js';
 import type { RedactingStream } from '../../core/secrets/redaction.js';
@@ -31,7 +31,6 @@ export type RunUiFactory = (signal: AbortSignal, base: SessionUi) => SessionUi;
  * shows the run's output, the step states in the tree and the context and RTO in the status bar.
  */
 export class RunController implements vscode.Disposable {
-  readonly states = new StepStates();
   readonly question = new WaitingQuestion();
   private readonly logChannels: LogChannels;
   private readonly channels = new Map<string, vscode.OutputChannel>();
@@ -48,6 +47,8 @@ export class RunController implements vscode.Disposable {
     private readonly plan: PlanWorkspace,
     private readonly secrets: SecretSource,
     private readonly log: RedactedLog,
+    /** The steps' live states, which the tree shows (it is built before any run needs this controller). */
+    readonly states: StepStates,
   ) {
     this.logChannels = new LogChannels(log);
   }

@@ -86,7 +86,7 @@ export function vscodeRunUi(
         const targets = place.targets.length ? ` It acts on: ${place.targets.join('; ')}.` : '';
         // A warning with no default button: Enter typed elsewhere cannot answer it.
         const choice = await ask(
-          `${where} changes or replaces what runs: ${step.text}${targets}`,
+          `${where} changes or replaces what runs: ${/[.!?]$/.test(step.text) ? step.text : `${step.text}.`}${targets}`,
           ['Continue', 'Skip', 'Stop'],
           true,
         );

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectCluster } from '../../../../src/adapters/kubernetes/clusterClient.js';
+import { startSilentServer, type SilentServer } from '../../../support/silentServer.js';
 import { formatClusterError } from '../../../../src/core/cluster/model.js';
 import { startTestCluster, type TestCluster } from '../../../support/testCluster.js';
 
@@ -109,24 +110,14 @@ describe('cluster access (kubeconfig, credentials, reachability)', () => {
   });
 
   describe('a server that accepts connections and never answers', () => {
-    let hung: Server;
+    let hung: SilentServer;
     let path: string;
-    const sockets = new Set<Socket>();
     before(async () => {
-      // Accepts every connection and never says a word: not even the TLS handshake is answered.
-      hung = createServer((socket) => {
-        sockets.add(socket);
-        socket.on('close', () => sockets.delete(socket));
-      });
-      await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+      hung = await startSilentServer();
       path = join(dir, 'hung');
-      const { port } = hung.address() as AddressInfo;
-      writeFileSync(path, t.server.kubeconfig().replace(t.server.url, `https://127.0.0.1:${port}`));
+      writeFileSync(path, t.server.kubeconfig().replace(t.server.url, hung.url));
     });
-    after(async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => hung.close(resolve));
-    });
+    after(() => hung.close());
 
     it('Cancel aborts the request in flight: the call ends as cancelled, not after the timeout', async () => {
       const abort = new AbortController();

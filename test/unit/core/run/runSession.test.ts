@@ -196,4 +196,28 @@ describe('run session', () => {
     assert.match(result.value.reason ?? '', /Cannot write the run record .*: ENOSPC: no space left on device.*The run stopped/);
     assert.ok(!output.join('').includes('--- step 2'), 'step 2 never started');
   });
+
+  it('refuses a step of a scenario the plan breaks (an unclosed fence), runs nothing and writes no record', async () => {
+    const broken = parsePlan(`# Broken plan
+
+### Scenario 1: Unclosed
+
+1. Run the check:
+   \`\`\`
+   ./check.sh
+2. Roll back:
+   \`\`\`
+   kubectl rollout undo deployment/flask-api
+`);
+    const desk = new RunDesk(root, () => person(), 'alice', silentLogger);
+    const scenario = broken.scenarios[0]!;
+    const result = await desk.runStep({ ...request(), runbook: broken, scenario }, scenario.steps[0]!);
+    assert.ok(result.ok);
+    assert.equal(result.value.state, 'failed');
+    assert.match(
+      result.value.summary,
+      /^Not run: the plan breaks "Unclosed" at line \d+: This code block is never closed/,
+    );
+    assert.deepEqual(await records('.jsonl'), [], 'no record was written');
+  });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { classifyCommand } from '../../../../src/core/runbook/commands.js';
+import { classifyCommand, replacesData } from '../../../../src/core/runbook/commands.js';
 
 const c = (text: string) => classifyCommand(text, 1, 1);
 
@@ -55,5 +55,14 @@ describe('classifyCommand: kubectl as kubectl reads it', () => {
       const command = c(text);
       assert.ok(command.kind === 'other' && command.refused, text);
     }
+  });
+});
+
+describe('replacesData: the scripts asked for before they run', () => {
+  it('is a script whose name says it restores, and nothing else', () => {
+    for (const text of ['./scripts/backup/dr-restore.sh /backups/x.dump', 'scripts/restore-db.sh', './RESTORE.sh'])
+      assert.equal(replacesData(c(text)), true, text);
+    for (const text of ['./scripts/backup/dr-backup.sh', 'kubectl rollout restart deployment/x -n a', 'echo restore'])
+      assert.equal(replacesData(c(text)), false, text);
   });
 });
