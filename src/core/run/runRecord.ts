@@ -118,6 +118,12 @@ export function stepTargets(step: Step, targets: RunTargets, isProduction?: (con
   const places = new Map<string, { own: string | undefined; namespace: string }>();
   for (const c of step.commands) {
     if (c.kind === 'script' || c.kind === 'cd' || c.kind === 'other') continue;
+    if (c.kind === 'drill') {
+      // The drill's copy and checks act in its test namespace, on the run's cluster.
+      if (c.action === 'copyConfiguration' || c.action === 'validate')
+        places.set(JSON.stringify([undefined, c.testNamespace]), { own: undefined, namespace: c.testNamespace });
+      continue;
+    }
     const namespace = ('namespace' in c ? c.namespace : undefined) ?? targets.namespace;
     places.set(JSON.stringify([c.globals.context, namespace]), { own: c.globals.context, namespace });
   }
