@@ -203,4 +203,30 @@ describe('dr-runbook drill and run, on the sandbox', function () {
     );
     await nothingChanged(before);
   });
+
+  it('refuses a non-interactive run whose destructive step lacks --allow-destructive, then runs it with the flag (last: it restores production)', async () => {
+    const before = await snapshot();
+    const args = [
+      'run',
+      'database-failure',
+      '--non-interactive',
+      `--records=${records}`,
+      '--manual=done',
+      '--incident-start=now',
+    ];
+    const refused = await cli(args, sandbox.env);
+    assert.equal(refused.exitCode, 2, `${refused.stdout}\n${refused.stderr}`);
+    assert.match(
+      refused.stderr,
+      /step 3 \("When the data itself is damaged, restore the newest backup"\) is destructive \(script\): --allow-destructive/,
+    );
+    await nothingChanged(before);
+
+    const run = await cli([...args, '--allow-destructive'], sandbox.env);
+    assert.equal(run.exitCode, 0, `${run.stdout}\n${run.stderr}`);
+    assert.match(run.stdout, /RESTORE-OK database=endpoint_stats previous=endpoint_stats_pre_restore_/);
+    const restored = await query<{ n: string }>(sandbox.postgres, DATABASE, 'SELECT count(*)::text AS n FROM requests');
+    assert.equal(Number(restored[0]?.n), sandbox.backups.at(-1)!.rows, 'the production database is the newest backup now');
+    assert.ok(readdirSync(records).some((f) => f.endsWith('.evidence.json')));
+  });
 });
