@@ -214,10 +214,7 @@ describe('run session', () => {
     const result = await desk.runStep({ ...request(), runbook: broken, scenario }, scenario.steps[0]!);
     assert.ok(result.ok);
     assert.equal(result.value.state, 'failed');
-    assert.match(
-      result.value.summary,
-      /^Not run: the plan breaks "Unclosed" at line \d+: This code block is never closed/,
-    );
+    assert.match(result.value.summary, /^Not run: the plan breaks "Unclosed" at line \d+: This code block is never closed/);
     assert.deepEqual(await records('.jsonl'), [], 'no record was written');
   });
 });
