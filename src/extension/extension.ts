@@ -31,9 +31,9 @@ export function activate(context: vscode.ExtensionContext): DrRunbookApi {
   const plan = new PlanWorkspace(log);
   const secrets = new SecretSource(context.secrets, plan, log);
   const states = new StepStates();
-  const runs = new LazyRuns({ plan, secrets, log, states }, RunsCommands);
-  stopRuns = () => runs.dispose();
   const history = new RunHistoryWatcher(plan, log);
+  const runs = new LazyRuns({ plan, secrets, log, states, pastRuns: () => history.runs }, RunsCommands);
+  stopRuns = () => runs.dispose();
   const tree = new PlanTreeProvider(plan, states, history, log.redaction.text);
   const view = vscode.window.createTreeView(Views.plan, { treeDataProvider: tree, showCollapseAll: true });
   // The empty view names the path it tried (viewsWelcome text cannot say it).

@@ -1,6 +1,5 @@
 /** The status bar's RTO and RPO texts during a run: plain strings, so the extension only shows them. */
 import { formatDuration } from '../duration.js';
-import type { Forecast } from './runHistory.js';
 
 /** Hours and minutes, always both, like a clock: "0 h 12 min", "27 h 5 min". Negative values read as 0. */
 export function formatClock(ms: number): string {
@@ -42,23 +41,4 @@ export function backupAgeStatus(ageMs: number | undefined, rpoMs: number | undef
     return { text: rpoMs === undefined ? 'No backup' : `No backup / RPO ${formatDuration(rpoMs)}`, warning: true };
   if (rpoMs === undefined) return { text: `Backup ${formatClock(ageMs)}`, warning: false };
   return { text: `Backup ${formatClock(ageMs)} / RPO ${formatDuration(rpoMs)}`, warning: ageMs > rpoMs };
-}
-
-/** The forecast for the status bar: "~12 min left", with the steps no past run timed, and its end against the RTO. */
-export function forecastStatus(
-  forecast: Forecast,
-  rtoMs: number | undefined,
-): { text: string; detail: string; overRto: boolean } {
-  const untimed = forecast.untimedSteps
-    ? ` (+${forecast.untimedSteps} untimed step${forecast.untimedSteps === 1 ? '' : 's'})`
-    : '';
-  const end =
-    rtoMs === undefined
-      ? `forecast end ${formatClock(forecast.finishMs)} after the incident start (the plan states no RTO)`
-      : `forecast end ${formatClock(forecast.finishMs)} after the incident start: ${forecast.withinRto ? 'within' : 'past'} the RTO of ${formatDuration(rtoMs)}`;
-  return {
-    text: `~${formatClock(forecast.remainingMs)} left${untimed}`,
-    detail: `${end}, from the median times of past runs${untimed}`,
-    overRto: forecast.withinRto === false,
-  };
 }

@@ -7,6 +7,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatDuration } from '../duration.js';
 import type { Scenario, Step } from '../runbook/model.js';
+import { formatClock } from './clock.js';
 import { readJournal, type JournalProblem } from './journal.js';
 import { foldRun, isSettled, type RunState } from './runModel.js';
 
@@ -97,11 +98,7 @@ export interface StepDurations {
  * matched by number and title (a renumbered plan does not mix steps). Nearest-rank percentiles:
  * a handful of runs gives real observed times, not interpolated ones.
  */
-export function stepDurations(
-  scenarioId: string,
-  step: Pick<Step, 'number' | 'title'>,
-  runs: readonly RunState[],
-): StepDurations | undefined {
+export function stepDurations(scenarioId: string, step: Step, runs: readonly RunState[]): StepDurations | undefined {
   const times = runs
     .filter((r) => r.scenarioId === scenarioId)
     .flatMap((r) => r.steps.filter((s) => s.number === step.number && s.title === step.title))
@@ -113,37 +110,47 @@ export function stepDurations(
   return { count: times.length, medianMs: rank(0.5), p90Ms: rank(0.9) };
 }
 
-export interface Forecast {
-  /** What the steps left should take, by their median in past runs (a running step: what is left of it). */
-  readonly remainingMs: number;
-  /** Steps left that no past run timed: the forecast leaves them out. */
-  readonly untimedSteps: number;
-  /** Time from the incident start to the forecast end of the run. */
-  readonly finishMs: number;
-  /** Whether that end is within the RTO (undefined: the plan states no RTO). */
-  readonly withinRto: boolean | undefined;
+export interface RtoForecast {
+  /** "about 0 h 25 min left (median of past runs)", or why there is no forecast. */
+  readonly text: string;
+  /** The time still to come by the past runs' medians, when every step still to do has one. */
+  readonly remainingMs: number | undefined;
+  /** True when the time elapsed and the time still to come add up to more than the RTO. */
+  readonly overRto: boolean;
 }
 
 /**
- * A running scenario's remaining time, from the medians of past runs of its steps (this run left
- * out), and where that puts its end against the RTO.
+ * A running scenario's remaining time: the past runs' median for every step not yet settled,
+ * added to the time elapsed since the incident and held against the RTO. A step no past run
+ * finished makes it unknown (said so), never a guess.
  */
-export function forecastRun(
-  state: RunState,
-  runs: readonly RunState[],
+export function rtoForecast(
+  scenario: Scenario,
+  run: RunState,
+  past: readonly RunState[],
+  elapsedMs: number,
   rtoMs: number | undefined,
-  now: Date = new Date(),
-): Forecast {
-  const past = runs.filter((r) => r.runId !== state.runId);
+): RtoForecast {
+  const settled = new Set(run.steps.filter((s) => isSettled(s.state)).map((s) => s.number));
+  const todo = scenario.steps.filter((s) => !settled.has(s.number));
+  const others = past.filter((r) => r.runId !== run.runId);
   let remainingMs = 0;
-  let untimedSteps = 0;
-  for (const step of state.steps.filter((s) => s.state === 'pending' || s.state === 'running')) {
-    const median = stepDurations(state.scenarioId, step, past)?.medianMs;
-    if (median === undefined) untimedSteps++;
-    else if (step.state === 'running' && step.startedAt)
-      remainingMs += Math.max(0, median - (now.getTime() - Date.parse(step.startedAt)));
-    else remainingMs += median;
+  const unknown: number[] = [];
+  for (const step of todo) {
+    const d = stepDurations(scenario.id, step, others);
+    if (d) remainingMs += d.medianMs;
+    else unknown.push(step.number);
   }
-  const finishMs = Math.max(0, now.getTime() - Date.parse(state.incidentStartedAt)) + remainingMs;
-  return { remainingMs, untimedSteps, finishMs, withinRto: rtoMs === undefined ? undefined : finishMs <= rtoMs };
+  if (unknown.length)
+    return {
+      text: `no forecast: step${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')} never finished in a past run`,
+      remainingMs: undefined,
+      overRto: false,
+    };
+  const overRto = rtoMs !== undefined && elapsedMs + remainingMs > rtoMs;
+  return {
+    text: `about ${formatClock(remainingMs)} left (median of past runs)${overRto ? ', past the RTO' : ''}`,
+    remainingMs,
+    overRto,
+  };
 }

@@ -1,32 +1,29 @@
-import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { backupAgeStatus, forecastStatus, rtoStatus } from '../../core/run/clock.js';
+import { backupAgeStatus, formatClock, rtoStatus } from '../../core/run/clock.js';
 import { newestBackup } from '../../core/run/evidence.js';
-import { runsFolderName } from '../../core/run/journal.js';
-import { forecastRun, readRunHistory } from '../../core/run/runHistory.js';
+import { rtoForecast } from '../../core/run/runHistory.js';
 import type { RunState } from '../../core/run/runModel.js';
 import type { Runbook } from '../../core/runbook/model.js';
-import { backupFolder, readConfig } from '../config.js';
 
 /**
  * The status bar during a run: time elapsed since the incident against the plan's RTO, the time
- * left by the medians of past runs' steps (and whether that ends within the RTO), and the newest
- * backup's age (from dr-backup.sh's metadata in the configured folder) against the RPO.
+ * still to come by past runs' medians (a forecast), and the newest backup's age (from
+ * dr-backup.sh's metadata in the configured folder) against the RPO.
  */
 export class ObjectivesStatus implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('drRunbook.objectives', vscode.StatusBarAlignment.Left, 49);
   private timer: NodeJS.Timeout | undefined;
 
-  start(state: RunState, runbook: Runbook, root: string): void {
+  /** Shows `run`'s clock (and keeps it going) against the plan's objectives; `pastRuns` for the forecast. */
+  start(run: RunState, plan: Runbook, backupDir: string | undefined, pastRuns: () => readonly RunState[]): void {
     this.stop();
-    const { rtoMs, rpoMs } = runbook;
-    const backupDir = backupFolder(root, readConfig(runbook));
+    const { rtoMs, rpoMs } = plan;
+    const scenario = plan.scenarios.find((s) => s.id === run.scenarioId);
     const update = async (): Promise<void> => {
-      const rto = rtoStatus(state.incidentStartedAt, new Date(), rtoMs);
-      const past = await readRunHistory(join(root, runsFolderName));
-      const forecast = forecastStatus(forecastRun(state, past.runs, rtoMs), rtoMs);
-      let text = `$(watch) ${rto.text} · ${forecast.text}`;
-      let warning = rto.overRto || forecast.overRto;
+      const rto = rtoStatus(run.incidentStartedAt, new Date(), rtoMs);
+      const ahead = scenario && rtoForecast(scenario, run, pastRuns(), rto.elapsedMs, rtoMs);
+      let text = `$(watch) ${rto.text}${ahead?.remainingMs !== undefined ? ` (~${formatClock(ahead.remainingMs)} left)` : ''}`;
+      let warning = rto.overRto || (ahead?.overRto ?? false);
       if (backupDir) {
         const newest = await newestBackup(backupDir);
         const age = backupAgeStatus(newest.ok ? newest.value.ageMs : undefined, rpoMs);
@@ -34,7 +31,11 @@ export class ObjectivesStatus implements vscode.Disposable {
         warning ||= age.warning;
       }
       this.item.text = text;
-      this.item.tooltip = `DR Runbook: ${forecast.detail}.${warning ? ' Past the RTO (or forecast past it), or the newest backup is older than the RPO.' : ''}`;
+      this.item.tooltip = `${
+        warning
+          ? 'DR Runbook: past the RTO (or forecast to be), or the newest backup is older than the RPO'
+          : 'DR Runbook: RTO and RPO'
+      }${ahead ? `\nForecast: ${ahead.text}.` : ''}`;
       this.item.backgroundColor = warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
       this.item.show();
     };

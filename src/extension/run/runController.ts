@@ -49,6 +49,8 @@ export class RunController implements vscode.Disposable {
     private readonly log: RedactedLog,
     /** The steps' live states, which the tree shows (it is built before any run needs this controller). */
     readonly states: StepStates,
+    /** The runs recorded in .dr-runs/, for the RTO forecast. */
+    private readonly pastRuns: () => readonly RunState[],
   ) {
     this.logChannels = new LogChannels(log);
   }
@@ -241,7 +243,7 @@ export class RunController implements vscode.Disposable {
     }
     if (state.status !== 'running') return this.objectives.stop();
     const { root, runbook } = this.loaded();
-    this.objectives.start(state, runbook, root);
+    this.objectives.start(state, runbook, backupFolder(root, readConfig(runbook)), this.pastRuns);
   }
 
   /** A step refused before anything ran (an untrusted workspace): said, and its outcome says why. */

@@ -4,6 +4,7 @@
 // opened, a run to offer for continuing).
 import type * as vscode from 'vscode';
 import type { StepStates } from '../../core/execution/stepStates.js';
+import type { RunState } from '../../core/run/runModel.js';
 import { registerStepCommands } from '../commands/stepCommands.js';
 import { registerCommand } from '../commands/registerCommand.js';
 import { Commands } from '../ids.js';
@@ -23,6 +24,8 @@ export interface RunsDeps {
   readonly secrets: SecretSource;
   readonly log: RedactedLog;
   readonly states: StepStates;
+  /** The runs recorded in .dr-runs/ (for the RTO forecast). */
+  readonly pastRuns: () => readonly RunState[];
 }
 
 export interface Runs {
@@ -33,8 +36,8 @@ export interface Runs {
   readonly serializer: vscode.NotebookSerializer;
 }
 
-export function createRuns({ plan, secrets, log, states }: RunsDeps): Runs {
-  const runs = new RunController(plan, secrets, log, states);
+export function createRuns({ plan, secrets, log, states, pastRuns }: RunsDeps): Runs {
+  const runs = new RunController(plan, secrets, log, states, pastRuns);
   const notebooks = new RunbookController(plan, runs, log);
   const previewer = new StepPreviewer(plan, secrets, log);
   const registrations: vscode.Disposable[] = [

@@ -3,8 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createJournalWriter } from '../../../../src/core/run/journal.js';
-import { forecastStatus } from '../../../../src/core/run/clock.js';
-import { drillAge, drillIntervalMs, forecastRun, readRunHistory, stepDurations } from '../../../../src/core/run/runHistory.js';
+import { drillAge, drillIntervalMs, readRunHistory, rtoForecast, stepDurations } from '../../../../src/core/run/runHistory.js';
 import { foldRun, type RunEvent } from '../../../../src/core/run/runModel.js';
 import { parsePlan } from '../../../../src/core/runbook/parsePlan.js';
 import { runEvents } from './runEvents.js';
@@ -103,36 +102,39 @@ describe('run history: the last drill and step durations from .dr-runs/', () => 
     assert.equal(stepDurations(drill.id, { ...drill.steps[0]!, title: 'Another step' }, runs), undefined);
   });
 
-  it('forecasts a running drill’s time left from the medians of past runs, and its end against the RTO', async () => {
+  it('forecasts a running scenario against the RTO from the past medians of the steps still to do', async () => {
     for (const [i, ms] of [60_000, 120_000, 180_000].entries())
-      await record(`r${i}`, drillRun(`r${i}`, `2026-0${i + 1}-01T10:00:00Z`, ms));
+      await record(`r${i}`, drillRun(`r${i}`, `2026-0${1 + i}-01T10:00:00Z`, ms));
     const { runs } = await readRunHistory(dir);
-    const { started, step } = runEvents({ runId: 'now', scenarioId: drill.id, who: 'ci' });
-    const events = [
+    const { started, step } = runEvents({ runId: 'now', scenarioId: drill.id, who: 'me' });
+    const at = '2026-12-03T10:00:00Z';
+    const begun = [
       started({
-        at: '2026-12-03T10:00:00Z',
+        at,
         context: 'c',
         namespace: 'n',
-        incidentStartedAt: '2026-12-03T09:50:00Z',
+        incidentStartedAt: at,
         steps: drill.steps.map((s) => ({ number: s.number, title: s.title })),
       }),
-      step(1, 'running', '2026-12-03T10:00:00Z'),
     ];
-    const state = foldRun(events);
-    assert.ok(state.ok);
-    const now = new Date('2026-12-03T10:00:30Z');
-    // Step 1 has 2 min by its median, 30 s of which are gone; step 2 takes 1 s: 1 min 31 s left.
-    const forecast = forecastRun(state.value, runs, 4 * 3_600_000, now);
-    assert.deepEqual(forecast, { remainingMs: 91_000, untimedSteps: 0, finishMs: 10.5 * 60_000 + 91_000, withinRto: true });
-    assert.deepEqual(forecastStatus(forecast, 4 * 3_600_000), {
-      text: '~0 h 1 min left',
-      detail: 'forecast end 0 h 12 min after the incident start: within the RTO of 4 h, from the median times of past runs',
+    const fresh = foldRun(begun);
+    assert.ok(fresh.ok);
+    // Both steps to do: 2 min (step 1's median) + 1 s (step 2's).
+    const ahead = rtoForecast(drill, fresh.value, runs, 0, 4 * 3_600_000);
+    assert.deepEqual(
+      [ahead.remainingMs, ahead.overRto, ahead.text],
+      [121_000, false, 'about 0 h 2 min left (median of past runs)'],
+    );
+    // Step 1 done: only step 2's second is left; past the RTO when the elapsed time already is.
+    const half = foldRun([...begun, step(1, 'running', at), step(1, 'succeeded', at, { durationMs: 5 })]);
+    assert.ok(half.ok);
+    assert.equal(rtoForecast(drill, half.value, runs, 0, 3_600_000).remainingMs, 1000);
+    assert.equal(rtoForecast(drill, half.value, runs, 3_600_000, 3_600_000).overRto, true);
+    // No past run: no forecast, and it says why.
+    assert.deepEqual(rtoForecast(drill, fresh.value, [], 0, 3_600_000), {
+      text: 'no forecast: steps 1, 2 never finished in a past run',
+      remainingMs: undefined,
       overRto: false,
     });
-    // Past an RTO of 10 minutes; with no past runs, every step is untimed.
-    assert.equal(forecastRun(state.value, runs, 600_000, now).withinRto, false);
-    const none = forecastRun(state.value, [], undefined, now);
-    assert.deepEqual([none.remainingMs, none.untimedSteps, none.withinRto], [0, 2, undefined]);
-    assert.equal(forecastStatus(none, undefined).text, '~0 h 0 min left (+2 untimed steps)');
   });
 });
