@@ -100,7 +100,10 @@ describe('the quarterly drill’s age in the tree, and its report and evidence, 
       if (n === 4) {
         // The status bar forecasts the time left from the earlier drill's step times, against the RTO.
         await findQuestion(page, /Step 4 \(4 of 7\)/);
-        assert.match(normalise(await page.locator('.part.statusbar').innerText()), /RTO 0 h \d+ min \/ 4 h \(~0 h \d+ min left\)/);
+        assert.match(
+          normalise(await page.locator('.part.statusbar').innerText()),
+          /RTO 0 h \d+ min \/ 4 h \(~0 h \d+ min left\)/,
+        );
         await workbench.screenshot('drill-forecast.png');
       }
       await answerDialog(page, 'Continue', new RegExp(`Step ${n} \\(${n} of 7\\)`));
