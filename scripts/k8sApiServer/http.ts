@@ -83,10 +83,12 @@ function parsePath(path: string, queryWatch: boolean): Parsed {
     [plural, name, subresource, ...extra] = rest as [string, string?, string?, ...string[]];
   }
   const rt = findResourceType(group, version, plural);
-  if (!rt || extra.length > 0) throw resourceNotFound();
+  // services/NAME/proxy/PATH: the rest of the path is the proxied one.
+  if (!rt || (extra.length > 0 && subresource !== 'proxy')) throw resourceNotFound();
   if (subresource !== undefined && !rt.subresources.includes(subresource)) throw resourceNotFound();
   if (rt.namespaced && namespace === undefined && name !== undefined) throw resourceNotFound();
-  return { resource: { rt, namespace, name, subresource, watch } };
+  const proxyPath = subresource === 'proxy' ? `/${extra.join('/')}` : undefined;
+  return { resource: { rt, namespace, name, subresource, watch, ...(proxyPath ? { proxyPath } : {}) } };
 }
 
 function verbOf(method: string, r: NonNullable<Parsed['resource']>): string {
@@ -210,7 +212,7 @@ export async function handleRequest(ctx: HttpContext, req: IncomingMessage, res:
     }
     if (!user.admin) throw forbiddenFor(user.name, method, path, parsed.resource);
     if (parsed.resource.rt.warning) rc.warnings = [parsed.resource.rt.warning];
-    const rep = parsed.resource.subresource === 'log' ? 'json' : negotiate(req.headers.accept);
+    const rep = ['log', 'proxy'].includes(parsed.resource.subresource ?? '') ? 'json' : negotiate(req.headers.accept);
     if (!rep) throw notAcceptable();
     await serveResource(
       ctx,

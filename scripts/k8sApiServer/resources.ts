@@ -89,7 +89,14 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     { plural: 'resourcequotas', kind: 'ResourceQuota', shortNames: ['quota'], hash: '8uhSgffRX6w=', sub: ['status'] },
     { plural: 'secrets', kind: 'Secret', hash: 'S6u1pOWzb84=' },
     { plural: 'serviceaccounts', kind: 'ServiceAccount', shortNames: ['sa'], hash: 'pbx9ZvyFpBE=' },
-    { plural: 'services', kind: 'Service', shortNames: ['svc'], categories: ['all'], hash: '0/CO1lhkEBI=', sub: ['status'] },
+    {
+      plural: 'services',
+      kind: 'Service',
+      shortNames: ['svc'],
+      categories: ['all'],
+      hash: '0/CO1lhkEBI=',
+      sub: ['proxy', 'status'],
+    },
   ]),
   ...group('apps', 'v1', [
     { plural: 'controllerrevisions', kind: 'ControllerRevision', hash: '85nkx63pcBU=' },
@@ -259,6 +266,7 @@ const SUB_VERBS: Record<string, string[]> = {
   scale: ['get', 'patch', 'update'],
   log: ['get'],
   finalize: ['update'],
+  proxy: ['create', 'delete', 'get', 'patch', 'update'],
 };
 
 export function apiResourceListDoc(groupName: string, version: string): KubeObject {
@@ -277,7 +285,7 @@ export function apiResourceListDoc(groupName: string, version: string): KubeObje
     for (const sub of rt.subresources) {
       const row: KubeObject = { name: `${rt.plural}/${sub}`, singularName: '', namespaced: rt.namespaced };
       if (sub === 'scale') Object.assign(row, { group: 'autoscaling', version: 'v1', kind: 'Scale' });
-      else row.kind = rt.kind;
+      else row.kind = sub === 'proxy' ? `${rt.kind}ProxyOptions` : rt.kind;
       row.verbs = SUB_VERBS[sub];
       resources.push(row);
     }

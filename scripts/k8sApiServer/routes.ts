@@ -1,8 +1,9 @@
-/** Resource endpoints: get, list, watch, create, update, patch, apply, delete, status/scale/log subresources. */
+/** Resource endpoints: get, list, watch, create, update, patch, apply, delete, status/scale/log/proxy subresources. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeJson, decodeObjectBody, decodeYaml } from './decode.ts';
 import type { FaultInjector } from './faults.ts';
 import { serveLog } from './logEndpoint.ts';
+import { serveServiceProxy } from './proxyEndpoint.ts';
 import { decodeProtobuf } from './protobuf.ts';
 import { decodePatched, decodeTyped, fieldValidationOf } from './schema.ts';
 import type { LogStore } from './logs.ts';
@@ -25,6 +26,8 @@ export interface ResourceRequest {
   namespace: string | undefined;
   name: string | undefined;
   subresource: string | undefined;
+  /** services/NAME/proxy/PATH: the proxied path (with its leading slash). */
+  proxyPath?: string;
   watch: boolean;
   rep: Representation;
   userAgent: string;
@@ -292,6 +295,11 @@ export async function serveResource(
   if (r.subresource === 'log') {
     if (r.method !== 'GET') throw methodNotAllowed();
     serveLog(ctx, r, res, rc);
+    return;
+  }
+  if (r.subresource === 'proxy') {
+    if (r.method !== 'GET') throw methodNotAllowed();
+    serveServiceProxy(ctx, r, res, rc);
     return;
   }
   switch (r.method) {

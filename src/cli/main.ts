@@ -12,21 +12,27 @@ import { projectPath } from '../core/paths.js';
 import { verifyEvidenceBundle } from '../core/run/evidenceBundle.js';
 import { parsePlan } from '../core/runbook/parsePlan.js';
 import { planNamespace } from '../core/runbook/planNamespace.js';
+import {
+  EXIT_FAILED,
+  EXIT_OK,
+  EXIT_USAGE,
+  findDrill,
+  findScenario,
+  runScenarioCommand,
+  UsageError,
+  type RunIo,
+} from './runCommand.js';
 
-export const EXIT_OK = 0;
-export const EXIT_FAILED = 1;
-export const EXIT_USAGE = 2;
-
-export interface CliIo {
-  readonly out: (line: string) => void;
-  readonly err: (line: string) => void;
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly cwd: string;
-}
+export type CliIo = RunIo;
 
 const USAGE = `Usage: dr-runbook <command> [options]
 
 Commands:
+  drill                 Run the plan's drill end to end (test namespace, configuration copied,
+                        a backup restored into the test database, the application checked, the
+                        results written, the test namespace deleted): record, report and
+                        evidence bundle in .dr-runs/.
+  run <scenario>        Run a scenario of the plan (its id or title), the same way.
   check                 Read-only drift check: every file and script the plan names exists and
                         parses, the namespaces and workloads it names exist in the cluster, no
                         drill left its test namespace behind, the newest backup is within the RPO.
@@ -42,14 +48,27 @@ Options of check:
                         the plan's commands name most, else default)
   --backup-dir DIR      the folder dr-backup.sh writes to (default: $DR_BACKUP_DIR)
 
+Options of drill and run (and --workspace, --plan, --kubeconfig, --context, --namespace,
+--backup-dir as for check). Every question of a run has a flag; with --non-interactive (or
+without a terminal) a run whose questions lack their flags is refused before it starts:
+  --backup FILE|newest  the backup a restore uses (newest: the newest in --backup-dir)
+  --incident-start T    when the incident started (ISO 8601, or now; a drill: its start)
+  --confirm-delete NS   confirms the deletion of namespace NS (repeat for more)
+  --allow-destructive   runs rollbacks, restores of the run's database and unknown commands
+  --manual done|skip    what manual steps become
+  --value P=VALUE       the value of a placeholder P of a script (repeat for more)
+  --accept-warnings     goes on after the preflight's warnings
+  --resume continue|new continues a stopped run of the scenario, or starts a new one
+  --records DIR         where records, reports and bundles go (default: .dr-runs/ in the workspace)
+  --readiness-timeout S how long a step waits for readiness (default 600)
+  --non-interactive     never asks: a question without its flag is refused
+
 Options of verify:
   --expect SHA256       the bundle hash published at the end of the run (a CI log, a ticket)
 
-Exit codes: 0 all good; 1 the check or the verification failed; 2 a wrong command line or input.`;
+Exit codes: 0 all good; 1 the check, the verification or a step of the run failed; 2 a wrong\ncommand line or input, or a question without its flag (nothing was changed); 3 a question\nrefused or stopped mid-run, or another run holds the lock.`;
 
 const MARK: Record<Finding['level'], string> = { ok: '✔', warning: '⚠', fail: '✘' };
-
-class UsageError extends Error {}
 
 function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T, positionals: number) {
   try {
@@ -71,6 +90,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await check(rest, io);
       case 'verify':
         return await verify(rest, io);
+      case 'drill':
+      case 'run':
+        return await runCommand(command, rest, io);
       case '--help':
       case '-h':
       case 'help':
@@ -88,19 +110,17 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
 }
 
-async function check(args: string[], io: CliIo): Promise<number> {
-  const { values } = parse(
-    args,
-    {
-      workspace: { type: 'string' },
-      plan: { type: 'string' },
-      kubeconfig: { type: 'string' },
-      context: { type: 'string' },
-      namespace: { type: 'string' },
-      'backup-dir': { type: 'string' },
-    },
-    0,
-  );
+const PLAN_OPTIONS = {
+  workspace: { type: 'string' },
+  plan: { type: 'string' },
+  kubeconfig: { type: 'string' },
+  context: { type: 'string' },
+  namespace: { type: 'string' },
+  'backup-dir': { type: 'string' },
+} as const;
+
+/** The plan of --workspace and --plan, read and parsed. */
+async function readPlan(io: CliIo, values: { workspace?: string; plan?: string }) {
   const root = resolve(io.cwd, values.workspace ?? '.');
   const planPath = resolve(root, values.plan ?? 'DR-PLAN.md');
   let text: string;
@@ -111,7 +131,61 @@ async function check(args: string[], io: CliIo): Promise<number> {
       `the plan ${planPath} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)}): give --workspace or --plan`,
     );
   }
-  const runbook = parsePlan(text);
+  return { root, planPath, runbook: parsePlan(text) };
+}
+
+async function runCommand(command: 'drill' | 'run', args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    {
+      ...PLAN_OPTIONS,
+      records: { type: 'string' },
+      backup: { type: 'string' },
+      'incident-start': { type: 'string' },
+      'confirm-delete': { type: 'string', multiple: true },
+      'allow-destructive': { type: 'boolean' },
+      manual: { type: 'string' },
+      value: { type: 'string', multiple: true },
+      'accept-warnings': { type: 'boolean' },
+      resume: { type: 'string' },
+      'readiness-timeout': { type: 'string' },
+      'non-interactive': { type: 'boolean' },
+    },
+    command === 'run' ? 1 : 0,
+  );
+  if (command === 'run' && !positionals[0]) throw new UsageError('run needs the scenario to run (its id or title)');
+  const { root, planPath, runbook } = await readPlan(io, values);
+  const scenario = command === 'run' ? findScenario(runbook, positionals[0]!) : findDrill(runbook);
+  const backupDir = values['backup-dir'] ?? io.env['DR_BACKUP_DIR'];
+  return runScenarioCommand(
+    scenario,
+    {
+      root,
+      runbook,
+      planFile: projectPath(root, planPath),
+      kubeconfig: values.kubeconfig,
+      context: values.context,
+      namespace: values.namespace ?? planNamespace(runbook) ?? 'default',
+      records: values.records === undefined ? undefined : resolve(io.cwd, values.records),
+      backupDir: backupDir === undefined ? undefined : resolve(io.cwd, backupDir),
+      backup: values.backup,
+      incidentStart: values['incident-start'],
+      confirmDelete: values['confirm-delete'] ?? [],
+      allowDestructive: values['allow-destructive'] ?? false,
+      manual: values.manual,
+      values: values.value ?? [],
+      acceptWarnings: values['accept-warnings'] ?? false,
+      resume: values.resume,
+      nonInteractive: values['non-interactive'] ?? false,
+      readinessTimeoutSeconds: values['readiness-timeout'],
+    },
+    io,
+  );
+}
+
+async function check(args: string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, PLAN_OPTIONS, 0);
+  const { root, planPath, runbook } = await readPlan(io, values);
   const namespace = values.namespace ?? planNamespace(runbook) ?? 'default';
   const cluster = connectCluster({
     ...(values.kubeconfig ? { kubeconfigPath: resolve(io.cwd, values.kubeconfig) } : {}),

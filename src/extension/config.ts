@@ -1,3 +1,4 @@
+import { DEFAULT_PRODUCTION_PATTERNS } from '../core/production.js';
 import { resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { planNamespace } from '../core/runbook/planNamespace.js';
@@ -30,7 +31,7 @@ export function readConfig(runbook?: Runbook): Config {
     planPath: planPath === '' ? 'DR-PLAN.md' : planPath,
     context: section.get<string>('cluster.context', '').trim(),
     namespace: section.get<string>('cluster.namespace', '').trim() || (runbook && planNamespace(runbook)) || 'default',
-    productionPatterns: section.get<string[]>('safety.productionContextPatterns', ['prod']),
+    productionPatterns: section.get<string[]>('safety.productionContextPatterns', [...DEFAULT_PRODUCTION_PATTERNS]),
     readinessTimeoutMs: Math.max(10, section.get<number>('run.readinessTimeoutSeconds', 600)) * 1000,
     backupDirectory: section.get<string>('backup.directory', '').trim(),
   };
@@ -39,15 +40,4 @@ export function readConfig(runbook?: Runbook): Config {
 /** The backup directory setting as a path: absolute as given, else under the workspace root; undefined when unset. */
 export function backupFolder(root: string, config: Config): string | undefined {
   return config.backupDirectory ? resolve(root, config.backupDirectory) : undefined;
-}
-
-/** Whether a context name looks like production by the configured patterns (a bad pattern counts as a substring). */
-export function isProductionContext(context: string, patterns: readonly string[]): boolean {
-  return patterns.some((p) => {
-    try {
-      return new RegExp(p, 'i').test(context);
-    } catch {
-      return context.toLowerCase().includes(p.toLowerCase());
-    }
-  });
 }

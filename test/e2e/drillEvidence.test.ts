@@ -1,12 +1,22 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeTempDir } from '../../scripts/lib/codeServer.js';
-import { startK8sApiServer, type K8sApiServer } from '../../scripts/k8sApiServer/server.js';
+import { basename } from 'node:path';
+import { query } from '../../scripts/lib/postgres.ts';
+import { DATABASE } from '../../scripts/sandbox/history.ts';
+import { startSandbox, type Sandbox } from '../../scripts/sandbox/sandbox.ts';
 import { verifyEvidenceBundle } from '../../src/core/run/evidenceBundle.js';
 import { createJournalWriter } from '../../src/core/run/journal.js';
 import type { RunEvent } from '../../src/core/run/runModel.js';
-import { answerDialog, openWorkbench, runFromPalette, screenshotOnFailure, type Workbench } from './workbench.js';
+import {
+  answerDialog,
+  findQuestion,
+  normalise,
+  openWorkbench,
+  runFromPalette,
+  screenshotOnFailure,
+  type Workbench,
+} from './workbench.js';
 
 const DRILL_STEPS = [
   'Book a test window outside peak hours',
@@ -43,22 +53,28 @@ async function recordOldDrill(dir: string, daysAgo: number): Promise<void> {
   for (const e of events) assert.ok((await writer.append(e)).ok);
 }
 
+/** The production database, as a fingerprint of its requests. */
+async function fingerprint(sandbox: Sandbox): Promise<string> {
+  const rows = await query(
+    sandbox.postgres,
+    DATABASE,
+    "SELECT count(*) AS n, md5(string_agg(r::text, ',' ORDER BY r.id)) AS h FROM requests r",
+  );
+  return JSON.stringify(rows);
+}
+
 describe('the quarterly drill’s age in the tree, and its report and evidence, like a person sees them', () => {
-  let cluster: K8sApiServer;
+  let sandbox: Sandbox;
   let workbench: Workbench;
-  before(async () => {
-    cluster = await startK8sApiServer({ podReadyDelayMs: 100, anonymousIsAdmin: true, namespaceFinalizeDelayMs: 200 });
-    cluster.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'endpoint-stats' } });
-    const kubeconfig = await cluster.writeKubeconfig(join(makeTempDir('kube-'), 'kubeconfig'), {
-      context: 'dr-sandbox',
-      namespace: 'endpoint-stats',
-    });
-    workbench = await openWorkbench({ env: { KUBECONFIG: kubeconfig } });
+  before(async function () {
+    this.timeout(300_000);
+    sandbox = await startSandbox({ trouble: 'db-corrupted', rows: 300, podReadyDelayMs: 100 });
+    workbench = await openWorkbench({ env: sandbox.env, settings: sandbox.settings });
   });
   screenshotOnFailure(() => workbench);
   after(async () => {
     await workbench?.close();
-    await cluster?.stop();
+    await sandbox?.stop();
   });
 
   it('warns that the last drill is overdue, runs the drill from the palette, opens its report naming the controls, and the warning goes', async function () {
@@ -77,10 +93,31 @@ describe('the quarterly drill’s age in the tree, and its report and evidence, 
     await workbench.screenshot('drill-age-overdue.png');
 
     await page.locator('.activitybar [aria-label^="Explorer"]').first().click(); // runFromPalette opens the view again
+    const before = await fingerprint(sandbox);
+    const newest = sandbox.backups.at(-1)!;
     await runFromPalette(workbench, 'Quarterly DR drill');
     for (let n = 1; n <= 7; n++) {
+      if (n === 4) {
+        // The status bar forecasts the time left from the earlier drill's step times, against the RTO.
+        await findQuestion(page, /Step 4 \(4 of 7\)/);
+        assert.match(
+          normalise(await page.locator('.part.statusbar').innerText()),
+          /RTO 0 h \d+ min \/ 4 h \(~0 h \d+ min left\)/,
+        );
+        await workbench.screenshot('drill-forecast.png');
+      }
       await answerDialog(page, 'Continue', new RegExp(`Step ${n} \\(${n} of 7\\)`));
-      if (n !== 2 && n !== 7) await answerDialog(page, 'Mark Done', new RegExp(`Step ${n}: `));
+      if (n === 1) await answerDialog(page, 'Mark Done', new RegExp(`Step ${n}: `));
+      if (n === 4) {
+        // The drill's restore asks for the backup with the restore's picker, opened on the backup folder.
+        const picker = page.locator('.quick-input-widget', { hasText: 'Step 4: choose /path/to/backup.dump' });
+        await picker.waitFor({ timeout: 60_000 });
+        await picker
+          .locator('.monaco-list-row', { hasText: basename(newest.file) })
+          .first()
+          .click();
+        await picker.waitFor({ state: 'hidden', timeout: 30_000 });
+      }
     }
     const open = page.locator('.notifications-toasts .monaco-button', { hasText: 'Open Report' });
     await open.waitFor({ timeout: 120_000 });
@@ -94,7 +131,20 @@ describe('the quarterly drill’s age in the tree, and its report and evidence, 
     assert.match(text, /DR run report: Quarterly DR drill/);
     assert.match(text, /## Evidence/);
     assert.match(text, /SOC 2 A1\.3 \(Recovery plan testing\)/);
+    assert.match(text, new RegExp(`Restored \\S*${basename(newest.file)} into the test database ${DATABASE}_drill`));
+    assert.match(text, /## Checks of the restored environment/);
+    assert.match(text, /✔ health check of flask-api: GET \/readyz through the API server's service proxy: HTTP 200/);
+    // The screenshot shows the rendered checks, once the preview has drawn them.
+    const checks = page
+      .locator('iframe.webview')
+      .first()
+      .contentFrame()
+      .frameLocator('#active-frame')
+      .getByText('Checks of the restored environment');
+    await checks.waitFor({ timeout: 30_000 });
     await workbench.screenshot('drill-report.png');
+    await checks.scrollIntoViewIfNeeded();
+    await workbench.screenshot('drill-report-checks.png');
 
     await drillRow.filter({ hasText: /last drill just now/ }).waitFor({ timeout: 30_000 });
     assert.equal(await drillRow.locator('.codicon-warning').count(), 0, 'no warning after a successful drill');
@@ -103,6 +153,23 @@ describe('the quarterly drill’s age in the tree, and its report and evidence, 
     const bundles = readdirSync(runs).filter((f) => f.endsWith('.evidence.json'));
     assert.equal(bundles.length, 1, readdirSync(runs).join(', '));
     assert.deepEqual((await verifyEvidenceBundle(join(runs, bundles[0]!))).problems, []);
-    assert.equal(cluster.get('v1', 'Namespace', undefined, 'endpoint-stats-dr-test'), undefined, 'the test namespace is gone');
+    // Steps 3 to 6 were run by the engine, not ticked by hand.
+    const evidence = JSON.parse(readFileSync(join(runs, bundles[0]!), 'utf8')) as { steps: { number: number; state: string }[] };
+    assert.deepEqual(
+      evidence.steps.map((s) => `${s.number} ${s.state}`),
+      ['1 manual', '2 succeeded', '3 succeeded', '4 succeeded', '5 succeeded', '6 succeeded', '7 succeeded'],
+    );
+    assert.equal(
+      sandbox.cluster.get('v1', 'Namespace', undefined, 'endpoint-stats-dr-test'),
+      undefined,
+      'the test namespace is gone',
+    );
+    assert.equal(await fingerprint(sandbox), before, 'the production database is untouched');
+    const restored = await query<{ n: string }>(
+      sandbox.postgres,
+      `${DATABASE}_drill`,
+      'SELECT count(*)::text AS n FROM requests',
+    );
+    assert.equal(Number(restored[0]?.n), newest.rows, 'the test database holds the backup’s rows');
   });
 });

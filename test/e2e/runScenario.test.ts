@@ -173,8 +173,9 @@ describe('a production context, like a person meets it', () => {
     const { page } = workbench;
     const rows = await runFromPalette(workbench, 'Quarterly DR drill');
     for (const n of [1, 2, 3, 4, 5, 6]) {
-      await answerDialog(page, 'Continue', new RegExp(`Step ${n} \\(${n} of 7\\)`));
-      if (n !== 2) await answerDialog(page, 'Mark Done', new RegExp(`Step ${n}: `));
+      // Steps 3 to 6 copy, restore and check a test environment: skipped here, where the deletion is the point.
+      await answerDialog(page, n <= 2 ? 'Continue' : 'Skip', new RegExp(`Step ${n} \\(${n} of 7\\)`));
+      if (n === 1) await answerDialog(page, 'Mark Done', new RegExp(`Step ${n}: `));
     }
     await answerDialog(page, 'Continue', /Step 7 \(7 of 7\)/);
     const input = page.locator('.quick-input-widget input');

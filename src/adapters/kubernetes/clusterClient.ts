@@ -13,7 +13,16 @@ import {
   Watch,
 } from '@kubernetes/client-node';
 import type { ClusterError, KubeObject, ObjectRef } from '../../core/cluster/model.js';
-import type { ClusterPort, ListQuery, LogQuery, ObjectList, PatchType, WatchEvent } from '../../core/cluster/port.js';
+import type {
+  ClusterPort,
+  ListQuery,
+  LogQuery,
+  ObjectList,
+  PatchType,
+  ServiceProxyAnswer,
+  ServiceProxyRequest,
+  WatchEvent,
+} from '../../core/cluster/port.js';
 import { err, ok, type Result } from '../../core/result.js';
 import { toClusterError } from './errors.js';
 import { loadKubeConfig, type KubeconfigOptions } from './kubeconfig.js';
@@ -358,6 +367,21 @@ export class KubeClusterClient implements ClusterPort {
       },
       (error) => (signal.aborted ? ok(undefined) : this.fail(error, 'read the logs of', ref)),
     );
+  }
+
+  async serviceProxy(request: ServiceProxyRequest): Promise<Result<ServiceProxyAnswer, ClusterError>> {
+    const ref: ObjectRef = { apiVersion: 'v1', kind: 'Service', name: request.service, namespace: request.namespace };
+    const target = `${encodeURIComponent(request.service)}:${encodeURIComponent(request.port)}`;
+    const path = `/api/v1/namespaces/${encodeURIComponent(request.namespace)}/services/${target}/proxy${encodeURI(request.path)}`;
+    try {
+      const context = new RequestContext(`${this.server.replace(/\/+$/, '')}${path}`, HttpMethod.GET);
+      await this.kc.applySecurityAuthentication(context);
+      context.setSignal(callDeadline.getStore() ?? this.newDeadline());
+      const response = await this.http.send(context).toPromise();
+      return ok({ status: response.httpStatusCode, body: (await response.body.text()).slice(0, 2000) });
+    } catch (e) {
+      return this.fail(e, 'reach the service proxy of', ref);
+    }
   }
 
   /** `/api/v1/namespaces/NS/pods` for a list query, through the same discovery client-node uses. */

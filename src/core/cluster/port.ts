@@ -39,6 +39,23 @@ export interface LogQuery {
 
 export type PatchType = 'merge' | 'strategic' | 'json';
 
+/** A GET through the API server's service proxy: `services/NAME:PORT/proxy/PATH`. */
+export interface ServiceProxyRequest {
+  readonly namespace: string;
+  readonly service: string;
+  /** The Service's port, by name or number. */
+  readonly port: string;
+  /** The path on the application, with its leading slash (`/readyz`). */
+  readonly path: string;
+}
+
+/** What came back: the application's answer, or the API server's own (503 when the Service has no ready endpoint). */
+export interface ServiceProxyAnswer {
+  readonly status: number;
+  /** The start of the body (at most 2,000 characters). */
+  readonly body: string;
+}
+
 /**
  * What core needs from a Kubernetes API server. The adapter over @kubernetes/client-node
  * implements it; every failure is a ClusterError value, never a thrown error.
@@ -77,4 +94,6 @@ export interface ClusterPort {
    * waits for a promise `onText` returns: a slow consumer slows the stream, nothing piles up.
    */
   logs(query: LogQuery, onText: (text: string) => void | Promise<void>, signal: AbortSignal): Promise<Result<void, ClusterError>>;
+  /** A GET through the service proxy; any HTTP status is an answer (only an unreachable server is an error). */
+  serviceProxy(request: ServiceProxyRequest): Promise<Result<ServiceProxyAnswer, ClusterError>>;
 }

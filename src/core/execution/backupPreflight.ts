@@ -8,7 +8,8 @@ import { formatDuration } from '../duration.js';
 import { projectPath } from '../paths.js';
 import { formatClock } from '../run/clock.js';
 import { newestBackup } from '../run/evidence.js';
-import type { Command, Scenario } from '../runbook/model.js';
+import { isRestoreScript, restoresIntoTestDatabase } from '../runbook/commands.js';
+import type { Command, Scenario, ScriptArgument, Step } from '../runbook/model.js';
 
 export interface BackupCheck {
   /** `ok`: within the RPO; `warning`: the person must see it before the first step; `info`: not checked, and why. */
@@ -25,18 +26,26 @@ export interface BackupCheckOptions {
   readonly now?: Date;
 }
 
-const RESTORE_SCRIPT = /(^|\/)dr-restore\.sh$/;
 const SETTING = 'drRunbook.backup.directory';
 const TAKE_ONE = 'take one with scripts/backup/dr-backup.sh if the database can still be read';
 
 /** Whether the command runs dr-restore.sh. */
 export function isRestoreCommand(command: Command): boolean {
-  return command.kind === 'script' && RESTORE_SCRIPT.test(command.path.value);
+  return command.kind === 'script' && isRestoreScript(command.path.value);
 }
 
-/** Whether a step of the scenario runs dr-restore.sh. */
+/** Whether a placeholder of the step is the backup a restore uses (the drill's restore, or dr-restore.sh's argument). */
+export function isBackupArgument(argument: ScriptArgument, step: Step): boolean {
+  return step.commands.some(
+    (c) =>
+      (c.kind === 'drill' && c.action === 'restoreBackup') ||
+      (isRestoreCommand(c) && c.kind === 'script' && c.args.some((a) => a.value === argument.value)),
+  );
+}
+
+/** Whether a step of the scenario runs dr-restore.sh (a drill's restore step does too). */
 export function restoresBackup(scenario: Scenario): boolean {
-  return scenario.steps.some((s) => s.commands.some(isRestoreCommand));
+  return restoresIntoTestDatabase(scenario) || scenario.steps.some((s) => s.commands.some(isRestoreCommand));
 }
 
 /** The newest backup's age against the RPO, for a scenario that restores one; nothing for any other. */

@@ -21,7 +21,9 @@ import type {
 } from '../runbook/model.js';
 import { replacesData } from '../runbook/commands.js';
 import { resolveScript } from '../runbook/scriptPath.js';
+import type { Validation } from '../run/evidenceBundle.js';
 import { applyCommandItems } from './applyCommand.js';
+import { executeDrillCommand } from './drillActions.js';
 import type { ProcessRunner } from './ports.js';
 import { fillItemSecrets } from './stepPreview.js';
 
@@ -30,6 +32,8 @@ export interface StepOutcome {
   readonly state: 'succeeded' | 'failed' | 'skipped' | 'manual';
   /** One line for the tree, the record and the report. */
   readonly summary: string;
+  /** The checks a drill's validation made, for the record and the evidence bundle. */
+  readonly validations?: readonly Validation[];
 }
 
 /** What a step may ask the person running it. The extension answers with VS Code dialogs. */
@@ -79,6 +83,10 @@ export interface StepContext {
   readonly manifests?: ManifestCache;
   /** Namespaces that earlier steps of the run create (for the preflight). */
   readonly expectedNamespaces?: readonly string[];
+  /** The run's PostgreSQL server and database (what a restore replaces): a drill restores beside it. */
+  readonly database?: { readonly host: string; readonly name: string };
+  /** What the run measured so far (time against the RTO, the restore, the checks, the gaps): a drill's results step writes it down. */
+  readonly measured?: () => readonly string[];
 }
 
 /** Runs one step of the plan: its commands in order, through the engine, a script runner or the person. */
@@ -95,14 +103,16 @@ export async function executeStep(step: Step, ctx: StepContext): Promise<StepOut
     return outcome;
   }
   const summaries: string[] = [];
+  const validations: Validation[] = [];
   for (const command of step.commands) {
     if (ctx.signal.aborted) return { state: 'failed', summary: 'Cancelled.' };
     const outcome = await executeCommand(command, step, ctx);
     ctx.output(`${outcome.state === 'succeeded' ? '✔' : outcome.state === 'skipped' ? '↷' : '✖'} ${outcome.summary}\n`);
     if (outcome.state === 'failed' || outcome.state === 'skipped') return outcome;
     summaries.push(outcome.summary);
+    validations.push(...(outcome.validations ?? []));
   }
-  return { state: 'succeeded', summary: summaries.join(' ') };
+  return { state: 'succeeded', summary: summaries.join(' '), ...(validations.length ? { validations } : {}) };
 }
 
 async function executeCommand(command: Command, step: Step, ctx: StepContext): Promise<StepOutcome> {
@@ -174,6 +184,8 @@ async function executeCommand(command: Command, step: Step, ctx: StepContext): P
       ctx.output(`${resolved.error} It runs as an unknown command, only when confirmed.\n`);
       return runOther(command.text, ctx);
     }
+    case 'drill':
+      return executeDrillCommand(command, step, ctx);
     case 'other':
       if (command.refused) return { state: 'failed', summary: `Not run: ${command.refused}` };
       return runOther(command.text, ctx);

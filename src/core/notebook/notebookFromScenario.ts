@@ -96,7 +96,9 @@ function build(
   const cells: NotebookCell[] = [{ kind: 'markdown', source: intro.join('\n') }];
   for (const step of scenario.steps) {
     cells.push({ kind: 'markdown', source: `- [ ] ${step.number}. ${step.text}` });
-    for (const c of step.commands) cells.push({ kind: 'code', language: 'sh', source: command(c.text) });
+    // A drill step written in words is the step's own text: ticked in the notebook, run by a scenario run.
+    for (const c of step.commands.filter((x) => x.kind !== 'drill'))
+      cells.push({ kind: 'code', language: 'sh', source: command(c.text) });
   }
   return { header, cells: [...cells, ...extra] };
 }

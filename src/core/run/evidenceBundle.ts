@@ -183,8 +183,20 @@ export function controlsFor(kind: 'drill' | 'recovery', restored: boolean): Cont
 }
 
 /** The report's section on evidence: the bundle's file and the controls. */
-export function renderEvidenceSection(journal: string, controls: readonly Control[]): string {
+export function renderEvidenceSection(
+  journal: string,
+  controls: readonly Control[],
+  validations: readonly Validation[] = [],
+): string {
   return [
+    ...(validations.length
+      ? [
+          '## Checks of the restored environment',
+          '',
+          ...validations.map((v) => `- ${v.passed ? '✔' : '✖'} ${v.name}: ${v.detail}`),
+          '',
+        ]
+      : []),
     '## Evidence',
     '',
     `The evidence bundle is \`${basename(bundlePathFor(journal))}\` beside this report; check it with \`dr-runbook verify\`. This run is evidence for:`,

@@ -114,9 +114,17 @@ function redactEvent(event: RunEvent, redact: (text: string) => string): RunEven
       ...event,
       ...(event.summary === undefined ? {} : { summary: redact(event.summary) }),
       ...(event.error === undefined ? {} : { error: redact(event.error) }),
-      ...(event.evidence?.facts === undefined
+      ...(event.evidence === undefined
         ? {}
-        : { evidence: { ...event.evidence, facts: event.evidence.facts.map((f) => redact(f)) } }),
+        : {
+            evidence: {
+              ...event.evidence,
+              ...(event.evidence.facts ? { facts: event.evidence.facts.map((f) => redact(f)) } : {}),
+              ...(event.evidence.validations
+                ? { validations: event.evidence.validations.map((v) => ({ ...v, detail: redact(v.detail) })) }
+                : {}),
+            },
+          }),
     };
   }
   if ((event.type === 'runCancelled' || event.type === 'runStopped') && event.reason !== undefined)
@@ -225,6 +233,17 @@ function checkEvidence(value: unknown): string | undefined {
   if (e.rows !== undefined && typeof e.rows !== 'number') return '"evidence.rows" must be a number.';
   if (e.facts !== undefined && !(Array.isArray(e.facts) && e.facts.every((f) => typeof f === 'string')))
     return '"evidence.facts" must be a list of lines.';
+  if (
+    e.validations !== undefined &&
+    !(
+      Array.isArray(e.validations) &&
+      e.validations.every(
+        (v: Record<string, unknown>) =>
+          typeof v.name === 'string' && typeof v.passed === 'boolean' && typeof v.detail === 'string',
+      )
+    )
+  )
+    return '"evidence.validations" must be a list of checks (name, passed, detail).';
   return undefined;
 }
 

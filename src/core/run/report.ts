@@ -6,7 +6,9 @@
 import { writeFile } from 'node:fs/promises';
 import { formatDuration } from '../duration.js';
 import { err, ok, type Result } from '../result.js';
-import type { RpoEvidence } from './evidence.js';
+import type { StepOutcome } from '../execution/stepExecutor.js';
+import type { Step } from '../runbook/model.js';
+import { parseBackupUsed, type RpoEvidence } from './evidence.js';
 import { reportPathFor, type JournalError } from './journal.js';
 import type { Redactor } from '../secrets/redaction.js';
 import { isSettled, type RunState, type StepRunState, type StepState } from './runModel.js';
@@ -215,4 +217,46 @@ function shorten(text: string): string {
 /** Text safe inside a markdown table cell. */
 function cell(text: string): string {
   return text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
+}
+
+/** What the record keeps of a step's outcome: a failure's reason or a drill step's own summary as they are, else the output's gist. */
+export function stepSummary(step: Step, outcome: StepOutcome, output: string): string {
+  return outcome.state === 'failed' || step.kind === 'drill' ? outcome.summary : summarizeOutput(`${outcome.summary}\n${output}`);
+}
+
+/**
+ * What a run measured so far, in sentences (a drill's results step writes them into the record):
+ * the time since the start against the RTO, the restore against the RPO, the backup used, the
+ * checks of the test environment, and the steps that were skipped or failed.
+ */
+export function measuredSoFar(
+  state: RunState,
+  objectives: { readonly rtoMs: number | undefined; readonly rpoMs: number | undefined },
+  transcript: string,
+  now: Date = new Date(),
+): string[] {
+  const elapsed = Math.max(0, now.getTime() - Date.parse(state.incidentStartedAt));
+  const lines = [
+    `Time since the start: ${formatDuration(elapsed)}${
+      objectives.rtoMs === undefined
+        ? ' (the plan states no RTO).'
+        : `, ${elapsed <= objectives.rtoMs ? 'within' : 'over'} the RTO of ${formatDuration(objectives.rtoMs)}.`
+    }`,
+    rpoText(assessRpo(state, objectives.rpoMs), objectives.rpoMs).replace(/\*\*/g, ''),
+  ];
+  const backup = parseBackupUsed(transcript);
+  if (backup)
+    lines.push(
+      `Backup used: ${backup.file} (${backup.format}, ${backup.sizeBytes} bytes, ${backup.checksumVerified ? 'checksum verified' : 'no checksum file'}).`,
+    );
+  const checks = state.steps.flatMap((s) => s.evidence?.validations ?? []);
+  if (checks.length) {
+    const failed = checks.filter((c) => !c.passed);
+    lines.push(
+      `Checks: ${checks.length - failed.length} of ${checks.length} passed${failed.length ? `; failed: ${failed.map((c) => c.name).join(', ')}` : ''}.`,
+    );
+  }
+  const gaps = state.steps.filter((s) => s.state === 'skipped' || s.state === 'failed');
+  lines.push(gaps.length ? `Gaps: ${gaps.map((s) => `step ${s.number} ${s.state}`).join(', ')}.` : 'Gaps: none so far.');
+  return lines;
 }

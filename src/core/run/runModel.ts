@@ -10,6 +10,8 @@ export type StepState = 'pending' | 'running' | 'succeeded' | 'failed' | 'skippe
 
 export const stepStates: readonly StepState[] = ['pending', 'running', 'succeeded', 'failed', 'skipped', 'manual'];
 
+import type { Validation } from './evidenceBundle.js';
+
 /** What the restore script proved, kept with the step that ran it (see evidence.ts). */
 export interface StepEvidence {
   /** The newest row of the RPO column in the restored database (ISO), or null when the table was empty. */
@@ -21,6 +23,8 @@ export interface StepEvidence {
   readonly previousDatabase?: string | null;
   /** What the cluster showed before the step changed anything (failing pods, their logs and events). */
   readonly facts?: readonly string[];
+  /** A drill's checks of its test environment (workloads ready, restored rows, health check). */
+  readonly validations?: readonly Validation[];
 }
 
 interface EventBase {

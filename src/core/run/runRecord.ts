@@ -5,6 +5,8 @@
  * before it) and what a step acts on, in words.
  */
 import { isRestoreCommand } from '../execution/backupPreflight.js';
+import { drillDatabase } from '../execution/drillActions.js';
+import type { Validation } from './evidenceBundle.js';
 import type { Step } from '../runbook/model.js';
 import { err, ok, type Result } from '../result.js';
 import { parseRestoreEvidence } from './evidence.js';
@@ -86,13 +88,18 @@ export class RunRecord {
   }
 }
 
-/** The restore's evidence in a step's output, and the facts seen before it, for the step's event. */
-export function evidenceOf(output: string, facts?: readonly string[]): { evidence?: StepEvidence } {
+/** The restore's evidence in a step's output, the facts seen before it and a drill's checks, for the step's event. */
+export function evidenceOf(
+  output: string,
+  facts?: readonly string[],
+  validations?: readonly Validation[],
+): { evidence?: StepEvidence } {
   const found = parseRestoreEvidence(output);
   const evidence: StepEvidence = {
     ...(found.rpo ? { newestRow: found.rpo.newestRow, rows: found.rpo.rows } : {}),
     ...(found.restore ? { database: found.restore.database, previousDatabase: found.restore.previous } : {}),
     ...(facts?.length ? { facts } : {}),
+    ...(validations?.length ? { validations } : {}),
   };
   return Object.keys(evidence).length ? { evidence } : {};
 }
@@ -111,6 +118,12 @@ export function stepTargets(step: Step, targets: RunTargets, isProduction?: (con
   const places = new Map<string, { own: string | undefined; namespace: string }>();
   for (const c of step.commands) {
     if (c.kind === 'script' || c.kind === 'cd' || c.kind === 'other') continue;
+    if (c.kind === 'drill') {
+      // The drill's copy and checks act in its test namespace, on the run's cluster.
+      if (c.action === 'copyConfiguration' || c.action === 'validate')
+        places.set(JSON.stringify([undefined, c.testNamespace]), { own: undefined, namespace: c.testNamespace });
+      continue;
+    }
     const namespace = ('namespace' in c ? c.namespace : undefined) ?? targets.namespace;
     places.set(JSON.stringify([c.globals.context, namespace]), { own: c.globals.context, namespace });
   }
@@ -122,6 +135,14 @@ export function stepTargets(step: Step, targets: RunTargets, isProduction?: (con
   }
   if (step.commands.some(isRestoreCommand))
     lines.push(`replaces the PostgreSQL database ${targets.database.name} on ${targets.database.host}`);
+  for (const c of step.commands) {
+    if (c.kind !== 'drill') continue;
+    if (c.action === 'copyConfiguration') lines.push(`copies namespace ${targets.namespace} into ${c.testNamespace}`);
+    if (c.action === 'restoreBackup')
+      lines.push(
+        `restores into the test database ${drillDatabase(targets.database.name)} on ${targets.database.host} (not ${targets.database.name})`,
+      );
+  }
   if (step.commands.some((c) => c.kind === 'other')) lines.push('a shell command in the project folder');
   return lines;
 }

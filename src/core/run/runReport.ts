@@ -13,7 +13,10 @@ export interface RunReportInput {
   readonly transcript: string;
   readonly redact: (text: string) => string;
   /** What the evidence bundle needs beyond the record and the transcript. */
-  readonly evidence: Omit<EvidenceContext, 'rtoMs' | 'rpoMs' | 'backup' | 'rpoEvidence' | 'transcript' | 'redact'>;
+  readonly evidence: Omit<
+    EvidenceContext,
+    'rtoMs' | 'rpoMs' | 'backup' | 'rpoEvidence' | 'transcript' | 'redact' | 'validations'
+  >;
 }
 
 export interface RunReportFiles {
@@ -43,10 +46,20 @@ export async function writeRunReport(journal: string, input: RunReportInput): Pr
     ...(evidence ? { rpoEvidence: evidence } : {}),
   });
   const controls = controlsFor(input.evidence.kind, backup !== undefined);
-  const written = await writeReport(journal, `${markdown}\n${renderEvidenceSection(journal, controls)}`);
+  // A drill's checks of its test environment, as its validation step recorded them.
+  const validations = folded.value.steps.flatMap((s) => s.evidence?.validations ?? []);
+  const written = await writeReport(
+    journal,
+    `${markdown}\n${renderEvidenceSection(
+      journal,
+      controls,
+      validations.map((v) => ({ ...v, detail: input.redact(v.detail) })),
+    )}`,
+  );
   if (!written.ok) return err(`the run report cannot be written: ${written.error.message}`);
   const bundle = await writeEvidenceBundle(journal, written.value, {
     ...input.evidence,
+    validations,
     rtoMs: input.rtoMs,
     rpoMs: input.rpoMs,
     backup,

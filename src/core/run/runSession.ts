@@ -8,16 +8,18 @@ import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { formatDuration } from '../duration.js';
 import { isDestructive, preflightScenario, runScenario, type RunResult, type RunUi } from '../execution/scenarioRunner.js';
+import { drillDatabase } from '../execution/drillActions.js';
 import { executeStep, helpfulFacts, type StepContext, type StepOutcome } from '../execution/stepExecutor.js';
 import type { ClusterError } from '../cluster/model.js';
 import type { ClusterPort } from '../cluster/port.js';
 import type { Logger } from '../logger.js';
 import { err, ok, type Result } from '../result.js';
 import type { KubectlTarget, Runbook, Scenario, Step } from '../runbook/model.js';
+import { restoresIntoTestDatabase } from '../runbook/commands.js';
 import { matchRecordedStep } from '../runbook/stepIdentity.js';
-import { createJournalWriter, journalPath, newRunId, readJournal, runsFolderName, type JournalWriter } from './journal.js';
+import { createJournalWriter, journalFileName, newRunId, readJournal, runsFolderName, type JournalWriter } from './journal.js';
 import type { Redactor } from '../secrets/redaction.js';
-import { summarizeOutput } from './report.js';
+import { measuredSoFar, stepSummary } from './report.js';
 import { writeRunReport } from './runReport.js';
 import { evidenceOf, RunRecord, stepTargets, type RunTargets } from './runRecord.js';
 import { acquireRunLock } from './runLock.js';
@@ -99,12 +101,18 @@ export class RunDesk {
   private current: { abort: AbortController; done: Promise<unknown> } | undefined;
   private last: string | undefined;
 
+  /** Where records, reports, bundles and the lock are: `.dr-runs` in the workspace unless `runs` says otherwise. */
+  private readonly runs: string;
+
   constructor(
-    private readonly root: string,
+    root: string,
     private readonly ui: (signal: AbortSignal) => SessionUi,
     private readonly who: string,
     private readonly log: Logger,
-  ) {}
+    runs?: string,
+  ) {
+    this.runs = runs ?? join(root, runsFolderName);
+  }
 
   /** The newest report this desk wrote. */
   get lastReport(): string | undefined {
@@ -120,7 +128,7 @@ export class RunDesk {
    * workspace is under way, in this window or another), runs `work`, and lets the lock go.
    */
   async session<T>(what: string, work: (session: Session) => Promise<T>): Promise<Result<T, string>> {
-    const lock = await acquireRunLock(join(this.root, runsFolderName), what);
+    const lock = await acquireRunLock(this.runs, what);
     if (!lock.ok) return err(lock.error.message);
     const abort = new AbortController();
     const done = work({ signal: abort.signal, ui: this.ui(abort.signal) });
@@ -184,18 +192,19 @@ export class RunDesk {
       let output = '';
       const outcome: StepOutcome = mark
         ? { state: mark, summary: mark === 'manual' ? 'Marked done by hand.' : 'Skipped by hand.' }
-        : await executeStep(
-            step,
-            sessionContext(request.env, session.ui, session.signal, (text) => {
+        : await executeStep(step, {
+            ...sessionContext(request.env, session.ui, session.signal, (text) => {
               const clean = request.redact(text);
               output = (output + clean).slice(-100_000);
               request.output(clean);
             }),
-          );
+            database: request.targets.database,
+            measured: () => measuredSoFar(r.state, request.runbook, ''),
+          });
       const settled = await r.step(step, outcome.state, this.who, {
         durationMs: Date.now() - started,
-        summary: outcome.state === 'failed' ? outcome.summary : summarizeOutput(`${outcome.summary}\n${output}`),
-        ...evidenceOf(output),
+        summary: stepSummary(step, outcome, output),
+        ...evidenceOf(output, undefined, outcome.validations),
       });
       if (!settled.ok) return { state: 'failed' as const, summary: settled.error };
       if (r.state.status === 'running') {
@@ -223,7 +232,7 @@ export class RunDesk {
 
   /** The newest report under the runs folder (by name: they start with the date), for "Open Last Run Report". */
   async newestReport(): Promise<string | undefined> {
-    const dir = join(this.root, runsFolderName);
+    const dir = this.runs;
     const names = await readdir(dir).catch(() => [] as string[]);
     const reports = await Promise.all(
       names.filter((n) => n.endsWith('.md')).map(async (n) => ({ path: join(dir, n), at: (await stat(join(dir, n))).mtimeMs })),
@@ -241,7 +250,7 @@ export class RunDesk {
   ): Promise<Result<RunRecord, string>> {
     const runId = newRunId();
     const now = new Date();
-    const path = journalPath(this.root, now, request.scenario.id, runId);
+    const path = join(this.runs, journalFileName(now, request.scenario.id, runId));
     const started: RunEvent = {
       type: 'runStarted',
       runId,
@@ -264,7 +273,7 @@ export class RunDesk {
 
   /** The newest run of the scenario that is stopped, or that a reload interrupted: where to go on. */
   async openRun(scenarioId: string): Promise<{ path: string; state: RunState } | undefined> {
-    const dir = join(this.root, runsFolderName);
+    const dir = this.runs;
     const names = await readdir(dir).catch(() => [] as string[]);
     let newest: { path: string; state: RunState } | undefined;
     for (const name of names.filter((n) => n.endsWith('.jsonl') && n.includes(`-${scenarioId}-`))) {
@@ -343,6 +352,8 @@ export class RunDesk {
         print(clean);
       }),
       ui: session.ui,
+      database: request.targets.database,
+      measured: () => measuredSoFar(r.state, request.runbook, transcript),
     };
     const preflight = await preflightScenario(request.runbook, scenario, request.planFile, ctx, {
       ...(request.backupDirectory ? { backupDirectory: request.backupDirectory } : {}),
@@ -368,12 +379,10 @@ export class RunDesk {
               for (const f of facts ?? []) out(`fact: ${f}\n`);
               out(`\n--- step ${step.number}: ${step.text} ---\n`);
             }
-            const evidence = outcome ? evidenceOf(stepOutput, facts) : {};
+            const evidence = outcome ? evidenceOf(stepOutput, facts, outcome.validations) : {};
             const written = await r.step(step, state, this.who, {
               ...(durationMs !== undefined ? { durationMs } : {}),
-              ...(outcome
-                ? { summary: outcome.state === 'failed' ? outcome.summary : summarizeOutput(`${outcome.summary}\n${stepOutput}`) }
-                : {}),
+              ...(outcome ? { summary: stepSummary(step, outcome, stepOutput) } : {}),
               ...evidence,
             });
             if (outcome) out(`step ${step.number} ${state} in ${formatDuration(durationMs ?? 0)}: ${redact(outcome.summary)}\n`);
@@ -421,10 +430,9 @@ export class RunDesk {
         planPath: resolve(request.env.root, request.planFile),
         planFile: request.planFile,
         cluster: request.targets.server ?? request.targets.context,
-        database: `${request.targets.database.host}/${request.targets.database.name}`,
+        database: `${request.targets.database.host}/${restoresIntoTestDatabase(request.scenario) ? drillDatabase(request.targets.database.name) : request.targets.database.name}`,
         kind: request.scenario.kind === 'drill' ? 'drill' : 'recovery',
         root: request.env.root,
-        validations: [],
         producer: 'DR Runbook',
       },
     });

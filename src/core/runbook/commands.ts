@@ -1,4 +1,4 @@
-import type { Command, ScriptArgument, StepKind, Word } from './model.js';
+import type { Command, DrillAction, Scenario, ScriptArgument, Step, StepKind, Word } from './model.js';
 import { parseKubectlLine } from './kubectl.js';
 import { shellWords } from './shellWords.js';
 
@@ -212,6 +212,7 @@ export function stepKind(commands: readonly Command[]): StepKind {
   if (commands.length === 0) return 'manual';
   const rank: Exclude<StepKind, 'manual'>[] = [
     'script',
+    'drill',
     'rollback',
     'namespaceDelete',
     'namespaceCreate',
@@ -222,4 +223,55 @@ export function stepKind(commands: readonly Command[]): StepKind {
   const kinds = new Set(commands.map((c) => c.kind));
   for (const kind of rank) if (kinds.has(kind)) return kind;
   return 'other';
+}
+
+/** The project's restore script (`dr-restore.sh`, wherever the plan keeps it). */
+export function isRestoreScript(path: string): boolean {
+  return /(^|\/)dr-restore\.sh$/.test(path);
+}
+
+/**
+ * What a drill step written in words does, by its text (the plan's own words: "Copy the
+ * production configuration into the test namespace", "Restore a recent backup into the test
+ * environment", "Check that the application works there", "Write down the results").
+ */
+const DRILL_STEPS: readonly (readonly [DrillAction, RegExp])[] = [
+  ['copyConfiguration', /\bcop(y|ies|ying)\b.*\b(configuration|config|settings|secrets)\b/i],
+  ['restoreBackup', /\brestor(e|es|ing)\b.*\bbackups?\b/i],
+  ['validate', /\b(check|verify|validate|confirm)\b.*\b(works?|working|healthy|health)\b/i],
+  ['results', /\b(write down|record|document)\b.*\bresults?\b/i],
+];
+
+export function drillAction(text: string): DrillAction | undefined {
+  return DRILL_STEPS.find(([, pattern]) => pattern.test(text))?.[0];
+}
+
+/**
+ * A drill's steps as the engine runs them: a step without commands whose text names one of the
+ * drill's actions (see DRILL_STEPS) runs that action in the namespace an earlier step creates for
+ * the test. Without such a namespace every step stays as written (a manual step stays manual).
+ * The step keeps its id: the plan's text is unchanged. `restoreScript`: the plan's restore script.
+ */
+export function drillSteps(steps: readonly Step[], restoreScript: string | undefined): Step[] {
+  let testNamespace: string | undefined;
+  return steps.map((step) => {
+    for (const c of step.commands) if (c.kind === 'namespaceCreate') testNamespace = c.namespaces[0];
+    const action = step.commands.length === 0 ? drillAction(step.text) : undefined;
+    if (!action || testNamespace === undefined) return step;
+    const command: Command = {
+      kind: 'drill',
+      action,
+      testNamespace,
+      restoreScript,
+      text: step.text,
+      line: step.line,
+      column: step.column,
+    };
+    return { ...step, commands: [command], kind: 'drill' };
+  });
+}
+
+/** Whether the scenario is a drill that restores into its test environment's own database. */
+export function restoresIntoTestDatabase(scenario: Scenario): boolean {
+  return scenario.steps.some((s) => s.commands.some((c) => c.kind === 'drill' && c.action === 'restoreBackup'));
 }

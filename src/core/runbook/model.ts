@@ -62,7 +62,8 @@ export interface Step {
   readonly kind: StepKind;
 }
 
-export type StepKind = 'manual' | 'apply' | 'rollback' | 'logs' | 'namespaceCreate' | 'namespaceDelete' | 'script' | 'other';
+export type StepKind =
+  'manual' | 'apply' | 'rollback' | 'logs' | 'namespaceCreate' | 'namespaceDelete' | 'script' | 'drill' | 'other';
 
 /** One word of a command line, with where it stands. */
 export interface Word {
@@ -165,4 +166,22 @@ export interface OtherCommand extends CommandBase {
   readonly refused?: string;
 }
 
-export type Command = ApplyCommand | RollbackCommand | LogsCommand | NamespaceCommand | ScriptCommand | CdCommand | OtherCommand;
+/** What a drill step written in words does when the engine runs it (see drillAction in commands.ts). */
+export type DrillAction = 'copyConfiguration' | 'restoreBackup' | 'validate' | 'results';
+
+/**
+ * A step of a drill that the plan writes in words ("Copy the production configuration into the
+ * test namespace"), run by the engine in the test namespace an earlier step of the drill creates.
+ * Its text and position are the step's own: the plan holds no command line for it.
+ */
+export interface DrillCommand extends CommandBase {
+  readonly kind: 'drill';
+  readonly action: DrillAction;
+  /** The namespace the drill creates for its test environment; never the run's own namespace. */
+  readonly testNamespace: string;
+  /** For `restoreBackup`: the restore script the plan's recovery scenarios run, as written there. */
+  readonly restoreScript: string | undefined;
+}
+
+export type Command =
+  ApplyCommand | RollbackCommand | LogsCommand | NamespaceCommand | ScriptCommand | CdCommand | DrillCommand | OtherCommand;

@@ -1,7 +1,7 @@
 import type { Code, ListItem, Nodes, Paragraph, RootContent } from 'mdast';
 import { fromMarkdown } from 'mdast-util-from-markdown';
 import { findDuration } from '../duration.js';
-import { classifyCommand, stepKind } from './commands.js';
+import { classifyCommand, drillSteps, isRestoreScript, stepKind } from './commands.js';
 import type { Command, PlanProblem, Runbook, Scenario, ScenarioKind, Step } from './model.js';
 import { duplicateStepProblems, slug, stepId } from './stepIdentity.js';
 
@@ -69,7 +69,18 @@ export function parsePlan(markdown: string): Runbook {
     problems.push(...scenarioProblems);
     scenarios.push({ id, title: titleText, kind: scenarioKind(s), line: s.heading.line, steps });
   }
-  return { title, rpoMs, rtoMs, scenarios, problems };
+  // A drill's steps written in words run in its test environment, restoring with the plan's own restore script.
+  const restoreScript = scenarios
+    .flatMap((s) => s.steps.flatMap((step) => step.commands))
+    .find((c) => c.kind === 'script' && isRestoreScript(c.path.value));
+  const script = restoreScript?.kind === 'script' ? restoreScript.path.value : undefined;
+  return {
+    title,
+    rpoMs,
+    rtoMs,
+    scenarios: scenarios.map((s) => (s.kind === 'drill' ? { ...s, steps: drillSteps(s.steps, script) } : s)),
+    problems,
+  };
 }
 
 /** "Scenario 2: ...": a heading that says it is a scenario, whatever its list looks like. */

@@ -76,6 +76,7 @@ const STEP_ICONS: Record<StepKind, string> = {
   namespaceCreate: 'symbol-namespace',
   namespaceDelete: 'trash',
   script: 'terminal',
+  drill: 'beaker',
   other: 'question',
 };
 
@@ -87,6 +88,7 @@ const STEP_KIND_WORDS: Record<StepKind, string> = {
   namespaceCreate: 'create namespace',
   namespaceDelete: 'delete namespace',
   script: 'script',
+  drill: 'drill step, run by DR Runbook',
   other: 'command',
 };
 

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { formatClusterError } from '../../core/cluster/model.js';
-import { isProductionContext, readConfig } from '../config.js';
+import { isProductionContext } from '../../core/production.js';
+import { readConfig } from '../config.js';
 import { Commands, Settings } from '../ids.js';
 import type { RedactedLog } from '../output/redactedLog.js';
 import { trustedAdapters } from '../trust.js';

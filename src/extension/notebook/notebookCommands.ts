@@ -14,7 +14,7 @@ import { readConfig } from '../config.js';
 import { Commands } from '../ids.js';
 import type { RedactedLog } from '../output/redactedLog.js';
 import type { PlanWorkspace } from '../planWorkspace.js';
-import { osUser } from './osUser.js';
+import { osUser } from '../../core/osUser.js';
 
 /**
  * "Open Scenario as Runbook Notebook" and "Start DR Drill": each writes a fresh notebook under

@@ -7,7 +7,7 @@ import { classifyCommand, stepKind } from '../../core/runbook/commands.js';
 import type { Command, Scenario, Step } from '../../core/runbook/model.js';
 import { NotebookControllers, NotebookTypes } from '../ids.js';
 import type { PlanWorkspace } from '../planWorkspace.js';
-import { osUser } from './osUser.js';
+import { osUser } from '../../core/osUser.js';
 import type { RedactedLog } from '../output/redactedLog.js';
 import type { RunController } from '../run/runController.js';
 import type { RunbookCellMetadata, RunbookNotebookMetadata } from './runbookSerializer.js';

@@ -4,7 +4,8 @@ import type { ClusterPort } from '../../core/cluster/port.js';
 import { err, ok, type Result } from '../../core/result.js';
 import { resolve } from 'node:path';
 import type { KubectlTarget, Runbook } from '../../core/runbook/model.js';
-import { isProductionContext, readConfig, type Config } from '../config.js';
+import { isProductionContext } from '../../core/production.js';
+import { readConfig, type Config } from '../config.js';
 import { Commands } from '../ids.js';
 import type * as Adapters from '../../adapters/bundle.js';
 

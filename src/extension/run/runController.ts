@@ -10,7 +10,7 @@ import { RunDesk, type ScenarioOutcome, type ScenarioRequest, type SessionUi } f
 import type { KubectlTarget, Scenario, Step } from '../../core/runbook/model.js';
 import type { FollowTarget } from '../../core/cluster/logs.js';
 import { backupFolder, readConfig } from '../config.js';
-import { osUser } from '../notebook/osUser.js';
+import { osUser } from '../../core/osUser.js';
 import { Commands, ContextKeys } from '../ids.js';
 import type { RedactedLog } from '../output/redactedLog.js';
 import type { PlanWorkspace } from '../planWorkspace.js';

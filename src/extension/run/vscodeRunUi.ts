@@ -6,7 +6,7 @@ import type { ClusterError } from '../../core/cluster/model.js';
 import { INCIDENT_START_HINT, parseIncidentStart } from '../../core/run/incidentStart.js';
 import type { RunTargets } from '../../core/run/runRecord.js';
 import type { SessionUi } from '../../core/run/runSession.js';
-import { isRestoreCommand } from '../../core/execution/backupPreflight.js';
+import { isBackupArgument } from '../../core/execution/backupPreflight.js';
 import { Commands } from '../ids.js';
 import { pickBackup } from './backupPicker.js';
 
@@ -126,8 +126,7 @@ export function vscodeRunUi(
     async fillPlaceholder(argument: ScriptArgument, step: Step): Promise<string | undefined> {
       if (/(^|\/)path\/to\//.test(argument.value)) {
         const title = `Step ${step.number}: choose ${argument.value}`;
-        const restore = step.commands.some((c) => isRestoreCommand(c) && c.kind === 'script' && c.args.includes(argument));
-        if (restore) return pickBackup(title, pickFrom);
+        if (isBackupArgument(argument, step)) return pickBackup(title, pickFrom);
         const picked = await vscode.window.showOpenDialog({
           title,
           defaultUri: vscode.Uri.file(pickFrom),

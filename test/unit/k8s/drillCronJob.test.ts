@@ -8,6 +8,9 @@ import type { IClusterRole, IClusterRoleBinding, IPolicyRule, IRole, IRoleBindin
 import { applyItems, applyObjects, describeFailures } from '../../../src/core/cluster/apply.js';
 import { loadManifests as loadCoreManifests } from '../../../src/core/manifests/loadManifests.js';
 import { parsePlan } from '../../../src/core/runbook/parsePlan.js';
+import { missingAnswers } from '../../../src/cli/cliUi.js';
+import { main } from '../../../src/cli/main.js';
+import { findDrill } from '../../../src/cli/runCommand.js';
 import { startTestCluster } from '../../support/testCluster.js';
 import { parse } from 'yaml';
 import { loadManifests, NAMESPACE } from './manifestChecks.ts';
@@ -71,6 +74,35 @@ describe('the quarterly drill CronJob (k8s/maintenance/dr-drill-cronjob.yaml)', 
     const policy = readFileSync(join(repo, 'k8s', ADMISSION), 'utf8');
     assert.ok(policy.includes(`object.metadata.name == '${namespace}'`) && policy.includes(`request.namespace == '${namespace}'`));
     assert.ok(policy.includes(`request.userInfo.username == '${ACCOUNT}'`));
+  });
+
+  it('calls dr-runbook drill with flags the command line knows, answering every question of the plan’s drill', async () => {
+    const container = find<ICronJob>('CronJob', 'dr-drill').spec.jobTemplate.spec!.template.spec!.containers[0]!;
+    assert.deepEqual(container.command, ['dr-runbook']);
+    const errors: string[] = [];
+    // Outside the image, /opt/dr-runbook holds no plan: the command line gets as far as reading it.
+    const code = await main(container.args!, { out: () => undefined, err: (l) => errors.push(l), env: {}, cwd: repo });
+    assert.equal(code, 2);
+    assert.match(errors.join('\n'), /^dr-runbook: the plan \/opt\/dr-runbook\/DR-PLAN\.md cannot be read/);
+    // With this repository's plan, the same flags leave no question of a non-interactive drill unanswered.
+    const here = container.args!.filter((a) => !a.startsWith('--workspace=') && !a.startsWith('--backup'));
+    const drill = findDrill(parsePlan(readFileSync(join(repo, 'DR-PLAN.md'), 'utf8')));
+    const flag = (name: string) => here.filter((a) => a.startsWith(`--${name}=`)).map((a) => a.split('=')[1]!);
+    const missing = missingAnswers(
+      drill,
+      {
+        backup: 'newest',
+        incidentStart: new Date(),
+        confirmDelete: new Set(flag('confirm-delete')),
+        allowDestructive: here.includes('--allow-destructive'),
+        manual: flag('manual')[0] as 'skip',
+        values: new Map(),
+        acceptWarnings: false,
+        resume: undefined,
+      },
+      { incidentStart: false },
+    );
+    assert.deepEqual(missing, []);
   });
 
   it('grants least privilege: reads production, writes only where it binds dr-drill-environment, no wildcards', () => {

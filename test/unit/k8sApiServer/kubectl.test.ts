@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startK8sApiServer } from '../../../scripts/k8sApiServer/server.ts';
+import { connectCluster } from '../../../src/adapters/kubernetes/clusterClient.js';
 import type { K8sApiServer } from '../../../scripts/k8sApiServer/server.ts';
 
 const run = promisify(execFile);
@@ -116,6 +117,40 @@ spec:
     const eps = JSON.parse(await kubectl('-n', 'endpoint-stats', 'get', 'endpoints', 'flask-api', '-o', 'json'));
     assert.equal(eps.subsets[0].addresses.length, 2);
     assert.equal(eps.subsets[0].ports[0].port, 8000);
+  });
+
+  it('service proxy: kubectl get --raw and the engine reach the simulated application; without a ready endpoint the API server answers 503', async () => {
+    const path = '/api/v1/namespaces/endpoint-stats/services/flask-api:http/proxy/readyz';
+    const body = JSON.parse(await kubectl('get', '--raw', path)) as { status: string; path: string; answeredBy: string };
+    assert.equal(body.status, 'ok');
+    assert.equal(body.path, '/readyz');
+    assert.match(body.answeredBy, /simulated service proxy \(2 ready endpoint/);
+    const cluster = connectCluster({ kubeconfigPath: kubeconfig });
+    assert.ok(cluster.ok);
+    const answer = await cluster.value.serviceProxy({
+      namespace: 'endpoint-stats',
+      service: 'flask-api',
+      port: 'http',
+      path: '/readyz',
+    });
+    assert.ok(answer.ok, answer.ok ? '' : answer.error.message);
+    assert.equal(answer.value.status, 200);
+    assert.deepEqual(JSON.parse(answer.value.body), body);
+
+    server.apply({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'lonely', namespace: 'endpoint-stats' },
+      spec: { selector: { app: 'nobody' }, ports: [{ port: 80 }] },
+    });
+    await assert.rejects(
+      kubectl('get', '--raw', '/api/v1/namespaces/endpoint-stats/services/lonely:80/proxy/'),
+      /no endpoints available for service/,
+    );
+    const none = await cluster.value.serviceProxy({ namespace: 'endpoint-stats', service: 'lonely', port: '80', path: '/' });
+    assert.ok(none.ok);
+    assert.equal(none.value.status, 503);
+    assert.match(none.value.body, /"reason":"ServiceUnavailable"/);
   });
 
   it('logs, with --tail and --timestamps', async () => {

@@ -56,7 +56,10 @@ describe('the evidence bundle of a run', () => {
       step(1, 'skipped', '2026-12-03T10:00:01Z'),
       step(2, 'running', '2026-12-03T10:00:02Z'),
       step(2, 'succeeded', '2026-12-03T10:03:02Z', { durationMs: 180_000, summary: 'restored' }),
-      step(3, 'manual', '2026-12-03T10:05:00Z', { who: 'bob' }),
+      step(3, 'manual', '2026-12-03T10:05:00Z', {
+        who: 'bob',
+        evidence: { validations: [{ name: 'row counts', passed: true, detail: 'public.requests: 5000 rows, as in the backup' }] },
+      }),
       finished('2026-12-03T10:05:01Z'),
     ]) {
       assert.ok((await writer.append(e)).ok);
@@ -74,10 +77,7 @@ describe('the evidence bundle of a run', () => {
       rtoMs: 4 * HOUR,
       transcript,
       redact,
-      evidence: {
-        ...(await evidenceContext(dir, 'drill')),
-        validations: [{ name: 'row counts', passed: true, detail: 'public.requests: 5000 rows, as in the backup' }],
-      },
+      evidence: await evidenceContext(dir, 'drill'),
     });
     assert.ok(written.ok, written.ok ? '' : written.error);
     assert.ok(written.value.bundle.ok, written.value.bundle.ok ? '' : written.value.bundle.error);

@@ -96,17 +96,62 @@ describe('parsePlan on our DR-PLAN.md', () => {
     ]);
     assert.deepEqual(
       drill!.steps.map((s) => s.kind),
-      ['manual', 'namespaceCreate', 'manual', 'manual', 'manual', 'manual', 'namespaceDelete'],
+      ['manual', 'namespaceCreate', 'drill', 'drill', 'drill', 'drill', 'namespaceDelete'],
     );
     const del = drill!.steps[6]!.commands[0]!;
     assert.ok(del.kind === 'namespaceDelete' && del.namespaces.join() === 'endpoint-stats-dr-test');
+  });
+
+  it('runs the drill’s steps written in words in its test namespace, restoring with the plan’s restore script', () => {
+    const drill = plan.scenarios.find((s) => s.kind === 'drill')!;
+    assert.deepEqual(
+      drill.steps.slice(2, 6).map((s) => {
+        const c = s.commands[0]!;
+        return c.kind === 'drill' ? [s.number, c.action, c.testNamespace, c.restoreScript] : [s.number, c.kind];
+      }),
+      [
+        [3, 'copyConfiguration', 'endpoint-stats-dr-test', './scripts/backup/dr-restore.sh'],
+        [4, 'restoreBackup', 'endpoint-stats-dr-test', './scripts/backup/dr-restore.sh'],
+        [5, 'validate', 'endpoint-stats-dr-test', './scripts/backup/dr-restore.sh'],
+        [6, 'results', 'endpoint-stats-dr-test', './scripts/backup/dr-restore.sh'],
+      ],
+    );
+    // The step keeps its identity (the plan's text did not change): records of earlier drills still match.
+    assert.match(drill.steps[2]!.id, /^quarterly-dr-drill\/copy-the-production-configuration/);
+    assert.equal(drill.steps[2]!.commands[0]!.line, drill.steps[2]!.line);
+  });
+
+  it('leaves a drill without a test namespace, and a recovery scenario, as written: their steps stay manual', () => {
+    const other = parsePlan(
+      [
+        '# Plan',
+        '## Yearly restore test',
+        '1. Copy the production configuration somewhere.',
+        '2. Restore a recent backup into the test environment.',
+        '## Recovery',
+        '1. Create the namespace:',
+        '   ```',
+        '   kubectl create namespace x',
+        '   ```',
+        '2. Check that the application works.',
+        '',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      other.scenarios.map((s) => [s.kind, s.steps.map((x) => x.kind)]),
+      [
+        ['drill', ['manual', 'manual']],
+        ['recovery', ['namespaceCreate', 'manual']],
+      ],
+    );
   });
 
   it('gives every command its line and the column of its paths', () => {
     const lines = ourPlan.split('\n');
     for (const scenario of plan.scenarios) {
       for (const step of scenario.steps) {
-        for (const command of step.commands) {
+        // A drill step written in words stands for the step's own text, not a line of code.
+        for (const command of step.commands.filter((c) => c.kind !== 'drill')) {
           assert.equal(lines[command.line - 1]!.slice(command.column - 1), command.text);
           if (command.kind === 'apply') {
             for (const p of command.paths)
