@@ -42,8 +42,10 @@ const lazyPackages = {
   },
 };
 
-// Five bundles: the extension, loaded at activation (what the tree needs); the runs (run
-// controller, notebooks, previews), loaded by src/extension/runs/lazyRuns.ts on first use; the
+// Six bundles: the extension, loaded at activation (the shells of the tree and the commands); the
+// plan's core (reader, Problems scan, tree rows, run history), loaded by src/extension/planCore.ts
+// when the plan is first read; the runs (run controller, notebooks, previews), loaded by
+// src/extension/runs/lazyRuns.ts on first use; the
 // YAML parser, loaded when the plan's manifests are first read; the CommonMark parser, loaded
 // when the plan is first read; the adapters (client-node, execa), loaded by
 // src/extension/trust.ts (the trust gate) when a run first needs them.
@@ -52,6 +54,7 @@ const extension = {
   entryPoints: {
     extension: 'src/extension/extension.ts',
     runs: 'src/extension/runs/runsBundle.ts',
+    plan: 'src/extension/planCoreBundle.ts',
     adapters: 'src/adapters/bundle.ts',
   },
   outdir,

@@ -5,12 +5,11 @@ import { registerContextPicker } from './commands/contextPicker.js';
 import { registerNavigationCommands } from './commands/navigation.js';
 import { registerSecretCommands } from './commands/secretCommands.js';
 import { StepStates } from '../core/execution/stepStates.js';
-import { runsFolderName } from '../core/run/journal.js';
-import { readRunHistory } from '../core/run/runHistory.js';
 import { Redaction } from '../core/secrets/redaction.js';
 import { RunsCommands, Views } from './ids.js';
 import type { RunbookController } from './notebook/runbookController.js';
 import { createRedactedLog } from './output/redactedLog.js';
+import { planCore } from './planCore.js';
 import { PlanWorkspace } from './planWorkspace.js';
 import type { StepPreviewer } from './preview/stepPreviewer.js';
 import type { RunController } from './run/runController.js';
@@ -80,6 +79,7 @@ export function activate(context: vscode.ExtensionContext): DrRunbookApi {
 async function offerResume(plan: PlanWorkspace, runs: LazyRuns): Promise<void> {
   const state = plan.state;
   if (state.kind !== 'loaded') return;
+  const { readRunHistory, runsFolderName } = planCore();
   const history = await readRunHistory(join(state.root, runsFolderName));
   if (history.runs.some((r) => r.status === 'running' || r.status === 'stopped')) await runs.get().runs.offerResume();
 }

@@ -2,9 +2,9 @@ import * as vscode from 'vscode';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, sep } from 'node:path';
 import { projectPath } from '../core/paths.js';
-import { ManifestCache } from '../core/manifests/loadManifests.js';
-import { collectProblems, type Problem } from '../core/problems.js';
-import { parsePlan } from '../core/runbook/parsePlan.js';
+import type { ManifestCache } from '../core/manifests/loadManifests.js';
+import type { Problem } from '../core/problems.js';
+import { planCore } from './planCore.js';
 import type { Runbook } from '../core/runbook/model.js';
 import { readConfig } from './config.js';
 import { ContextKeys, DIAGNOSTIC_SOURCE } from './ids.js';
@@ -35,8 +35,7 @@ export class PlanWorkspace implements vscode.Disposable {
   private generation = 0;
   private timer: NodeJS.Timeout | undefined;
   private current: PlanState = { kind: 'loading' };
-  /** Parsed manifests, shared by the Problems scan, the tree and runs. */
-  readonly manifests = new ManifestCache();
+  private manifestCache: ManifestCache | undefined;
 
   constructor(private readonly log: vscode.LogOutputChannel) {
     this.disposables.push(
@@ -52,6 +51,12 @@ export class PlanWorkspace implements vscode.Disposable {
 
   get state(): PlanState {
     return this.current;
+  }
+
+  /** Parsed manifests, shared by the Problems scan, the tree and runs. */
+  get manifests(): ManifestCache {
+    this.manifestCache ??= new (planCore().ManifestCache)();
+    return this.manifestCache;
   }
 
   /** Reloads shortly, once, however many changes arrive meanwhile. */
@@ -72,7 +77,12 @@ export class PlanWorkspace implements vscode.Disposable {
     void vscode.commands.executeCommand('setContext', ContextKeys.planLoaded, next.kind === 'loaded');
     this.changed.fire();
     if (next.kind === 'loaded') {
-      const problems = await collectProblems(next.root, projectPath(next.root, next.planFile), next.runbook, this.manifests);
+      const problems = await planCore().collectProblems(
+        next.root,
+        projectPath(next.root, next.planFile),
+        next.runbook,
+        this.manifests,
+      );
       if (generation === this.generation) this.showProblems(next.root, problems);
     } else {
       this.diagnostics.clear();
@@ -97,7 +107,7 @@ export class PlanWorkspace implements vscode.Disposable {
       } catch {
         continue;
       }
-      const runbook = parsePlan(text);
+      const runbook = planCore().parsePlan(text);
       this.log.info(`Loaded ${file}: ${runbook.scenarios.length} scenarios.`);
       return { kind: 'loaded', root, planFile: file, runbook };
     }

@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
 import { secretPlaceholders } from '../core/manifests/secretTemplate.js';
-import { stepManifests } from '../core/problems.js';
 import { err, ok, type Result } from '../core/result.js';
 import { secretValueProblem } from '../core/secrets/redaction.js';
+import { planCore } from './planCore.js';
 import type { RedactedLog } from './output/redactedLog.js';
 import type { PlanWorkspace } from './planWorkspace.js';
 
@@ -80,7 +80,7 @@ export class SecretSource implements vscode.Disposable {
     const state = this.plan.state;
     if (state.kind === 'loaded') {
       for (const step of state.runbook.scenarios.flatMap((s) => s.steps).filter((s) => s.kind === 'apply'))
-        for (const file of await stepManifests(state.root, step, this.plan.manifests))
+        for (const file of await planCore().stepManifests(state.root, step, this.plan.manifests))
           for (const o of file.objects) secretPlaceholders(o.body).forEach((n) => names.add(n));
     }
     for (const key of await this.storage.keys()) if (key.startsWith(KEY_PREFIX)) names.add(key.slice(KEY_PREFIX.length));

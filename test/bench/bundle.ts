@@ -5,7 +5,7 @@
 //   - dist/extension.cjs, what activation loads: target under 2 MB; its baseline is one bundle
 //     holding everything (extension.cjs + every lazy bundle), what activation would load if the
 //     runs, the parsers, @kubernetes/client-node and execa were not split out and loaded on first use;
-//   - the lazy bundles (dist/runs.cjs, dist/markdown.cjs, dist/yaml.cjs, dist/adapters.cjs), each on its own;
+//   - the lazy bundles (dist/plan.cjs, dist/runs.cjs, dist/markdown.cjs, dist/yaml.cjs, dist/adapters.cjs), each on its own;
 //   - the .vsix that `npm run package` makes of it (vsce, the same options).
 // Results go to test-results/bench/bundle.json.
 import { execa } from 'execa';

@@ -1,10 +1,10 @@
 import * as vscode from 'vscode';
 import { exists } from '../files.js';
-import { STARTER_PLAN } from '../../core/runbook/starterPlan.js';
 import { Commands, Settings } from '../ids.js';
 import type { RedactedLog } from '../output/redactedLog.js';
 import type { PlanWorkspace } from '../planWorkspace.js';
 import { registerCommand } from './registerCommand.js';
+import { planCore } from '../planCore.js';
 
 const NEW_PLAN = 'DR-PLAN.md';
 
@@ -40,7 +40,7 @@ export function registerChoosePlan(plan: PlanWorkspace, log: RedactedLog): vscod
         if (path === undefined) {
           const uri = vscode.Uri.joinPath(folder.uri, NEW_PLAN);
           if (await exists(uri)) throw new Error(`${NEW_PLAN} already exists in ${folder.name}: choose it instead.`);
-          await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(STARTER_PLAN));
+          await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(planCore().STARTER_PLAN));
           path = NEW_PLAN;
         }
         await vscode.workspace.getConfiguration().update(Settings.planPath, path, vscode.ConfigurationTarget.Workspace);

@@ -1,11 +1,10 @@
 import * as vscode from 'vscode';
-import { stepManifests } from '../../core/problems.js';
-import { childNodes, parentNode, planRow, scenarioNodes, type PlanNode } from '../../core/runbook/planTree.js';
+import type { PlanNode } from '../../core/runbook/planTree.js';
 import { Commands } from '../ids.js';
 import type { StepStates } from '../../core/execution/stepStates.js';
 import { formatDuration } from '../../core/duration.js';
 import type { PlanWorkspace } from '../planWorkspace.js';
-import { drillAge, stepDurations } from '../../core/run/runHistory.js';
+import { planCore } from '../planCore.js';
 import type { RunHistoryWatcher } from './runHistoryWatcher.js';
 import type { Redactor } from '../../core/secrets/redaction.js';
 
@@ -62,7 +61,7 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
 
   /** The node the view already holds for this row, or this one, from now on. */
   private intern(node: PlanNode): PlanNode {
-    const id = planRow(node).id;
+    const id = planCore().planRow(node).id;
     const known = this.nodes.get(id);
     if (known) return known;
     this.nodes.set(id, node);
@@ -70,7 +69,7 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
   }
 
   getTreeItem(node: PlanNode): vscode.TreeItem {
-    const row = planRow(node);
+    const row = planCore().planRow(node);
     const item = new vscode.TreeItem(
       this.redact(row.label),
       row.collapsible ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
@@ -82,13 +81,13 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
     item.contextValue = row.contextValue;
     if (node.type === 'scenario' && node.scenario.kind === 'drill') {
       // When the drill last succeeded, and a warning when that is longer ago than the plan's interval.
-      const age = drillAge(node.scenario, this.history.runs);
+      const age = planCore().drillAge(node.scenario, this.history.runs);
       item.description = `${row.description} · ${age.text}`;
       item.tooltip = `${row.tooltip}\n\n${age.lastAt ? `Last successful drill: ${age.lastAt}` : 'No successful drill is recorded in .dr-runs/.'}${age.overdue ? '\nOverdue: run the drill.' : ''}`;
       if (age.overdue) item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
     }
     if (node.type === 'step') {
-      const past = stepDurations(node.scenario.id, node.step, this.history.runs);
+      const past = planCore().stepDurations(node.scenario.id, node.step, this.history.runs);
       if (past) {
         item.description = `${row.description} · median ${formatDuration(past.medianMs)} · p90 ${formatDuration(past.p90Ms)}`;
         item.tooltip = `${row.tooltip}\n\nFrom ${past.count} past run${past.count === 1 ? '' : 's'}: median ${formatDuration(past.medianMs)}, 90th percentile ${formatDuration(past.p90Ms)}.`;
@@ -119,13 +118,13 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
     const state = this.plan.state;
     if (state.kind !== 'loaded') return [];
     const children = node
-      ? await childNodes(node, (step) => stepManifests(state.root, step, this.plan.manifests))
-      : scenarioNodes(state.runbook);
+      ? await planCore().childNodes(node, (step) => planCore().stepManifests(state.root, step, this.plan.manifests))
+      : planCore().scenarioNodes(state.runbook);
     return children.map((child) => this.intern(child));
   }
 
   getParent(node: PlanNode): PlanNode | undefined {
-    const parent = parentNode(node);
+    const parent = planCore().parentNode(node);
     return parent && this.intern(parent);
   }
 

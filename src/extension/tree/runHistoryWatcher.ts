@@ -1,7 +1,6 @@
 import * as vscode from 'vscode';
 import { join } from 'node:path';
-import { runsFolderName } from '../../core/run/journal.js';
-import { readRunHistory } from '../../core/run/runHistory.js';
+import { planCore } from '../planCore.js';
 import type { RunState } from '../../core/run/runModel.js';
 import type { PlanWorkspace } from '../planWorkspace.js';
 
@@ -33,7 +32,9 @@ export class RunHistoryWatcher implements vscode.Disposable {
   private watch(root: string): void {
     this.root = root;
     this.watcher?.dispose();
-    this.watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(root, `${runsFolderName}/*.jsonl`));
+    this.watcher = vscode.workspace.createFileSystemWatcher(
+      new vscode.RelativePattern(root, `${planCore().runsFolderName}/*.jsonl`),
+    );
     const schedule = (): void => {
       if (this.timer) clearTimeout(this.timer);
       this.timer = setTimeout(() => void this.read(root), 300);
@@ -46,7 +47,7 @@ export class RunHistoryWatcher implements vscode.Disposable {
 
   private async read(root: string): Promise<void> {
     const generation = ++this.generation;
-    const history = await readRunHistory(join(root, runsFolderName));
+    const history = await planCore().readRunHistory(join(root, planCore().runsFolderName));
     if (generation !== this.generation) return;
     for (const p of history.problems) this.log.warn(`run history: ${p.message}`);
     this.current = history.runs;
