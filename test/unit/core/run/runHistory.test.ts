@@ -23,18 +23,23 @@ const plan = parsePlan(`# Plan
 `);
 const drill = plan.scenarios[0]!;
 
+/** A drill run's first event, started (and its incident) at `at`. */
+function drillStarted(id: string, at: string): RunEvent {
+  return runEvents({ runId: id, scenarioId: drill.id, who: 'ci' }).started({
+    at,
+    context: 'c',
+    namespace: 'n',
+    incidentStartedAt: at,
+    steps: drill.steps.map((s) => ({ number: s.number, title: s.title })),
+  });
+}
+
 /** A drill run that ended at `end`, its step 1 taking `ms`; `fail` leaves step 2 failed. */
 function drillRun(id: string, end: string, ms: number, fail = false): RunEvent[] {
-  const { started, step, finished } = runEvents({ runId: id, scenarioId: drill.id, who: 'ci' });
+  const { step, finished } = runEvents({ runId: id, scenarioId: drill.id, who: 'ci' });
   const at = new Date(Date.parse(end) - ms - 2000).toISOString();
   return [
-    started({
-      at,
-      context: 'c',
-      namespace: 'n',
-      incidentStartedAt: at,
-      steps: drill.steps.map((s) => ({ number: s.number, title: s.title })),
-    }),
+    drillStarted(id, at),
     step(1, 'running', at),
     step(1, 'succeeded', at, { durationMs: ms }),
     step(2, 'running', at),
@@ -106,17 +111,9 @@ describe('run history: the last drill and step durations from .dr-runs/', () => 
     for (const [i, ms] of [60_000, 120_000, 180_000].entries())
       await record(`r${i}`, drillRun(`r${i}`, `2026-0${1 + i}-01T10:00:00Z`, ms));
     const { runs } = await readRunHistory(dir);
-    const { started, step } = runEvents({ runId: 'now', scenarioId: drill.id, who: 'me' });
+    const { step } = runEvents({ runId: 'now', scenarioId: drill.id, who: 'ci' });
     const at = '2026-12-03T10:00:00Z';
-    const begun = [
-      started({
-        at,
-        context: 'c',
-        namespace: 'n',
-        incidentStartedAt: at,
-        steps: drill.steps.map((s) => ({ number: s.number, title: s.title })),
-      }),
-    ];
+    const begun = [drillStarted('now', at)];
     const fresh = foldRun(begun);
     assert.ok(fresh.ok);
     // Both steps to do: 2 min (step 1's median) + 1 s (step 2's).
