@@ -20,9 +20,10 @@ import { RunHistoryWatcher } from './tree/runHistoryWatcher.js';
 
 /**
  * The composition root: builds the logger, the plan workspace and the tree once, and hands each
- * its dependencies. Activation loads only what the tree needs: the runs (run controller,
- * notebooks, previews) are a separate bundle loaded on first use, and the cluster code another,
- * loaded when a run first needs it.
+ * its dependencies. Activation loads only the shells of the tree and the commands: the plan's
+ * reader and Problems scan are a bundle of their own (planCore.ts), loaded when the plan is first
+ * read; the runs (run controller, notebooks, previews) another, loaded on first use; the cluster
+ * code a third, loaded when a run first needs it.
  */
 export function activate(context: vscode.ExtensionContext): DrRunbookApi {
   // The one redaction pipeline: every sink below writes through it (the log hands it on).
