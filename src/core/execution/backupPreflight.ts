@@ -8,8 +8,8 @@ import { formatDuration } from '../duration.js';
 import { projectPath } from '../paths.js';
 import { formatClock } from '../run/clock.js';
 import { newestBackup } from '../run/evidence.js';
-import { isRestoreScript, restoresIntoTestDatabase } from '../runbook/commands.js';
-import type { Command, Scenario, ScriptArgument, Step } from '../runbook/model.js';
+import { isRestoreCommand, restoresIntoTestDatabase } from '../runbook/commands.js';
+import type { Scenario, ScriptArgument, Step } from '../runbook/model.js';
 
 export interface BackupCheck {
   /** `ok`: within the RPO; `warning`: the person must see it before the first step; `info`: not checked, and why. */
@@ -29,17 +29,12 @@ export interface BackupCheckOptions {
 const SETTING = 'drRunbook.backup.directory';
 const TAKE_ONE = 'take one with scripts/backup/dr-backup.sh if the database can still be read';
 
-/** Whether the command runs dr-restore.sh. */
-export function isRestoreCommand(command: Command): boolean {
-  return command.kind === 'script' && isRestoreScript(command.path.value);
-}
-
 /** Whether a placeholder of the step is the backup a restore uses (the drill's restore, or dr-restore.sh's argument). */
 export function isBackupArgument(argument: ScriptArgument, step: Step): boolean {
   return step.commands.some(
     (c) =>
       (c.kind === 'drill' && c.action === 'restoreBackup') ||
-      (isRestoreCommand(c) && c.kind === 'script' && c.args.some((a) => a.value === argument.value)),
+      (isRestoreCommand(c) && c.args.some((a) => a.value === argument.value)),
   );
 }
 

@@ -4,7 +4,7 @@
  * is on disk. Beside it, what a step's event carries (the restore's evidence, the facts seen
  * before it) and what a step acts on, in words.
  */
-import { isRestoreCommand } from '../execution/backupPreflight.js';
+import { isRestoreCommand } from '../runbook/commands.js';
 import { drillDatabase } from '../execution/drillActions.js';
 import type { Validation } from './evidenceBundle.js';
 import type { Step } from '../runbook/model.js';

@@ -1,4 +1,4 @@
-import type { Command, DrillAction, Scenario, ScriptArgument, Step, StepKind, Word } from './model.js';
+import type { Command, DrillAction, Scenario, ScriptArgument, ScriptCommand, Step, StepKind, Word } from './model.js';
 import { parseKubectlLine } from './kubectl.js';
 import { shellWords } from './shellWords.js';
 
@@ -225,9 +225,9 @@ export function stepKind(commands: readonly Command[]): StepKind {
   return 'other';
 }
 
-/** The project's restore script (`dr-restore.sh`, wherever the plan keeps it). */
-export function isRestoreScript(path: string): boolean {
-  return /(^|\/)dr-restore\.sh$/.test(path);
+/** Whether the command runs the project's restore script (`dr-restore.sh`, wherever the plan keeps it). */
+export function isRestoreCommand(command: Command): command is ScriptCommand {
+  return command.kind === 'script' && /(^|\/)dr-restore\.sh$/.test(command.path.value);
 }
 
 /**

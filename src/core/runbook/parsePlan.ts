@@ -1,7 +1,7 @@
 import type { Code, ListItem, Nodes, Paragraph, RootContent } from 'mdast';
 import { fromMarkdown } from 'mdast-util-from-markdown';
 import { findDuration } from '../duration.js';
-import { classifyCommand, drillSteps, isRestoreScript, stepKind } from './commands.js';
+import { classifyCommand, drillSteps, isRestoreCommand, stepKind } from './commands.js';
 import type { Command, PlanProblem, Runbook, Scenario, ScenarioKind, Step } from './model.js';
 import { duplicateStepProblems, slug, stepId } from './stepIdentity.js';
 
@@ -70,10 +70,7 @@ export function parsePlan(markdown: string): Runbook {
     scenarios.push({ id, title: titleText, kind: scenarioKind(s), line: s.heading.line, steps });
   }
   // A drill's steps written in words run in its test environment, restoring with the plan's own restore script.
-  const restoreScript = scenarios
-    .flatMap((s) => s.steps.flatMap((step) => step.commands))
-    .find((c) => c.kind === 'script' && isRestoreScript(c.path.value));
-  const script = restoreScript?.kind === 'script' ? restoreScript.path.value : undefined;
+  const script = scenarios.flatMap((s) => s.steps.flatMap((step) => step.commands)).find(isRestoreCommand)?.path.value;
   return {
     title,
     rpoMs,
