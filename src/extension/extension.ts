@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { registerChoosePlan } from './commands/choosePlan.js';
 import { registerContextPicker } from './commands/contextPicker.js';
@@ -9,7 +8,6 @@ import { Redaction } from '../core/secrets/redaction.js';
 import { RunsCommands, Views } from './ids.js';
 import type { RunbookController } from './notebook/runbookController.js';
 import { createRedactedLog } from './output/redactedLog.js';
-import { planCore } from './planCore.js';
 import { PlanWorkspace } from './planWorkspace.js';
 import type { StepPreviewer } from './preview/stepPreviewer.js';
 import type { RunController } from './run/runController.js';
@@ -57,7 +55,7 @@ export function activate(context: vscode.ExtensionContext): DrRunbookApi {
   // Once the plan is read: a run that a reload interrupted (or stopped) is offered for continuing.
   plan
     .reload()
-    .then(() => offerResume(plan, runs))
+    .then(() => offerResume(history, runs))
     .catch((e: unknown) => log.error(`offering to continue an interrupted run failed: ${String(e)}`));
   return {
     plan,
@@ -77,12 +75,9 @@ export function activate(context: vscode.ExtensionContext): DrRunbookApi {
 }
 
 /** Loads the runs only when the workspace's records hold a run that is still open. */
-async function offerResume(plan: PlanWorkspace, runs: LazyRuns): Promise<void> {
-  const state = plan.state;
-  if (state.kind !== 'loaded') return;
-  const { readRunHistory, runsFolderName } = planCore();
-  const history = await readRunHistory(join(state.root, runsFolderName));
-  if (history.runs.some((r) => r.status === 'running' || r.status === 'stopped')) await runs.get().runs.offerResume();
+async function offerResume(history: RunHistoryWatcher, runs: LazyRuns): Promise<void> {
+  const past = await history.settled();
+  if (past.some((r) => r.status === 'running' || r.status === 'stopped')) await runs.get().runs.offerResume();
 }
 
 /** What activate() returns: the live objects, for the in-host tests and for other extensions. */

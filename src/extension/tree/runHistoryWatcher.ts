@@ -22,11 +22,25 @@ export class RunHistoryWatcher implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
   ) {}
 
+  /** The newest read of the records, under way or done. */
+  private reading: Promise<void> = Promise.resolve();
+
   /** The runs read so far; starts reading (and watching) the plan's workspace on first call. */
   get runs(): readonly RunState[] {
+    this.watchPlan();
+    return this.current;
+  }
+
+  /** The runs once the newest read of the records is in (one read serves the tree and this). */
+  async settled(): Promise<readonly RunState[]> {
+    this.watchPlan();
+    await this.reading;
+    return this.current;
+  }
+
+  private watchPlan(): void {
     const state = this.plan.state;
     if (state.kind === 'loaded' && state.root !== this.root) this.watch(state.root);
-    return this.current;
   }
 
   private watch(root: string): void {
@@ -37,18 +51,25 @@ export class RunHistoryWatcher implements vscode.Disposable {
     );
     const schedule = (): void => {
       if (this.timer) clearTimeout(this.timer);
-      this.timer = setTimeout(() => void this.read(root), 300);
+      this.timer = setTimeout(() => {
+        this.reading = this.read(root);
+      }, 300);
     };
     this.watcher.onDidCreate(schedule);
     this.watcher.onDidChange(schedule);
     this.watcher.onDidDelete(schedule);
-    void this.read(root);
+    this.reading = this.read(root);
   }
 
+  /** Reads the records; never rejects (a failure is logged and the runs read before stay). */
   private async read(root: string): Promise<void> {
     const generation = ++this.generation;
-    const history = await planCore().readRunHistory(join(root, planCore().runsFolderName));
-    if (generation !== this.generation) return;
+    const { readRunHistory, runsFolderName } = planCore();
+    const history = await readRunHistory(join(root, runsFolderName)).catch((e: unknown) => {
+      this.log.error(`run history: cannot read ${join(root, runsFolderName)}: ${String(e)}`);
+      return undefined;
+    });
+    if (!history || generation !== this.generation) return;
     for (const p of history.problems) this.log.warn(`run history: ${p.message}`);
     this.current = history.runs;
     this.changed.fire();
