@@ -7,5 +7,5 @@ export { collectProblems, stepManifests } from '../core/problems.js';
 export { runsFolderName } from '../core/run/journal.js';
 export { drillAge, readRunHistory, stepDurations } from '../core/run/runHistory.js';
 export { parsePlan } from '../core/runbook/parsePlan.js';
-export { childNodes, parentNode, planRow, scenarioNodes } from '../core/runbook/planTree.js';
+export { childNodes, parentNode, planNodeId, planRow, scenarioNodes } from '../core/runbook/planTree.js';
 export { STARTER_PLAN } from '../core/runbook/starterPlan.js';

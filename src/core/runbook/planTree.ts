@@ -92,13 +92,29 @@ const STEP_KIND_WORDS: Record<StepKind, string> = {
   other: 'command',
 };
 
+/** A row's identity, stable while the plan is unchanged: what the view keys its rows by. */
+export function planNodeId(node: PlanNode): string {
+  switch (node.type) {
+    case 'scenario':
+      return `scenario:${node.scenario.id}`;
+    case 'step':
+      // The step's identity, and its number in case two steps share it (an error the Problems panel shows).
+      return `step:${node.step.id}:${node.step.number}`;
+    case 'file':
+      return `file:${node.step.id}:${node.step.number}:${node.file.file}`;
+    case 'object':
+      return `object:${node.step.id}:${node.step.number}:${node.object.file}:${node.object.line}`;
+  }
+}
+
 export function planRow(node: PlanNode): PlanRow {
+  const id = planNodeId(node);
   switch (node.type) {
     case 'scenario': {
       const s = node.scenario;
       const steps = `${s.steps.length} step${s.steps.length === 1 ? '' : 's'}`;
       return {
-        id: `scenario:${s.id}`,
+        id,
         label: s.title,
         description: steps,
         tooltip: `${s.kind === 'drill' ? 'Drill' : 'Recovery scenario'}: ${s.title} (${steps})`,
@@ -112,8 +128,7 @@ export function planRow(node: PlanNode): PlanRow {
       const { step } = node;
       const commands = step.commands.map((c) => c.text).join('\n');
       return {
-        // The step's identity, and its number in case two steps share it (an error the Problems panel shows).
-        id: `step:${step.id}:${step.number}`,
+        id,
         label: `${step.number}. ${step.title}`,
         description: STEP_KIND_WORDS[step.kind],
         tooltip: commands ? `${step.text}\n\n${commands}` : `${step.text}\n\nA manual step: tick it when done.`,
@@ -128,7 +143,7 @@ export function planRow(node: PlanNode): PlanRow {
       const broken = file.errors.length > 0;
       const objects = `${file.objects.length} object${file.objects.length === 1 ? '' : 's'}`;
       return {
-        id: `file:${node.step.id}:${node.step.number}:${file.file}`,
+        id,
         label: file.file,
         description: broken ? `${file.errors.length} problem${file.errors.length === 1 ? '' : 's'}` : objects,
         tooltip: broken ? file.errors.map((e) => `${e.line}:${e.column} ${e.message}`).join('\n') : objects,
@@ -141,7 +156,7 @@ export function planRow(node: PlanNode): PlanRow {
     case 'object': {
       const { object } = node;
       return {
-        id: `object:${node.step.id}:${node.step.number}:${object.file}:${object.line}`,
+        id,
         label: `${object.kind} ${object.name}`,
         description: object.namespace,
         tooltip: `${object.apiVersion} ${object.kind} ${object.namespace ? `${object.namespace}/` : ''}${object.name}\n${object.file}:${object.line}`,

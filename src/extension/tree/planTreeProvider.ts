@@ -61,7 +61,7 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
 
   /** The node the view already holds for this row, or this one, from now on. */
   private intern(node: PlanNode): PlanNode {
-    const id = planCore().planRow(node).id;
+    const id = planCore().planNodeId(node);
     const known = this.nodes.get(id);
     if (known) return known;
     this.nodes.set(id, node);
