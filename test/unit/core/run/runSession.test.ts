@@ -63,9 +63,9 @@ describe('run session', () => {
   });
   afterEach(async () => rm(root, { recursive: true, force: true }));
 
-  const request = (output: string[] = []): ScenarioRequest => ({
-    runbook,
-    scenario,
+  const request = (output: string[] = [], plan = runbook): ScenarioRequest => ({
+    runbook: plan,
+    scenario: plan.scenarios[0]!,
     planFile: 'plan.md',
     targets: { context: 'test', namespace: 'endpoint-stats', production: false, database: { host: 'localhost:5432', name: 'x' } },
     env: {
@@ -119,6 +119,69 @@ describe('run session', () => {
     );
     const report = await readFile(second.value.report!, 'utf8');
     assert.match(report, /\| Outcome \| Recovered: every step done \|/);
+  });
+
+  it('a plan numbered `1.` `1.` `1.` is recorded, stopped at step 2, continued at the same step and reported as steps 1, 2, 3', async () => {
+    const sameNumbers = parsePlan(
+      PLAN.replace('2. Run the check', '1. Run the check').replace('3. Tell the team', '1. Tell the team'),
+    );
+    assert.match(
+      sameNumbers.scenarios[0]!.steps.map((s) => s.id).join(' '),
+      /two-checks\/look-at.* two-checks\/run-the-check.* two-checks\/tell/,
+    );
+    const desk = new RunDesk(root, () => person(), 'alice', silentLogger);
+    const first = await desk.runScenario(request([], sameNumbers));
+    assert.ok(first.ok && first.value);
+    assert.equal(first.value.outcome, 'failed');
+    assert.equal(first.value.step?.id, sameNumbers.scenarios[0]!.steps[1]!.id);
+    await writeFile(join(root, 'ok'), '');
+    const output: string[] = [];
+    const second = await desk.runScenario(request(output, sameNumbers));
+    assert.ok(second.ok && second.value);
+    assert.equal(second.value.outcome, 'finished');
+    assert.equal(second.value.record, first.value.record);
+    assert.doesNotMatch(output.join(''), /plan changed/);
+    const events = (await readFile(first.value.record!, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; step?: number; state?: string; steps?: { number: number; id: string }[] });
+    assert.deepEqual(
+      events[0]!.steps!.map((s) => [s.number, s.id]),
+      sameNumbers.scenarios[0]!.steps.map((s) => [s.number, s.id]),
+    );
+    assert.deepEqual(events.map((e) => (e.type === 'step' ? `${e.step}:${e.state}` : e.type)).slice(4), [
+      '2:failed',
+      'runStopped',
+      'runResumed',
+      '2:running',
+      '2:succeeded',
+      '3:running',
+      '3:manual',
+      'runFinished',
+    ]);
+    const report = await readFile(second.value.report!, 'utf8');
+    assert.deepEqual(
+      report.split('\n').flatMap((l) => /^\| (\d) \| ([^|]+) \|/.exec(l)?.slice(1, 3).join(' ') ?? []),
+      ['1 Look at the dashboards', '2 Run the check', '3 Tell the team'],
+    );
+  });
+
+  it('does not continue a stopped run at a step whose command was edited under the same title: it says the plan changed', async () => {
+    const desk = new RunDesk(root, () => person(), 'alice', silentLogger);
+    const first = await desk.runScenario(request());
+    assert.ok(first.ok && first.value?.outcome === 'failed');
+    const edited = parsePlan(PLAN.replace('./check.sh', './check.sh --quick'));
+    assert.equal(edited.scenarios[0]!.steps[1]!.title, scenario.steps[1]!.title);
+    const output: string[] = [];
+    const second = await desk.runScenario(request(output, edited));
+    assert.ok(second.ok && second.value);
+    assert.notEqual(second.value.record, first.value.record);
+    assert.match(
+      output.join(''),
+      /The run stopped at step 2 is closed: the plan changed since \(step 2 "Run the check" was edited since the run started \(its text or commands differ\)\.\)/,
+    );
+    const closed = (await readFile(first.value.record!, 'utf8')).trim().split('\n').at(-1)!;
+    assert.match(closed, /"type":"runCancelled"/);
   });
 
   it('one at a time: a second run is refused at once while one runs, and the lock goes with the run', async () => {
