@@ -210,18 +210,45 @@ function state(t: TestCluster): Map<string, unknown> {
     });
   }
 
-  // A one-off `kubectl logs` (no -f) is kubectl's own: every form prints what kubectl prints.
-  for (const args of [
-    `logs -n ${NS} deployment/flask-api`,
-    `logs -n ${NS} deployment/flask-api --tail=1`,
-    `logs -n ${NS} -l app=flask-api --tail=2`,
-  ]) {
-    it(`kubectl ${args} prints what kubectl prints`, async () => {
+  // A one-off `kubectl logs` (no -f) is kubectl's own: every form prints what kubectl prints, from the
+  // same pods (`POD` is a running flask-api pod, whose container restarted once when `restarted`), and
+  // a form kubectl refuses fails the step with kubectl's own reason.
+  const LOG_ROWS: readonly { args: string; restarted?: boolean; refused?: RegExp }[] = [
+    { args: `logs -n ${NS} deployment/flask-api` },
+    { args: `logs -n ${NS} deployment/flask-api --tail=1` },
+    { args: `logs -n ${NS} -l app=flask-api --tail=2` },
+    { args: `logs -n ${NS} -l app=flask-api` },
+    { args: `logs -n ${NS} pod/POD` },
+    { args: `logs -n ${NS} POD` },
+    { args: `logs -n ${NS} POD flask-api` },
+    { args: `logs -n ${NS} pod/POD -c flask-api` },
+    { args: `logs -n ${NS} pod/POD --container=flask-api --tail=1` },
+    { args: `logs -n ${NS} deployment/flask-api -c flask-api --since=10m` },
+    { args: `logs -n ${NS} pod/POD --since=1h --tail=1` },
+    { args: `logs -n ${NS} pod/POD --previous`, restarted: true },
+    { args: `logs -n ${NS} pod/POD -p -c flask-api --tail=1`, restarted: true },
+    { args: `logs -n ${NS} pod/POD --previous`, refused: /previous terminated container "flask-api" in pod "[^"]+" not found/ },
+    { args: `logs -n ${NS} pod/POD -c nope`, refused: /container nope is not valid for pod/ },
+    { args: `logs -n ${NS} pod/missing`, refused: /pods "missing" not found/ },
+  ];
+  for (const row of LOG_ROWS) {
+    const what = row.refused ? 'fails with kubectl’s reason' : 'prints what kubectl prints';
+    it(`kubectl ${row.args}${row.restarted ? ' (after a restart)' : ''} ${what}`, async () => {
       const t = await seeded('rollout');
       try {
-        for (const pod of t.server.list('v1', 'Pod', NS).filter((p) => !p.metadata.deletionTimestamp))
-          t.server.emitLogs(NS, pod.metadata.name as string, 'flask-api', ['first', 'second']);
+        const pods = t.server
+          .list('v1', 'Pod', NS)
+          .filter((p) => !p.metadata.deletionTimestamp)
+          .map((p) => p.metadata.name as string);
+        for (const pod of pods) {
+          t.server.emitLogs(NS, pod, 'flask-api', ['first', 'second']);
+          if (!row.restarted) continue;
+          t.server.restartContainer(NS, pod, 'flask-api');
+          t.server.emitLogs(NS, pod, 'flask-api', ['after the restart']);
+        }
+        const args = row.args.replace('POD', pods[0]!);
         const step = parsePlan(`## Oracle\n1. Run\n   \`\`\`\n   kubectl ${args}\n   \`\`\`\n`).scenarios[0]!.steps[0]!;
+        assert.equal(step.commands[0]!.kind, 'logs', args);
         const output: string[] = [];
         const saved = process.env['KUBECONFIG'];
         process.env['KUBECONFIG'] = t.kubeconfigPath;
@@ -232,9 +259,21 @@ function state(t: TestCluster): Map<string, unknown> {
           if (saved === undefined) delete process.env['KUBECONFIG'];
           else process.env['KUBECONFIG'] = saved;
         }
+        const printed = await run(KUBECTL, ['--kubeconfig', t.kubeconfigPath, ...args.split(' ')]).then(
+          (r) => ({ ok: true as const, text: r.stdout }),
+          (e: { stderr?: string }) => ({ ok: false as const, text: String(e.stderr) }),
+        );
+        if (row.refused) {
+          assert.ok(!printed.ok, 'kubectl refuses it');
+          assert.match(printed.text, row.refused);
+          assert.equal(outcome.state, 'failed', output.join(''));
+          assert.ok(output.join('').includes(printed.text.trim()), output.join(''));
+          return;
+        }
+        assert.ok(printed.ok, printed.text);
         assert.equal(outcome.state, 'succeeded', output.join(''));
-        const printed = (await run(KUBECTL, ['--kubeconfig', t.kubeconfigPath, ...args.split(' ')])).stdout;
-        assert.ok(printed.includes('second'), printed);
+        assert.match(printed.text, /second/);
+        if (row.restarted) assert.doesNotMatch(printed.text, /after the restart/, 'the previous container’s log only');
         // Less the command line, the summary and what kubectl writes to stderr ("Found 2 pods, using pod/...").
         const engine = output
           .join('')
@@ -242,7 +281,7 @@ function state(t: TestCluster): Map<string, unknown> {
           .slice(1, -2)
           .filter((l) => !l.startsWith('Found '))
           .join('\n');
-        assert.equal(`${engine}\n`, printed);
+        assert.equal(`${engine}\n`, printed.text);
       } finally {
         await t.stop();
       }
