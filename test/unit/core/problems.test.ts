@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ExecaRunner } from '../../../src/adapters/process/execaRunner.js';
+import { preflightScenario, type RunUi } from '../../../src/core/execution/scenarioRunner.js';
 import { collectProblems } from '../../../src/core/problems.js';
+import { err } from '../../../src/core/result.js';
 import { parsePlan } from '../../../src/core/runbook/parsePlan.js';
 
 const PLAN = [
@@ -99,6 +102,71 @@ describe('collectProblems', () => {
       assert.match(problems[1]!.message, /would never end the step: drop -f .* refused at preflight/);
       assert.match(problems[2]!.message, /is outside the project/);
     } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
+  it('flags a symlink in a manifest folder that leads out of the project, once, in the Problems panel and the preflight', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'dr-outside-'));
+    writeFileSync(join(outside, 'cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: far}\n');
+    mkdirSync(join(root, 'k8s/linked'));
+    writeFileSync(join(root, 'k8s/linked/a.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: near}\n');
+    symlinkSync(join(outside, 'cm.yaml'), join(root, 'k8s/linked/far.yaml'));
+    symlinkSync('../good.yaml', join(root, 'k8s/linked/good.yaml')); // a link that stays inside: no flag
+    symlinkSync(outside, join(root, 'k8s/far-folder'));
+    try {
+      const plan = parsePlan(
+        [
+          '# Plan',
+          'RPO: 1 hour. RTO: 4 hours.',
+          '## Outage',
+          '1. Apply',
+          '   ```',
+          '   kubectl apply -f k8s/linked/', // 6
+          '   kubectl apply -f k8s/far-folder', // 7: the folder itself is outside: flagged once, not per file
+          '   ```',
+        ].join('\n'),
+      );
+      const problems = await collectProblems(root, 'DR-PLAN.md', plan);
+      const far = join(realpathSync(outside), 'cm.yaml');
+      assert.deepEqual(
+        problems.map((p) => [p.severity, p.line, p.column, p.length, p.message]),
+        [
+          [
+            'warning',
+            6,
+            21,
+            'k8s/linked/'.length,
+            `Step 1 of "Outage": k8s/linked/far.yaml (in k8s/linked/) is outside the project (${far}): check it is the manifest you mean before running.`,
+          ],
+          [
+            'warning',
+            7,
+            21,
+            'k8s/far-folder'.length,
+            `Step 1 of "Outage": k8s/far-folder is outside the project (${realpathSync(outside)}): check it is the manifest you mean before running.`,
+          ],
+        ],
+      );
+      // kubectl follows the link, and so does the step: the file outside is still one of its manifests.
+      const ui = { acceptWarnings: () => Promise.resolve(true) } as unknown as RunUi;
+      const report = await preflightScenario(plan, plan.scenarios[0]!, 'DR-PLAN.md', {
+        root,
+        namespace: 'default',
+        cluster: () => Promise.resolve(err({ kind: 'invalid', context: 'none', message: 'no cluster in this test', hint: '' })),
+        processes: new ExecaRunner(),
+        ui,
+        signal: new AbortController().signal,
+        output: () => undefined,
+        secrets: new Map(),
+        production: false,
+        readinessTimeoutMs: 1_000,
+      });
+      assert.ok(report.lines.includes(`⚠ DR-PLAN.md:6:21 ${problems[0]!.message}`), report.lines.join('\n'));
+      assert.equal(report.warnings.length, 2);
+    } finally {
+      rmSync(join(root, 'k8s/linked'), { recursive: true, force: true });
+      rmSync(join(root, 'k8s/far-folder'), { force: true });
       rmSync(outside, { recursive: true, force: true });
     }
   });
