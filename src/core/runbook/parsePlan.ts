@@ -107,12 +107,13 @@ const NAMES_INCIDENT =
   /\b(failures?|fails?|failed|outages?|loss|lost|down|corrupt(ed|ion)?|incidents?|deleted|deletion|crash(es|ed)?|breach(ed)?|compromised?|unavailable|unreachable|drills?|exercises?|rehearsals?)\b/i;
 /** Sections whose bullet lists are never steps, whatever surrounds them. */
 const NOT_PROCEDURE =
-  /\b(contacts?|notes?|prerequisites?|requirements?|overview|references?|links?|assumptions?|escalation|glossary|tools?|owners?|see also|background|summary|objectives?|RPO|RTO)\b/i;
+  /\b(contacts?|notes?|prerequisites?|requirements?|overview|references?|links?|assumptions?|escalation|glossary|tools?|owners?|see also|background|summary|objectives?|RPO|RTO|modes?|causes?|symptoms?|signs?|risks?|history|known|past|lessons?)\b/i;
 
 /**
  * A bullet list of steps written in words is a scenario when its context says so: its parent
- * heading (not the plan's title) names procedures or scenarios, or its own heading names an
- * incident and a sibling section (same parent, same level) is a scenario.
+ * heading groups procedures ("Recovery procedures"; not the plan's title, and not a scenario of
+ * its own, whose subsections are its details), or its own heading names an incident and a
+ * sibling section (same parent, same level) is a scenario.
  */
 function bulletsByContext(
   s: Section,
@@ -121,7 +122,13 @@ function bulletsByContext(
   shapes: ReadonlyMap<Section, SectionShape>,
 ): boolean {
   const parent = s.parents.at(-1);
-  if (parent && !(parent.level === 1 && parent.text === title) && NAMES_PROCEDURES.test(parent.text)) return true;
+  const grouping =
+    parent !== undefined &&
+    !(parent.level === 1 && parent.text === title) &&
+    NAMES_PROCEDURES.test(parent.text) &&
+    !SCENARIO_HEADING.test(parent.text) &&
+    shapes.get(sections.find((other) => other.heading === parent)!) !== 'scenario';
+  if (grouping) return true;
   if (!NAMES_INCIDENT.test(s.heading.text)) return false;
   return sections.some(
     (other) =>

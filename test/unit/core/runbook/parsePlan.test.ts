@@ -491,6 +491,32 @@ describe('parsePlan reads CommonMark as a markdown viewer shows it', () => {
     assert.deepEqual(p.problems, []);
   });
 
+  it('does not make the subsections of a scenario, or lists of what can go wrong, scenarios of their own', () => {
+    const p = plan(
+      [
+        '## Recovery procedures',
+        '### Scenario 1: Database failure',
+        '1. Restore the backup',
+        '#### Verification', // a detail of the scenario above, under a heading that names scenarios
+        '- The API answers',
+        '### Known failure modes', // an incident word beside a scenario, but a list of causes
+        '- Disk full',
+        '### Runbook procedures for the cache',
+        '1. Restart Redis',
+        '#### Checks', // under a scenario whose heading names procedures
+        '- Redis answers PING',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      p.scenarios.map((s) => [s.id, s.steps.length]),
+      [
+        ['database-failure', 1],
+        ['runbook-procedures-for-the-cache', 1],
+      ],
+    );
+    assert.deepEqual(p.problems, []);
+  });
+
   it('numbers `1.` `1.` `1.` as 1, 2, 3, each step with its own identity', () => {
     const p = plan(['## Outage', '1. One', '1. Two', '1. Three'].join('\n'));
     const steps = p.scenarios[0]!.steps;
