@@ -3,12 +3,14 @@
 // against another, both from the same starting state; the resulting objects must be the same.
 // Dry-run forms must change nothing on either side; forms kubectl refuses must change nothing.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ExecaRunner } from '../../../../src/adapters/process/execaRunner.js';
+import type { LogLine } from '../../../../src/core/cluster/logLines.js';
+import { followLogs } from '../../../../src/core/cluster/logs.js';
 import type { KubeObject } from '../../../../src/core/cluster/model.js';
 import type { RunUi } from '../../../../src/core/execution/scenarioRunner.js';
 import { executeStep, type StepContext } from '../../../../src/core/execution/stepExecutor.js';
@@ -16,6 +18,7 @@ import { err, ok } from '../../../../src/core/result.js';
 import { parsePlan } from '../../../../src/core/runbook/parsePlan.js';
 import { NS, rollOut } from '../../../support/flaskApi.js';
 import { startTestCluster, type TestCluster } from '../../../support/testCluster.js';
+import { until } from '../../../support/until.js';
 
 const KUBECTL = process.env['KUBECTL'] ?? '/usr/bin/kubectl';
 const run = promisify(execFile);
@@ -287,4 +290,54 @@ function state(t: TestCluster): Map<string, unknown> {
       }
     });
   }
+
+  // Followed logs of a selector are the engine's own (client-node streams, not kubectl): the same
+  // lines as `kubectl logs -f`, per pod, before and after the follow starts. kubectl gets --prefix
+  // to say which pod printed a line; the engine's lines carry it.
+  it(`kubectl logs -f -n ${NS} -l app=flask-api --tail=2 follows what kubectl follows`, async () => {
+    const t = await seeded('rollout');
+    const stop = new AbortController();
+    try {
+      const pods = t.server
+        .list('v1', 'Pod', NS)
+        .filter((p) => !p.metadata.deletionTimestamp)
+        .map((p) => p.metadata.name as string);
+      for (const pod of pods) t.server.emitLogs(NS, pod, 'flask-api', ['first', 'second', 'third']);
+      const args = `logs -f -n ${NS} -l app=flask-api --tail=2`;
+      const command = parsePlan(`## Oracle\n1. Run\n   \`\`\`\n   kubectl ${args}\n   \`\`\`\n`).scenarios[0]!.steps[0]!
+        .commands[0]!;
+      assert.ok(command.kind === 'logs' && command.follow && command.resource === 'selector', command.kind);
+      const engine: string[] = [];
+      const following = followLogs(
+        t.cluster,
+        { namespace: command.namespace!, selector: command.name, name: command.name },
+        {
+          signal: stop.signal,
+          ...(command.tail !== undefined ? { tailLines: command.tail } : {}),
+          onLines: (lines: LogLine[]) => void engine.push(...lines.map((l) => `[pod/${l.pod}/${l.container}] ${l.text}`)),
+        },
+      );
+      const kubectl = spawn(KUBECTL, ['--kubeconfig', t.kubeconfigPath, ...args.split(' '), '--prefix'], { signal: stop.signal });
+      kubectl.on('error', () => undefined); // the abort at the end
+      let printed = '';
+      kubectl.stdout.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+      const lines = (): string[] => printed.split('\n').filter((l) => l !== '');
+      await until(
+        'both to print the last two lines of every pod',
+        () => engine.length === 2 * pods.length && lines().length === 2 * pods.length,
+      );
+      for (const pod of pods) t.server.emitLogs(NS, pod, 'flask-api', ['live']);
+      await until(
+        'both to print the new line of every pod',
+        () => engine.length === 3 * pods.length && lines().length === 3 * pods.length,
+      );
+      assert.deepEqual([...engine].sort(), lines().sort());
+      assert.equal(engine.filter((l) => l.endsWith('] first')).length, 0);
+      stop.abort();
+      assert.ok((await following).ok);
+    } finally {
+      stop.abort();
+      await t.stop();
+    }
+  });
 });
