@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ExecaRunner } from '../../../src/adapters/process/execaRunner.js';
-import { preflightScenario, type RunUi } from '../../../src/core/execution/scenarioRunner.js';
+import { preflightScenario } from '../../../src/core/execution/scenarioRunner.js';
 import { collectProblems } from '../../../src/core/problems.js';
-import { err } from '../../../src/core/result.js';
 import { parsePlan } from '../../../src/core/runbook/parsePlan.js';
+import { stepContext } from '../../support/runUi.js';
 
 const PLAN = [
   '# Plan', // 1
@@ -23,6 +22,12 @@ const PLAN = [
   '   ./scripts/backup/missing.sh /path/to/backup.sql', // 12
   '   ```', // 13
 ].join('\n');
+
+/** A plan whose one step runs `commands`, the first on line 6. */
+function oneStepPlan(...commands: string[]) {
+  const lines = ['# Plan', 'RPO: 1 hour. RTO: 4 hours.', '## Outage', '1. Apply', '   ```', ...commands.map((c) => `   ${c}`)];
+  return parsePlan([...lines, '   ```'].join('\n'));
+}
 
 describe('collectProblems', () => {
   let root: string;
@@ -73,18 +78,10 @@ describe('collectProblems', () => {
     const outside = mkdtempSync(join(tmpdir(), 'dr-outside-'));
     writeFileSync(join(outside, 'cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: far}\n');
     try {
-      const plan = parsePlan(
-        [
-          '# Plan',
-          'RPO: 1 hour. RTO: 4 hours.',
-          '## Outage',
-          '1. Apply',
-          '   ```',
-          '   kubectl apply -k overlays/prod', // 6
-          '   kubectl logs -f pod/api-7d9', // 7
-          `   kubectl apply -f ${join(outside, 'cm.yaml')}`, // 8
-          '   ```',
-        ].join('\n'),
+      const plan = oneStepPlan(
+        'kubectl apply -k overlays/prod', // 6
+        'kubectl logs -f pod/api-7d9', // 7
+        `kubectl apply -f ${join(outside, 'cm.yaml')}`, // 8
       );
       const problems = await collectProblems(root, 'DR-PLAN.md', plan);
       assert.deepEqual(
@@ -115,17 +112,9 @@ describe('collectProblems', () => {
     symlinkSync('../good.yaml', join(root, 'k8s/linked/good.yaml')); // a link that stays inside: no flag
     symlinkSync(outside, join(root, 'k8s/far-folder'));
     try {
-      const plan = parsePlan(
-        [
-          '# Plan',
-          'RPO: 1 hour. RTO: 4 hours.',
-          '## Outage',
-          '1. Apply',
-          '   ```',
-          '   kubectl apply -f k8s/linked/', // 6
-          '   kubectl apply -f k8s/far-folder', // 7: the folder itself is outside: flagged once, not per file
-          '   ```',
-        ].join('\n'),
+      const plan = oneStepPlan(
+        'kubectl apply -f k8s/linked/', // 6
+        'kubectl apply -f k8s/far-folder', // 7: the folder itself is outside: flagged once, not per file
       );
       const problems = await collectProblems(root, 'DR-PLAN.md', plan);
       const far = join(realpathSync(outside), 'cm.yaml');
@@ -149,19 +138,7 @@ describe('collectProblems', () => {
         ],
       );
       // kubectl follows the link, and so does the step: the file outside is still one of its manifests.
-      const ui = { acceptWarnings: () => Promise.resolve(true) } as unknown as RunUi;
-      const report = await preflightScenario(plan, plan.scenarios[0]!, 'DR-PLAN.md', {
-        root,
-        namespace: 'default',
-        cluster: () => Promise.resolve(err({ kind: 'invalid', context: 'none', message: 'no cluster in this test', hint: '' })),
-        processes: new ExecaRunner(),
-        ui,
-        signal: new AbortController().signal,
-        output: () => undefined,
-        secrets: new Map(),
-        production: false,
-        readinessTimeoutMs: 1_000,
-      });
+      const report = await preflightScenario(plan, plan.scenarios[0]!, 'DR-PLAN.md', stepContext(root));
       assert.ok(report.lines.includes(`⚠ DR-PLAN.md:6:21 ${problems[0]!.message}`), report.lines.join('\n'));
       assert.equal(report.warnings.length, 2);
     } finally {

@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ExecaRunner } from '../../../../src/adapters/process/execaRunner.js';
-import { runScenario, type RunUi } from '../../../../src/core/execution/scenarioRunner.js';
-import { err, ok } from '../../../../src/core/result.js';
+import { runScenario } from '../../../../src/core/execution/scenarioRunner.js';
+import { ok } from '../../../../src/core/result.js';
 import { parsePlan } from '../../../../src/core/runbook/parsePlan.js';
+import { agreeingPerson, stepContext } from '../../../support/runUi.js';
 import { useTestCluster } from '../../../support/testCluster.js';
 
 const NS = 'verify-test';
@@ -62,17 +62,6 @@ RPO: 1 hour. RTO: 1 hour.
 3. Tell the team.
 `;
 
-const yes: RunUi = {
-  beforeStep: () => Promise.resolve('continue'),
-  acceptWarnings: () => Promise.resolve(true),
-  confirmDestructive: () => Promise.resolve(true),
-  fillPlaceholder: () => Promise.resolve(undefined),
-  confirmOther: () => Promise.resolve(false),
-  confirmRollback: () => Promise.resolve(true),
-  manualStep: () => Promise.resolve('done'),
-  followLogs: () => Promise.resolve(err({ kind: 'invalid', context: 'test', message: 'not in this test', hint: '' })),
-};
-
 describe('a step that fails at the check after its apply', () => {
   const cluster = useTestCluster();
   let root: string;
@@ -94,18 +83,7 @@ describe('a step that fails at the check after its apply', () => {
     const ends: string[] = [];
     const result = await runScenario(
       parsePlan(PLAN).scenarios[0]!,
-      {
-        root,
-        namespace: NS,
-        cluster: () => Promise.resolve(ok(t.cluster)),
-        processes: new ExecaRunner(),
-        ui: yes,
-        signal: new AbortController().signal,
-        output: (text) => void output.push(text),
-        secrets: new Map(),
-        production: false,
-        readinessTimeoutMs: 15_000,
-      },
+      { ...stepContext(root, { namespace: NS, output, cluster: () => Promise.resolve(ok(t.cluster)) }), ui: agreeingPerson() },
       {
         onStep: (step, state, outcome) => {
           if (outcome) ends.push(`${step.number} ${state}: ${outcome.summary}`);

@@ -8,16 +8,15 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ExecaRunner } from '../../../../src/adapters/process/execaRunner.js';
 import type { LogLine } from '../../../../src/core/cluster/logLines.js';
 import { followLogs } from '../../../../src/core/cluster/logs.js';
 import type { KubeObject } from '../../../../src/core/cluster/model.js';
-import type { RunUi } from '../../../../src/core/execution/scenarioRunner.js';
 import { executeStep, type StepContext } from '../../../../src/core/execution/stepExecutor.js';
-import { err, ok } from '../../../../src/core/result.js';
+import { ok } from '../../../../src/core/result.js';
 import { parsePlan } from '../../../../src/core/runbook/parsePlan.js';
 import { NS, rollOut } from '../../../support/flaskApi.js';
 import { startTestCluster, type TestCluster } from '../../../support/testCluster.js';
+import { agreeingPerson, stepContext } from '../../../support/runUi.js';
 import { until } from '../../../support/until.js';
 
 const KUBECTL = process.env['KUBECTL'] ?? '/usr/bin/kubectl';
@@ -76,32 +75,14 @@ const ROWS: readonly Row[] = [
   { command: `kubectl -n ${NS} rollout undo deployment/flask-api --dry-run=server`, seed: 'rollout', unchanged: true },
 ];
 
-/** A person who confirms everything. */
-const yes: RunUi = {
-  beforeStep: () => Promise.resolve('continue'),
-  acceptWarnings: () => Promise.resolve(true),
-  confirmDestructive: () => Promise.resolve(true),
-  fillPlaceholder: () => Promise.resolve(undefined),
-  confirmOther: () => Promise.resolve(true),
-  confirmRollback: () => Promise.resolve(true),
-  manualStep: () => Promise.resolve('done'),
-  followLogs: () => Promise.resolve(err({ kind: 'invalid', context: 'test', message: 'not in this test', hint: '' })),
-};
-
 /** The engine on `t` (or the context a command names), confirming everything, its output kept. */
 function engineContext(root: string, t: TestCluster, output: string[]): StepContext {
-  return {
-    root,
+  return stepContext(root, {
     namespace: NS,
+    output,
+    ui: agreeingPerson({ confirmOther: () => Promise.resolve(true) }),
     cluster: (target) => Promise.resolve(ok(target?.context ? t.connect({ context: target.context }) : t.cluster)),
-    processes: new ExecaRunner(),
-    ui: yes,
-    signal: new AbortController().signal,
-    output: (text) => void output.push(text),
-    secrets: new Map(),
-    production: false,
-    readinessTimeoutMs: 15_000,
-  };
+  });
 }
 
 /** Everything but what the server or the client writes for itself, by kind/namespace/name. */
