@@ -275,50 +275,52 @@ function state(t: TestCluster): Map<string, unknown> {
   // Followed logs of a selector are the engine's own (client-node streams, not kubectl): the same
   // lines as `kubectl logs -f`, per pod, before and after the follow starts. kubectl gets --prefix
   // to say which pod printed a line; the engine's lines carry it.
-  it(`kubectl logs -f -n ${NS} -l app=flask-api --tail=2 follows what kubectl follows`, async () => {
-    const t = await seeded('rollout');
-    const stop = new AbortController();
-    try {
-      const pods = t.server
-        .list('v1', 'Pod', NS)
-        .filter((p) => !p.metadata.deletionTimestamp)
-        .map((p) => p.metadata.name as string);
-      for (const pod of pods) t.server.emitLogs(NS, pod, 'flask-api', ['first', 'second', 'third']);
-      const args = `logs -f -n ${NS} -l app=flask-api --tail=2`;
-      const command = parsePlan(`## Oracle\n1. Run\n   \`\`\`\n   kubectl ${args}\n   \`\`\`\n`).scenarios[0]!.steps[0]!
-        .commands[0]!;
-      assert.ok(command.kind === 'logs' && command.follow && command.resource === 'selector', command.kind);
-      const engine: string[] = [];
-      const following = followLogs(
-        t.cluster,
-        { namespace: command.namespace!, selector: command.name, name: command.name },
-        {
+  for (const [args, before] of [
+    [`logs -f -n ${NS} -l app=flask-api --tail=2`, 2],
+    [`logs -f -n ${NS} -l app=flask-api`, 10], // kubectl's default for a selector
+  ] as const) {
+    it(`kubectl ${args} follows what kubectl follows`, async () => {
+      const t = await seeded('rollout');
+      const stop = new AbortController();
+      try {
+        const pods = t.server
+          .list('v1', 'Pod', NS)
+          .filter((p) => !p.metadata.deletionTimestamp)
+          .map((p) => p.metadata.name as string);
+        const old = Array.from({ length: 12 }, (_, i) => `line ${i}`);
+        for (const pod of pods) t.server.emitLogs(NS, pod, 'flask-api', old);
+        const plan = parsePlan(`## Oracle\n1. Run\n   \`\`\`\n   kubectl ${args}\n   \`\`\`\n`);
+        const command = plan.scenarios[0]!.steps[0]!.commands[0]!;
+        assert.ok(command.kind === 'logs' && command.follow && command.resource === 'selector', command.kind);
+        const engine: string[] = [];
+        const following = followLogs(
+          t.cluster,
+          { namespace: command.namespace!, selector: command.name, name: command.name },
+          {
+            signal: stop.signal,
+            ...(command.tail !== undefined ? { tailLines: command.tail } : {}),
+            onLines: (lines: LogLine[]) => void engine.push(...lines.map((l) => `[pod/${l.pod}/${l.container}] ${l.text}`)),
+          },
+        );
+        const kubectl = spawn(KUBECTL, ['--kubeconfig', t.kubeconfigPath, ...args.split(' '), '--prefix'], {
           signal: stop.signal,
-          ...(command.tail !== undefined ? { tailLines: command.tail } : {}),
-          onLines: (lines: LogLine[]) => void engine.push(...lines.map((l) => `[pod/${l.pod}/${l.container}] ${l.text}`)),
-        },
-      );
-      const kubectl = spawn(KUBECTL, ['--kubeconfig', t.kubeconfigPath, ...args.split(' '), '--prefix'], { signal: stop.signal });
-      kubectl.on('error', () => undefined); // the abort at the end
-      let printed = '';
-      kubectl.stdout.on('data', (chunk: Buffer) => (printed += chunk.toString()));
-      const lines = (): string[] => printed.split('\n').filter((l) => l !== '');
-      await until(
-        'both to print the last two lines of every pod',
-        () => engine.length === 2 * pods.length && lines().length === 2 * pods.length,
-      );
-      for (const pod of pods) t.server.emitLogs(NS, pod, 'flask-api', ['live']);
-      await until(
-        'both to print the new line of every pod',
-        () => engine.length === 3 * pods.length && lines().length === 3 * pods.length,
-      );
-      assert.deepEqual([...engine].sort(), lines().sort());
-      assert.equal(engine.filter((l) => l.endsWith('] first')).length, 0);
-      stop.abort();
-      assert.ok((await following).ok);
-    } finally {
-      stop.abort();
-      await t.stop();
-    }
-  });
+        });
+        kubectl.on('error', () => undefined); // the abort at the end
+        let printed = '';
+        kubectl.stdout.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+        const lines = (): string[] => printed.split('\n').filter((l) => l !== '');
+        const both = (n: number) => (): boolean => engine.length === n && lines().length === n;
+        await until('both to print the last lines of every pod', both(before * pods.length));
+        for (const pod of pods) t.server.emitLogs(NS, pod, 'flask-api', ['live']);
+        await until('both to print the new line of every pod', both((before + 1) * pods.length));
+        assert.deepEqual([...engine].sort(), lines().sort());
+        assert.ok(!engine.some((l) => l.endsWith(`] ${old[old.length - before - 1]}`)), 'no line older than the tail');
+        stop.abort();
+        assert.ok((await following).ok);
+      } finally {
+        stop.abort();
+        await t.stop();
+      }
+    });
+  }
 });
