@@ -147,7 +147,8 @@ function authenticate(ctx: HttpContext, req: IncomingMessage): TokenUser | undef
   const presented = peer !== undefined && Object.keys(peer).length > 0;
   if (presented && socket.authorized) {
     const user = certificateUser(peer);
-    if (user) return { name: user.name, groups: [...user.groups, 'system:authenticated'], admin: user.groups.includes('system:masters') };
+    if (user)
+      return { name: user.name, groups: [...user.groups, 'system:authenticated'], admin: user.groups.includes('system:masters') };
   }
   const auth = req.headers.authorization;
   if (auth) {
@@ -175,7 +176,8 @@ export async function handleRequest(ctx: HttpContext, req: IncomingMessage, res:
     }
     const injected = ctx.faults.errorFor(method, path, queryWatch);
     if (injected) throw injected;
-    const user: TokenUser = who === 'anonymous' ? { name: 'system:anonymous', groups: ['system:unauthenticated'], admin: false } : who;
+    const user: TokenUser =
+      who === 'anonymous' ? { name: 'system:anonymous', groups: ['system:unauthenticated'], admin: false } : who;
     if (PUBLIC_PATHS.has(path)) {
       if (path === '/version') sendObject(res, rc, 200, versionInfo());
       else {

@@ -72,8 +72,11 @@ function drillAccess(options: RunOptions): DrillAccess | undefined {
     throw new UsageError('--bind-role and --service-account go together: the role, and the account it is bound to');
   const [namespace, name, ...rest] = serviceAccount.split(':');
   if (!namespace || !name || rest.length || !DNS_LABEL.test(namespace) || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name))
-    throw new UsageError(`--service-account "${serviceAccount}" is not NAMESPACE:NAME (the CronJob gives $(POD_NAMESPACE):$(POD_SERVICE_ACCOUNT))`);
-  if (!/^[a-z0-9]([-a-z0-9.:]*[a-z0-9])?$/.test(bindRole)) throw new UsageError(`--bind-role "${bindRole}" is not a ClusterRole name`);
+    throw new UsageError(
+      `--service-account "${serviceAccount}" is not NAMESPACE:NAME (the CronJob gives $(POD_NAMESPACE):$(POD_SERVICE_ACCOUNT))`,
+    );
+  if (!/^[a-z0-9]([-a-z0-9.:]*[a-z0-9])?$/.test(bindRole))
+    throw new UsageError(`--bind-role "${bindRole}" is not a ClusterRole name`);
   return { clusterRole: bindRole, serviceAccount: { namespace, name } };
 }
 

@@ -182,11 +182,16 @@ export async function dropTestDatabases(
     .filter((n) => n !== '' && n !== database.name);
   if (names.length === 0) return { state: 'succeeded', summary: `No test database ${test} on ${database.host} to drop.` };
   for (const name of names) {
-    const dropped = await runCaptured([...psql, '-c', `DROP DATABASE IF EXISTS "${name.replace(/"/g, '""')}" WITH (FORCE)`], ctx, {
-      quiet: true,
-    });
+    const dropped = await runCaptured(
+      [...psql, '-c', `DROP DATABASE IF EXISTS "${name.replace(/"/g, '""')}" WITH (FORCE)`],
+      ctx,
+      {
+        quiet: true,
+      },
+    );
     if ('state' in dropped) return failed(dropped.summary);
-    if (dropped.exitCode !== 0) return failed(`psql exited with code ${dropped.exitCode}: ${dropped.output.trim().slice(0, 300)}`);
+    if (dropped.exitCode !== 0)
+      return failed(`psql exited with code ${dropped.exitCode}: ${dropped.output.trim().slice(0, 300)}`);
     ctx.output(`Dropped the test database ${name} on ${database.host}\n`);
   }
   return {

@@ -60,7 +60,12 @@ export class RunbookController implements vscode.Disposable {
       if (!line || line.done || stepCells(notebook, i).length > 0) continue;
       const { scenario, step } = this.stepOf(cell, notebook);
       // The step as the notebook has it: no command, so the engine asks the manual-step question.
-      const outcome = await this.runs.executeOne(scenario, { ...step, commands: [], kind: 'manual' }, new AbortController().signal, () => undefined);
+      const outcome = await this.runs.executeOne(
+        scenario,
+        { ...step, commands: [], kind: 'manual' },
+        new AbortController().signal,
+        () => undefined,
+      );
       if (outcome.state === 'failed') {
         this.log.info(`${notebook.uri.fsPath}: stopped at step ${line.number} (${outcome.summary})`);
         return false;

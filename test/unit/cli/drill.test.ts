@@ -96,7 +96,9 @@ describe('dr-runbook drill and run, on the sandbox', function () {
     assert.match(run.stdout, /CronJob postgres-backup: not copied \(a schedule of production's/);
     assert.match(
       run.stdout,
-      new RegExp(`Dropped the test database ${TEST_DATABASE} on 127\\.0\\.0\\.1:\\d+; the run's database ${DATABASE} was not touched`),
+      new RegExp(
+        `Dropped the test database ${TEST_DATABASE} on 127\\.0\\.0\\.1:\\d+; the run's database ${DATABASE} was not touched`,
+      ),
     );
 
     assert.equal(await fingerprint(), before, 'the production database is untouched');

@@ -120,27 +120,45 @@ describe('the drill CronJob’s run, as its ServiceAccount (RBAC enforced)', fun
     assert.equal(run.exitCode, 0, `${run.stdout}\n${run.stderr}`);
     assert.match(
       run.stdout,
-      new RegExp(`RoleBinding ${TEST_NAMESPACE}/dr-drill-environment created: ServiceAccount ${NAMESPACE}/dr-drill may act as ClusterRole dr-drill-environment in ${TEST_NAMESPACE} only`),
+      new RegExp(
+        `RoleBinding ${TEST_NAMESPACE}/dr-drill-environment created: ServiceAccount ${NAMESPACE}/dr-drill may act as ClusterRole dr-drill-environment in ${TEST_NAMESPACE} only`,
+      ),
     );
-    for (const name of ['dr-drill', 'postgres-backup']) assert.match(run.stdout, new RegExp(`CronJob ${name}: not copied \\(a schedule of production's`));
+    for (const name of ['dr-drill', 'postgres-backup'])
+      assert.match(run.stdout, new RegExp(`CronJob ${name}: not copied \\(a schedule of production's`));
     assert.match(run.stdout, /left out: CronJob dr-drill, CronJob postgres-backup/);
     assert.match(run.stdout, /Restoring \S+ into the test database endpoint_stats_drill/);
     assert.match(run.stdout, /✔ restored rows in the test database endpoint_stats_drill: .*public\.requests \d+/);
     assert.match(run.stdout, /✔ health check of flask-api/);
-    assert.match(run.stdout, /Dropped the test database endpoint_stats_drill on 127\.0\.0\.1:\d+; the run's database endpoint_stats was not touched/);
+    assert.match(
+      run.stdout,
+      /Dropped the test database endpoint_stats_drill on 127\.0\.0\.1:\d+; the run's database endpoint_stats was not touched/,
+    );
     assert.match(run.stdout, /✔ Quarterly DR drill: finished/);
     assert.doesNotMatch(run.stdout + run.stderr, new RegExp(sandbox.postgres.password));
 
     assert.equal(await fingerprint(), before, 'the production database is untouched');
-    assert.deepEqual((await databases()).filter((d) => d.startsWith(`${DATABASE}_drill`)), [], 'no test database is left');
+    assert.deepEqual(
+      (await databases()).filter((d) => d.startsWith(`${DATABASE}_drill`)),
+      [],
+      'no test database is left',
+    );
     assert.equal(sandbox.cluster.get('v1', 'Namespace', undefined, TEST_NAMESPACE), undefined, 'the test namespace is gone');
     assert.deepEqual(sandbox.cluster.list('batch/v1', 'CronJob', TEST_NAMESPACE), []);
   });
 
   it('fails at the copy, naming the verb and resource, when its role lacks a kind the copy creates', async () => {
-    const live = sandbox.cluster.get('rbac.authorization.k8s.io/v1', 'ClusterRole', undefined, 'dr-drill-environment') as unknown as IClusterRole;
+    const live = sandbox.cluster.get(
+      'rbac.authorization.k8s.io/v1',
+      'ClusterRole',
+      undefined,
+      'dr-drill-environment',
+    ) as unknown as IClusterRole;
     const role = { apiVersion: live.apiVersion, kind: live.kind, metadata: { name: live.metadata!.name! }, rules: live.rules! };
-    const without = { ...role, rules: role.rules.map((r) => ({ ...r, resources: r.resources!.filter((x) => x !== 'networkpolicies') })) };
+    const without = {
+      ...role,
+      rules: role.rules.map((r) => ({ ...r, resources: r.resources!.filter((x) => x !== 'networkpolicies') })),
+    };
     sandbox.cluster.apply(without, 'kubectl');
     try {
       const before = await fingerprint();

@@ -23,7 +23,12 @@ function binding(namespace: string, name: string, roleKind: 'Role' | 'ClusterRol
     subjects: [{ kind: 'ServiceAccount', name: 'robot', namespace: 'apps' }],
   };
 }
-const configMap = (namespace: string, name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data: { a: 'b' } });
+const configMap = (namespace: string, name: string) => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace },
+  data: { a: 'b' },
+});
 
 describe('the test server’s RBAC for ServiceAccount tokens', function () {
   this.timeout(30_000);
@@ -43,13 +48,17 @@ describe('the test server’s RBAC for ServiceAccount tokens', function () {
     assert.equal(listed.error.kind, 'forbidden');
     assert.match(
       formatClusterError(listed.error),
-      new RegExp(`configmaps is forbidden: User "${USER}" cannot list resource "configmaps" in API group "" in the namespace "sandbox"`),
+      new RegExp(
+        `configmaps is forbidden: User "${USER}" cannot list resource "configmaps" in API group "" in the namespace "sandbox"`,
+      ),
     );
   });
 
   it('grants a ClusterRole bound by a RoleBinding in that namespace only, at once', async () => {
     const { server } = t();
-    server.apply(clusterRole('cm-writer', [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'create', 'patch'] }]));
+    server.apply(
+      clusterRole('cm-writer', [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'create', 'patch'] }]),
+    );
     server.apply(binding('sandbox', 'cm-writer', 'ClusterRole', 'cm-writer'));
     const created = await robot.apply(configMap('sandbox', 'c'), { dryRun: false, force: false });
     assert.ok(created.ok, created.ok ? '' : formatClusterError(created.error));
@@ -64,7 +73,10 @@ describe('the test server’s RBAC for ServiceAccount tokens', function () {
     server.apply(binding('sandbox', 'cm-patcher', 'ClusterRole', 'cm-patcher'));
     const refused = await robot.apply(configMap('sandbox', 'new'), { dryRun: true, force: false });
     assert.ok(!refused.ok);
-    assert.match(refused.error.message, /configmaps "new" is forbidden: User "system:serviceaccount:apps:robot" cannot create resource "configmaps"/);
+    assert.match(
+      refused.error.message,
+      /configmaps "new" is forbidden: User "system:serviceaccount:apps:robot" cannot create resource "configmaps"/,
+    );
     server.apply(configMap('sandbox', 'old'));
     const patched = await robot.apply({ ...configMap('sandbox', 'old'), data: { a: 'c' } }, { dryRun: false, force: true });
     assert.ok(patched.ok, patched.ok ? '' : formatClusterError(patched.error));
@@ -72,7 +84,9 @@ describe('the test server’s RBAC for ServiceAccount tokens', function () {
 
   it('matches resourceNames only on requests that name the object: a get, or a list or watch by metadata.name', async () => {
     const { server } = t();
-    server.apply(clusterRole('one-ns', [{ apiGroups: [''], resources: ['namespaces'], resourceNames: ['sandbox'], verbs: ['get', 'list'] }]));
+    server.apply(
+      clusterRole('one-ns', [{ apiGroups: [''], resources: ['namespaces'], resourceNames: ['sandbox'], verbs: ['get', 'list'] }]),
+    );
     server.apply({
       apiVersion: RBAC,
       kind: 'ClusterRoleBinding',
@@ -93,7 +107,9 @@ describe('the test server’s RBAC for ServiceAccount tokens', function () {
     const { server } = t();
     server.apply(clusterRole('admin-ish', [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list'] }]));
     server.apply(
-      clusterRole('rbac-writer', [{ apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'], verbs: ['create', 'patch', 'get'] }]),
+      clusterRole('rbac-writer', [
+        { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'], verbs: ['create', 'patch', 'get'] },
+      ]),
     );
     server.apply(binding('sandbox', 'rbac-writer', 'ClusterRole', 'rbac-writer'));
     const role = {
@@ -116,7 +132,9 @@ describe('the test server’s RBAC for ServiceAccount tokens', function () {
 
     // bind on that ClusterRole, by name, is enough; on another name it is not.
     server.apply(
-      clusterRole('binder', [{ apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], resourceNames: ['admin-ish'], verbs: ['bind'] }]),
+      clusterRole('binder', [
+        { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], resourceNames: ['admin-ish'], verbs: ['bind'] },
+      ]),
     );
     server.apply(binding('sandbox', 'binder', 'ClusterRole', 'binder'));
     const allowed = await robot.create(binding('sandbox', 'b', 'ClusterRole', 'admin-ish'), { dryRun: false });

@@ -144,7 +144,11 @@ describe('namespaces', () => {
     assert.equal(t.server.get('v1', 'Service', 'endpoint-stats-dr-test', 'postgres')?.spec.clusterIP, 'None');
     // The copy comes up: its ServiceAccounts exist, so its pods can be created.
     await t.server.waitFor('v1', 'Pod', 'endpoint-stats-dr-test', 'postgres-0', (p) => p !== undefined, 10_000);
-    assert.deepEqual(t.server.list('batch/v1', 'CronJob', 'endpoint-stats-dr-test'), [], 'no schedule of production runs in the copy');
+    assert.deepEqual(
+      t.server.list('batch/v1', 'CronJob', 'endpoint-stats-dr-test'),
+      [],
+      'no schedule of production runs in the copy',
+    );
   });
 
   it('refuses to copy a namespace onto itself', async () => {
