@@ -58,14 +58,10 @@ export class RunbookController implements vscode.Disposable {
       const cell = notebook.cellAt(i);
       const line = cell.kind === vscode.NotebookCellKind.Markup ? stepLine(cell.document.getText()) : undefined;
       if (!line || line.done || stepCells(notebook, i).length > 0) continue;
+      // The step as the notebook has it (a markdown cell: no command), so the engine puts the
+      // manual-step question; "Cancel Run" ends the question through the run's own session.
       const { scenario, step } = this.stepOf(cell, notebook);
-      // The step as the notebook has it: no command, so the engine asks the manual-step question.
-      const outcome = await this.runs.executeOne(
-        scenario,
-        { ...step, commands: [], kind: 'manual' },
-        new AbortController().signal,
-        () => undefined,
-      );
+      const outcome = await this.runs.executeOne(scenario, step, new AbortController().signal, () => undefined);
       if (outcome.state === 'failed') {
         this.log.info(`${notebook.uri.fsPath}: stopped at step ${line.number} (${outcome.summary})`);
         return false;
