@@ -7,7 +7,12 @@
 //     loading, activate() call and the settling of what activate() returns, and the workbench
 //     shows them in "Developer: Startup Performance" (Load Code, Call Activate, Finish Activate)
 //     and, as Load Code + Call Activate, in "Developer: Show Running Extensions". Read from the
-//     former; ours against the baseline's; target under 50 ms.
+//     former; ours against the baseline's; target under 50 ms. The Load Code clock starts before
+//     the extension host yields once, so when ours activates together with other extensions (a
+//     click on our view while the host starts its eager ones) their loading and activation count
+//     in it. The host's own marks around the require (willLoadExtensionCode and
+//     didLoadExtensionCode, in the same report) give our own part: the require and the activate
+//     call. The target applies to that; VS Code's figure is printed beside it.
 //   - cluster calls: a Kubernetes API test server is the KUBECONFIG's cluster and counts the
 //     requests it receives from launch until activation is over and the view shows the plan.
 //     Target: none.
@@ -39,6 +44,11 @@ interface ActivationTimes {
   readonly activateCallTime: number;
   readonly activateResolvedTime: number;
   readonly activationEvent: string;
+  /**
+   * Of codeLoadingTime, the require of the extension's code itself: from the extension host's
+   * marks around it (see requireTime); NaN when the marks do not say.
+   */
+  readonly requireTime: number;
 }
 
 interface Sample {
@@ -155,6 +165,7 @@ async function readActivationTimes(page: Page): Promise<{ times: Map<string, Act
   await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Developer: Startup Performance' }).first().click();
   const editor = page.locator('.editor-instance .view-lines');
   const deadline = Date.now() + 60_000;
+  let listedAt: number | undefined;
   for (;;) {
     // The report fills in once the workbench is restored; it lists an extension once it is activated.
     await editor.first().click();
@@ -165,22 +176,57 @@ async function readActivationTimes(page: Page): Promise<{ times: Map<string, Act
     );
     const times = new Map<string, ActivationTimes>();
     const table = text.split('## Extension Activation Stats')[1]?.split('\n## ')[0] ?? '';
+    const marks = extHostMarks(text);
     for (const line of table.split('\n')) {
       const cells = line.split('|').map((c) => c.trim());
       if (cells.length < 8 || !/^\d+$/.test(cells[3]!)) continue;
+      const codeLoadingTime = Number(cells[3]);
       times.set(cells[1]!, {
         eager: cells[2] === 'true',
-        codeLoadingTime: Number(cells[3]),
+        codeLoadingTime,
         activateCallTime: Number(cells[4]),
         activateResolvedTime: Number(cells[5]),
         activationEvent: cells[6]!,
+        requireTime: requireTime(cells[1]!, marks),
       });
     }
-    if (times.has(OURS) && times.has(BASELINE)) return { times, vscode: /^\* (.+)$/m.exec(text)?.[1] ?? 'unknown' };
+    const listed = times.has(OURS) && times.has(BASELINE);
+    // The extension host's marks can come a moment after the stats: wait a little for them.
+    listedAt ??= listed ? Date.now() : undefined;
+    const marked = [OURS, BASELINE].every((id) => !Number.isNaN(times.get(id)?.requireTime ?? NaN));
+    if (listed && (marked || Date.now() - listedAt! > 10_000))
+      return { times, vscode: /^\* (.+)$/m.exec(text)?.[1] ?? 'unknown' };
     if (Date.now() > deadline)
       throw new Error(`Startup Performance does not list ${OURS} and ${BASELINE} as activated:\n${table}`);
     await page.waitForTimeout(500);
   }
+}
+
+/** The extension host's perf marks, from Startup Performance's "Raw Perf Marks": name to timestamp (ms). */
+function extHostMarks(text: string): Map<string, number> {
+  const marks = new Map<string, number>();
+  for (const section of text.split('\n## Raw Perf Marks: ').slice(1)) {
+    const block = section.split('```')[1] ?? '';
+    if (!block.includes('code/extHost/')) continue;
+    for (const line of block.split('\n')) {
+      const [name, timestamp] = line.split('\t');
+      if (name && /^\d+$/.test(timestamp ?? '') && !marks.has(name)) marks.set(name, Number(timestamp));
+    }
+  }
+  return marks;
+}
+
+/**
+ * VS Code starts an extension's Load Code clock, then yields (to fetch its translations) before
+ * it requires the code; whatever the extension host does meanwhile counts as our Load Code. When
+ * ours activates together with others (a click on our view while the host starts its eager
+ * extensions), that is their code loading and activation. The host marks the require itself
+ * (willLoadExtensionCode and didLoadExtensionCode): this is the time between the two.
+ */
+function requireTime(id: string, marks: Map<string, number>): number {
+  const will = marks.get(`code/extHost/willLoadExtensionCode/${id}`);
+  const did = marks.get(`code/extHost/didLoadExtensionCode/${id}`);
+  return will === undefined || did === undefined ? NaN : did - will;
 }
 
 async function sample(
@@ -238,10 +284,13 @@ async function sample(
 
 /** What VS Code's "Show Running Extensions" shows as an extension's activation time. */
 const activationMs = (t: ActivationTimes): number => t.codeLoadingTime + t.activateCallTime;
+/** The extension's own part of it: its code's require and its activate() call (VS Code's figure if the marks are missing). */
+const ownActivationMs = (t: ActivationTimes): number =>
+  Number.isNaN(t.requireTime) ? activationMs(t) : t.requireTime + t.activateCallTime;
 
 function medians(times: readonly ActivationTimes[]): Record<string, number> {
   return Object.fromEntries(
-    (['codeLoadingTime', 'activateCallTime', 'activateResolvedTime'] as const).map((key) => [
+    (['codeLoadingTime', 'requireTime', 'activateCallTime', 'activateResolvedTime'] as const).map((key) => [
       key,
       median(times.map((t) => t[key])),
     ]),
@@ -268,22 +317,30 @@ async function main(): Promise<void> {
         samples.push(s);
         log(
           `run ${run + 1}/${runs} ${kind}: shown at ${s.shownMs.toFixed(0)} ms; activation ours ${activationMs(s.ours)} ms ` +
-            `(${s.ours.activationEvent}), baseline ${activationMs(s.baseline)} ms; cluster requests ${s.clusterRequestsUntilActivated}`,
+            `(${s.ours.activationEvent}; own ${ownActivationMs(s.ours)} ms: require ${s.ours.requireTime}, activate ${s.ours.activateCallTime}), ` +
+            `baseline ${activationMs(s.baseline)} ms (own ${ownActivationMs(s.baseline)} ms); cluster requests ${s.clusterRequestsUntilActivated}`,
         );
       }
     }
     const of = (kind: Sample['kind']) => samples.filter((s) => s.kind === kind).map((s) => s.shownMs);
-    const oursMs = median(samples.map((s) => activationMs(s.ours)));
-    const baselineMs = median(samples.map((s) => activationMs(s.baseline)));
+    const oursMs = median(samples.map((s) => ownActivationMs(s.ours)));
+    const baselineMs = median(samples.map((s) => ownActivationMs(s.baseline)));
     const clusterRequests = Math.max(...samples.map((s) => s.clusterRequestsUntilActivated));
     const figures = [
       figure({
         id: 'activation.ms',
-        label: 'activation (load + activate call)',
+        label: 'activation, own (require + activate call)',
         value: oursMs,
         unit: 'ms',
         baseline: { label: 'minimal ext.', value: baselineMs },
         target: { text: `< ${ACTIVATION_TARGET_MS} ms`, met: oursMs < ACTIVATION_TARGET_MS },
+      }),
+      figure({
+        id: 'activation.vscode.ms',
+        label: 'activation as VS Code shows it',
+        value: median(samples.map((s) => activationMs(s.ours))),
+        unit: 'ms',
+        baseline: { label: 'minimal ext.', value: median(samples.map((s) => activationMs(s.baseline))) },
       }),
       figure({
         id: 'activation.clusterRequests',
