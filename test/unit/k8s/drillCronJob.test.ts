@@ -12,7 +12,9 @@ import { missingAnswers } from '../../../src/cli/cliUi.js';
 import { main } from '../../../src/cli/main.js';
 import { findDrill } from '../../../src/cli/runCommand.js';
 import { startTestCluster } from '../../support/testCluster.js';
-import { COPIED_KINDS, NOT_COPIED_KINDS } from '../../../src/core/cluster/namespaceCopy.js';
+import { evaluate } from '@marcbachmann/cel-js';
+import { COPIED_KINDS, copyForNamespace, NOT_COPIED_KINDS } from '../../../src/core/cluster/namespaceCopy.js';
+import type { KubeObject } from '../../../src/core/cluster/model.js';
 import { findByKind } from '../../../scripts/k8sApiServer/resources.ts';
 import { parse } from 'yaml';
 import { loadManifests, NAMESPACE } from './manifestChecks.ts';
@@ -191,6 +193,53 @@ describe('the quarterly drill CronJob (k8s/maintenance/dr-drill-cronjob.yaml)', 
                 `Role ${role.metadata?.name ?? ''} grants ${verb} ${resource}, which dr-drill-environment lacks: the copy of that Role would be refused`,
               );
     }
+  });
+
+  it('admits, by its admission policy (its CEL evaluated), the drill’s namespace, its own binding and every RoleBinding the copy makes, and nothing else of the drill’s', () => {
+    interface Policy {
+      spec: {
+        matchConstraints: { resourceRules: { apiGroups: string[]; operations: string[]; resources: string[] }[] };
+        matchConditions: { expression: string }[];
+        validations: { expression: string; message: string }[];
+      };
+    }
+    const policy = find<Policy>('ValidatingAdmissionPolicy', 'dr-drill-scope', ADMISSION);
+    const namespace = drillNamespace();
+    /** What the policy answers to `username` creating `object`: undefined (admitted) or its message. */
+    const admission = (username: string, object: KubeObject): string | undefined => {
+      const [group, version] = object.apiVersion!.includes('/') ? object.apiVersion!.split('/') : ['', object.apiVersion!];
+      const resource = `${object.kind!.toLowerCase()}s`;
+      const matched = policy.spec.matchConstraints.resourceRules.some(
+        (r) => r.apiGroups.includes(group!) && r.resources.includes(resource) && r.operations.includes('CREATE'),
+      );
+      const request = { userInfo: { username }, operation: 'CREATE', namespace: object.metadata?.namespace ?? '', resource: { group, version, resource } };
+      if (!matched || !policy.spec.matchConditions.every((c) => evaluate(c.expression, { request, object }) === true)) return undefined;
+      return policy.spec.validations.find((v) => evaluate(v.expression, { request, object }) !== true)?.message;
+    };
+    const ns = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    const bindingOf = (where: string, kind: string, name: string): KubeObject => ({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'b', namespace: where },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind, name },
+      subjects: [{ kind: 'ServiceAccount', name: 'dr-drill', namespace: NAMESPACE }],
+    });
+    assert.equal(admission(ACCOUNT, ns(namespace)), undefined);
+    assert.equal(admission(ACCOUNT, bindingOf(namespace, 'ClusterRole', 'dr-drill-environment')), undefined);
+    // Every RoleBinding of production, as the copy writes it into the test namespace.
+    const copied = docs
+      .filter((d) => d.object.kind === 'RoleBinding' && d.object.metadata?.namespace === NAMESPACE)
+      .map((d) => copyForNamespace({ apiVersion: 'rbac.authorization.k8s.io/v1', ...d.object }, namespace))
+      .map((c) => ('object' in c ? c.object : assert.fail(c.skip)));
+    assert.ok(copied.length >= 2, 'production has RoleBindings to copy');
+    for (const binding of copied) assert.equal(admission(ACCOUNT, binding), undefined, binding.metadata?.name);
+    // Refused: another namespace, a binding elsewhere or of another ClusterRole.
+    assert.match(admission(ACCOUNT, ns('kube-system')) ?? '', /may create only the namespace endpoint-stats-dr-test/);
+    assert.match(admission(ACCOUNT, bindingOf(NAMESPACE, 'ClusterRole', 'dr-drill-environment')) ?? '', /only in endpoint-stats-dr-test/);
+    assert.match(admission(ACCOUNT, bindingOf(namespace, 'ClusterRole', 'cluster-admin')) ?? '', /only in endpoint-stats-dr-test/);
+    assert.match(admission(ACCOUNT, bindingOf(NAMESPACE, 'Role', 'dr-drill-read')) ?? '', /only in endpoint-stats-dr-test/);
+    // Anyone else is not this policy's business.
+    assert.equal(admission('kubernetes-admin', ns('kube-system')), undefined);
   });
 
   it('reads as the plan’s manifests do (the tree and the Problems panel load k8s/maintenance/ without an error)', async () => {
