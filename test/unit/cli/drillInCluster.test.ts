@@ -116,6 +116,8 @@ describe('the drill CronJob’s run, as its ServiceAccount (RBAC enforced)', fun
 
   it('finishes: binds its role in the test namespace, copies (production’s schedules left out), restores with the Secret’s password, checks, drops its test database and deletes the namespace', async () => {
     const before = await fingerprint();
+    // A test database an earlier drill left behind: the restore keeps it aside, the clean-up drops both.
+    await query(sandbox.postgres, 'postgres', `CREATE DATABASE ${DATABASE}_drill`);
     const run = await drill();
     assert.equal(run.exitCode, 0, `${run.stdout}\n${run.stderr}`);
     assert.match(
@@ -132,7 +134,7 @@ describe('the drill CronJob’s run, as its ServiceAccount (RBAC enforced)', fun
     assert.match(run.stdout, /✔ health check of flask-api/);
     assert.match(
       run.stdout,
-      /Dropped the test database endpoint_stats_drill on 127\.0\.0\.1:\d+; the run's database endpoint_stats was not touched/,
+      /Dropped the test databases endpoint_stats_drill, endpoint_stats_drill_pre_restore_\S+ on 127\.0\.0\.1:\d+; the run's database endpoint_stats was not touched/,
     );
     assert.match(run.stdout, /✔ Quarterly DR drill: finished/);
     assert.doesNotMatch(run.stdout + run.stderr, new RegExp(sandbox.postgres.password));
