@@ -1,6 +1,6 @@
 // `npm test`: everything a fresh Debian machine needs to check the project, in one command.
 // Installs the system packages it lacks (as root; otherwise it says what to run), then runs the
-// type check, lint, format check, and the unit, integration and end-to-end tiers, printing each
+// type check, lint, format check, a look for merge conflict markers, and the unit, integration and end-to-end tiers, printing each
 // tier's counts and a closing "N passed, N failed" line.
 import { spawn } from 'node:child_process';
 import { ensurePrerequisites } from './prerequisites.mjs';
@@ -40,6 +40,7 @@ const checks = [
   { name: 'typecheck', command: ['npx', ['tsc', '-p', '.', '--noEmit']] },
   { name: 'lint', command: ['npx', ['eslint', '.', '--max-warnings', '0']] },
   { name: 'format', command: ['npx', ['prettier', '--check', '.', '--log-level', 'warn']] },
+  { name: 'conflict markers', command: ['node', ['scripts/dev/noConflictMarkers.mjs']] },
   { name: 'unit', command: ['npx', ['mocha', '--config', 'test/unit/.mocharc.json']], counts: mochaCounts },
   { name: 'integration', command: ['npx', ['tsx', 'test/harness/runIntegration.ts']], counts: harnessCounts },
   { name: 'e2e', command: ['npx', ['mocha', '--config', 'test/e2e/.mocharc.json']], counts: mochaCounts },

@@ -19,10 +19,13 @@ import { serveResource } from './routes.ts';
 import { ApiError, methodNotAllowed, notAcceptable, pageNotFound, resourceNotFound, unauthorized } from './status.ts';
 import { openApiV3Doc, openApiV3Index } from './openapi.ts';
 import { certificateUser } from './tls.ts';
+import { authorize, forbiddenRequest, type Attributes, type RbacUser } from './rbac.ts';
 
-/** A user a bearer token stands for. `admin` users may do everything; others only discovery. */
-export interface TokenUser {
-  name: string;
+/**
+ * A user a bearer token or a client certificate stands for. `admin` users (`system:masters`) may
+ * do everything; others what RBAC grants them (rbac.ts), and discovery.
+ */
+export interface TokenUser extends RbacUser {
   admin: boolean;
 }
 
@@ -109,33 +112,28 @@ function verbOf(method: string, r: NonNullable<Parsed['resource']>): string {
   }
 }
 
-function forbiddenFor(user: string, method: string, path: string, r: Parsed['resource']): ApiError {
+function forbiddenFor(user: RbacUser, method: string, path: string, r: Parsed['resource'], query: URLSearchParams): ApiError {
   if (!r) {
     return new ApiError(
       403,
       'Forbidden',
-      `forbidden: User ${JSON.stringify(user)} cannot ${method.toLowerCase()} path ${JSON.stringify(path)}`,
+      `forbidden: User ${JSON.stringify(user.name)} cannot ${method.toLowerCase()} path ${JSON.stringify(path)}`,
       {},
       { headers: NOSNIFF },
     );
   }
+  return forbiddenRequest(user, attributesOf(method, r, query));
+}
+
+/**
+ * What RBAC is asked: the verb, the resource and its subresource, the namespace and the name (a
+ * list or watch with `fieldSelector=metadata.name=X` names X, as the apiserver's RequestInfo does).
+ */
+function attributesOf(method: string, r: NonNullable<Parsed['resource']>, query: URLSearchParams): Attributes {
   const verb = verbOf(method, r);
-  const res = r.subresource ? `${r.rt.plural}/${r.subresource}` : r.rt.plural;
-  const scope = r.namespace ? `in the namespace ${JSON.stringify(r.namespace)}` : 'at the cluster scope';
-  const who = r.name
-    ? `${r.rt.group === '' ? r.rt.plural : `${r.rt.plural}.${r.rt.group}`} ${JSON.stringify(r.name)} is forbidden`
-    : `${r.rt.group === '' ? r.rt.plural : `${r.rt.plural}.${r.rt.group}`} is forbidden`;
-  const details: Record<string, string> = {};
-  if (r.name) details.name = r.name;
-  if (r.rt.group !== '') details.group = r.rt.group;
-  details.kind = r.rt.plural;
-  return new ApiError(
-    403,
-    'Forbidden',
-    `${who}: User ${JSON.stringify(user)} cannot ${verb} resource ${JSON.stringify(res)} in API group ${JSON.stringify(r.rt.group)} ${scope}`,
-    details,
-    { headers: NOSNIFF },
-  );
+  const byField = /(?:^|,)metadata\.name==?([^,]+)(?:,|$)/.exec(query.get('fieldSelector') ?? '')?.[1];
+  const name = r.name ?? (verb === 'list' || verb === 'watch' ? byField : undefined);
+  return { verb, group: r.rt.group, resource: r.rt.plural, subresource: r.subresource, namespace: r.namespace, name };
 }
 
 /**
@@ -149,7 +147,8 @@ function authenticate(ctx: HttpContext, req: IncomingMessage): TokenUser | undef
   const presented = peer !== undefined && Object.keys(peer).length > 0;
   if (presented && socket.authorized) {
     const user = certificateUser(peer);
-    if (user) return { name: user.name, admin: user.groups.includes('system:masters') };
+    if (user)
+      return { name: user.name, groups: [...user.groups, 'system:authenticated'], admin: user.groups.includes('system:masters') };
   }
   const auth = req.headers.authorization;
   if (auth) {
@@ -177,7 +176,8 @@ export async function handleRequest(ctx: HttpContext, req: IncomingMessage, res:
     }
     const injected = ctx.faults.errorFor(method, path, queryWatch);
     if (injected) throw injected;
-    const user = who === 'anonymous' ? { name: 'system:anonymous', admin: false } : who;
+    const user: TokenUser =
+      who === 'anonymous' ? { name: 'system:anonymous', groups: ['system:unauthenticated'], admin: false } : who;
     if (PUBLIC_PATHS.has(path)) {
       if (path === '/version') sendObject(res, rc, 200, versionInfo());
       else {
@@ -189,7 +189,7 @@ export async function handleRequest(ctx: HttpContext, req: IncomingMessage, res:
     }
     const isApi = path === '/api' || path.startsWith('/api/') || path === '/apis' || path.startsWith('/apis/');
     if (path.startsWith('/openapi/v3')) {
-      if (who === 'anonymous' && !ctx.anonymousUser) throw forbiddenFor(user.name, method, path, undefined);
+      if (who === 'anonymous' && !ctx.anonymousUser) throw forbiddenFor(user, method, path, undefined, url.searchParams);
       const doc = path === '/openapi/v3' ? openApiV3Index() : openApiV3Doc(path.slice('/openapi/v3/'.length));
       if (!doc) throw pageNotFound();
       sendObject(res, rc, 200, doc);
@@ -197,7 +197,7 @@ export async function handleRequest(ctx: HttpContext, req: IncomingMessage, res:
     }
     if (!isApi) throw pageNotFound();
     const parsed = parsePath(path, queryWatch);
-    if (who === 'anonymous' && !ctx.anonymousUser) throw forbiddenFor(user.name, method, path, parsed.resource);
+    if (who === 'anonymous' && !ctx.anonymousUser) throw forbiddenFor(user, method, path, parsed.resource, url.searchParams);
     if (!parsed.resource) {
       if (method !== 'GET') throw methodNotAllowed();
       const rep = negotiate(req.headers.accept);
@@ -210,7 +210,8 @@ export async function handleRequest(ctx: HttpContext, req: IncomingMessage, res:
       } else sendObject(res, rc, 200, apiResourceListDoc(parsed.groupVersion!.group, parsed.groupVersion!.version), rep);
       return;
     }
-    if (!user.admin) throw forbiddenFor(user.name, method, path, parsed.resource);
+    if (!user.admin && !authorize(ctx.registry.store, user, attributesOf(method, parsed.resource, url.searchParams)))
+      throw forbiddenFor(user, method, path, parsed.resource, url.searchParams);
     if (parsed.resource.rt.warning) rc.warnings = [parsed.resource.rt.warning];
     const rep = ['log', 'proxy'].includes(parsed.resource.subresource ?? '') ? 'json' : negotiate(req.headers.accept);
     if (!rep) throw notAcceptable();
@@ -223,6 +224,7 @@ export async function handleRequest(ctx: HttpContext, req: IncomingMessage, res:
         query: url.searchParams,
         rep,
         userAgent: String(req.headers['user-agent'] ?? ''),
+        ...(user.admin ? {} : { user }),
       },
       req,
       res,

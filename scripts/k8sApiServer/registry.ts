@@ -21,6 +21,8 @@ export interface WriteOptions {
   /** Field manager: the `fieldManager` parameter, or the user agent's product name. */
   manager: string;
   subresource?: string;
+  /** The writer's own admission of the object about to be stored (RBAC's escalation check); throws to refuse. */
+  admit?: (rt: ResourceType, obj: KubeObject) => void;
 }
 
 export interface DeleteOptions {
@@ -240,6 +242,7 @@ export class Registry {
     const tracked = withoutUnsent(obj, sent);
     recordUpdate(undefined, tracked, opts.manager, apiVersionOf(rt), opts.subresource, nowTime());
     obj.metadata.managedFields = tracked.metadata.managedFields;
+    opts.admit?.(rt, obj);
     return { status: 201, object: this.persist(rt, canonical(obj), opts.dryRun), warnings };
   }
 
@@ -309,6 +312,7 @@ export class Registry {
     next.metadata.resourceVersion = old.metadata.resourceVersion;
     const out = canonical(next);
     if (deepEqual(out, old)) return { status: 200, object: old };
+    opts.admit?.(rt, out);
     if (finalized(old, out)) {
       if (opts.dryRun) return { status: 200, object: out };
       this.store.put(rt, out);
@@ -361,6 +365,7 @@ export class Registry {
       const warnings = this.admit(rt, object);
       this.mutate(rt, object);
       this.validate(rt, object, undefined);
+      opts.admit?.(rt, object);
       return { status: 201, object: this.persist(rt, canonical(object), opts.dryRun), warnings };
     }
     const { object, changed } = serverSideApply({

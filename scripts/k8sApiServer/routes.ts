@@ -8,7 +8,7 @@ import { decodeProtobuf } from './protobuf.ts';
 import { decodePatched, decodeTyped, fieldValidationOf } from './schema.ts';
 import type { LogStore } from './logs.ts';
 import { jsonMergePatch, jsonPatch, strategicMergePatch } from './patch.ts';
-import type { Registry } from './registry.ts';
+import type { Registry, WriteOptions } from './registry.ts';
 import type { Representation, ResponseContext } from './respond.ts';
 import { baseHeaders, sendObject, warn } from './respond.ts';
 import { ApiError, badRequest, methodNotAllowed, notFound, unsupportedMediaType } from './status.ts';
@@ -17,6 +17,7 @@ import { apiVersionOf } from './types.ts';
 import { clone, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './util.ts';
 import type { FieldRequirement, LabelRequirement } from './util.ts';
 import { serveWatch } from './watch.ts';
+import { authorize, checkEscalation, forbiddenRequest, type RbacUser } from './rbac.ts';
 
 export interface ResourceRequest {
   method: string;
@@ -31,6 +32,8 @@ export interface ResourceRequest {
   watch: boolean;
   rep: Representation;
   userAgent: string;
+  /** Who asks, when RBAC decides (absent for `system:masters`). */
+  user?: RbacUser;
 }
 
 export interface RouteContext {
@@ -63,6 +66,12 @@ async function readBodyBytes(req: IncomingMessage): Promise<Buffer> {
     chunks.push(c);
   }
   return Buffer.concat(chunks);
+}
+
+/** RBAC's check of the object a non-admin writes (escalation through roles and bindings). */
+function admission(ctx: RouteContext, r: ResourceRequest): Pick<WriteOptions, 'admit'> {
+  const user = r.user;
+  return user ? { admit: (rt, obj) => checkEscalation(ctx.registry.store, user, rt, obj) } : {};
 }
 
 function managerOf(r: ResourceRequest): string {
@@ -228,7 +237,12 @@ async function patch(
   const sub = r.subresource === 'status' ? 'status' : undefined;
   if (type === 'apply') {
     const config = decodeYaml(body);
+    // An apply that creates the object needs `create` as well as `patch`.
+    const creates = !ctx.registry.store.get(r.rt, r.namespace, name);
+    const asCreate = { verb: 'create', group: r.rt.group, resource: r.rt.plural, namespace: r.namespace, name };
+    if (r.user && creates && !authorize(ctx.registry.store, r.user, asCreate)) throw forbiddenRequest(r.user, asCreate);
     const out = ctx.registry.apply(r.rt, r.namespace, name, config, {
+      ...admission(ctx, r),
       manager,
       force,
       dryRun,
@@ -253,7 +267,12 @@ async function patch(
   if (!next.metadata) next.metadata = {};
   if (r.subresource !== 'scale') warn(rc, decodePatched(r.rt, next, validation));
   next.metadata.resourceVersion = (patchBody as KubeObject)?.metadata?.resourceVersion ?? live.metadata.resourceVersion;
-  const out = ctx.registry.update(r.rt, r.namespace, name, next, { manager, dryRun, ...(sub ? { subresource: sub } : {}) });
+  const out = ctx.registry.update(r.rt, r.namespace, name, next, {
+    ...admission(ctx, r),
+    manager,
+    dryRun,
+    ...(sub ? { subresource: sub } : {}),
+  });
   sendObject(res, rc, out.status, r.subresource === 'scale' ? scaleOf(r.rt, out.object) : out.object, r.rep);
 }
 
@@ -342,7 +361,7 @@ export async function serveResource(
       const dryRun = dryRunOf(r);
       const body = await readObjectBody(req);
       warn(rc, decodeTyped(r.rt, body, fieldValidationOf(r.query)));
-      const out = registry.create(r.rt, r.namespace, body, { manager: managerOf(r), dryRun });
+      const out = registry.create(r.rt, r.namespace, body, { ...admission(ctx, r), manager: managerOf(r), dryRun });
       warn(rc, out.warnings ?? []);
       sendObject(res, rc, out.status, out.object, r.rep);
       return;
@@ -363,6 +382,7 @@ export async function serveResource(
       }
       const sub = r.subresource === 'status' ? 'status' : undefined;
       const out = registry.update(r.rt, r.namespace, r.name!, next, {
+        ...admission(ctx, r),
         manager: managerOf(r),
         dryRun,
         ...(sub ? { subresource: sub } : {}),

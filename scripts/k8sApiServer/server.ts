@@ -121,15 +121,17 @@ export class K8sApiServer {
     this.ctx.behaviourFor = (pod) => this.behaviourFor(pod);
     this.controllers = new ControllerManager(this.ctx);
     const tokens = new Map<string, TokenUser>([
-      [this.adminToken, { name: 'admin', admin: true }],
-      [this.forbiddenToken, { name: 'dr-runbook-denied', admin: false }],
+      [this.adminToken, { name: 'admin', groups: ['system:masters', 'system:authenticated'], admin: true }],
+      [this.forbiddenToken, { name: 'dr-runbook-denied', groups: ['system:authenticated'], admin: false }],
     ]);
     this.httpCtx = {
       registry: this.registry,
       logs: this.logs,
       faults: this.faults,
       tokens,
-      anonymousUser: options.anonymousIsAdmin ? { name: 'system:anonymous', admin: true } : undefined,
+      anonymousUser: options.anonymousIsAdmin
+        ? { name: 'system:anonymous', groups: ['system:unauthenticated'], admin: true }
+        : undefined,
       serverAddress: () => `127.0.0.1:${this.port}`,
       bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1000,
       defaultWatchTimeoutSeconds: options.defaultWatchTimeoutSeconds ?? 1800,
@@ -223,6 +225,24 @@ export class K8sApiServer {
   /** Method and path of the latest requests received (at most 100), oldest first. */
   recentRequests(): string[] {
     return [...this.latestRequests];
+  }
+
+  /**
+   * A bearer token for the ServiceAccount NAMESPACE/NAME (as the TokenRequest API issues one for a
+   * pod): user `system:serviceaccount:NAMESPACE:NAME` in the groups `system:serviceaccounts`,
+   * `system:serviceaccounts:NAMESPACE` and `system:authenticated`, allowed what RBAC binds to it.
+   * The account must exist.
+   */
+  serviceAccountToken(namespace: string, name: string): string {
+    if (!this.get('v1', 'ServiceAccount', namespace, name))
+      throw new Error(`serviceaccounts "${name}" not found in namespace ${namespace}`);
+    const token = randomBytes(16).toString('hex');
+    this.httpCtx.tokens.set(token, {
+      name: `system:serviceaccount:${namespace}:${name}`,
+      groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'],
+      admin: false,
+    });
+    return token;
   }
 
   /**

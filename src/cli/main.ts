@@ -62,6 +62,10 @@ without a terminal) a run whose questions lack their flags is refused before it 
   --records DIR         where records, reports and bundles go (default: .dr-runs/ in the workspace)
   --readiness-timeout S how long a step waits for readiness (default 600)
   --non-interactive     never asks: a question without its flag is refused
+  --bind-role ROLE      (drill, in the cluster) before it first writes in its test namespace, the
+                        drill binds the ClusterRole ROLE there to --service-account
+  --service-account NS:NAME
+                        the ServiceAccount the drill runs as (the CronJob's own)
 
 Options of verify:
   --expect SHA256       the bundle hash published at the end of the run (a CI log, a ticket)
@@ -144,6 +148,8 @@ async function runCommand(command: 'drill' | 'run', args: string[], io: CliIo): 
       resume: { type: 'string' },
       'readiness-timeout': { type: 'string' },
       'non-interactive': { type: 'boolean' },
+      'bind-role': { type: 'string' },
+      'service-account': { type: 'string' },
     },
     command === 'run' ? 1 : 0,
   );
@@ -172,6 +178,8 @@ async function runCommand(command: 'drill' | 'run', args: string[], io: CliIo): 
       resume: values.resume,
       nonInteractive: values['non-interactive'] ?? false,
       readinessTimeoutSeconds: values['readiness-timeout'],
+      bindRole: values['bind-role'],
+      serviceAccount: values['service-account'],
     },
     io,
   );

@@ -14,6 +14,7 @@ import { DEFAULT_PRODUCTION_PATTERNS, isProductionContext } from '../core/produc
 import { checkBackupChecksum, listBackupFiles, type BackupFile } from '../core/run/backupFiles.js';
 import { restoreTarget } from '../core/run/runRecord.js';
 import { RunDesk, type ScenarioRequest } from '../core/run/runSession.js';
+import type { DrillAccess } from '../core/execution/stepExecutor.js';
 import type { Runbook, Scenario } from '../core/runbook/model.js';
 import { Redaction, secretValueProblem } from '../core/secrets/redaction.js';
 import { CliUi, missingAnswers, type Answers, type Ask } from './cliUi.js';
@@ -56,6 +57,27 @@ export interface RunOptions {
   readonly resume: string | undefined;
   readonly nonInteractive: boolean;
   readonly readinessTimeoutSeconds: string | undefined;
+  /** --bind-role and --service-account: see drillAccess. */
+  readonly bindRole?: string | undefined;
+  readonly serviceAccount?: string | undefined;
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** The drill's RoleBinding of --bind-role to --service-account in its test namespace (both, or neither). */
+function drillAccess(options: RunOptions): DrillAccess | undefined {
+  const { bindRole, serviceAccount } = options;
+  if (bindRole === undefined && serviceAccount === undefined) return undefined;
+  if (bindRole === undefined || serviceAccount === undefined)
+    throw new UsageError('--bind-role and --service-account go together: the role, and the account it is bound to');
+  const [namespace, name, ...rest] = serviceAccount.split(':');
+  if (!namespace || !name || rest.length || !DNS_LABEL.test(namespace) || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name))
+    throw new UsageError(
+      `--service-account "${serviceAccount}" is not NAMESPACE:NAME (the CronJob gives $(POD_NAMESPACE):$(POD_SERVICE_ACCOUNT))`,
+    );
+  if (!/^[a-z0-9]([-a-z0-9.:]*[a-z0-9])?$/.test(bindRole))
+    throw new UsageError(`--bind-role "${bindRole}" is not a ClusterRole name`);
+  return { clusterRole: bindRole, serviceAccount: { namespace, name } };
 }
 
 /** The scenario a `run` names, by its id or its title (any case). */
@@ -153,6 +175,7 @@ async function secretValues(root: string, runbook: Runbook, env: RunIo['env']): 
 /** Runs `scenario` to its end (or its refusal); the exit code. */
 export async function runScenarioCommand(scenario: Scenario, options: RunOptions, io: RunIo): Promise<number> {
   const drill = scenario.kind === 'drill';
+  const access = drillAccess(options);
   const backup = await chooseBackup(options, io);
   const answers = parseAnswers(options, backup, drill);
   const ask = options.nonInteractive ? undefined : io.ask;
@@ -206,6 +229,7 @@ export async function runScenarioCommand(scenario: Scenario, options: RunOptions
       secrets,
       production,
       readinessTimeoutMs: timeout * 1000,
+      ...(access ? { drillAccess: access } : {}),
     },
     output,
     redact: redaction.text,

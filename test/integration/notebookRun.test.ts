@@ -163,3 +163,57 @@ describe('cancelling a runbook notebook cell', () => {
     assert.equal((cell.metadata['runbook'] as { run: { state: string } }).run.state, 'failed');
   });
 });
+
+describe('"Run All" in a drill notebook', () => {
+  afterEach(async () => {
+    setAnswers((await activeExtension()).exports.runs, undefined);
+  });
+
+  it('asks before it ticks a by-hand step, as a scenario run does: done ticks it, skip leaves it unticked, Stop ends the run there', async function () {
+    this.timeout(90_000);
+    const { runs } = (await activeExtension()).exports;
+    const asked: number[] = [];
+    const answers = new Map<number, 'done' | 'skip' | 'stop'>([
+      [1, 'done'],
+      [3, 'skip'],
+      [4, 'stop'],
+    ]);
+    setAnswers(runs, {
+      beforeStep: () => Promise.resolve('continue'),
+      manualStep: (step) => {
+        asked.push(step.number);
+        return Promise.resolve(answers.get(step.number) ?? 'done');
+      },
+    });
+    const uri = await vscode.commands.executeCommand<vscode.Uri | undefined>('drRunbook.startDrill');
+    assert.ok(uri);
+    const editor = await eventually('the drill notebook in an editor', () =>
+      vscode.window.visibleNotebookEditors.find((e) => e.notebook.uri.toString() === uri.toString()),
+    );
+    const notebook = editor.notebook;
+    const stepCell = (n: number): vscode.NotebookCell =>
+      notebook.getCells().find((c) => new RegExp(`^- \\[[ x]\\] ${n}\\. `).test(c.document.getText()))!;
+    const commandCell = (text: string): vscode.NotebookCell => notebook.getCells().find((c) => c.document.getText() === text)!;
+
+    await vscode.commands.executeCommand('notebook.cell.execute', {
+      ranges: [{ start: 0, end: notebook.cellCount }],
+      document: notebook.uri,
+    });
+    await eventually('the questions up to the stop', () => (asked.length === 3 ? true : undefined));
+    const create = commandCell(`kubectl create namespace ${TEST_NS}`);
+    assert.equal(await eventually('step 2’s cell to finish', () => create.executionSummary?.success), true, outputText(create));
+    await eventually('step 2 ticked', () => (/^- \[x\] 2\. /.test(stepCell(2).document.getText()) ? true : undefined));
+
+    assert.deepEqual(asked, [1, 3, 4], 'each by-hand step before the stop was asked, in order');
+    assert.match(stepCell(1).document.getText(), /^- \[x\] 1\. /, 'done: ticked');
+    assert.match(stepCell(3).document.getText(), /^- \[ \] 3\. /, 'skipped: left unticked');
+    assert.match(stepCell(4).document.getText(), /^- \[ \] 4\. /, 'stopped: left unticked');
+    for (const n of [5, 6, 7]) assert.match(stepCell(n).document.getText(), new RegExp(`^- \\[ \\] ${n}\\. `));
+    const remove = commandCell(`kubectl delete namespace ${TEST_NS}`);
+    assert.equal(remove.executionSummary?.executionOrder, undefined, 'the run stopped before the namespace deletion');
+    const connected = connectCluster();
+    assert.ok(connected.ok);
+    const ns = await connected.value.read({ apiVersion: 'v1', kind: 'Namespace', name: TEST_NS, namespace: undefined });
+    assert.ok(ns.ok && ns.value, 'the test namespace is still there');
+  });
+});

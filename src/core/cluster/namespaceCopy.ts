@@ -20,8 +20,19 @@ export const COPIED_KINDS: readonly { readonly apiVersion: string; readonly kind
   { apiVersion: 'v1', kind: 'Service' },
   { apiVersion: 'apps/v1', kind: 'StatefulSet' },
   { apiVersion: 'apps/v1', kind: 'Deployment' },
-  { apiVersion: 'batch/v1', kind: 'CronJob' },
   { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' },
+];
+
+/**
+ * Read, and left out of the copy, each one named in the plan's skipped list. Left out rather than
+ * copied suspended: a copied schedule is production's (the hourly backup, the quarterly drill
+ * itself, which would delete the namespace it runs in), nothing the drill checks needs it, and a
+ * suspended copy is one click away from running it; so the test environment's role needs no
+ * write on Jobs or CronJobs either.
+ */
+export const NOT_COPIED_KINDS: readonly { readonly apiVersion: string; readonly kind: string; readonly why: string }[] = [
+  { apiVersion: 'batch/v1', kind: 'CronJob', why: "a schedule of production's: the copy would run it in the test namespace" },
+  { apiVersion: 'batch/v1', kind: 'Job', why: "a run of production's: the copy would run it again in the test namespace" },
 ];
 
 export interface CopyPlan {
@@ -138,6 +149,11 @@ export async function planNamespaceCopy(cluster: ClusterPort, from: string, to: 
       else
         items.push({ body: result.object, ref: refOf(result.object), file: `namespace ${from}`, line: 0, notes: result.notes });
     }
+  }
+  for (const type of NOT_COPIED_KINDS) {
+    const listed = await cluster.list({ apiVersion: type.apiVersion, kind: type.kind, namespace: from });
+    if (!listed.ok) return listed;
+    for (const object of listed.value.items) skipped.push({ name: object.metadata?.name ?? '', kind: type.kind, why: type.why });
   }
   return ok({ from, to, items, skipped });
 }

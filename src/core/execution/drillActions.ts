@@ -4,7 +4,7 @@
  * backup into the test environment's own database (never the run's), check that the copy works,
  * and write down what the run measured.
  */
-import { executeNamespaceCopy, planNamespaceCopy } from '../cluster/namespaceCopy.js';
+import { executeNamespaceCopy, NOT_COPIED_KINDS, planNamespaceCopy } from '../cluster/namespaceCopy.js';
 import { describeFailures } from '../cluster/apply.js';
 import { describeRef, formatClusterError, type KubeObject, type ObjectRef } from '../cluster/model.js';
 import type { ClusterPort } from '../cluster/port.js';
@@ -47,13 +47,44 @@ async function connect(ctx: StepContext): Promise<ClusterPort | StepOutcome> {
 }
 
 /**
+ * The cluster, with the drill's rights in the test namespace: for an in-cluster drill
+ * (ctx.drillAccess), a RoleBinding there of its ClusterRole to the drill's own ServiceAccount,
+ * made the first time it is needed (one that exists already is kept). Kubernetes lets the drill
+ * create it only because it holds `bind` on that very ClusterRole; the binding goes with the
+ * namespace.
+ */
+async function connectToTestNamespace(testNamespace: string, ctx: StepContext): Promise<ClusterPort | StepOutcome> {
+  const cluster = await connect(ctx);
+  if ('state' in cluster || !ctx.drillAccess) return cluster;
+  const { clusterRole, serviceAccount } = ctx.drillAccess;
+  const binding = {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: clusterRole, namespace: testNamespace, labels: { 'app.kubernetes.io/managed-by': 'dr-runbook' } },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole },
+    subjects: [{ kind: 'ServiceAccount', name: serviceAccount.name, namespace: serviceAccount.namespace }],
+  };
+  const created = await cluster.create(binding, { dryRun: false });
+  if (!created.ok && created.error.status !== 409)
+    return {
+      state: 'failed',
+      summary: `Binding ClusterRole ${clusterRole} to ServiceAccount ${serviceAccount.namespace}/${serviceAccount.name} in ${testNamespace} failed: ${formatClusterError(created.error)} Nothing was changed in ${testNamespace}.`,
+    };
+  if (created.ok)
+    ctx.output(
+      `RoleBinding ${testNamespace}/${clusterRole} created: ServiceAccount ${serviceAccount.namespace}/${serviceAccount.name} may act as ClusterRole ${clusterRole} in ${testNamespace} only\n`,
+    );
+  return cluster;
+}
+
+/**
  * Secrets, configuration and workloads of the run's namespace, copied into the test namespace by
  * namespaceCopy (ingress hosts rewritten, load balancers made internal). Refused before anything
  * is applied when a copied object names a Service of the run's namespace by its cluster address:
  * the copy would read or write production's data.
  */
 async function copyConfiguration(testNamespace: string, ctx: StepContext): Promise<StepOutcome> {
-  const cluster = await connect(ctx);
+  const cluster = await connectToTestNamespace(testNamespace, ctx);
   if ('state' in cluster) return cluster;
   const from = ctx.namespace;
   const plan = await planNamespaceCopy(cluster, from, testNamespace);
@@ -82,9 +113,10 @@ async function copyConfiguration(testNamespace: string, ctx: StepContext): Promi
     return { state: 'failed', summary: `Copying into ${testNamespace} failed for ${lines.length} object(s): ${lines[0] ?? ''}` };
   }
   const hosts = plan.value.items.flatMap((i) => i.notes.filter((n) => n.startsWith('host ')));
+  const leftOut = plan.value.skipped.filter((s) => NOT_COPIED_KINDS.some((k) => k.kind === s.kind));
   return {
     state: 'succeeded',
-    summary: `Copied ${applied.value.length} object(s) from ${from} into ${testNamespace}${hosts.length ? `; ingress ${hosts.join(', ')}` : ''}.`,
+    summary: `Copied ${applied.value.length} object(s) from ${from} into ${testNamespace}${hosts.length ? `; ingress ${hosts.join(', ')}` : ''}${leftOut.length ? `; left out: ${leftOut.map((s) => `${s.kind} ${s.name}`).join(', ')} (production's schedules do not run in the copy)` : ''}.`,
   };
 }
 
@@ -118,9 +150,65 @@ async function restoreBackup(command: DrillCommand, step: Step, ctx: StepContext
   };
 }
 
+/**
+ * Drops the drill's test databases once its test namespace is gone: `<db>_drill` and any earlier
+ * one a restore kept beside it (`<db>_drill_pre_restore_<time>`). Never the run's own database.
+ */
+export async function dropTestDatabases(
+  ctx: StepContext,
+  database: { readonly host: string; readonly name: string },
+): Promise<StepOutcome> {
+  const test = drillDatabase(database.name);
+  const literal = (text: string): string => `'${text.replace(/'/g, "''")}'`;
+  const psql = ['psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', 'postgres'];
+  const listed = await runCaptured(
+    [
+      ...psql,
+      '-c',
+      `SELECT datname FROM pg_database WHERE datname = ${literal(test)} OR starts_with(datname, ${literal(`${test}_pre_restore_`)}) ORDER BY 1`,
+    ],
+    ctx,
+    { quiet: true },
+  );
+  const failed = (why: string): StepOutcome => ({
+    state: 'failed',
+    summary: `The test database ${test} on ${database.host} was not dropped: ${why}. Drop it by hand (dropdb ${test}).`,
+  });
+  if ('state' in listed) return failed(listed.summary);
+  // psql's exit code 2: no connection. Then no drill of this run restored anything there either.
+  if (listed.exitCode === 2)
+    return {
+      state: 'succeeded',
+      summary: `No PostgreSQL answered at ${database.host}, so no test database was dropped; if a drill restored ${test} there, drop it by hand (dropdb ${test}).`,
+    };
+  if (listed.exitCode !== 0) return failed(`psql exited with code ${listed.exitCode}: ${listed.output.trim().slice(0, 300)}`);
+  const names = listed.output
+    .split('\n')
+    .map((n) => n.trim())
+    .filter((n) => n !== '' && n !== database.name);
+  if (names.length === 0) return { state: 'succeeded', summary: `No test database ${test} on ${database.host} to drop.` };
+  for (const name of names) {
+    const dropped = await runCaptured(
+      [...psql, '-c', `DROP DATABASE IF EXISTS "${name.replace(/"/g, '""')}" WITH (FORCE)`],
+      ctx,
+      {
+        quiet: true,
+      },
+    );
+    if ('state' in dropped) return failed(dropped.summary);
+    if (dropped.exitCode !== 0)
+      return failed(`psql exited with code ${dropped.exitCode}: ${dropped.output.trim().slice(0, 300)}`);
+    ctx.output(`Dropped the test database ${name} on ${database.host}\n`);
+  }
+  return {
+    state: 'succeeded',
+    summary: `Dropped the test database${names.length > 1 ? 's' : ''} ${names.join(', ')} on ${database.host}; the run's database ${database.name} was not touched.`,
+  };
+}
+
 /** Every workload of the test namespace ready, the restored rows there, and the application's health check. */
 async function validate(testNamespace: string, ctx: StepContext): Promise<StepOutcome> {
-  const cluster = await connect(ctx);
+  const cluster = await connectToTestNamespace(testNamespace, ctx);
   if ('state' in cluster) return cluster;
   const validations: Validation[] = [await workloadsReady(cluster, testNamespace, ctx)];
   if (ctx.database) validations.push(await restoredRows(drillDatabase(ctx.database.name), ctx));

@@ -132,7 +132,9 @@ export async function preflightScenario(
       continue;
     }
     const cluster = connected.value;
-    const reach = await cluster.read({ apiVersion: 'v1', kind: 'Namespace', name: 'default', namespace: undefined });
+    // The run's own namespace (absent is an answer too): an account limited to it, such as the
+    // drill CronJob's, may read that one and no other.
+    const reach = await cluster.read({ apiVersion: 'v1', kind: 'Namespace', name: ctx.namespace, namespace: undefined });
     if (!reach.ok) {
       lines.push(`✖ ${formatClusterError(reach.error)}`);
       passed = false;

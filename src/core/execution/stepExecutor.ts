@@ -23,7 +23,7 @@ import { replacesData } from '../runbook/commands.js';
 import { resolveScript } from '../runbook/scriptPath.js';
 import type { Validation } from '../run/evidenceBundle.js';
 import { applyCommandItems } from './applyCommand.js';
-import { executeDrillCommand } from './drillActions.js';
+import { dropTestDatabases, executeDrillCommand } from './drillActions.js';
 import type { ProcessRunner } from './ports.js';
 import { fillItemSecrets } from './stepPreview.js';
 
@@ -87,6 +87,16 @@ export interface StepContext {
   readonly database?: { readonly host: string; readonly name: string };
   /** What the run measured so far (time against the RTO, the restore, the checks, the gaps): a drill's results step writes it down. */
   readonly measured?: () => readonly string[];
+  /**
+   * A drill run by a ServiceAccount that holds no rights in the test namespace it creates (the
+   * in-cluster CronJob): the ClusterRole it binds there to that account before it first writes.
+   */
+  readonly drillAccess?: DrillAccess;
+}
+
+export interface DrillAccess {
+  readonly clusterRole: string;
+  readonly serviceAccount: { readonly namespace: string; readonly name: string };
 }
 
 /** Runs one step of the plan: its commands in order, through the engine, a script runner or the person. */
@@ -174,6 +184,11 @@ async function executeCommand(command: Command, step: Step, ctx: StepContext): P
           });
           if (!deleted.ok) return { state: 'failed', summary: `${deleted.error.message} ${deleted.error.hint}` };
           done.push(deleted.value === 'deleted' ? `Namespace ${name} is gone.` : `Namespace ${name} did not exist.`);
+        }
+        if (command.testEnvironment && ctx.database) {
+          const dropped = await dropTestDatabases(ctx, ctx.database);
+          done.push(dropped.summary);
+          if (dropped.state === 'failed') return { state: 'failed', summary: done.join(' ') };
         }
         return { state: 'succeeded', summary: done.join(' ') };
       });

@@ -250,13 +250,18 @@ export function drillAction(text: string): DrillAction | undefined {
 /**
  * A drill's steps as the engine runs them: a step without commands whose text names one of the
  * drill's actions (see DRILL_STEPS) runs that action in the namespace an earlier step creates for
- * the test. Without such a namespace every step stays as written (a manual step stays manual).
+ * the test, and the step that deletes that namespace also drops the drill's test databases.
+ * Without such a namespace every step stays as written (a manual step stays manual).
  * The step keeps its id: the plan's text is unchanged. `restoreScript`: the plan's restore script.
  */
 export function drillSteps(steps: readonly Step[], restoreScript: string | undefined): Step[] {
   let testNamespace: string | undefined;
   return steps.map((step) => {
     for (const c of step.commands) if (c.kind === 'namespaceCreate') testNamespace = c.namespaces[0];
+    const removes = (c: Command): boolean =>
+      c.kind === 'namespaceDelete' && testNamespace !== undefined && c.namespaces.includes(testNamespace);
+    if (step.commands.some(removes))
+      return { ...step, commands: step.commands.map((c) => (removes(c) ? { ...c, testEnvironment: true } : c)) };
     const action = step.commands.length === 0 ? drillAction(step.text) : undefined;
     if (!action || testNamespace === undefined) return step;
     const command: Command = {

@@ -136,6 +136,8 @@ export interface NamespaceCommand extends KubectlBase {
   readonly kind: 'namespaceCreate' | 'namespaceDelete';
   /** Every namespace the command names (`kubectl delete namespace a b c`). */
   readonly namespaces: readonly string[];
+  /** A drill's deletion of its test namespace: the drill's test databases go with it. */
+  readonly testEnvironment?: boolean;
 }
 
 export interface ScriptArgument extends Word {

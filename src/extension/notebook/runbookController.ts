@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { StepOutcome } from '../../core/execution/stepExecutor.js';
 import type { CellRun, CellState, NotebookDoc } from '../../core/notebook/notebookModel.js';
-import { setStepDone, stepLine, stepOfCell } from '../../core/notebook/runbookNotebook.js';
+import { stepLine, stepOfCell } from '../../core/notebook/runbookNotebook.js';
 import { stepId } from '../../core/runbook/stepIdentity.js';
 import { classifyCommand, stepKind } from '../../core/runbook/commands.js';
 import type { Command, Scenario, Step } from '../../core/runbook/model.js';
@@ -11,6 +11,7 @@ import { osUser } from '../../core/osUser.js';
 import type { RedactedLog } from '../output/redactedLog.js';
 import type { RunController } from '../run/runController.js';
 import type { RunbookCellMetadata, RunbookNotebookMetadata } from './runbookSerializer.js';
+import { stepDoneEdit } from './stepTicks.js';
 
 /** How often, at most, a running cell's output is redrawn. */
 const OUTPUT_INTERVAL_MS = 200;
@@ -35,12 +36,42 @@ export class RunbookController implements vscode.Disposable {
     this.controller.executeHandler = (cells, notebook) => this.execute(cells, notebook);
   }
 
-  /** Runs the cells one after the other; a markdown cell is passed over. */
+  /**
+   * Runs the cells one after the other; a markdown cell is passed over. When more than one cell
+   * runs ("Run All", a range), each unticked by-hand step on the way (a step with no command
+   * cell) is put to the person as a scenario run puts it: ticked only when they say it is done,
+   * left unticked when they skip it, and "Stop" ends the run there. A single cell asks nothing.
+   */
   async execute(cells: readonly vscode.NotebookCell[], notebook: vscode.NotebookDocument): Promise<void> {
-    for (const cell of cells) {
-      if (cell.kind !== vscode.NotebookCellKind.Code) continue;
+    const code = cells.filter((c) => c.kind === vscode.NotebookCellKind.Code);
+    let from = 0;
+    for (const cell of code) {
+      if (code.length > 1 && !(await this.byHandSteps(notebook, from, cell.index))) return;
       await this.executeCell(cell, notebook);
+      from = cell.index + 1;
     }
+  }
+
+  /** The unticked by-hand steps of cells [from, to), asked in order; false when the person stopped. */
+  private async byHandSteps(notebook: vscode.NotebookDocument, from: number, to: number): Promise<boolean> {
+    for (let i = from; i < to; i++) {
+      const cell = notebook.cellAt(i);
+      const line = cell.kind === vscode.NotebookCellKind.Markup ? stepLine(cell.document.getText()) : undefined;
+      if (!line || line.done || stepCells(notebook, i).length > 0) continue;
+      // The step as the notebook has it (a markdown cell: no command), so the engine puts the
+      // manual-step question; "Cancel Run" ends the question through the run's own session.
+      const { scenario, step } = this.stepOf(cell, notebook);
+      const outcome = await this.runs.executeOne(scenario, step, new AbortController().signal, () => undefined);
+      if (outcome.state === 'failed') {
+        this.log.info(`${notebook.uri.fsPath}: stopped at step ${line.number} (${outcome.summary})`);
+        return false;
+      }
+      if (outcome.state !== 'manual') continue;
+      const edit = new vscode.WorkspaceEdit();
+      edit.set(notebook.uri, [stepDoneEdit(notebook.cellAt(i), true)]);
+      if (!(await vscode.workspace.applyEdit(edit))) this.log.warn(`step ${line.number} could not be ticked`);
+    }
+    return true;
   }
 
   private async executeCell(cell: vscode.NotebookCell, notebook: vscode.NotebookDocument): Promise<void> {
@@ -96,8 +127,7 @@ export class RunbookController implements vscode.Disposable {
     const known = header?.scenario !== undefined ? scenarios.find((s) => s.id === header.scenario) : undefined;
     const planned = known?.steps.find((s) => s.number === number);
     const line = planned?.line ?? 1;
-    const commands: Command[] = cell.document
-      .getText()
+    const commands: Command[] = (cell.kind === vscode.NotebookCellKind.Markup ? '' : cell.document.getText())
       .split(/\r?\n/)
       .map((text, i) => ({ text: text.trim(), column: text.length - text.trimStart().length + 1, i }))
       .filter((l) => l.text !== '' && !l.text.startsWith('#'))
@@ -136,15 +166,7 @@ export class RunbookController implements vscode.Disposable {
       const allDone = siblings.every(
         (c) => (c.metadata['runbook'] as RunbookCellMetadata | undefined)?.run?.state === 'succeeded',
       );
-      const source = stepCell.document.getText();
-      const ticked = setStepDone(source, true);
-      if (allDone && ticked !== source) {
-        // The step's cell is replaced, not edited as text: after a text edit the workbench keeps
-        // drawing the markdown as it was, so the step looked unticked until the notebook was reopened.
-        const data = new vscode.NotebookCellData(vscode.NotebookCellKind.Markup, ticked, stepCell.document.languageId);
-        data.metadata = stepCell.metadata;
-        edits.push(vscode.NotebookEdit.replaceCells(new vscode.NotebookRange(stepCell.index, stepCell.index + 1), [data]));
-      }
+      if (allDone && !stepLine(stepCell.document.getText())?.done) edits.push(stepDoneEdit(stepCell, true));
     }
     const edit = new vscode.WorkspaceEdit();
     edit.set(notebook.uri, edits);

@@ -35,17 +35,8 @@ export function registerStepTicks(log: RedactedLog): vscode.Disposable[] {
         const source = target?.document.getText() ?? '';
         const step = stepLine(source);
         if (!target || !step) throw new Error('Select a step cell of a runbook notebook (a "- [ ] 3. ..." line) to tick it.');
-        // The cell is replaced, not edited as text: the workbench redraws a replaced markdown cell at once.
-        const data = new vscode.NotebookCellData(
-          vscode.NotebookCellKind.Markup,
-          setStepDone(source, !step.done),
-          target.document.languageId,
-        );
-        data.metadata = target.metadata;
         const edit = new vscode.WorkspaceEdit();
-        edit.set(target.notebook.uri, [
-          vscode.NotebookEdit.replaceCells(new vscode.NotebookRange(target.index, target.index + 1), [data]),
-        ]);
+        edit.set(target.notebook.uri, [stepDoneEdit(target, !step.done)]);
         if (!(await vscode.workspace.applyEdit(edit))) throw new Error(`Step ${step.number} could not be ticked.`);
         if (!(await target.notebook.save()))
           throw new Error(`Step ${step.number} was ticked but the notebook could not be saved.`);
@@ -55,6 +46,21 @@ export function registerStepTicks(log: RedactedLog): vscode.Disposable[] {
       log,
     ),
   ];
+}
+
+/**
+ * Ticks or clears a step cell's box. The cell is replaced, not edited as text: after a text edit
+ * the workbench keeps drawing the markdown as it was, so the step looked unchanged until the
+ * notebook was reopened; a replaced markdown cell is redrawn at once.
+ */
+export function stepDoneEdit(cell: vscode.NotebookCell, done: boolean): vscode.NotebookEdit {
+  const data = new vscode.NotebookCellData(
+    vscode.NotebookCellKind.Markup,
+    setStepDone(cell.document.getText(), done),
+    cell.document.languageId,
+  );
+  data.metadata = cell.metadata;
+  return vscode.NotebookEdit.replaceCells(new vscode.NotebookRange(cell.index, cell.index + 1), [data]);
 }
 
 /** The selected cell of the active runbook notebook, when it is a step cell. */

@@ -12,6 +12,10 @@ import { missingAnswers } from '../../../src/cli/cliUi.js';
 import { main } from '../../../src/cli/main.js';
 import { findDrill } from '../../../src/cli/runCommand.js';
 import { startTestCluster } from '../../support/testCluster.js';
+import { evaluate } from '@marcbachmann/cel-js';
+import { COPIED_KINDS, copyForNamespace, NOT_COPIED_KINDS } from '../../../src/core/cluster/namespaceCopy.js';
+import type { KubeObject } from '../../../src/core/cluster/model.js';
+import { findByKind } from '../../../scripts/k8sApiServer/resources.ts';
 import { parse } from 'yaml';
 import { loadManifests, NAMESPACE } from './manifestChecks.ts';
 
@@ -105,6 +109,19 @@ describe('the quarterly drill CronJob (k8s/maintenance/dr-drill-cronjob.yaml)', 
     assert.deepEqual(missing, []);
   });
 
+  it('refuses a binding half given or an account that is not NAMESPACE:NAME, before anything runs', async () => {
+    for (const [args, message] of [
+      [['--bind-role=dr-drill-environment'], /--bind-role and --service-account go together/],
+      [['--bind-role=dr-drill-environment', '--service-account=$(POD_NAMESPACE):$(POD_SERVICE_ACCOUNT)'], /--service-account "\$\(POD_NAMESPACE\):\$\(POD_SERVICE_ACCOUNT\)" is not NAMESPACE:NAME/],
+      [['--bind-role=dr-drill-environment', '--service-account=dr-drill'], /--service-account "dr-drill" is not NAMESPACE:NAME/],
+    ] as const) {
+      const errors: string[] = [];
+      const code = await main(['drill', '--non-interactive', ...args], { out: () => undefined, err: (l) => errors.push(l), env: {}, cwd: repo });
+      assert.equal(code, 2, errors.join('\n'));
+      assert.match(errors.join('\n'), message);
+    }
+  });
+
   it('grants least privilege: reads production, writes only where it binds dr-drill-environment, no wildcards', () => {
     for (const doc of drillDocs.filter((d) => /Role$/.test(d.object.kind ?? ''))) {
       for (const rule of (doc.object as unknown as IRole).rules ?? []) {
@@ -141,6 +158,88 @@ describe('the quarterly drill CronJob (k8s/maintenance/dr-drill-cronjob.yaml)', 
     assert.equal(backups.persistentVolumeClaim!.readOnly, true);
     assert.ok(pod.containers[0]!.volumeMounts!.find((m) => m.name === backups.name)!.readOnly);
     assert.ok(!pod.volumes!.some((v) => v.persistentVolumeClaim?.claimName === 'data-postgres-0'));
+  });
+
+  it('grants the test environment exactly what the namespace copy writes, and production what it reads (namespaceCopy.ts is the one list)', () => {
+    const grants = (role: IClusterRole | IRole, apiVersion: string, kind: string, verb: string): boolean => {
+      const type = findByKind(apiVersion, kind);
+      assert.ok(type, `${apiVersion} ${kind} is a kind the API serves`);
+      return (role.rules ?? []).some(
+        (r) => (r.apiGroups ?? []).includes(type.group) && (r.resources ?? []).includes(type.plural) && r.verbs.includes(verb) && !(r.resourceNames ?? []).length,
+      );
+    };
+    const environment = find<IClusterRole>('ClusterRole', 'dr-drill-environment');
+    const read = find<IRole>('Role', 'dr-drill-read');
+    // Server-side apply (get, create, patch) and the readiness wait (list, watch).
+    for (const { apiVersion, kind } of COPIED_KINDS) {
+      for (const verb of ['get', 'list', 'watch', 'create', 'patch']) assert.ok(grants(environment, apiVersion, kind, verb), `dr-drill-environment may not ${verb} ${kind}, which the copy creates`);
+      for (const verb of ['get', 'list']) assert.ok(grants(read, apiVersion, kind, verb), `dr-drill-read may not ${verb} ${kind} in production, which the copy reads`);
+    }
+    for (const { apiVersion, kind } of NOT_COPIED_KINDS) {
+      assert.ok(grants(read, apiVersion, kind, 'list'), `dr-drill-read may not list ${kind}, which the copy names as left out`);
+      for (const verb of ['create', 'patch', 'update', 'delete']) assert.ok(!grants(environment, apiVersion, kind, verb), `dr-drill-environment may ${verb} ${kind}, which the copy never writes`);
+    }
+    // Deleting the namespace removes what the copy made: the drill itself deletes nothing there.
+    assert.deepEqual(environment.rules!.filter((r) => r.verbs.some((v) => ['delete', 'deletecollection', 'update', 'escalate'].includes(v))), []);
+    // Every Role of production (which the copy copies) grants nothing the environment lacks:
+    // RBAC refuses to let the drill create a Role that grants more than it holds.
+    for (const role of docs.filter((d) => d.object.kind === 'Role').map((d) => d.object as unknown as IRole)) {
+      for (const rule of role.rules ?? [])
+        for (const group of rule.apiGroups ?? [])
+          for (const resource of rule.resources ?? [])
+            for (const verb of rule.verbs)
+              assert.ok(
+                (environment.rules ?? []).some((r) => (r.apiGroups ?? []).includes(group) && (r.resources ?? []).includes(resource) && r.verbs.includes(verb)),
+                `Role ${role.metadata?.name ?? ''} grants ${verb} ${resource}, which dr-drill-environment lacks: the copy of that Role would be refused`,
+              );
+    }
+  });
+
+  it('admits, by its admission policy (its CEL evaluated), the drill’s namespace, its own binding and every RoleBinding the copy makes, and nothing else of the drill’s', () => {
+    interface Policy {
+      spec: {
+        matchConstraints: { resourceRules: { apiGroups: string[]; operations: string[]; resources: string[] }[] };
+        matchConditions: { expression: string }[];
+        validations: { expression: string; message: string }[];
+      };
+    }
+    const policy = find<Policy>('ValidatingAdmissionPolicy', 'dr-drill-scope', ADMISSION);
+    const namespace = drillNamespace();
+    /** What the policy answers to `username` creating `object`: undefined (admitted) or its message. */
+    const admission = (username: string, object: KubeObject): string | undefined => {
+      const [group, version] = object.apiVersion!.includes('/') ? object.apiVersion!.split('/') : ['', object.apiVersion!];
+      const resource = `${object.kind!.toLowerCase()}s`;
+      const matched = policy.spec.matchConstraints.resourceRules.some(
+        (r) => r.apiGroups.includes(group!) && r.resources.includes(resource) && r.operations.includes('CREATE'),
+      );
+      const request = { userInfo: { username }, operation: 'CREATE', namespace: object.metadata?.namespace ?? '', resource: { group, version, resource } };
+      if (!matched || !policy.spec.matchConditions.every((c) => evaluate(c.expression, { request, object }) === true)) return undefined;
+      return policy.spec.validations.find((v) => evaluate(v.expression, { request, object }) !== true)?.message;
+    };
+    const ns = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    const bindingOf = (where: string, kind: string, name: string): KubeObject => ({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'b', namespace: where },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind, name },
+      subjects: [{ kind: 'ServiceAccount', name: 'dr-drill', namespace: NAMESPACE }],
+    });
+    assert.equal(admission(ACCOUNT, ns(namespace)), undefined);
+    assert.equal(admission(ACCOUNT, bindingOf(namespace, 'ClusterRole', 'dr-drill-environment')), undefined);
+    // Every RoleBinding of production, as the copy writes it into the test namespace.
+    const copied = docs
+      .filter((d) => d.object.kind === 'RoleBinding' && d.object.metadata?.namespace === NAMESPACE)
+      .map((d) => copyForNamespace({ apiVersion: 'rbac.authorization.k8s.io/v1', ...d.object }, namespace))
+      .map((c) => ('object' in c ? c.object : assert.fail(c.skip)));
+    assert.ok(copied.length >= 2, 'production has RoleBindings to copy');
+    for (const binding of copied) assert.equal(admission(ACCOUNT, binding), undefined, binding.metadata?.name);
+    // Refused: another namespace, a binding elsewhere or of another ClusterRole.
+    assert.match(admission(ACCOUNT, ns('kube-system')) ?? '', /may create only the namespace endpoint-stats-dr-test/);
+    assert.match(admission(ACCOUNT, bindingOf(NAMESPACE, 'ClusterRole', 'dr-drill-environment')) ?? '', /only in endpoint-stats-dr-test/);
+    assert.match(admission(ACCOUNT, bindingOf(namespace, 'ClusterRole', 'cluster-admin')) ?? '', /only in endpoint-stats-dr-test/);
+    assert.match(admission(ACCOUNT, bindingOf(NAMESPACE, 'Role', 'dr-drill-read')) ?? '', /only in endpoint-stats-dr-test/);
+    // Anyone else is not this policy's business.
+    assert.equal(admission('kubernetes-admin', ns('kube-system')), undefined);
   });
 
   it('reads as the plan’s manifests do (the tree and the Problems panel load k8s/maintenance/ without an error)', async () => {

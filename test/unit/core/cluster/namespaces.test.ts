@@ -91,7 +91,6 @@ describe('namespaces', () => {
       'Deployment',
       'StatefulSet',
       'PersistentVolumeClaim',
-      'CronJob',
       'Ingress',
       'ServiceAccount',
       'Role',
@@ -104,6 +103,15 @@ describe('namespaces', () => {
       plan.value.skipped.some((s) => s.kind === 'ServiceAccount' && s.name === 'default'),
       'the default ServiceAccount is left to Kubernetes',
     );
+    // Production's schedules are left out, and named: a copy would run them in the test namespace.
+    assert.ok(!kinds.has('CronJob') && !kinds.has('Job'), [...kinds].join(', '));
+    const cronJobs = t.server.list('batch/v1', 'CronJob', 'endpoint-stats').map((c) => c.metadata.name as string);
+    assert.ok(cronJobs.length > 0, 'production has a CronJob');
+    assert.deepEqual(
+      plan.value.skipped.filter((s) => s.kind === 'CronJob').map((s) => s.name),
+      cronJobs,
+    );
+    assert.match(plan.value.skipped.find((s) => s.kind === 'CronJob')!.why, /schedule of production's/);
     const headless = plan.value.items.find((i) => i.ref.kind === 'Service' && i.ref.name === 'postgres')!;
     assert.equal((headless.body['spec'] as { clusterIP?: string }).clusterIP, 'None', 'a headless Service stays headless');
     for (const binding of plan.value.items.filter((i) => i.ref.kind === 'RoleBinding')) {
@@ -136,6 +144,11 @@ describe('namespaces', () => {
     assert.equal(t.server.get('v1', 'Service', 'endpoint-stats-dr-test', 'postgres')?.spec.clusterIP, 'None');
     // The copy comes up: its ServiceAccounts exist, so its pods can be created.
     await t.server.waitFor('v1', 'Pod', 'endpoint-stats-dr-test', 'postgres-0', (p) => p !== undefined, 10_000);
+    assert.deepEqual(
+      t.server.list('batch/v1', 'CronJob', 'endpoint-stats-dr-test'),
+      [],
+      'no schedule of production runs in the copy',
+    );
   });
 
   it('refuses to copy a namespace onto itself', async () => {

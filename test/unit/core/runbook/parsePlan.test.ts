@@ -100,6 +100,10 @@ describe('parsePlan on our DR-PLAN.md', () => {
     );
     const del = drill!.steps[6]!.commands[0]!;
     assert.ok(del.kind === 'namespaceDelete' && del.namespaces.join() === 'endpoint-stats-dr-test');
+    // Deleting the drill's test namespace is its clean-up: the drill's test databases go with it.
+    assert.equal(del.testEnvironment, true);
+    const creates = drill!.steps[1]!.commands[0]!;
+    assert.ok(creates.kind === 'namespaceCreate' && creates.testEnvironment === undefined);
   });
 
   it('runs the drill’s steps written in words in its test namespace, restoring with the plan’s restore script', () => {
