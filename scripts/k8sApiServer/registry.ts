@@ -141,10 +141,18 @@ function finalized(old: KubeObject, next: KubeObject): boolean {
   return ((next.metadata.finalizers ?? []) as string[]).length === 0 && ((old.metadata.finalizers ?? []) as string[]).length > 0;
 }
 
+/** A mutating admission webhook of the cluster (which the tests install): it may change any object of its kind written. */
+export interface MutatingWebhook {
+  readonly kind: string;
+  readonly mutate: (object: KubeObject) => void;
+}
+
 export class Registry {
   private nextIp = 10;
   private nextNodePort = 30000;
   readonly defaulting: DefaultingContext;
+  /** Run as a real apiserver runs them: after defaulting, before validation, on creates and updates (dry runs too). */
+  readonly webhooks: MutatingWebhook[] = [];
 
   constructor(readonly store: ObjectStore) {
     this.defaulting = {
@@ -205,6 +213,10 @@ export class Registry {
     applyDefaults(obj, this.defaulting, true);
   }
 
+  private mutate(rt: ResourceType, obj: KubeObject): void {
+    for (const webhook of this.webhooks) if (webhook.kind === rt.kind) webhook.mutate(obj);
+  }
+
   private validate(rt: ResourceType, obj: KubeObject, old: KubeObject | undefined): void {
     const causes = validateObject(obj, old);
     if (causes.length > 0) throw invalid(rt, String(obj.metadata?.name ?? ''), causes);
@@ -222,6 +234,7 @@ export class Registry {
     if (rt.kind === 'Pod') admitServiceAccount(obj);
     const sent = clone((obj.spec ?? {}) as KubeObject);
     this.finishNew(rt, obj);
+    this.mutate(rt, obj);
     this.validate(rt, obj, undefined);
     if (this.store.get(rt, obj.metadata.namespace, obj.metadata.name)) throw alreadyExists(rt, obj.metadata.name);
     // The field manager runs before admission and the storage's own preparation: the writer owns
@@ -291,6 +304,7 @@ export class Registry {
       else next.metadata[k] = old.metadata[k];
     }
     applyDefaults(next, this.defaulting, false);
+    this.mutate(rt, next);
     this.validate(rt, next, old);
     if (rt.hasGeneration && !deepEqual(specOf(next), specOf(old)))
       next.metadata.generation = Number(old.metadata.generation ?? 0) + 1;
@@ -349,6 +363,7 @@ export class Registry {
         },
       });
       const warnings = this.admit(rt, object);
+      this.mutate(rt, object);
       this.validate(rt, object, undefined);
       opts.admit?.(rt, object);
       return { status: 201, object: this.persist(rt, canonical(object), opts.dryRun), warnings };

@@ -317,6 +317,14 @@ export class K8sApiServer {
     }
   }
 
+  /**
+   * Installs a mutating admission webhook for objects of `kind`: `mutate` changes each one written
+   * (created, applied, updated), after defaulting and before validation, as a cluster's webhooks do.
+   */
+  addMutatingWebhook(kind: string, mutate: (object: KubeObject) => void): void {
+    this.registry.webhooks.push({ kind, mutate });
+  }
+
   /** Pods whose containers use an image matching `pattern` (substring or RegExp) behave as told. */
   setImageBehaviour(pattern: string | RegExp, behaviour: PodBehaviour): void {
     this.behaviours.unshift({ pattern, behaviour });

@@ -3,12 +3,12 @@
  * the in-cluster drill. Exit codes: 0 all good, 1 the check or the verification failed, 2 the
  * command line or its input is wrong (nothing was checked).
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { connectCluster } from '../adapters/kubernetes/clusterClient.js';
 import { checkDrift, type Finding } from '../core/drift/driftCheck.js';
-import { projectPath } from '../core/paths.js';
+import { projectPath, readPlanFile } from '../core/paths.js';
 import { verifyEvidenceBundle } from '../core/run/evidenceBundle.js';
 import { parsePlan } from '../core/runbook/parsePlan.js';
 import { planNamespace } from '../core/runbook/planNamespace.js';
@@ -127,15 +127,9 @@ const PLAN_OPTIONS = {
 async function readPlan(io: CliIo, values: { workspace?: string; plan?: string }) {
   const root = resolve(io.cwd, values.workspace ?? '.');
   const planPath = resolve(root, values.plan ?? 'DR-PLAN.md');
-  let text: string;
-  try {
-    text = await readFile(planPath, 'utf8');
-  } catch (e) {
-    throw new UsageError(
-      `the plan ${planPath} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)}): give --workspace or --plan`,
-    );
-  }
-  return { root, planPath, runbook: parsePlan(text) };
+  const text = await readPlanFile(planPath, planPath);
+  if (!text.ok) throw new UsageError(`the plan ${text.error.message} Give --workspace or --plan`);
+  return { root, planPath, runbook: parsePlan(text.value) };
 }
 
 async function runCommand(command: 'drill' | 'run', args: string[], io: CliIo): Promise<number> {

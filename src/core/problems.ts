@@ -53,18 +53,24 @@ export async function collectProblems(
       for (const command of step.commands) {
         if (command.kind === 'apply') {
           for (const path of command.paths) {
+            const outside = (shown: string, real: string): Problem => ({
+              file: planFile,
+              line: command.line,
+              column: path.column,
+              length: path.value.length,
+              severity: 'warning',
+              message: `Step ${step.number} of "${scenario.title}": ${shown} is outside the project (${real}): check it is the manifest you mean before running.`,
+            });
             const found = await resolveInProject(root, path.value);
-            if (found && !found.inside) {
-              problems.push({
-                file: planFile,
-                line: command.line,
-                column: path.column,
-                length: path.value.length,
-                severity: 'warning',
-                message: `Step ${step.number} of "${scenario.title}": ${path.value} is outside the project (${found.real}): check it is the manifest you mean before running.`,
-              });
+            if (found && !found.inside) problems.push(outside(path.value, found.real));
+            const files = await loadManifests(root, path.value, cache, { recursive: command.recursive });
+            // A folder inside the project may hold symlinks to files outside it: kubectl follows them, and so do we, flagged.
+            for (const file of found?.inside ? files : []) {
+              if (file.file === path.value) continue;
+              const target = await resolveInProject(root, file.file);
+              if (target && !target.inside) problems.push(outside(`${file.file} (in ${path.value})`, target.real));
             }
-            for (const file of await loadManifests(root, path.value, cache, { recursive: command.recursive })) {
+            for (const file of files) {
               for (const error of file.errors) {
                 if (error.kind === 'missing' || error.kind === 'unreadable') {
                   problems.push({

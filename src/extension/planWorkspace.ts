@@ -1,7 +1,6 @@
 import * as vscode from 'vscode';
-import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, sep } from 'node:path';
-import { projectPath } from '../core/paths.js';
+import { projectPath, readPlanFile } from '../core/paths.js';
 import type { ManifestCache } from '../core/manifests/loadManifests.js';
 import type { Problem } from '../core/problems.js';
 import { planCore } from './planCore.js';
@@ -100,22 +99,25 @@ export class PlanWorkspace implements vscode.Disposable {
           },
         ]
       : folders.map((f) => ({ root: f.uri.fsPath, file: join(f.uri.fsPath, planPath) }));
+    const refused: string[] = [];
     for (const { root, file } of candidates) {
-      let text: string;
-      try {
-        text = await readFile(file, 'utf8');
-      } catch {
+      const text = await readPlanFile(file, file);
+      if (!text.ok) {
+        if (text.error.kind !== 'missing') refused.push(text.error.message);
         continue;
       }
-      const runbook = planCore().parsePlan(text);
+      const runbook = planCore().parsePlan(text.value);
       this.log.info(`Loaded ${file}: ${runbook.scenarios.length} scenarios.`);
       return { kind: 'loaded', root, planFile: file, runbook };
     }
     const tried = candidates.map((c) => c.file);
+    const choose = 'choose your plan with "DR Runbook: Choose DR Plan" (the setting drRunbook.planPath)';
     const message =
       folders.length === 0 && tried.length === 0
         ? 'Open the folder that holds your DR plan.'
-        : `No DR plan at ${tried.join(' or ')}. Create it, or choose your plan with "DR Runbook: Choose DR Plan" (the setting drRunbook.planPath).`;
+        : refused.length > 0
+          ? `${refused.join(' ')} Put the plan's markdown there, or ${choose}.`
+          : `No DR plan at ${tried.join(' or ')}. Create it, or ${choose}.`;
     this.log.warn(message);
     return { kind: 'missing', message };
   }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as vscode from 'vscode';
 import { activeExtension, eventually, workspaceRoot } from './support.js';
 
@@ -46,6 +47,26 @@ describe('another team’s plan: watched at its path, ticked in a notebook', () 
     await eventually('the renamed plan to be missing', async () => ((await state()).kind === 'missing' ? true : undefined));
     await vscode.workspace.fs.rename(aside, plan);
     await eventually('the plan renamed back to load', async () => ((await state()).kind === 'loaded' ? true : undefined));
+  });
+
+  it('refuses a FIFO at the plan path with the reason, without blocking on it, and loads the plan once it is a file', async function () {
+    this.timeout(60_000);
+    const root = workspaceRoot();
+    const pipe = vscode.Uri.joinPath(root, 'runbooks/pipe.md');
+    await vscode.workspace.fs.createDirectory(vscode.Uri.joinPath(root, 'runbooks'));
+    execFileSync('mkfifo', [pipe.fsPath]);
+    await settings().update('planPath', 'runbooks/pipe.md', vscode.ConfigurationTarget.Workspace);
+    const refused = await eventually('the FIFO to be refused', async () => {
+      const s = await state();
+      return s.kind === 'missing' && s.message.includes('pipe.md') ? s : undefined;
+    });
+    assert.equal(
+      refused.message,
+      `${pipe.fsPath} is a named pipe (FIFO): DR Runbook reads only regular files as plans. Put the plan's markdown there, or choose your plan with "DR Runbook: Choose DR Plan" (the setting drRunbook.planPath).`,
+    );
+    await vscode.workspace.fs.delete(pipe);
+    await vscode.workspace.fs.writeFile(pipe, new TextEncoder().encode(TEXT));
+    await eventually('the plan written in its place to load', async () => ((await state()).kind === 'loaded' ? true : undefined));
   });
 
   it('"Toggle Step Done" on a step cell writes [x] into the file, and [ ] again', async function () {

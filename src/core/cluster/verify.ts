@@ -10,10 +10,33 @@ import type { KubeObject } from './model.js';
  */
 export function missingFields(manifest: KubeObject, live: KubeObject): string[] {
   const missing: string[] = [];
-  const expected =
-    manifest.kind === 'Secret' && manifest['stringData'] !== undefined ? secretAsStored(manifest) : (manifest as unknown);
+  const applied = withoutServerFields(manifest);
+  const expected = applied.kind === 'Secret' && applied['stringData'] !== undefined ? secretAsStored(applied) : applied;
   compare(expected, live, '', missing);
   return missing;
+}
+
+/** Metadata the server writes itself, whatever an apply sends (a manifest saved with `kubectl get -o yaml` holds them). */
+const SERVER_METADATA = [
+  'creationTimestamp',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'managedFields',
+  'selfLink',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+];
+
+/**
+ * The manifest less what an apply never sets: the status (the server keeps its own; it is written
+ * through the status subresource) and the metadata the server writes.
+ */
+function withoutServerFields(manifest: KubeObject): KubeObject {
+  const { status: _status, ...rest } = manifest as KubeObject & { status?: unknown };
+  if (!isRecord(rest.metadata)) return rest;
+  const metadata = Object.fromEntries(Object.entries(rest.metadata).filter(([key]) => !SERVER_METADATA.includes(key)));
+  return { ...rest, metadata };
 }
 
 /** A Secret's stringData is write-only: the server stores it base64-encoded in data. */

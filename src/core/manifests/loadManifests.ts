@@ -1,7 +1,6 @@
-import { constants, type Stats } from 'node:fs';
-import { open, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { projectPath } from '../paths.js';
+import { projectPath, readRegularFile, statRegularFile, type FileKind, type FileText } from '../paths.js';
 import { isScalar, LineCounter, parseAllDocuments } from 'yaml';
 import { KUBE_YAML_PARSE_OPTIONS, kubeJson } from './kubeYaml.js';
 import type { ManifestError, ManifestFile, ManifestObject } from './model.js';
@@ -27,6 +26,7 @@ export class ManifestCache {
 
 /** The largest manifest file read (its parse costs tens of times its size in memory). */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+const MANIFESTS: FileKind = { plural: 'manifests', maxBytes: MAX_MANIFEST_BYTES };
 
 /**
  * Loads what `kubectl apply -f PATH` would apply: the file, or every YAML/JSON file in the folder
@@ -82,7 +82,7 @@ async function manifestFilesIn(folder: string, recursive: boolean): Promise<stri
 
 async function loadManifestFile(root: string, absolute: string, cache: ManifestCache | undefined): Promise<ManifestFile> {
   const display = projectPath(root, absolute);
-  const read = await readRegularFile(absolute, display, cache);
+  const read = await readManifest(absolute, display, cache);
   if ('parsed' in read) return read.parsed;
   if ('error' in read) return failed(display, 'unreadable', read.error);
   let parsed: ManifestFile;
@@ -107,62 +107,21 @@ async function loadManifestFile(root: string, absolute: string, cache: ManifestC
   return parsed;
 }
 
-type FileRead =
-  | { readonly text: string; readonly mtimeMs: number; readonly size: number }
-  | { readonly parsed: ManifestFile }
-  | { readonly error: string };
-
 /**
- * The text of a regular file of reasonable size. The stat comes first, so a device, FIFO or
- * socket is never opened; the file is then opened without blocking and checked again, in case
- * it was replaced in between.
+ * A manifest's text, or its parsed form from the cache while its stat is unchanged, or why it is
+ * not read (paths.ts: only regular files of reasonable size, never opened otherwise).
  */
-async function readRegularFile(absolute: string, display: string, cache: ManifestCache | undefined): Promise<FileRead> {
-  let info;
-  try {
-    info = await stat(absolute);
-  } catch (e) {
-    return { error: `${display} cannot be read: ${(e as Error).message}` };
-  }
-  const refused = notReadable(info, display);
-  if (refused) return { error: refused };
-  const hit = cache?.get(absolute, info.mtimeMs, info.size);
+async function readManifest(
+  absolute: string,
+  display: string,
+  cache: ManifestCache | undefined,
+): Promise<FileText | { readonly parsed: ManifestFile } | { readonly error: string }> {
+  const info = await statRegularFile(absolute, display, MANIFESTS);
+  if (!info.ok) return { error: info.error.message };
+  const hit = cache?.get(absolute, info.value.mtimeMs, info.value.size);
   if (hit) return { parsed: hit };
-  let handle;
-  try {
-    handle = await open(absolute, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (e) {
-    return { error: `${display} cannot be read: ${(e as Error).message}` };
-  }
-  try {
-    const opened = await handle.stat();
-    const changed = notReadable(opened, display);
-    if (changed) return { error: changed };
-    return { text: await handle.readFile('utf8'), mtimeMs: opened.mtimeMs, size: opened.size };
-  } catch (e) {
-    return { error: `${display} cannot be read: ${(e as Error).message}` };
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Why a file is not read, or undefined when it is a regular file of reasonable size. */
-function notReadable(info: Stats, display: string): string | undefined {
-  if (!info.isFile()) {
-    const what = info.isFIFO()
-      ? 'a named pipe (FIFO)'
-      : info.isSocket()
-        ? 'a socket'
-        : info.isCharacterDevice() || info.isBlockDevice()
-          ? 'a device'
-          : 'not a regular file';
-    return `${display} is ${what}: DR Runbook reads only regular files as manifests.`;
-  }
-  if (info.size > MAX_MANIFEST_BYTES) {
-    const mb = (n: number): string => `${Math.round((n / 1024 / 1024) * 10) / 10} MB`;
-    return `${display} is ${mb(info.size)}: DR Runbook reads manifests up to ${mb(MAX_MANIFEST_BYTES)}. Split it into smaller files.`;
-  }
-  return undefined;
+  const read = await readRegularFile(absolute, display, MANIFESTS);
+  return read.ok ? read.value : { error: read.error.message };
 }
 
 /**

@@ -9,6 +9,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { readPlanFile } from '../paths.js';
 import { err, ok, type Result } from '../result.js';
 import { parseBackupMetadata, type BackupUsed } from './evidence.js';
 import { canonicalJson, sha256Hex, verifyChain } from './hashChain.js';
@@ -235,8 +236,8 @@ export async function buildEvidenceBundle(
   if (!chain.ok) return err(`the run record ${journal} is not intact: ${chain.error.message}`);
   const reportText = await read(reportPath, 'the run report');
   if (!reportText.ok) return reportText;
-  const planText = await read(context.planPath, 'the plan');
-  if (!planText.ok) return planText;
+  const planText = await readPlanFile(context.planPath, context.planPath);
+  if (!planText.ok) return err(`the plan ${planText.error.message}`);
 
   const state = folded.value;
   const clean = context.redact;

@@ -202,6 +202,7 @@ export function checkRunEvent(value: unknown): string | undefined {
       for (const s of v.steps as unknown[]) {
         const step = s as Record<string, unknown> | null;
         if (typeof step?.number !== 'number' || typeof step.title !== 'string') return 'each step needs a number and a title.';
+        if (step.id !== undefined && typeof step.id !== 'string') return 'a step\'s "id" must be a string.';
       }
       return undefined;
     case 'step':

@@ -38,6 +38,8 @@ interface EventBase {
 
 /** A step as the run knows it, so a journal can be read and reported on without the plan. */
 export interface RunStepInfo {
+  /** The step's identity in the plan (stepIdentity.ts); absent in records written before identities existed. */
+  readonly id?: string;
   readonly number: number;
   readonly title: string;
   readonly kind?: StepKind;
@@ -89,6 +91,7 @@ export interface RunResumedEvent extends EventBase {
 export type RunEvent = RunStartedEvent | StepEvent | RunFinishedEvent | RunCancelledEvent | RunStoppedEvent | RunResumedEvent;
 
 export interface StepRunState {
+  readonly id: string | undefined;
   readonly number: number;
   readonly title: string;
   readonly kind: StepKind | undefined;
@@ -189,6 +192,7 @@ export function startRun(event: RunStartedEvent): RunState {
     status: 'running',
     cancelReason: undefined,
     steps: event.steps.map((s) => ({
+      id: s.id,
       number: s.number,
       title: s.title,
       kind: s.kind,

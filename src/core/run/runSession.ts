@@ -260,7 +260,7 @@ export class RunDesk {
       context: request.targets.context,
       namespace: request.targets.namespace,
       incidentStartedAt: incident.toISOString(),
-      steps: request.scenario.steps.map((s) => ({ number: s.number, title: s.title, kind: s.kind })),
+      steps: request.scenario.steps.map((s) => ({ id: s.id, number: s.number, title: s.title, kind: s.kind })),
       scenarioTitle: request.scenario.title,
     };
     const writer = this.writer(path, request.redact);

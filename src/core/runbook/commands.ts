@@ -89,7 +89,8 @@ function classifyKubectl(words: readonly Word[], base: Base): Command {
       if (!found) return other('it names no pod, workload or selector');
       const follow = bool('--follow');
       const tailText = flags.get('--tail')?.at(-1)?.value;
-      const tail = tailText === undefined || Number(tailText) < 0 ? undefined : Number(tailText);
+      // kubectl's default: every line, but the last 10 per container for a label selector.
+      const tail = tailText === undefined ? (selector ? 10 : undefined) : Number(tailText) < 0 ? undefined : Number(tailText);
       if (tail !== undefined && !Number.isInteger(tail)) return refuse(`--tail=${tailText} is not a number of lines.`);
       const args = words.map((w) => w.value);
       const command = {

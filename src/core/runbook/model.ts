@@ -123,7 +123,10 @@ export interface LogsCommand extends KubectlBase {
   readonly namespace: string | undefined;
   readonly container: string | undefined;
   readonly follow: boolean;
-  /** `--tail`: lines from before a follow starts, per container (all when absent, as kubectl does with -f). */
+  /**
+   * Lines from before a follow starts, per container, as kubectl counts them: `--tail`, else 10
+   * for a label selector; undefined for all of them (the output channel starts at the last 200).
+   */
   readonly tail: number | undefined;
   /** The words after `kubectl`, as written: a one-off read (no -f) is run by kubectl itself. */
   readonly args: readonly string[];

@@ -10,10 +10,10 @@ import { duplicateStepProblems, slug, stepId } from './stepIdentity.js';
  * CommonMark parser (mdast-util-from-markdown), so the plan means what any markdown viewer
  * shows: a commented-out step is not a step, a setext heading is a heading, an indented code
  * block is code. On top of that tree, the plan's shape: a heading whose section holds a numbered
- * list is a scenario (or a bullet list, when its items hold commands or the heading says
- * "Scenario"), each list item is a step, and the shell code blocks under an item hold that step's
- * commands, one per line. The RPO and RTO are the first durations in the sections (or lines)
- * that name them.
+ * list is a scenario (or a bullet list, when its items hold commands, the heading says "Scenario"
+ * or its context says so: see bulletsByContext), each list item is a step, and the shell code
+ * blocks under an item hold that step's commands, one per line. The RPO and RTO are the first
+ * durations in the sections (or lines) that name them.
  */
 export function parsePlan(markdown: string): Runbook {
   const tree = fromMarkdown(markdown);
@@ -42,15 +42,16 @@ export function parsePlan(markdown: string): Runbook {
   if (rtoMs === undefined)
     problems.push({ line: 1, column: 1, severity: 'warning', message: 'The plan states no RTO (for example "RTO: 4 hours").' });
 
+  const shapes = new Map(sections.map((s) => [s, sectionShape(s)]));
   const ids = new Set<string>();
   const scenarios: Scenario[] = [];
   for (const s of sections) {
     const titleText = scenarioTitle(s.heading.text);
-    const namedScenario = SCENARIO_HEADING.test(s.heading.text);
     const ordered = s.nodes.some((n) => n.type === 'list' && n.ordered === true);
-    const bulletSteps = namedScenario || s.nodes.some((n) => n.type === 'list' && !n.ordered && n.children.some(hasCode));
-    const scenario = ordered || bulletSteps;
-    const id = scenario ? uniqueId(slug(titleText), ids) : undefined;
+    const shape = shapes.get(s);
+    const byContext = shape === 'bullets' && bulletsByContext(s, title, sections, shapes);
+    if (shape === 'bullets' && !byContext && NAMES_INCIDENT.test(s.heading.text)) problems.push(notReadAsScenario(s, titleText));
+    const id = shape === 'scenario' || byContext ? uniqueId(slug(titleText), ids) : undefined;
     for (const code of s.nodes.flatMap(codeBlocks)) checkFence(code, lines, problems, id);
     if (id === undefined) continue;
     const drafts = stepDrafts(s, ordered);
@@ -82,6 +83,71 @@ export function parsePlan(markdown: string): Runbook {
 
 /** "Scenario 2: ...": a heading that says it is a scenario, whatever its list looks like. */
 const SCENARIO_HEADING = /^scenario\b/i;
+
+/**
+ * What a section's lists make of it by themselves: a scenario (a numbered list, a bullet list
+ * whose items hold commands, or any list under a "Scenario" heading), a bullet list of steps in
+ * words that only its context can make a scenario, or neither.
+ */
+type SectionShape = 'scenario' | 'bullets' | 'none';
+
+function sectionShape(s: Section): SectionShape {
+  const lists = s.nodes.filter((n) => n.type === 'list');
+  if (lists.some((n) => n.ordered === true)) return 'scenario';
+  if (SCENARIO_HEADING.test(s.heading.text) || lists.some((n) => n.children.some(hasCode))) return 'scenario';
+  return lists.some((n) => n.children.some((item) => item.children.length > 0)) && !NOT_PROCEDURE.test(s.heading.text)
+    ? 'bullets'
+    : 'none';
+}
+
+/** A parent heading that holds procedures: "Recovery procedures", "Scenarios", "Playbooks". */
+const NAMES_PROCEDURES = /\b(scenarios?|procedures?|playbooks?|runbooks?)\b/i;
+/** A heading that names something gone wrong, or a rehearsal: "Database failure", "Quarterly drill". */
+const NAMES_INCIDENT =
+  /\b(failures?|fails?|failed|outages?|loss|lost|down|corrupt(ed|ion)?|incidents?|deleted|deletion|crash(es|ed)?|breach(ed)?|compromised?|unavailable|unreachable|drills?|exercises?|rehearsals?)\b/i;
+/** Sections whose bullet lists are never steps, whatever surrounds them. */
+const NOT_PROCEDURE =
+  /\b(contacts?|notes?|prerequisites?|requirements?|overview|references?|links?|assumptions?|escalation|glossary|tools?|owners?|see also|background|summary|objectives?|RPO|RTO|modes?|causes?|symptoms?|signs?|risks?|history|known|past|lessons?)\b/i;
+
+/**
+ * A bullet list of steps written in words is a scenario when its context says so: its parent
+ * heading groups procedures ("Recovery procedures"; not the plan's title, and not a scenario of
+ * its own, whose subsections are its details), or its own heading names an incident and a
+ * sibling section (same parent, same level) is a scenario.
+ */
+function bulletsByContext(
+  s: Section,
+  title: string | undefined,
+  sections: readonly Section[],
+  shapes: ReadonlyMap<Section, SectionShape>,
+): boolean {
+  const parent = s.parents.at(-1);
+  const grouping =
+    parent !== undefined &&
+    !(parent.level === 1 && parent.text === title) &&
+    NAMES_PROCEDURES.test(parent.text) &&
+    !SCENARIO_HEADING.test(parent.text) &&
+    shapes.get(sections.find((other) => other.heading === parent)!) !== 'scenario';
+  if (grouping) return true;
+  if (!NAMES_INCIDENT.test(s.heading.text)) return false;
+  return sections.some(
+    (other) =>
+      other !== s &&
+      other.heading.level === s.heading.level &&
+      other.parents.at(-1) === parent &&
+      shapes.get(other) === 'scenario',
+  );
+}
+
+/** Said on a heading that names an incident over a bullet list the plan does not read as steps. */
+function notReadAsScenario(s: Section, titleText: string): PlanProblem {
+  return {
+    line: s.heading.line,
+    column: 1,
+    severity: 'warning',
+    message: `"${titleText}" is not read as a scenario: its bullet list holds no commands. To make it one, number its steps (1. 2. 3.) or start its heading with "Scenario".`,
+  };
+}
 
 interface HeadingAt {
   readonly level: number;

@@ -103,7 +103,7 @@ describe('dr-runbook check, on the sandbox', function () {
     [
       'a missing plan',
       ['check', '--plan', 'NO-PLAN.md'],
-      /^dr-runbook: the plan .*NO-PLAN\.md cannot be read \(ENOENT\): give --workspace or --plan/,
+      /^dr-runbook: the plan .*NO-PLAN\.md cannot be read: it does not exist\. Give --workspace or --plan\. See dr-runbook --help\.$/,
     ],
     ['verify without a path', ['verify'], /^dr-runbook: verify needs the path of a bundle/],
     ['verify of a folder with no bundle', ['verify', 'k8s'], /holds no evidence bundle/],

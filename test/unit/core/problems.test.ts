@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { preflightScenario } from '../../../src/core/execution/scenarioRunner.js';
 import { collectProblems } from '../../../src/core/problems.js';
 import { parsePlan } from '../../../src/core/runbook/parsePlan.js';
+import { stepContext } from '../../support/runUi.js';
 
 const PLAN = [
   '# Plan', // 1
@@ -20,6 +22,12 @@ const PLAN = [
   '   ./scripts/backup/missing.sh /path/to/backup.sql', // 12
   '   ```', // 13
 ].join('\n');
+
+/** A plan whose one step runs `commands`, the first on line 6. */
+function oneStepPlan(...commands: string[]) {
+  const lines = ['# Plan', 'RPO: 1 hour. RTO: 4 hours.', '## Outage', '1. Apply', '   ```', ...commands.map((c) => `   ${c}`)];
+  return parsePlan([...lines, '   ```'].join('\n'));
+}
 
 describe('collectProblems', () => {
   let root: string;
@@ -70,18 +78,10 @@ describe('collectProblems', () => {
     const outside = mkdtempSync(join(tmpdir(), 'dr-outside-'));
     writeFileSync(join(outside, 'cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: far}\n');
     try {
-      const plan = parsePlan(
-        [
-          '# Plan',
-          'RPO: 1 hour. RTO: 4 hours.',
-          '## Outage',
-          '1. Apply',
-          '   ```',
-          '   kubectl apply -k overlays/prod', // 6
-          '   kubectl logs -f pod/api-7d9', // 7
-          `   kubectl apply -f ${join(outside, 'cm.yaml')}`, // 8
-          '   ```',
-        ].join('\n'),
+      const plan = oneStepPlan(
+        'kubectl apply -k overlays/prod', // 6
+        'kubectl logs -f pod/api-7d9', // 7
+        `kubectl apply -f ${join(outside, 'cm.yaml')}`, // 8
       );
       const problems = await collectProblems(root, 'DR-PLAN.md', plan);
       assert.deepEqual(
@@ -99,6 +99,51 @@ describe('collectProblems', () => {
       assert.match(problems[1]!.message, /would never end the step: drop -f .* refused at preflight/);
       assert.match(problems[2]!.message, /is outside the project/);
     } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
+  it('flags a symlink in a manifest folder that leads out of the project, once, in the Problems panel and the preflight', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'dr-outside-'));
+    writeFileSync(join(outside, 'cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: far}\n');
+    mkdirSync(join(root, 'k8s/linked'));
+    writeFileSync(join(root, 'k8s/linked/a.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: near}\n');
+    symlinkSync(join(outside, 'cm.yaml'), join(root, 'k8s/linked/far.yaml'));
+    symlinkSync('../good.yaml', join(root, 'k8s/linked/good.yaml')); // a link that stays inside: no flag
+    symlinkSync(outside, join(root, 'k8s/far-folder'));
+    try {
+      const plan = oneStepPlan(
+        'kubectl apply -f k8s/linked/', // 6
+        'kubectl apply -f k8s/far-folder', // 7: the folder itself is outside: flagged once, not per file
+      );
+      const problems = await collectProblems(root, 'DR-PLAN.md', plan);
+      const far = join(realpathSync(outside), 'cm.yaml');
+      assert.deepEqual(
+        problems.map((p) => [p.severity, p.line, p.column, p.length, p.message]),
+        [
+          [
+            'warning',
+            6,
+            21,
+            'k8s/linked/'.length,
+            `Step 1 of "Outage": k8s/linked/far.yaml (in k8s/linked/) is outside the project (${far}): check it is the manifest you mean before running.`,
+          ],
+          [
+            'warning',
+            7,
+            21,
+            'k8s/far-folder'.length,
+            `Step 1 of "Outage": k8s/far-folder is outside the project (${realpathSync(outside)}): check it is the manifest you mean before running.`,
+          ],
+        ],
+      );
+      // kubectl follows the link, and so does the step: the file outside is still one of its manifests.
+      const report = await preflightScenario(plan, plan.scenarios[0]!, 'DR-PLAN.md', stepContext(root));
+      assert.ok(report.lines.includes(`⚠ DR-PLAN.md:6:21 ${problems[0]!.message}`), report.lines.join('\n'));
+      assert.equal(report.warnings.length, 2);
+    } finally {
+      rmSync(join(root, 'k8s/linked'), { recursive: true, force: true });
+      rmSync(join(root, 'k8s/far-folder'), { force: true });
       rmSync(outside, { recursive: true, force: true });
     }
   });

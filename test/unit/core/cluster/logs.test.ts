@@ -3,16 +3,9 @@ import { LineFramer, formatLogLine, type LogLine } from '../../../../src/core/cl
 import { followLogs, followTargetFor } from '../../../../src/core/cluster/logs.js';
 import { FLASK_API, NS, rollOut } from '../../../support/flaskApi.js';
 import { useTestCluster } from '../../../support/testCluster.js';
+import { until } from '../../../support/until.js';
 
 const REF = FLASK_API;
-
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('LineFramer', () => {
   it('splits chunks into lines, keeping partial lines, and parses timestamps', () => {

@@ -3,19 +3,21 @@
 // against another, both from the same starting state; the resulting objects must be the same.
 // Dry-run forms must change nothing on either side; forms kubectl refuses must change nothing.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ExecaRunner } from '../../../../src/adapters/process/execaRunner.js';
+import type { LogLine } from '../../../../src/core/cluster/logLines.js';
+import { followLogs } from '../../../../src/core/cluster/logs.js';
 import type { KubeObject } from '../../../../src/core/cluster/model.js';
-import type { RunUi } from '../../../../src/core/execution/scenarioRunner.js';
 import { executeStep, type StepContext } from '../../../../src/core/execution/stepExecutor.js';
-import { err, ok } from '../../../../src/core/result.js';
+import { ok } from '../../../../src/core/result.js';
 import { parsePlan } from '../../../../src/core/runbook/parsePlan.js';
 import { NS, rollOut } from '../../../support/flaskApi.js';
 import { startTestCluster, type TestCluster } from '../../../support/testCluster.js';
+import { agreeingPerson, stepContext } from '../../../support/runUi.js';
+import { until } from '../../../support/until.js';
 
 const KUBECTL = process.env['KUBECTL'] ?? '/usr/bin/kubectl';
 const run = promisify(execFile);
@@ -73,32 +75,14 @@ const ROWS: readonly Row[] = [
   { command: `kubectl -n ${NS} rollout undo deployment/flask-api --dry-run=server`, seed: 'rollout', unchanged: true },
 ];
 
-/** A person who confirms everything. */
-const yes: RunUi = {
-  beforeStep: () => Promise.resolve('continue'),
-  acceptWarnings: () => Promise.resolve(true),
-  confirmDestructive: () => Promise.resolve(true),
-  fillPlaceholder: () => Promise.resolve(undefined),
-  confirmOther: () => Promise.resolve(true),
-  confirmRollback: () => Promise.resolve(true),
-  manualStep: () => Promise.resolve('done'),
-  followLogs: () => Promise.resolve(err({ kind: 'invalid', context: 'test', message: 'not in this test', hint: '' })),
-};
-
 /** The engine on `t` (or the context a command names), confirming everything, its output kept. */
 function engineContext(root: string, t: TestCluster, output: string[]): StepContext {
-  return {
-    root,
+  return stepContext(root, {
     namespace: NS,
+    output,
+    ui: agreeingPerson({ confirmOther: () => Promise.resolve(true) }),
     cluster: (target) => Promise.resolve(ok(target?.context ? t.connect({ context: target.context }) : t.cluster)),
-    processes: new ExecaRunner(),
-    ui: yes,
-    signal: new AbortController().signal,
-    output: (text) => void output.push(text),
-    secrets: new Map(),
-    production: false,
-    readinessTimeoutMs: 15_000,
-  };
+  });
 }
 
 /** Everything but what the server or the client writes for itself, by kind/namespace/name. */
@@ -210,18 +194,45 @@ function state(t: TestCluster): Map<string, unknown> {
     });
   }
 
-  // A one-off `kubectl logs` (no -f) is kubectl's own: every form prints what kubectl prints.
-  for (const args of [
-    `logs -n ${NS} deployment/flask-api`,
-    `logs -n ${NS} deployment/flask-api --tail=1`,
-    `logs -n ${NS} -l app=flask-api --tail=2`,
-  ]) {
-    it(`kubectl ${args} prints what kubectl prints`, async () => {
+  // A one-off `kubectl logs` (no -f) is kubectl's own: every form prints what kubectl prints, from the
+  // same pods (`POD` is a running flask-api pod, whose container restarted once when `restarted`), and
+  // a form kubectl refuses fails the step with kubectl's own reason.
+  const LOG_ROWS: readonly { args: string; restarted?: boolean; refused?: RegExp }[] = [
+    { args: `logs -n ${NS} deployment/flask-api` },
+    { args: `logs -n ${NS} deployment/flask-api --tail=1` },
+    { args: `logs -n ${NS} -l app=flask-api --tail=2` },
+    { args: `logs -n ${NS} -l app=flask-api` },
+    { args: `logs -n ${NS} pod/POD` },
+    { args: `logs -n ${NS} POD` },
+    { args: `logs -n ${NS} POD flask-api` },
+    { args: `logs -n ${NS} pod/POD -c flask-api` },
+    { args: `logs -n ${NS} pod/POD --container=flask-api --tail=1` },
+    { args: `logs -n ${NS} deployment/flask-api -c flask-api --since=10m` },
+    { args: `logs -n ${NS} pod/POD --since=1h --tail=1` },
+    { args: `logs -n ${NS} pod/POD --previous`, restarted: true },
+    { args: `logs -n ${NS} pod/POD -p -c flask-api --tail=1`, restarted: true },
+    { args: `logs -n ${NS} pod/POD --previous`, refused: /previous terminated container "flask-api" in pod "[^"]+" not found/ },
+    { args: `logs -n ${NS} pod/POD -c nope`, refused: /container nope is not valid for pod/ },
+    { args: `logs -n ${NS} pod/missing`, refused: /pods "missing" not found/ },
+  ];
+  for (const row of LOG_ROWS) {
+    const what = row.refused ? 'fails with kubectl’s reason' : 'prints what kubectl prints';
+    it(`kubectl ${row.args}${row.restarted ? ' (after a restart)' : ''} ${what}`, async () => {
       const t = await seeded('rollout');
       try {
-        for (const pod of t.server.list('v1', 'Pod', NS).filter((p) => !p.metadata.deletionTimestamp))
-          t.server.emitLogs(NS, pod.metadata.name as string, 'flask-api', ['first', 'second']);
+        const pods = t.server
+          .list('v1', 'Pod', NS)
+          .filter((p) => !p.metadata.deletionTimestamp)
+          .map((p) => p.metadata.name as string);
+        for (const pod of pods) {
+          t.server.emitLogs(NS, pod, 'flask-api', ['first', 'second']);
+          if (!row.restarted) continue;
+          t.server.restartContainer(NS, pod, 'flask-api');
+          t.server.emitLogs(NS, pod, 'flask-api', ['after the restart']);
+        }
+        const args = row.args.replace('POD', pods[0]!);
         const step = parsePlan(`## Oracle\n1. Run\n   \`\`\`\n   kubectl ${args}\n   \`\`\`\n`).scenarios[0]!.steps[0]!;
+        assert.equal(step.commands[0]!.kind, 'logs', args);
         const output: string[] = [];
         const saved = process.env['KUBECONFIG'];
         process.env['KUBECONFIG'] = t.kubeconfigPath;
@@ -232,9 +243,21 @@ function state(t: TestCluster): Map<string, unknown> {
           if (saved === undefined) delete process.env['KUBECONFIG'];
           else process.env['KUBECONFIG'] = saved;
         }
+        const printed = await run(KUBECTL, ['--kubeconfig', t.kubeconfigPath, ...args.split(' ')]).then(
+          (r) => ({ ok: true as const, text: r.stdout }),
+          (e: { stderr?: string }) => ({ ok: false as const, text: String(e.stderr) }),
+        );
+        if (row.refused) {
+          assert.ok(!printed.ok, 'kubectl refuses it');
+          assert.match(printed.text, row.refused);
+          assert.equal(outcome.state, 'failed', output.join(''));
+          assert.ok(output.join('').includes(printed.text.trim()), output.join(''));
+          return;
+        }
+        assert.ok(printed.ok, printed.text);
         assert.equal(outcome.state, 'succeeded', output.join(''));
-        const printed = (await run(KUBECTL, ['--kubeconfig', t.kubeconfigPath, ...args.split(' ')])).stdout;
-        assert.ok(printed.includes('second'), printed);
+        assert.match(printed.text, /second/);
+        if (row.restarted) assert.doesNotMatch(printed.text, /after the restart/, 'the previous container’s log only');
         // Less the command line, the summary and what kubectl writes to stderr ("Found 2 pods, using pod/...").
         const engine = output
           .join('')
@@ -242,8 +265,60 @@ function state(t: TestCluster): Map<string, unknown> {
           .slice(1, -2)
           .filter((l) => !l.startsWith('Found '))
           .join('\n');
-        assert.equal(`${engine}\n`, printed);
+        assert.equal(`${engine}\n`, printed.text);
       } finally {
+        await t.stop();
+      }
+    });
+  }
+
+  // Followed logs of a selector are the engine's own (client-node streams, not kubectl): the same
+  // lines as `kubectl logs -f`, per pod, before and after the follow starts. kubectl gets --prefix
+  // to say which pod printed a line; the engine's lines carry it.
+  for (const [args, before] of [
+    [`logs -f -n ${NS} -l app=flask-api --tail=2`, 2],
+    [`logs -f -n ${NS} -l app=flask-api`, 10], // kubectl's default for a selector
+  ] as const) {
+    it(`kubectl ${args} follows what kubectl follows`, async () => {
+      const t = await seeded('rollout');
+      const stop = new AbortController();
+      try {
+        const pods = t.server
+          .list('v1', 'Pod', NS)
+          .filter((p) => !p.metadata.deletionTimestamp)
+          .map((p) => p.metadata.name as string);
+        const old = Array.from({ length: 12 }, (_, i) => `line ${i}`);
+        for (const pod of pods) t.server.emitLogs(NS, pod, 'flask-api', old);
+        const plan = parsePlan(`## Oracle\n1. Run\n   \`\`\`\n   kubectl ${args}\n   \`\`\`\n`);
+        const command = plan.scenarios[0]!.steps[0]!.commands[0]!;
+        assert.ok(command.kind === 'logs' && command.follow && command.resource === 'selector', command.kind);
+        const engine: string[] = [];
+        const following = followLogs(
+          t.cluster,
+          { namespace: command.namespace!, selector: command.name, name: command.name },
+          {
+            signal: stop.signal,
+            ...(command.tail !== undefined ? { tailLines: command.tail } : {}),
+            onLines: (lines: LogLine[]) => void engine.push(...lines.map((l) => `[pod/${l.pod}/${l.container}] ${l.text}`)),
+          },
+        );
+        const kubectl = spawn(KUBECTL, ['--kubeconfig', t.kubeconfigPath, ...args.split(' '), '--prefix'], {
+          signal: stop.signal,
+        });
+        kubectl.on('error', () => undefined); // the abort at the end
+        let printed = '';
+        kubectl.stdout.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+        const lines = (): string[] => printed.split('\n').filter((l) => l !== '');
+        const both = (n: number) => (): boolean => engine.length === n && lines().length === n;
+        await until('both to print the last lines of every pod', both(before * pods.length));
+        for (const pod of pods) t.server.emitLogs(NS, pod, 'flask-api', ['live']);
+        await until('both to print the new line of every pod', both((before + 1) * pods.length));
+        assert.deepEqual([...engine].sort(), lines().sort());
+        assert.ok(!engine.some((l) => l.endsWith(`] ${old[old.length - before - 1]}`)), 'no line older than the tail');
+        stop.abort();
+        assert.ok((await following).ok);
+      } finally {
+        stop.abort();
         await t.stop();
       }
     });

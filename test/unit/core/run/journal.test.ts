@@ -119,6 +119,9 @@ describe('journal', () => {
     );
     assert.ok(!badEvidence.ok);
     assert.match(badEvidence.error.message, /evidence\.newestRow/);
+    const badId = parseJournal(`${JSON.stringify({ ...first, steps: [{ id: 7, number: 1, title: 'One' }] })}\n`);
+    assert.ok(!badId.ok);
+    assert.match(badId.error.message, /a step's "id" must be a string/);
     const completeButBad = parseJournal(`${JSON.stringify(first)}\n[1,2]\n`);
     assert.ok(!completeButBad.ok);
     assert.ok(parseJournal('').ok);

@@ -8,10 +8,12 @@ import { fileURLToPath } from 'node:url';
 import { ExecaRunner } from '../../../../src/adapters/process/execaRunner.js';
 import { silentLogger } from '../../../../src/core/logger.js';
 import { err } from '../../../../src/core/result.js';
-import { runsFolderName } from '../../../../src/core/run/journal.js';
+import { readJournal, runsFolderName } from '../../../../src/core/run/journal.js';
+import type { RunEvent } from '../../../../src/core/run/runModel.js';
 import { Redaction } from '../../../../src/core/secrets/redaction.js';
 import { RunDesk, type ScenarioRequest, type SessionUi } from '../../../../src/core/run/runSession.js';
 import { parsePlan } from '../../../../src/core/runbook/parsePlan.js';
+import { agreeingPerson } from '../../../support/runUi.js';
 
 const PLAN = `# Session plan
 
@@ -33,17 +35,12 @@ const scenario = runbook.scenarios[0]!;
 /** A person who answers yes to everything, and may do something while a manual step waits. */
 function person(onManual: (step: number) => Promise<void> = () => Promise.resolve()): SessionUi {
   return {
-    beforeStep: () => Promise.resolve('continue'),
-    acceptWarnings: () => Promise.resolve(true),
-    confirmDestructive: () => Promise.resolve(true),
-    fillPlaceholder: () => Promise.resolve(undefined),
-    confirmOther: () => Promise.resolve(false),
-    confirmRollback: () => Promise.resolve(true),
-    manualStep: async (step) => {
-      await onManual(step.number);
-      return 'done';
-    },
-    followLogs: () => Promise.resolve(err({ kind: 'unreachable', context: '', message: 'no cluster', hint: '' })),
+    ...agreeingPerson({
+      manualStep: async (step) => {
+        await onManual(step.number);
+        return 'done';
+      },
+    }),
     confirmRun: () => Promise.resolve(true),
     incidentStart: () => Promise.resolve(new Date(Date.now() - 60_000)),
     continueRun: () => Promise.resolve('continue'),
@@ -63,9 +60,9 @@ describe('run session', () => {
   });
   afterEach(async () => rm(root, { recursive: true, force: true }));
 
-  const request = (output: string[] = []): ScenarioRequest => ({
-    runbook,
-    scenario,
+  const request = (output: string[] = [], plan = runbook): ScenarioRequest => ({
+    runbook: plan,
+    scenario: plan.scenarios[0]!,
     planFile: 'plan.md',
     targets: { context: 'test', namespace: 'endpoint-stats', production: false, database: { host: 'localhost:5432', name: 'x' } },
     env: {
@@ -81,28 +78,54 @@ describe('run session', () => {
     redact: new Redaction().text,
   });
   const records = async (ext: string) => (await readdir(join(root, runsFolderName))).filter((n) => n.endsWith(ext));
+  /** The events of a run record, read as the extension reads them. */
+  const recorded = async (path: string): Promise<RunEvent[]> => {
+    const read = await readJournal(path);
+    assert.ok(read.ok, read.ok ? '' : read.error.message);
+    return read.value;
+  };
+  const timeline = (events: readonly RunEvent[]) => events.map((e) => (e.type === 'step' ? `${e.step}:${e.state}` : e.type));
 
-  it('continuing from a failed step goes on in the same record and rewrites the same report', async () => {
-    const desk = new RunDesk(root, () => person(), 'alice', silentLogger);
-    const first = await desk.runScenario(request());
-    assert.ok(first.ok && first.value);
-    assert.equal(first.value.outcome, 'failed');
-    assert.equal(first.value.step?.number, 2);
-    assert.equal(first.value.state?.status, 'stopped');
-    await writeFile(join(root, 'ok'), '');
-    const second = await desk.runScenario(request());
-    assert.ok(second.ok && second.value);
-    assert.equal(second.value.outcome, 'finished');
-    assert.equal(second.value.record, first.value.record);
-    assert.deepEqual(await records('.jsonl'), [first.value.record!.split('/').pop()]);
-    assert.equal((await records('.md')).length, 1);
-    const events = (await readFile(first.value.record!, 'utf8'))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { type: string; step?: number; state?: string });
-    assert.deepEqual(
-      events.map((e) => (e.type === 'step' ? `${e.step}:${e.state}` : e.type)),
-      [
+  // `1.` `1.` `1.` is valid markdown numbering (shown as 1, 2, 3): the same run, record and report as `1.` `2.` `3.`.
+  const sameNumbers = parsePlan(
+    PLAN.replace('2. Run the check', '1. Run the check').replace('3. Tell the team', '1. Tell the team'),
+  );
+  for (const [numbering, plan] of [
+    ['1. 2. 3.', runbook],
+    ['1. 1. 1.', sameNumbers],
+  ] as const) {
+    it(`continuing from a failed step goes on at the same step in the same record and report (steps written ${numbering})`, async () => {
+      const steps = plan.scenarios[0]!.steps;
+      assert.deepEqual(
+        steps.map((s) => [s.number, s.title]),
+        [
+          [1, 'Look at the dashboards'],
+          [2, 'Run the check'],
+          [3, 'Tell the team'],
+        ],
+      );
+      const desk = new RunDesk(root, () => person(), 'alice', silentLogger);
+      const first = await desk.runScenario(request([], plan));
+      assert.ok(first.ok && first.value);
+      assert.equal(first.value.outcome, 'failed');
+      assert.equal(first.value.step?.id, steps[1]!.id);
+      assert.equal(first.value.state?.status, 'stopped');
+      await writeFile(join(root, 'ok'), '');
+      const output: string[] = [];
+      const second = await desk.runScenario(request(output, plan));
+      assert.ok(second.ok && second.value);
+      assert.equal(second.value.outcome, 'finished');
+      assert.equal(second.value.record, first.value.record);
+      assert.doesNotMatch(output.join(''), /plan changed/);
+      assert.deepEqual(await records('.jsonl'), [first.value.record!.split('/').pop()]);
+      assert.equal((await records('.md')).length, 1);
+      const events = await recorded(first.value.record!);
+      // The record knows each step by its identity, which is what continuing matches on.
+      assert.deepEqual(
+        events[0]?.type === 'runStarted' && events[0].steps.map((s) => [s.number, s.id]),
+        steps.map((s) => [s.number, s.id]),
+      );
+      assert.deepEqual(timeline(events), [
         'runStarted',
         '1:running',
         '1:manual',
@@ -115,10 +138,32 @@ describe('run session', () => {
         '3:running',
         '3:manual',
         'runFinished',
-      ],
+      ]);
+      const report = await readFile(second.value.report!, 'utf8');
+      assert.match(report, /\| Outcome \| Recovered: every step done \|/);
+      assert.deepEqual(
+        report.split('\n').flatMap((l) => /^\| (\d) \| ([^|]+) \|/.exec(l)?.slice(1, 3).join(' ') ?? []),
+        ['1 Look at the dashboards', '2 Run the check', '3 Tell the team'],
+      );
+    });
+  }
+
+  it('does not continue a stopped run at a step whose command was edited under the same title: it says the plan changed', async () => {
+    const desk = new RunDesk(root, () => person(), 'alice', silentLogger);
+    const first = await desk.runScenario(request());
+    assert.ok(first.ok && first.value?.outcome === 'failed');
+    const edited = parsePlan(PLAN.replace('./check.sh', './check.sh --quick'));
+    assert.equal(edited.scenarios[0]!.steps[1]!.title, scenario.steps[1]!.title);
+    const output: string[] = [];
+    const second = await desk.runScenario(request(output, edited));
+    assert.ok(second.ok && second.value);
+    assert.notEqual(second.value.record, first.value.record);
+    assert.match(
+      output.join(''),
+      /The run stopped at step 2 is closed: the plan changed since \(step 2 "Run the check" was edited since the run started \(its text or commands differ\)\.\)/,
     );
-    const report = await readFile(second.value.report!, 'utf8');
-    assert.match(report, /\| Outcome \| Recovered: every step done \|/);
+    const closed = (await readFile(first.value.record!, 'utf8')).trim().split('\n').at(-1)!;
+    assert.match(closed, /"type":"runCancelled"/);
   });
 
   it('one at a time: a second run is refused at once while one runs, and the lock goes with the run', async () => {

@@ -369,6 +369,158 @@ describe('parsePlan reads CommonMark as a markdown viewer shows it', () => {
     );
   });
 
+  it('reads a bullet list of steps in words as a scenario when its parent heading names procedures', () => {
+    const p = parsePlan(
+      [
+        '# Disaster Recovery Runbook', // the title names runbooks: it makes nothing a scenario
+        '',
+        'RPO: 1 hour. RTO: 4 hours.',
+        '',
+        '## Team',
+        '- Alice (on call)',
+        '',
+        '## Recovery procedures',
+        '',
+        '### Database failure',
+        '- Check the PostgreSQL log',
+        '- Restore the newest backup',
+        '',
+        '### Prerequisites',
+        '- kubectl 1.30 or later',
+        '',
+        '### Cache loss',
+        '1. Restart Redis',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      p.scenarios.map((s) => [s.id, s.line, s.steps.map((x) => `${x.number} ${x.kind} ${x.text}`)]),
+      [
+        ['database-failure', 10, ['1 manual Check the PostgreSQL log', '2 manual Restore the newest backup']],
+        ['cache-loss', 17, ['1 manual Restart Redis']],
+      ],
+    );
+    assert.deepEqual(p.problems, []);
+  });
+
+  it('reads a bullet list under a heading that names an incident as a scenario beside other scenarios, not contacts or notes', () => {
+    const p = plan(
+      [
+        '## Region outage',
+        '1. Fail over DNS',
+        '',
+        '## Database failure',
+        'When the primary is gone:',
+        '- Promote the replica',
+        '- Point the API at it',
+        '',
+        '## Contacts',
+        '- Alice',
+        '',
+        '## Monitoring',
+        '- Grafana: the "API" dashboard',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      p.scenarios.map((s) => [s.id, s.steps.map((x) => `${x.number} ${x.text}`)]),
+      [
+        ['region-outage', ['1 Fail over DNS']],
+        ['database-failure', ['1 Promote the replica', '2 Point the API at it']],
+      ],
+    );
+    assert.deepEqual(p.problems, []);
+  });
+
+  it('warns on the heading of an incident written as a bullet list that nothing around it makes a scenario', () => {
+    const body = [
+      '## Database failure',
+      '- Promote the replica',
+      '',
+      '## Testing the plan',
+      '### Quarterly drill',
+      '* Book a window',
+      '',
+      '### Cache loss', // the drill's sibling: read with it once the drill is a scenario
+      '- [ ] Restart Redis',
+    ];
+    const p = plan(body.join('\n'));
+    assert.deepEqual(p.scenarios, []);
+    assert.deepEqual(
+      p.problems.map((x) => [x.line, x.severity, x.scenarioId, x.message]),
+      ['Database failure', 'Quarterly drill', 'Cache loss'].map((name) => [
+        5 + body.findIndex((l) => l.endsWith(name)),
+        'warning',
+        undefined,
+        `"${name}" is not read as a scenario: its bullet list holds no commands. To make it one, number its steps (1. 2. 3.) or start its heading with "Scenario".`,
+      ]),
+    );
+    // Numbered as the warning says, the drill is a scenario, and its sibling with it.
+    const fixed = plan(body.join('\n').replace('* Book a window', '1. Book a window'));
+    assert.deepEqual(
+      fixed.scenarios.map((s) => [s.id, s.kind, s.steps.length]),
+      [
+        ['quarterly-drill', 'drill', 1],
+        ['cache-loss', 'drill', 1],
+      ],
+    );
+    assert.deepEqual(
+      fixed.problems.map((x) => x.line),
+      [5],
+    );
+  });
+
+  it('leaves bullet lists that are no steps alone, without a word, whatever their neighbours', () => {
+    const p = plan(
+      [
+        '## Recovery procedures',
+        '### Contacts',
+        '- Alice',
+        '### Notes',
+        '- Backups are kept for 7 days',
+        '### Escalation',
+        '- Page the DBA',
+        '### Scenario 1: Outage',
+        '1. Fail over',
+        '## Links',
+        '- [Grafana](http://127.0.0.1/)',
+        '## Down the line', // an incident word, but prose only: no list, no scenario, no warning
+        'Nothing here.',
+        '## Failure log',
+        '-',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      p.scenarios.map((s) => s.id),
+      ['outage'],
+    );
+    assert.deepEqual(p.problems, []);
+  });
+
+  it('does not make the subsections of a scenario, or lists of what can go wrong, scenarios of their own', () => {
+    const p = plan(
+      [
+        '## Recovery procedures',
+        '### Scenario 1: Database failure',
+        '1. Restore the backup',
+        '#### Verification', // a detail of the scenario above, under a heading that names scenarios
+        '- The API answers',
+        '### Known failure modes', // an incident word beside a scenario, but a list of causes
+        '- Disk full',
+        '### Runbook procedures for the cache',
+        '1. Restart Redis',
+        '#### Checks', // under a scenario whose heading names procedures
+        '- Redis answers PING',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      p.scenarios.map((s) => [s.id, s.steps.length]),
+      [
+        ['database-failure', 1],
+        ['runbook-procedures-for-the-cache', 1],
+      ],
+    );
+    assert.deepEqual(p.problems, []);
+  });
+
   it('numbers `1.` `1.` `1.` as 1, 2, 3, each step with its own identity', () => {
     const p = plan(['## Outage', '1. One', '1. Two', '1. Three'].join('\n'));
     const steps = p.scenarios[0]!.steps;
