@@ -210,7 +210,9 @@ describe('"Run All" in a drill notebook', () => {
     assert.match(stepCell(4).document.getText(), /^- \[ \] 4\. /, 'stopped: left unticked');
     for (const n of [5, 6, 7]) assert.match(stepCell(n).document.getText(), new RegExp(`^- \\[ \\] ${n}\\. `));
     const remove = commandCell(`kubectl delete namespace ${TEST_NS}`);
-    assert.equal(remove.executionSummary?.executionOrder, undefined, 'the run stopped before the namespace deletion');
+    // The run stopped before the namespace deletion: its cell says so, and why, and did not run.
+    assert.equal(await eventually('the deletion cell to end', () => remove.executionSummary?.success), false);
+    assert.match(outputText(remove), /^Not run: the run stopped at step 4: /);
     const connected = connectCluster();
     assert.ok(connected.ok);
     const ns = await connected.value.read({ apiVersion: 'v1', kind: 'Namespace', name: TEST_NS, namespace: undefined });

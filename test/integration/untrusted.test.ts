@@ -89,14 +89,19 @@ describe('an untrusted workspace reaches no cluster and runs nothing', () => {
     await selectRunbookKernel(notebook);
     const code = notebook.getCells().filter((c) => c.kind === vscode.NotebookCellKind.Code);
     assert.ok(code.length > 3);
-    await notebooks.execute(code, notebook);
-    for (const cell of code) {
-      const text = cell.outputs
+    const text = (cell: vscode.NotebookCell): string =>
+      cell.outputs
         .flatMap((o) => o.items)
         .map((i) => new TextDecoder().decode(i.data))
         .join('');
-      if (!/Nothing to run/.test(text)) assert.match(text, /This workspace is not trusted/);
+    for (const cell of code) {
+      await notebooks.execute([cell], notebook);
+      if (!/Nothing to run/.test(text(cell))) assert.match(text(cell), /This workspace is not trusted/);
     }
+    // "Run All": the by-hand step before the first command is refused too, and the cell it kept
+    // from running says so.
+    await notebooks.execute(code, notebook);
+    assert.match(text(code[0]!), /^Not run: the run stopped at step \d+: .*This workspace is not trusted/s);
 
     // Nothing is under way, and the kubeconfig's exec plugin never started.
     assert.equal(runs.cancel(), false, 'nothing is under way');

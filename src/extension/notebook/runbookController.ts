@@ -46,14 +46,18 @@ export class RunbookController implements vscode.Disposable {
     const code = cells.filter((c) => c.kind === vscode.NotebookCellKind.Code);
     let from = 0;
     for (const cell of code) {
-      if (code.length > 1 && !(await this.byHandSteps(notebook, from, cell.index))) return;
+      const stopped = code.length > 1 ? await this.byHandSteps(notebook, from, cell.index) : undefined;
+      if (stopped) return this.notRun(cell, stopped);
       await this.executeCell(cell, notebook);
       from = cell.index + 1;
     }
   }
 
-  /** The unticked by-hand steps of cells [from, to), asked in order; false when the person stopped. */
-  private async byHandSteps(notebook: vscode.NotebookDocument, from: number, to: number): Promise<boolean> {
+  /**
+   * The unticked by-hand steps of cells [from, to), asked in order; the outcome that ended the
+   * run when the person stopped it or the question was refused (an untrusted workspace).
+   */
+  private async byHandSteps(notebook: vscode.NotebookDocument, from: number, to: number): Promise<StepOutcome | undefined> {
     for (let i = from; i < to; i++) {
       const cell = notebook.cellAt(i);
       const line = cell.kind === vscode.NotebookCellKind.Markup ? stepLine(cell.document.getText()) : undefined;
@@ -64,14 +68,25 @@ export class RunbookController implements vscode.Disposable {
       const outcome = await this.runs.executeOne(scenario, step, new AbortController().signal, () => undefined);
       if (outcome.state === 'failed') {
         this.log.info(`${notebook.uri.fsPath}: stopped at step ${line.number} (${outcome.summary})`);
-        return false;
+        return { state: 'failed', summary: `step ${line.number}: ${outcome.summary}` };
       }
       if (outcome.state !== 'manual') continue;
       const edit = new vscode.WorkspaceEdit();
       edit.set(notebook.uri, [stepDoneEdit(notebook.cellAt(i), true)]);
       if (!(await vscode.workspace.applyEdit(edit))) this.log.warn(`step ${line.number} could not be ticked`);
     }
-    return true;
+    return undefined;
+  }
+
+  /** The cell a by-hand step's stop kept from running: it says so, and why, and is not recorded as run. */
+  private async notRun(cell: vscode.NotebookCell, stopped: StepOutcome): Promise<void> {
+    const execution = this.controller.createNotebookCellExecution(cell);
+    execution.executionOrder = ++this.order;
+    execution.start(Date.now());
+    await execution.replaceOutput(
+      new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.stderr(`Not run: the run stopped at ${stopped.summary}\n`)]),
+    );
+    execution.end(false, Date.now());
   }
 
   private async executeCell(cell: vscode.NotebookCell, notebook: vscode.NotebookDocument): Promise<void> {
