@@ -199,12 +199,24 @@ describe('marketplace: the packaged .vsix in a fresh profile, on another team’
     // Side by side (the side bar closed), at the Deployment's change: 1 replica live, 3 after the step.
     await page.keyboard.press('Control+B');
     const editor = page.locator('.monaco-diff-editor .editor.modified');
-    await editor.click();
-    await page.keyboard.press('Control+F');
-    await page.keyboard.type('replicas: 3');
-    await page.keyboard.press('Enter');
-    await page.keyboard.press('Escape');
-    await editor.getByText('replicas: 3').first().waitFor({ timeout: 30_000 });
+    // Find scrolls the editor to the change. Under load the first keys can reach the editor
+    // before it has focus (a CI run saw no match in 30 s): search again, as a person would.
+    for (let attempt = 1; ; attempt++) {
+      await editor.click();
+      await page.keyboard.press('Control+F');
+      await page.keyboard.type('replicas: 3');
+      await page.keyboard.press('Enter');
+      await page.keyboard.press('Escape');
+      try {
+        await editor.getByText('replicas: 3').first().waitFor({ timeout: 10_000 });
+        break;
+      } catch (error) {
+        if (attempt === 3) {
+          await workbench!.screenshot('preview-failed.png');
+          throw error;
+        }
+      }
+    }
     await page.locator('.monaco-diff-editor .editor.original').getByText('replicas: 1').first().waitFor({ timeout: 30_000 });
     await page.waitForTimeout(500); // the diff's colours settle after the text
     await workbench!.screenshot('preview.png');
