@@ -219,3 +219,76 @@ describe('"Run All" in a drill notebook', () => {
     assert.ok(ns.ok && ns.value, 'the test namespace is still there');
   });
 });
+
+describe('"Run All" over a notebook of no plan scenario', () => {
+  afterEach(async () => {
+    setAnswers((await activeExtension()).exports.runs, undefined);
+  });
+
+  /** Writes a scratch notebook, opens it and runs all its cells; the by-hand steps asked, in order. */
+  async function runAll(name: string, steps: string[]): Promise<{ notebook: vscode.NotebookDocument; asked: number[] }> {
+    const { runs, plan } = (await activeExtension()).exports;
+    await eventually('the DR plan to load', () => (plan.state.kind === 'loaded' ? true : undefined));
+    const asked: number[] = [];
+    setAnswers(runs, {
+      beforeStep: () => Promise.resolve('continue'),
+      manualStep: (step) => {
+        asked.push(step.number);
+        return Promise.resolve('done');
+      },
+    });
+    const uri = vscode.Uri.joinPath(workspaceRoot(), name);
+    const text = ['<!-- dr-runbook-notebook: {"title":"Scratch"} -->', '', ...steps].join('\n');
+    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
+    const notebook = await vscode.workspace.openNotebookDocument(uri);
+    await vscode.window.showNotebookDocument(notebook);
+    await vscode.commands.executeCommand('notebook.cell.execute', {
+      ranges: [{ start: 0, end: notebook.cellCount }],
+      document: notebook.uri,
+    });
+    return { notebook, asked };
+  }
+
+  const step = (n: number, text: string, command?: string): string =>
+    command === undefined ? `- [ ] ${n}. ${text}\n` : `- [ ] ${n}. ${text}\n\n\`\`\`sh\n${command}\n\`\`\`\n`;
+  const cellOf = (notebook: vscode.NotebookDocument, text: string): vscode.NotebookCell =>
+    notebook.getCells().find((c) => c.document.getText().includes(text))!;
+
+  it('stops at a failing cell, as a scenario run stops at a failing step: the next cell says it did not run, and why', async function () {
+    this.timeout(60_000);
+    const { notebook, asked } = await runAll('run-all-stops.runbook.md', [
+      step(1, 'Tell the team.'),
+      step(2, 'Apply a manifest that is not there:', 'kubectl apply -f k8s/does-not-exist.yaml'),
+      step(3, 'Create the namespace:', 'kubectl create namespace run-all-stops'),
+      step(4, 'Write it down.'),
+    ]);
+    const failing = cellOf(notebook, 'does-not-exist.yaml');
+    const next = cellOf(notebook, 'create namespace run-all-stops');
+    assert.equal(await eventually('the failing cell to end', () => failing.executionSummary?.success), false);
+    assert.equal(await eventually('the next cell to end', () => next.executionSummary?.success), false);
+    assert.match(outputText(next), /^Not run: the run stopped at step 2: .*does-not-exist\.yaml/s);
+    assert.equal((next.metadata['runbook'] as { run?: unknown } | undefined)?.run, undefined, 'not recorded as run');
+    assert.deepEqual(asked, [1], 'step 4, after the stop, was not asked');
+    assert.match(cellOf(notebook, '4. Write it down.').document.getText(), /^- \[ \] 4\. /);
+    const connected = connectCluster();
+    assert.ok(connected.ok);
+    const ns = await connected.value.read({ apiVersion: 'v1', kind: 'Namespace', name: 'run-all-stops', namespace: undefined });
+    assert.ok(ns.ok && ns.value === undefined, 'the namespace of the cell after the failure was never created');
+  });
+
+  it('asks about the by-hand steps after the last command too', async function () {
+    this.timeout(60_000);
+    const { notebook, asked } = await runAll('run-all-finishes.runbook.md', [
+      step(1, 'Tell the team.'),
+      step(2, 'Create the namespace:', 'kubectl create namespace run-all-finishes'),
+      step(3, 'Create a second one:', 'kubectl create namespace run-all-finishes-2'),
+      step(4, 'Write it down.'),
+    ]);
+    await eventually('the last by-hand step asked', () => (asked.length === 2 ? true : undefined));
+    assert.deepEqual(asked, [1, 4]);
+    await eventually('step 4 ticked', () =>
+      /^- \[x\] 4\. /.test(cellOf(notebook, '4. Write it down.').document.getText()) ? true : undefined,
+    );
+    assert.match(cellOf(notebook, '1. Tell the team.').document.getText(), /^- \[x\] 1\. /);
+  });
+});

@@ -38,19 +38,37 @@ export class RunbookController implements vscode.Disposable {
 
   /**
    * Runs the cells one after the other; a markdown cell is passed over. When more than one cell
-   * runs ("Run All", a range), each unticked by-hand step on the way (a step with no command
-   * cell) is put to the person as a scenario run puts it: ticked only when they say it is done,
-   * left unticked when they skip it, and "Stop" ends the run there. A single cell asks nothing.
+   * runs ("Run All", a range), it runs as a scenario does: each unticked by-hand step on the way
+   * (a step with no command cell; with "Run All", those after the last command too) is put to the
+   * person, ticked only when they say it is done and left unticked when they skip it; "Stop", or
+   * a cell that fails, ends the run there, and the next command cell says why it did not run. A
+   * single cell asks nothing.
    */
   async execute(cells: readonly vscode.NotebookCell[], notebook: vscode.NotebookDocument): Promise<void> {
     const code = cells.filter((c) => c.kind === vscode.NotebookCellKind.Code);
-    let from = 0;
-    for (const cell of code) {
-      const stopped = code.length > 1 ? await this.byHandSteps(notebook, from, cell.index) : undefined;
-      if (stopped) return this.notRun(cell, stopped);
-      await this.executeCell(cell, notebook);
-      from = cell.index + 1;
+    if (code.length <= 1) {
+      for (const cell of code) await this.executeCell(cell, notebook);
+      return;
     }
+    const whole = code.length === notebook.getCells().filter((c) => c.kind === vscode.NotebookCellKind.Code).length;
+    let from = whole ? 0 : code[0]!.index;
+    for (const cell of code) {
+      const stopped = await this.byHandSteps(notebook, from, cell.index);
+      if (stopped) return this.notRun(cell, stopped);
+      const outcome = await this.executeCell(cell, notebook);
+      from = cell.index + 1;
+      if (outcome.state === 'failed') {
+        const next = code.find((c) => c.index > cell.index);
+        const step = this.stepOf(cell, notebook).step.number;
+        if (next) await this.notRun(next, { state: 'failed', summary: `step ${step}: ${outcome.summary}` });
+        return;
+      }
+    }
+    if (!whole) return;
+    // The by-hand steps after the last command. A stop among them has no command cell left to say
+    // it on: the question was the person's, the steps stay unticked, and byHandSteps logs where.
+    const stopped = await this.byHandSteps(notebook, from, notebook.cellCount);
+    if (stopped) this.log.info(`${notebook.uri.fsPath}: the run ended before its last by-hand steps`);
   }
 
   /**
@@ -89,7 +107,7 @@ export class RunbookController implements vscode.Disposable {
     execution.end(false, Date.now());
   }
 
-  private async executeCell(cell: vscode.NotebookCell, notebook: vscode.NotebookDocument): Promise<void> {
+  private async executeCell(cell: vscode.NotebookCell, notebook: vscode.NotebookDocument): Promise<StepOutcome> {
     const execution = this.controller.createNotebookCellExecution(cell);
     execution.executionOrder = ++this.order;
     const started = Date.now();
@@ -99,7 +117,7 @@ export class RunbookController implements vscode.Disposable {
     if (step.commands.length === 0) {
       await execution.replaceOutput(new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.stdout('Nothing to run.\n')]));
       execution.end(true, Date.now());
-      return;
+      return { state: 'succeeded', summary: 'Nothing to run.' };
     }
     const abort = new AbortController();
     const cancelled = execution.token.onCancellationRequested(() => abort.abort());
@@ -125,6 +143,7 @@ export class RunbookController implements vscode.Disposable {
       ...exitCode(step, outcome),
     };
     await this.record(notebook, cell, run);
+    return outcome;
   }
 
   /** The step a cell runs: the plan's step it sits under, with the cell's own lines as its commands. */
