@@ -240,14 +240,17 @@ describe('dr-restore.sh against hostile plain SQL backups (real PostgreSQL)', fu
 
   it('the payloads work where nothing confines them (so their marker files prove something)', async () => {
     await execa('psql', ['-X', '-q', '-d', DB, '-c', `\\! ${helpers.touch('control-shell')}`], { env: env(), extendEnv: false });
-    await query(server, DB, `COPY (SELECT 1) TO PROGRAM '${q(helpers.touch('control-server'))}'`);
+    // The program reads what COPY writes to it: one that exits first can fail the COPY with a
+    // broken pipe, as a loaded CI machine once showed.
+    await query(server, DB, `COPY (SELECT 1) TO PROGRAM '${q(`${helpers.touch('control-server')} && cat > /dev/null`)}'`);
     assert.ok(existsSync(helpers.marker('control-shell')), 'a shell payload creates its file');
     assert.ok(existsSync(helpers.marker('control-server')), 'a server payload creates its file');
-    for (const f of readdirSync(markers)) rmSync(join(markers, f));
   });
 
   cases.forEach((c, i) => {
     it(`${c.name}: exit ${c.code}, live database unchanged, no payload ran`, async () => {
+      // Each case starts with no marker, so a failure leaves nothing behind for the next.
+      for (const f of readdirSync(markers)) rmSync(join(markers, f));
       const file = join(work.path, `hostile-${i}.sql`);
       writeFileSync(file, c.sql(helpers));
       const check = await guardLive(server, DB);
