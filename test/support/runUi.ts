@@ -1,5 +1,5 @@
 import { ExecaRunner } from '../../src/adapters/process/execaRunner.js';
-import type { RunUi } from '../../src/core/execution/scenarioRunner.js';
+import type { RunHooks, RunUi } from '../../src/core/execution/scenarioRunner.js';
 import type { StepContext } from '../../src/core/execution/stepExecutor.js';
 import { err } from '../../src/core/result.js';
 
@@ -41,5 +41,20 @@ export function stepContext(
     secrets: new Map(),
     production: false,
     readinessTimeoutMs: 15_000,
+  };
+}
+
+/** Run hooks that let every step go on and keep each step's end as "N state: summary" in `ends`. */
+export function keepingStepEnds(): { ends: string[]; hooks: RunHooks } {
+  const ends: string[] = [];
+  return {
+    ends,
+    hooks: {
+      onStep: (step, state, outcome) => {
+        if (outcome) ends.push(`${step.number} ${state}: ${outcome.summary}`);
+        return Promise.resolve(true);
+      },
+      targets: () => [],
+    },
   };
 }

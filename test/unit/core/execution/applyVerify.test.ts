@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { runScenario } from '../../../../src/core/execution/scenarioRunner.js';
 import { ok } from '../../../../src/core/result.js';
 import { parsePlan } from '../../../../src/core/runbook/parsePlan.js';
-import { agreeingPerson, stepContext } from '../../../support/runUi.js';
+import { agreeingPerson, keepingStepEnds, stepContext } from '../../../support/runUi.js';
 import { useTestCluster } from '../../../support/testCluster.js';
 
 const NS = 'verify-test';
@@ -80,17 +80,11 @@ describe('a step that fails at the check after its apply', () => {
       for (const rule of policy.spec.ingress as Record<string, unknown>[]) delete rule['from'];
     });
     const output: string[] = [];
-    const ends: string[] = [];
+    const { ends, hooks } = keepingStepEnds();
     const result = await runScenario(
       parsePlan(PLAN).scenarios[0]!,
       { ...stepContext(root, { namespace: NS, output, cluster: () => Promise.resolve(ok(t.cluster)) }), ui: agreeingPerson() },
-      {
-        onStep: (step, state, outcome) => {
-          if (outcome) ends.push(`${step.number} ${state}: ${outcome.summary}`);
-          return Promise.resolve(true);
-        },
-        targets: () => [],
-      },
+      hooks,
     );
     assert.equal(result.outcome, 'failed');
     assert.equal(result.step?.number, 2);

@@ -14,6 +14,7 @@ import { parsePlan } from '../../../../src/core/runbook/parsePlan.js';
 import { FLASK_API, NS, rollOut } from '../../../support/flaskApi.js';
 import { useTestCluster, type TestCluster } from '../../../support/testCluster.js';
 import { writeBackup } from '../../../support/backups.js';
+import { keepingStepEnds } from '../../../support/runUi.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const plan = parsePlan(readFileSync(`${root}DR-PLAN.md`, 'utf8'));
@@ -126,14 +127,8 @@ describe('runScenario', () => {
     const t = cluster();
     const p = person(t);
     const output: string[] = [];
-    const ends: string[] = [];
-    const result = await runScenario(scenario('application-deployment-failure'), context(t, p.ui, output), {
-      onStep: (step, state, outcome) => {
-        if (outcome) ends.push(`${step.number} ${state}: ${outcome.summary}`);
-        return Promise.resolve(true);
-      },
-      targets: () => [],
-    });
+    const { ends, hooks } = keepingStepEnds();
+    const result = await runScenario(scenario('application-deployment-failure'), context(t, p.ui, output), hooks);
     assert.equal(result.outcome, 'failed');
     assert.equal(result.step?.number, 2);
     assert.match(ends[1]!, /^2 failed: Deployment endpoint-stats\/flask-api does not exist/);
