@@ -10,11 +10,13 @@ import { createJournalWriter } from '../../src/core/run/journal.js';
 import type { RunEvent } from '../../src/core/run/runModel.js';
 import {
   answerDialog,
+  chooseFile,
   findQuestion,
-  normalise,
   openWorkbench,
   runFromPalette,
   screenshotOnFailure,
+  statusBarText,
+  waitForText,
   type Workbench,
 } from './workbench.js';
 
@@ -103,25 +105,22 @@ describe('the quarterly drill’s age in the tree, and its report and evidence, 
         // The clock's item can be drawn a moment after the question (a loaded CI run read the
         // status bar before it): look for it for a while.
         const forecast = /RTO 0 h \d+ min \/ 4 h \(~0 h \d+ min left\)/;
-        let statusBar = '';
-        for (const deadline = Date.now() + 15_000; Date.now() < deadline; await page.waitForTimeout(250)) {
-          statusBar = normalise(await page.locator('.part.statusbar').innerText());
-          if (forecast.test(statusBar)) break;
-        }
-        assert.match(statusBar, forecast);
+        assert.match(
+          await waitForText(
+            page,
+            () => statusBarText(page),
+            (t) => forecast.test(t),
+            15_000,
+          ),
+          forecast,
+        );
         await workbench.screenshot('drill-forecast.png');
       }
       await answerDialog(page, 'Continue', new RegExp(`Step ${n} \\(${n} of 7\\)`));
       if (n === 1) await answerDialog(page, 'Mark Done', new RegExp(`Step ${n}: `));
       if (n === 4) {
         // The drill's restore asks for the backup with the restore's picker, opened on the backup folder.
-        const picker = page.locator('.quick-input-widget', { hasText: 'Step 4: choose /path/to/backup.dump' });
-        await picker.waitFor({ timeout: 60_000 });
-        await picker
-          .locator('.monaco-list-row', { hasText: basename(newest.file) })
-          .first()
-          .click();
-        await picker.waitFor({ state: 'hidden', timeout: 30_000 });
+        await chooseFile(page, 'Step 4: choose /path/to/backup.dump', newest.file);
       }
     }
     const open = page.locator('.notifications-toasts .monaco-button', { hasText: 'Open Report' });

@@ -3,7 +3,7 @@
 // the screen shows; the database and the cluster are checked too.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import type { Locator } from 'playwright-core';
 import { BROKEN_IMAGE, NAMESPACE } from '../../scripts/sandbox/cluster.ts';
 import { DATABASE } from '../../scripts/sandbox/history.ts';
@@ -12,6 +12,7 @@ import { query } from '../../scripts/lib/postgres.ts';
 import { k8sItems } from '../support/k8sManifests.js';
 import {
   answerDialog,
+  chooseFile,
   normalise,
   openWorkbench,
   panelText,
@@ -60,13 +61,7 @@ describe('flow 1: "Run DR Scenario" from the palette, "Complete cluster failure"
       if (n === 1 || n === 9) await answerDialog(page, 'Mark Done', new RegExp(`Step ${n}: `));
       if (n === 5) {
         // The plan's /path/to/offsite/backup.sql: chosen with the file picker, which opens in the backup folder.
-        const picker = page.locator('.quick-input-widget', { hasText: 'Step 5: choose /path/to/offsite/backup.sql' });
-        await picker.waitFor({ timeout: 60_000 });
-        await picker
-          .locator('.monaco-list-row', { hasText: basename(backup.file) })
-          .first()
-          .click(); // a file's row accepts it
-        await picker.waitFor({ state: 'hidden', timeout: 30_000 });
+        await chooseFile(page, 'Step 5: choose /path/to/offsite/backup.sql', backup.file);
         await rows
           .filter({ hasText: '5. Load the data from the offsite backup' })
           .filter({ hasText: 'succeeded' })

@@ -11,6 +11,7 @@ import {
   palette,
   runFromPalette,
   screenshotOnFailure,
+  statusBarText,
   waitForPanelText,
   type Workbench,
 } from './workbench.js';
@@ -191,7 +192,6 @@ describe('a production context, like a person meets it', () => {
     await page.keyboard.press('Enter');
     await rows.filter({ hasText: '7. Remove the test environment' }).filter({ hasText: 'skipped' }).waitFor({ timeout: 30_000 });
     assert.ok(cluster.get('v1', 'Namespace', undefined, 'endpoint-stats-dr-test'), 'the namespace was not deleted');
-    const status = normalise(await page.locator('.part.statusbar').innerText());
-    assert.match(status, /prod-eu-1/);
+    assert.match(await statusBarText(page), /prod-eu-1/);
   });
 });

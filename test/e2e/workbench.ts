@@ -1,7 +1,7 @@
 // A real workbench for end-to-end checks: code-server with the built extension installed the
 // way a user installs it, a throw-away workspace, and a Chromium page on it.
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import {
   installExtensions,
@@ -102,14 +102,29 @@ export async function panelText(page: Page): Promise<string> {
   return normalise(await page.locator('.part.panel .monaco-editor .view-lines').first().innerText()).replace(/\n(?!\[)/g, '');
 }
 
-/** The output panel's text once `shows` holds for it, or the last text seen after `timeoutMs` (for the assertions to report). */
-export async function waitForPanelText(page: Page, shows: (text: string) => boolean, timeoutMs = 60_000): Promise<string> {
+/** The status bar's text: every item's, in order. */
+export async function statusBarText(page: Page): Promise<string> {
+  return normalise(await page.locator('.part.statusbar').innerText());
+}
+
+/** The text `read` gives once `shows` holds for it, or the last text seen after `timeoutMs` (for the assertions to report). */
+export async function waitForText(
+  page: Page,
+  read: () => Promise<string>,
+  shows: (text: string) => boolean,
+  timeoutMs = 60_000,
+): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const text = await panelText(page);
+    const text = await read();
     if (shows(text) || Date.now() > deadline) return text;
     await page.waitForTimeout(500);
   }
+}
+
+/** The output panel's text once `shows` holds for it (see waitForText). */
+export function waitForPanelText(page: Page, shows: (text: string) => boolean, timeoutMs = 60_000): Promise<string> {
+  return waitForText(page, () => panelText(page), shows, timeoutMs);
 }
 
 /** Saves a screenshot named after a test that failed: call inside describe(), after the workbench opens. */
@@ -150,6 +165,17 @@ export async function answerDialog(page: Page, button: string, question: RegExp)
   // The center may also close by itself (its last notification gone) between the look and the click.
   const hide = page.locator('.notifications-center .action-label[aria-label^="Hide Notifications"]').first();
   if (await hide.isVisible()) await hide.click({ timeout: 5_000 }).catch(() => hide.waitFor({ state: 'hidden', timeout: 5_000 }));
+}
+
+/** In the step's file picker titled `title` (it opens on the backup folder), clicks the row of `file`, which accepts it. */
+export async function chooseFile(page: Page, title: string, file: string): Promise<void> {
+  const picker = page.locator('.quick-input-widget', { hasText: title });
+  await picker.waitFor({ timeout: 60_000 });
+  await picker
+    .locator('.monaco-list-row', { hasText: basename(file) })
+    .first()
+    .click();
+  await picker.waitFor({ state: 'hidden', timeout: 30_000 });
 }
 
 /**
