@@ -13,6 +13,14 @@ import type { RunController } from '../run/runController.js';
 import type { RunbookCellMetadata, RunbookNotebookMetadata } from './runbookSerializer.js';
 import { stepDoneEdit } from './stepTicks.js';
 
+/** Where a multi-cell run ended before a command cell, and why. */
+interface Stop {
+  readonly step: number;
+  readonly reason: string;
+}
+
+const stopText = (stopped: Stop): string => `stopped at step ${stopped.step}: ${stopped.reason}`;
+
 /** How often, at most, a running cell's output is redrawn. */
 const OUTPUT_INTERVAL_MS = 200;
 
@@ -52,30 +60,29 @@ export class RunbookController implements vscode.Disposable {
     }
     const whole = code.length === notebook.getCells().filter((c) => c.kind === vscode.NotebookCellKind.Code).length;
     let from = whole ? 0 : code[0]!.index;
-    for (const cell of code) {
+    for (const [i, cell] of code.entries()) {
       const stopped = await this.byHandSteps(notebook, from, cell.index);
       if (stopped) return this.notRun(cell, stopped);
-      const outcome = await this.executeCell(cell, notebook);
+      const { step, outcome } = await this.executeCell(cell, notebook);
       from = cell.index + 1;
       if (outcome.state === 'failed') {
-        const next = code.find((c) => c.index > cell.index);
-        const step = this.stepOf(cell, notebook).step.number;
-        if (next) await this.notRun(next, { state: 'failed', summary: `step ${step}: ${outcome.summary}` });
+        const next = code[i + 1];
+        if (next) await this.notRun(next, { step, reason: outcome.summary });
         return;
       }
     }
     if (!whole) return;
     // The by-hand steps after the last command. A stop among them has no command cell left to say
-    // it on: the question was the person's, the steps stay unticked, and byHandSteps logs where.
+    // it on: the question was the person's, and the steps stay unticked.
     const stopped = await this.byHandSteps(notebook, from, notebook.cellCount);
-    if (stopped) this.log.info(`${notebook.uri.fsPath}: the run ended before its last by-hand steps`);
+    if (stopped) this.log.info(`${notebook.uri.fsPath}: the run ${stopText(stopped)}`);
   }
 
   /**
-   * The unticked by-hand steps of cells [from, to), asked in order; the outcome that ended the
-   * run when the person stopped it or the question was refused (an untrusted workspace).
+   * The unticked by-hand steps of cells [from, to), asked in order; where and why the run ended
+   * when the person stopped it or the question was refused (an untrusted workspace).
    */
-  private async byHandSteps(notebook: vscode.NotebookDocument, from: number, to: number): Promise<StepOutcome | undefined> {
+  private async byHandSteps(notebook: vscode.NotebookDocument, from: number, to: number): Promise<Stop | undefined> {
     for (let i = from; i < to; i++) {
       const cell = notebook.cellAt(i);
       const line = cell.kind === vscode.NotebookCellKind.Markup ? stepLine(cell.document.getText()) : undefined;
@@ -84,10 +91,7 @@ export class RunbookController implements vscode.Disposable {
       // manual-step question; "Cancel Run" ends the question through the run's own session.
       const { scenario, step } = this.stepOf(cell, notebook);
       const outcome = await this.runs.executeOne(scenario, step, new AbortController().signal, () => undefined);
-      if (outcome.state === 'failed') {
-        this.log.info(`${notebook.uri.fsPath}: stopped at step ${line.number} (${outcome.summary})`);
-        return { state: 'failed', summary: `step ${line.number}: ${outcome.summary}` };
-      }
+      if (outcome.state === 'failed') return { step: line.number, reason: outcome.summary };
       if (outcome.state !== 'manual') continue;
       const edit = new vscode.WorkspaceEdit();
       edit.set(notebook.uri, [stepDoneEdit(notebook.cellAt(i), true)]);
@@ -96,18 +100,21 @@ export class RunbookController implements vscode.Disposable {
     return undefined;
   }
 
-  /** The cell a by-hand step's stop kept from running: it says so, and why, and is not recorded as run. */
-  private async notRun(cell: vscode.NotebookCell, stopped: StepOutcome): Promise<void> {
+  /** The command cell a stop kept from running: it says so, and why, and is not recorded as run. */
+  private async notRun(cell: vscode.NotebookCell, stopped: Stop): Promise<void> {
+    const text = this.log.redaction.text(`the run ${stopText(stopped)}`);
+    this.log.info(`${cell.notebook.uri.fsPath}: ${text}`);
     const execution = this.controller.createNotebookCellExecution(cell);
     execution.executionOrder = ++this.order;
     execution.start(Date.now());
-    await execution.replaceOutput(
-      new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.stderr(`Not run: the run stopped at ${stopped.summary}\n`)]),
-    );
+    await execution.replaceOutput(new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.stderr(`Not run: ${text}\n`)]));
     execution.end(false, Date.now());
   }
 
-  private async executeCell(cell: vscode.NotebookCell, notebook: vscode.NotebookDocument): Promise<StepOutcome> {
+  private async executeCell(
+    cell: vscode.NotebookCell,
+    notebook: vscode.NotebookDocument,
+  ): Promise<{ step: number; outcome: StepOutcome }> {
     const execution = this.controller.createNotebookCellExecution(cell);
     execution.executionOrder = ++this.order;
     const started = Date.now();
@@ -117,7 +124,7 @@ export class RunbookController implements vscode.Disposable {
     if (step.commands.length === 0) {
       await execution.replaceOutput(new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.stdout('Nothing to run.\n')]));
       execution.end(true, Date.now());
-      return { state: 'succeeded', summary: 'Nothing to run.' };
+      return { step: step.number, outcome: { state: 'succeeded', summary: 'Nothing to run.' } };
     }
     const abort = new AbortController();
     const cancelled = execution.token.onCancellationRequested(() => abort.abort());
@@ -143,7 +150,7 @@ export class RunbookController implements vscode.Disposable {
       ...exitCode(step, outcome),
     };
     await this.record(notebook, cell, run);
-    return outcome;
+    return { step: step.number, outcome };
   }
 
   /** The step a cell runs: the plan's step it sits under, with the cell's own lines as its commands. */
