@@ -76,7 +76,15 @@ export async function statRegularFile(absolute: string, display: string, kind: F
  */
 export async function readRegularFile(absolute: string, display: string, kind: FileKind): Promise<Result<FileText, FileError>> {
   const checked = await statRegularFile(absolute, display, kind);
-  if (!checked.ok) return checked;
+  return checked.ok ? readStatedFile(absolute, display, kind) : checked;
+}
+
+/**
+ * The second half of readRegularFile, for a caller that has its statRegularFile already (to look
+ * in a cache first): opens the file without blocking and checks it again, in case it was
+ * replaced since that stat.
+ */
+export async function readStatedFile(absolute: string, display: string, kind: FileKind): Promise<Result<FileText, FileError>> {
   let handle;
   try {
     handle = await open(absolute, constants.O_RDONLY | constants.O_NONBLOCK);

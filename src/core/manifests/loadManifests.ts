@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { projectPath, readRegularFile, statRegularFile, type FileKind, type FileText } from '../paths.js';
+import { projectPath, readStatedFile, statRegularFile, type FileKind, type FileText } from '../paths.js';
 import { isScalar, LineCounter, parseAllDocuments } from 'yaml';
 import { KUBE_YAML_PARSE_OPTIONS, kubeJson } from './kubeYaml.js';
 import type { ManifestError, ManifestFile, ManifestObject } from './model.js';
@@ -120,7 +120,7 @@ async function readManifest(
   if (!info.ok) return { error: info.error.message };
   const hit = cache?.get(absolute, info.value.mtimeMs, info.value.size);
   if (hit) return { parsed: hit };
-  const read = await readRegularFile(absolute, display, MANIFESTS);
+  const read = await readStatedFile(absolute, display, MANIFESTS);
   return read.ok ? read.value : { error: read.error.message };
 }
 
